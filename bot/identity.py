@@ -1,0 +1,57 @@
+"""Who is talking: a Telegram user's memberships, role and language, read per update."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.texts import normalise_language
+from storage.records import MemberRecord
+from storage.repos import MemberRepo, UserSettingsRepo
+
+
+@dataclass(frozen=True)
+class Identity:
+    user_id: int
+    language: str
+    memberships: tuple[MemberRecord, ...]
+    is_admin: bool
+
+    def active(self, role: str) -> list[MemberRecord]:
+        return [m for m in self.memberships if m.role == role and m.is_active]
+
+    @property
+    def student(self) -> MemberRecord | None:
+        """The active student membership (a student is in one class)."""
+        students = self.active("student")
+        return students[-1] if students else None
+
+    @property
+    def is_mentor(self) -> bool:
+        return bool(self.active("mentor"))
+
+    @property
+    def is_observer(self) -> bool:
+        return bool(self.active("observer"))
+
+    @property
+    def is_enrolled(self) -> bool:
+        return any(m.is_active for m in self.memberships)
+
+    def mentor_cohorts(self) -> list[int]:
+        return [m.cohort_id for m in self.active("mentor")]
+
+    def in_cohort(self, cohort_id: int) -> MemberRecord | None:
+        return next((m for m in self.memberships if m.cohort_id == cohort_id and m.is_active), None)
+
+
+async def load_identity(session: AsyncSession, user_id: int, admin_ids: list[int]) -> Identity:
+    memberships = await MemberRepo(session).of_user(user_id)
+    language = await UserSettingsRepo(session).language(user_id)
+    return Identity(
+        user_id=user_id,
+        language=normalise_language(language),
+        memberships=tuple(memberships),
+        is_admin=user_id in admin_ids,
+    )

@@ -1,0 +1,58 @@
+"""Small helpers every handler uses: who is talking, and answering in their language."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import InlineKeyboardMarkup, Message, Update
+
+from bot.context import MentorContext
+from bot.identity import Identity, load_identity
+from bot.texts import t
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@asynccontextmanager
+async def unit_of_work(context: MentorContext) -> AsyncIterator[AsyncSession]:
+    """One database transaction for the update being handled."""
+    async with context.state.database().transaction() as session:
+        yield session
+
+
+async def identify(session: AsyncSession, update: Update, context: MentorContext) -> Identity:
+    user = update.effective_user
+    assert user is not None, "handlers are registered for updates with a user"
+    return await load_identity(session, user.id, context.state.config().admin_ids)
+
+
+async def answer(
+    update: Update,
+    lang: str,
+    key: str,
+    *,
+    markup: InlineKeyboardMarkup | None = None,
+    **values: Any,
+) -> Message | None:
+    """Reply in the chat of the update with text `key` in `lang`."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    return await chat.send_message(t(key, lang, **values), reply_markup=markup)
+
+
+def display_name(update: Update) -> str:
+    user = update.effective_user
+    if user is None:
+        return "?"
+    return (user.full_name or user.username or str(user.id))[:200]
+
+
+def command_argument(context: MentorContext) -> str:
+    return " ".join(context.args or []).strip()

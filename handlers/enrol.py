@@ -1,0 +1,143 @@
+"""Joining: /start CODE, the consent question, and the answer to it."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot import enrolment
+from bot.commands import publish_role_commands
+from bot.context import MentorContext
+from bot.enrolment import CodeProblem, Joined, Offer
+from bot.texts import t
+from handlers.base import answer, command_argument, display_name, identify, now, unit_of_work
+from handlers.common import help_command, is_private
+
+CONSENT_YES = "c:y:"
+CONSENT_NO = "c:n:"
+CONSENT_PATTERN = r"^c:[yn]:[A-Za-z0-9_-]{1,60}$"
+
+
+async def start_command(update: Update, context: MentorContext) -> None:
+    """/start [CODE]: offer to join with a code, or tell a known user where they stand."""
+    code = command_argument(context)
+    async with unit_of_work(context) as session:
+        who = await identify(session, update, context)
+        if not is_private(update):
+            await answer(update, who.language, "enrol.start_in_private")
+            return
+        if not code:
+            if who.is_enrolled:
+                await _tell_where_they_stand(update, context, who.language)
+            else:
+                await answer(update, who.language, "help.stranger")
+            return
+        offer = await enrolment.inspect_code(session, code, now())
+        if isinstance(offer, Offer):
+            current = await enrolment.existing_membership(session, offer.cohort.id, who.user_id)
+            if current is not None:
+                role = t(f"role.{current.role}", who.language)
+                await answer(
+                    update, who.language, "enrol.already", cohort=offer.cohort.name, role=role
+                )
+                return
+    if isinstance(offer, CodeProblem):
+        await answer(update, who.language, offer.value)
+    elif offer.invite.role == "student":
+        await _ask_consent(update, context, offer, code, who.language)
+    else:
+        await _join(update, context, code, who.language)
+
+
+async def _tell_where_they_stand(update: Update, context: MentorContext, lang: str) -> None:
+    await help_command(update, context)
+
+
+async def _ask_consent(
+    update: Update, context: MentorContext, offer: Offer, code: str, lang: str
+) -> None:
+    buttons = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t("consent.agree_button", lang), callback_data=CONSENT_YES + code
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    t("consent.decline_button", lang), callback_data=CONSENT_NO + code
+                )
+            ],
+        ]
+    )
+    retention = context.state.config().retention_days
+    await answer(
+        update,
+        lang,
+        "consent.explain",
+        markup=buttons,
+        cohort=offer.cohort.name,
+        retention_days=retention,
+    )
+
+
+async def consent_button(update: Update, context: MentorContext) -> None:
+    """The student's answer to the consent question: agree enrols, decline keeps nothing."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    await query.answer()
+    code = query.data[len(CONSENT_YES) :]
+    if query.data.startswith(CONSENT_YES):
+        await _join(update, context, code, None)
+    else:
+        await _decline(update, context, code)
+    if query.message is not None:
+        await query.edit_message_reply_markup(reply_markup=None)
+
+
+async def _decline(update: Update, context: MentorContext, code: str) -> None:
+    async with unit_of_work(context) as session:
+        who = await identify(session, update, context)
+        offer = await enrolment.inspect_code(session, code, now())
+        if isinstance(offer, Offer):
+            await enrolment.refuse(session, offer, now())
+    if isinstance(offer, CodeProblem):
+        await answer(update, who.language, offer.value)
+    else:
+        await answer(update, who.language, "consent.declined")
+
+
+async def _join(update: Update, context: MentorContext, code: str, lang: str | None) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    async with unit_of_work(context) as session:
+        who = await identify(session, update, context)
+        result = await enrolment.join(
+            session,
+            code,
+            user_id=who.user_id,
+            chat_id=chat.id,
+            display_name=display_name(update),
+            now=now(),
+        )
+    lang = who.language
+    if isinstance(result, CodeProblem):
+        await answer(update, lang, result.value)
+        return
+    await _welcome(update, lang, result, code)
+    if not result.already:
+        await publish_role_commands(context.bot, chat.id, result.member.role, lang)
+
+
+async def _welcome(update: Update, lang: str, joined: Joined, code: str) -> None:
+    member, cohort = joined.member, joined.cohort
+    if joined.already:
+        role = t(f"role.{member.role}", lang)
+        await answer(update, lang, "enrol.already", cohort=cohort.name, role=role)
+    elif member.role == "student":
+        await answer(update, lang, "consent.thanks_student", name=member.name, cohort=cohort.name)
+    elif member.role == "mentor":
+        await answer(
+            update, lang, "enrol.mentor_welcome", name=member.name, cohort=cohort.name, code=code
+        )
+    else:
+        await answer(update, lang, "enrol.observer_welcome", name=member.name, cohort=cohort.name)

@@ -1,0 +1,122 @@
+"""Members of cohorts: students, mentors and observers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Member
+from storage.records import MemberRecord
+
+
+def to_record(row: Member) -> MemberRecord:
+    return MemberRecord(
+        id=row.id,
+        cohort_id=row.cohort_id,
+        role=row.role,
+        name=row.name,
+        organisation=row.organisation,
+        telegram_user_id=row.telegram_user_id,
+        chat_id=row.chat_id,
+        status=row.status,
+        consent_at=row.consent_at,
+        consent_version=row.consent_version,
+        joined_at=row.joined_at,
+    )
+
+
+class MemberRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add_invited(
+        self, cohort_id: int, role: str, name: str, organisation: str | None
+    ) -> int:
+        row = Member(cohort_id=cohort_id, role=role, name=name, organisation=organisation)
+        self.session.add(row)
+        await self.session.flush()
+        return row.id
+
+    async def get(self, member_id: int) -> MemberRecord | None:
+        row = await self.session.get(Member, member_id)
+        return None if row is None else to_record(row)
+
+    async def of_user(self, telegram_user_id: int) -> list[MemberRecord]:
+        """Every membership of a Telegram user, active or not, oldest first."""
+        rows = await self.session.scalars(
+            select(Member).where(Member.telegram_user_id == telegram_user_id).order_by(Member.id)
+        )
+        return [to_record(row) for row in rows]
+
+    async def in_cohort(
+        self, cohort_id: int, role: str | None = None, statuses: Sequence[str] | None = None
+    ) -> list[MemberRecord]:
+        query = select(Member).where(Member.cohort_id == cohort_id)
+        if role is not None:
+            query = query.where(Member.role == role)
+        if statuses is not None:
+            query = query.where(Member.status.in_(statuses))
+        rows = await self.session.scalars(query.order_by(Member.name, Member.id))
+        return [to_record(row) for row in rows]
+
+    async def names_in_cohort(self, cohort_id: int, role: str) -> set[str]:
+        rows = await self.session.scalars(
+            select(Member.name).where(Member.cohort_id == cohort_id, Member.role == role)
+        )
+        return {name.casefold() for name in rows}
+
+    async def activate(
+        self,
+        member_id: int,
+        *,
+        telegram_user_id: int,
+        chat_id: int,
+        name: str | None,
+        consent_version: str | None,
+        now: datetime,
+    ) -> None:
+        values: dict[str, object] = {
+            "telegram_user_id": telegram_user_id,
+            "chat_id": chat_id,
+            "status": "active",
+            "joined_at": now,
+        }
+        if name:
+            values["name"] = name
+        if consent_version is not None:
+            values.update(consent_at=now, consent_version=consent_version)
+        await self.session.execute(update(Member).where(Member.id == member_id).values(**values))
+
+    async def add_active(
+        self,
+        cohort_id: int,
+        role: str,
+        *,
+        name: str,
+        telegram_user_id: int,
+        chat_id: int,
+        consent_version: str | None,
+        now: datetime,
+    ) -> int:
+        row = Member(
+            cohort_id=cohort_id,
+            role=role,
+            name=name,
+            telegram_user_id=telegram_user_id,
+            chat_id=chat_id,
+            status="active",
+            joined_at=now,
+            consent_at=now if consent_version else None,
+            consent_version=consent_version,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return row.id
+
+    async def set_status(self, member_id: int, status: str) -> None:
+        await self.session.execute(
+            update(Member).where(Member.id == member_id).values(status=status)
+        )
