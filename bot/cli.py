@@ -30,7 +30,7 @@ students_app = typer.Typer(help="Import the students of a cohort.")
 app.add_typer(cohort_app, name="cohort")
 app.add_typer(students_app, name="students")
 out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def main() -> None:

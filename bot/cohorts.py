@@ -63,7 +63,7 @@ async def cohort_overview(db: Database) -> list[tuple[object, ...]]:
             .where(Member.status == "active")
             .group_by(Member.cohort_id, Member.role)
         )
-        counts = {f"{cohort_id}:{role}": n for cohort_id, role, n in rows.tuples()}
+        counts = {f"{cohort_id}:{role}": n for cohort_id, role, n in rows}
     return [
         (
             c.name,

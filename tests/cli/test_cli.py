@@ -1,0 +1,128 @@
+"""The `mentorbot` command as a coordinator uses it (in-process, real SQLite file)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+
+CODE = re.compile(r"([A-Za-z0-9_-]{22,64})$")
+
+
+@pytest.fixture
+def cli(clean_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+    runner = CliRunner()
+
+    def invoke(*args: str, ok: bool = True):
+        result = runner.invoke(app, list(args))
+        if ok:
+            assert result.exit_code == 0, result.output
+        return result
+
+    return invoke
+
+
+def test_migrate_creates_the_schema(cli, tmp_path: Path) -> None:
+    result = cli("migrate")
+    assert "revision" in result.output
+    assert (tmp_path / "cli.db").exists()
+
+
+def test_create_and_list_cohorts(cli) -> None:
+    cli("cohort", "create", "PW3A", "--start", "2026-09-01", "--reflection", "thu 15:30")
+    listing = cli("cohort", "list").output
+    assert "PW3A" in listing and "thu 15:30" in listing and "2026-09-01" in listing
+
+
+def test_duplicate_cohort_and_bad_time_are_refused_clearly(cli) -> None:
+    cli("cohort", "create", "PW3A")
+    again = cli("cohort", "create", "PW3A", ok=False)
+    assert again.exit_code == 2 and "exists already" in again.output
+    bad = cli("cohort", "create", "PW3B", "--reflection", "someday 14:00", ok=False)
+    assert bad.exit_code == 2 and "unknown day" in bad.output
+    assert "Traceback" not in bad.output
+
+
+def test_students_import_gives_one_personal_code_each(cli, tmp_path: Path) -> None:
+    cli("cohort", "create", "PW3A")
+    roster = tmp_path / "klas.csv"
+    roster.write_text("naam;organisatie\nAnna de Vries;KDV Zon\nBram Şahin;BSO Noord\n", "utf-8")
+    result = cli("students", "import", "PW3A", str(roster))
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    assert len(lines) == 2
+    assert lines[0].startswith("Anna de Vries") and "KDV Zon" in lines[0]
+    codes = {CODE.search(line).group(1) for line in lines}  # type: ignore[union-attr]
+    assert len(codes) == 2
+
+
+def test_bad_roster_is_refused_whole_with_line_numbers(cli, tmp_path: Path) -> None:
+    cli("cohort", "create", "PW3A")
+    roster = tmp_path / "klas.csv"
+    roster.write_text("name,organisation\nAnna,KDV\n,KDV\nBram,BSO\nanna,X\na,b,c\n", "utf-8")
+    result = cli("students", "import", "PW3A", str(roster), ok=False)
+    assert result.exit_code == 2
+    assert "line 3: the name is empty" in result.output
+    assert "line 5: 'anna' appears twice (also on line 2)" in result.output
+    assert "line 6: 3 columns" in result.output
+    # nothing half-imported: the good lines are not there either
+    fixed = tmp_path / "ok.csv"
+    fixed.write_text("name\nAnna\nBram\n", "utf-8")
+    assert len(cli("students", "import", "PW3A", str(fixed)).stdout.splitlines()) == 2
+
+
+def test_roster_that_is_not_utf8_is_refused(cli, tmp_path: Path) -> None:
+    cli("cohort", "create", "PW3A")
+    roster = tmp_path / "klas.csv"
+    roster.write_bytes("name\nRené\n".encode("latin-1"))
+    result = cli("students", "import", "PW3A", str(roster), ok=False)
+    assert "not UTF-8" in result.output
+
+
+def test_invites_end_in_the_code_and_show_links_when_username_known(
+    cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cli("cohort", "create", "PW3A")
+    plain = cli("invite", "PW3A", "--role", "mentor", "--count", "2").stdout.splitlines()
+    assert len(plain) == 2 and all(CODE.search(line) for line in plain)
+    monkeypatch.setenv("MENTORBOT_BOT_USERNAME", "mentor_test_bot")
+    linked = cli("invite", "PW3A", "--role", "student").stdout.strip()
+    code = CODE.search(linked).group(1)  # type: ignore[union-attr]
+    assert f"https://t.me/mentor_test_bot?start={code}" in linked
+
+
+def test_invite_sheet_is_a_pdf(cli, tmp_path: Path) -> None:
+    cli("cohort", "create", "PW3A")
+    roster = tmp_path / "klas.csv"
+    roster.write_text("name\nAnna\nBram\n", "utf-8")
+    cli("students", "import", "PW3A", str(roster))
+    sheet = tmp_path / "sheet.pdf"
+    result = cli("invite", "PW3A", "--pending", "--sheet", str(sheet))
+    assert len(result.stdout.splitlines()) == 2
+    assert sheet.read_bytes().startswith(b"%PDF")
+
+
+def test_unknown_cohort_and_role(cli) -> None:
+    result = cli("invite", "nope", ok=False)
+    assert result.exit_code == 2 and "no cohort named 'nope'" in result.output
+    cli("cohort", "create", "PW3A")
+    assert "--role must be" in cli("invite", "PW3A", "--role", "boss", ok=False).output
+
+
+def test_bad_setting_gives_one_line(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MENTORBOT_SEND_RATE", "fast")
+    result = cli("cohort", "list", ok=False)
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "error: MENTORBOT_SEND_RATE: Input should be a valid number, unable to parse string as a "
+        "number"
+    ]
+
+
+def test_run_without_token_says_so(cli) -> None:
+    result = cli("run", ok=False)
+    assert result.exit_code == 2 and "TELEGRAM_BOT_TOKEN is not set" in result.output

@@ -1,0 +1,111 @@
+"""Repositories on real databases (SQLite file and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from storage.db import Database
+from storage.repos import CohortRepo, InviteRepo, MemberRepo, UserSettingsRepo
+from storage.repos.cohorts import CohortExists
+
+NOW = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
+
+
+async def make_cohort(db: Database, name: str = "PW3A") -> int:
+    async with db.transaction() as s:
+        cohort = await CohortRepo(s).create(name, date(2026, 9, 1), "Europe/Amsterdam")
+    return cohort.id
+
+
+async def test_cohort_round_trip_and_unique_name(db: Database) -> None:
+    cohort_id = await make_cohort(db)
+    async with db.transaction() as s:
+        found = await CohortRepo(s).by_name("PW3A")
+        assert found is not None and found.id == cohort_id
+        assert found.reflection_at == "fri 14:00" and found.start_date == date(2026, 9, 1)
+        with pytest.raises(CohortExists):
+            await CohortRepo(s).create("PW3A", date(2026, 9, 1), "UTC")
+
+
+async def test_update_settings_bumps_schedule_version(db: Database) -> None:
+    cohort_id = await make_cohort(db)
+    async with db.transaction() as s:
+        await CohortRepo(s).update_settings(cohort_id, reflection_at="thu 15:00")
+    async with db.transaction() as s:
+        cohort = await CohortRepo(s).get(cohort_id)
+    assert cohort is not None
+    assert cohort.reflection_at == "thu 15:00" and cohort.schedule_version == 1
+
+
+async def test_single_use_code_can_be_used_once(db: Database) -> None:
+    cohort_id = await make_cohort(db)
+    async with db.transaction() as s:
+        code = (await InviteRepo(s).create(cohort_id, "mentor")).code
+    async with db.transaction() as s:
+        assert await InviteRepo(s).mark_used(code, NOW) is True
+    async with db.transaction() as s:
+        assert await InviteRepo(s).mark_used(code, NOW) is False
+        invite = await InviteRepo(s).get(code)
+    assert invite is not None and invite.used_at == NOW
+
+
+async def test_codes_are_long_random_and_link_safe(db: Database) -> None:
+    cohort_id = await make_cohort(db)
+    async with db.transaction() as s:
+        codes = {(await InviteRepo(s).create(cohort_id, "student")).code for _ in range(50)}
+    assert len(codes) == 50
+    for code in codes:
+        assert 22 <= len(code) <= 64
+        assert all(c.isalnum() or c in "-_" for c in code)
+
+
+async def test_timestamps_come_back_as_the_same_utc_instant(db: Database) -> None:
+    cohort_id = await make_cohort(db)
+    local = datetime(2026, 3, 29, 3, 30, tzinfo=UTC) + timedelta(hours=0)
+    async with db.transaction() as s:
+        await InviteRepo(s).create(cohort_id, "student", expires_at=local)
+        invites = InviteRepo(s)
+        made = await invites.create(cohort_id, "observer", expires_at=local)
+    async with db.transaction() as s:
+        back = await InviteRepo(s).get(made.code)
+    assert back is not None and back.expires_at == local and back.expires_at.tzinfo is not None
+
+
+async def test_members_activate_and_lookup_by_user(db: Database) -> None:
+    cohort_id = await make_cohort(db)
+    async with db.transaction() as s:
+        members = MemberRepo(s)
+        member_id = await members.add_invited(cohort_id, "student", "Anna", "KDV Zon")
+        await members.activate(
+            member_id, telegram_user_id=77, chat_id=77, name=None, consent_version="v1", now=NOW
+        )
+    async with db.transaction() as s:
+        [member] = await MemberRepo(s).of_user(77)
+        names = await MemberRepo(s).names_in_cohort(cohort_id, "student")
+    assert member.name == "Anna" and member.is_active and member.consent_at == NOW
+    assert names == {"anna"}
+
+
+async def test_same_user_cannot_be_twice_in_one_cohort(db: Database) -> None:
+    cohort_id = await make_cohort(db)
+    async with db.transaction() as s:
+        await MemberRepo(s).add_active(
+            cohort_id, "student", name="A", telegram_user_id=5, chat_id=5, consent_version="v", now=NOW
+        )
+    with pytest.raises(Exception, match="(?i)unique|duplicate"):
+        async with db.transaction() as s:
+            await MemberRepo(s).add_active(
+                cohort_id, "mentor", name="A", telegram_user_id=5, chat_id=5, consent_version=None, now=NOW
+            )
+
+
+async def test_language_preference(db: Database) -> None:
+    async with db.transaction() as s:
+        assert await UserSettingsRepo(s).language(9) is None
+        await UserSettingsRepo(s).set_language(9, "en")
+    async with db.transaction() as s:
+        await UserSettingsRepo(s).set_language(9, "nl")
+    async with db.transaction() as s:
+        assert await UserSettingsRepo(s).language(9) == "nl"
