@@ -189,10 +189,12 @@ class Prompt(Base):
     """A question message sent to a student; buttons carry only its opaque token."""
 
     __tablename__ = "prompts"
+    __table_args__ = (UniqueConstraint("round_id", "member_id", "question_key"),)
     token: Mapped[str] = mapped_column(String(24), primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
     question_key: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

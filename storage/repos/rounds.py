@@ -1,0 +1,335 @@
+"""Rounds, the students' progress through them, their answers and the question prompts."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.dialect import insert_ignore
+from storage.models import Answer, Member, Participation, Prompt, Round, utcnow
+
+
+@dataclass(frozen=True)
+class RoundRecord:
+    id: int
+    cohort_id: int
+    week: int
+    kind: str
+    status: str
+    due_at: datetime
+    closed_at: datetime | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"
+
+
+@dataclass(frozen=True)
+class AnswerRecord:
+    question_key: str
+    kind: str
+    skill: str | None
+    rating: int | None
+    choice: str | None
+    text: str | None
+    skipped: bool
+    answered_at: datetime
+
+
+@dataclass(frozen=True)
+class PromptRecord:
+    token: str
+    round_id: int
+    member_id: int
+    question_key: str
+    message_id: int | None
+
+
+def _round(row: Round) -> RoundRecord:
+    return RoundRecord(
+        row.id, row.cohort_id, row.week, row.kind, row.status, row.due_at, row.closed_at
+    )
+
+
+def _prompt(row: Prompt) -> PromptRecord:
+    return PromptRecord(row.token, row.round_id, row.member_id, row.question_key, row.message_id)
+
+
+def _answer(row: Answer) -> AnswerRecord:
+    return AnswerRecord(
+        row.question_key,
+        row.kind,
+        row.skill,
+        row.rating,
+        row.choice,
+        row.text,
+        row.skipped,
+        row.answered_at,
+    )
+
+
+class RoundRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def insert_if_absent(
+        self, cohort_id: int, week: int, kind: str, due_at: datetime, status: str = "open"
+    ) -> tuple[RoundRecord, bool]:
+        """The round of (cohort, week, kind), created now if it did not exist yet."""
+        values = {
+            "cohort_id": cohort_id,
+            "week": week,
+            "kind": kind,
+            "due_at": due_at,
+            "status": status,
+        }
+        created = await insert_ignore(
+            self.session,
+            Round.__table__,
+            [values],
+            ("cohort_id", "week", "kind"),  # type: ignore[arg-type]
+        )
+        found = await self.find(cohort_id, week, kind)
+        assert found is not None
+        return found, created > 0
+
+    async def find(self, cohort_id: int, week: int, kind: str) -> RoundRecord | None:
+        row = await self.session.scalar(
+            select(Round).where(
+                Round.cohort_id == cohort_id, Round.week == week, Round.kind == kind
+            )
+        )
+        return None if row is None else _round(row)
+
+    async def get(self, round_id: int) -> RoundRecord | None:
+        row = await self.session.get(Round, round_id)
+        return None if row is None else _round(row)
+
+    async def latest(
+        self, cohort_id: int, kind: str, status: str | None = "open"
+    ) -> RoundRecord | None:
+        query = select(Round).where(Round.cohort_id == cohort_id, Round.kind == kind)
+        if status is not None:
+            query = query.where(Round.status == status)
+        row = await self.session.scalar(query.order_by(Round.week.desc()).limit(1))
+        return None if row is None else _round(row)
+
+    async def close_others(
+        self, cohort_id: int, kind: str, keep_id: int, now: datetime
+    ) -> list[int]:
+        """Close every open round of this kind but `keep_id`; returns the closed ids."""
+        ids = list(
+            await self.session.scalars(
+                select(Round.id).where(
+                    Round.cohort_id == cohort_id,
+                    Round.kind == kind,
+                    Round.status == "open",
+                    Round.id != keep_id,
+                )
+            )
+        )
+        if ids:
+            await self.session.execute(
+                update(Round).where(Round.id.in_(ids)).values(status="closed", closed_at=now)
+            )
+        return ids
+
+    async def close(self, round_id: int, now: datetime) -> bool:
+        result = await self.session.execute(
+            update(Round)
+            .where(Round.id == round_id, Round.status == "open")
+            .values(status="closed", closed_at=now)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def of_cohort(self, cohort_id: int, kind: str | None = None) -> list[RoundRecord]:
+        query = select(Round).where(Round.cohort_id == cohort_id)
+        if kind is not None:
+            query = query.where(Round.kind == kind)
+        rows = await self.session.scalars(query.order_by(Round.week, Round.id))
+        return [_round(row) for row in rows]
+
+    # -- participation -------------------------------------------------------------------
+
+    async def add_participants(self, round_id: int, member_ids: list[int]) -> None:
+        rows = [{"round_id": round_id, "member_id": m} for m in member_ids]
+        await insert_ignore(self.session, Participation.__table__, rows, ("round_id", "member_id"))  # type: ignore[arg-type]
+
+    async def mark_started(self, round_id: int, member_id: int, now: datetime) -> None:
+        await self.session.execute(
+            update(Participation)
+            .where(
+                Participation.round_id == round_id,
+                Participation.member_id == member_id,
+                Participation.started_at.is_(None),
+            )
+            .values(started_at=now)
+        )
+
+    async def mark_completed(self, round_id: int, member_id: int, now: datetime) -> bool:
+        """True only the first time: the closing message and alert check happen once."""
+        result = await self.session.execute(
+            update(Participation)
+            .where(
+                Participation.round_id == round_id,
+                Participation.member_id == member_id,
+                Participation.completed_at.is_(None),
+            )
+            .values(completed_at=now)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def is_completed(self, round_id: int, member_id: int) -> bool:
+        done = await self.session.scalar(
+            select(Participation.completed_at).where(
+                Participation.round_id == round_id, Participation.member_id == member_id
+            )
+        )
+        return done is not None
+
+    async def unfinished(self, round_id: int) -> list[int]:
+        """Active students of the round who have not completed it."""
+        rows = await self.session.scalars(
+            select(Participation.member_id)
+            .join(Member, Member.id == Participation.member_id)
+            .where(
+                Participation.round_id == round_id,
+                Participation.completed_at.is_(None),
+                Member.status == "active",
+            )
+        )
+        return list(rows)
+
+    async def completed_count(self, round_id: int) -> tuple[int, int]:
+        rows = (
+            await self.session.execute(
+                select(Participation.completed_at).where(Participation.round_id == round_id)
+            )
+        ).scalars()
+        values = list(rows)
+        return sum(v is not None for v in values), len(values)
+
+
+class AnswerRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def save(
+        self,
+        round_id: int,
+        member_id: int,
+        question_key: str,
+        *,
+        kind: str,
+        skill: str | None,
+        now: datetime,
+        rating: int | None = None,
+        choice: str | None = None,
+        text: str | None = None,
+        skipped: bool = False,
+    ) -> bool:
+        """Store or change one answer; True when something changed (a double tap is not)."""
+        values = {"rating": rating, "choice": choice, "text": text, "skipped": skipped}
+        row = await self.session.scalar(
+            select(Answer).where(
+                Answer.round_id == round_id,
+                Answer.member_id == member_id,
+                Answer.question_key == question_key,
+            )
+        )
+        if row is None:
+            inserted = await insert_ignore(
+                self.session,
+                Answer.__table__,  # type: ignore[arg-type]
+                [{"round_id": round_id, "member_id": member_id, "question_key": question_key,
+                  "kind": kind, "skill": skill, "answered_at": now, "updated_at": now, **values}],
+                ("round_id", "member_id", "question_key"),
+            )  # fmt: skip
+            return inserted > 0
+        if all(getattr(row, key) == value for key, value in values.items()):
+            return False
+        for key, value in values.items():
+            setattr(row, key, value)
+        row.updated_at = now
+        await self.session.flush()
+        return True
+
+    async def of(self, round_id: int, member_id: int) -> dict[str, AnswerRecord]:
+        rows = await self.session.scalars(
+            select(Answer).where(Answer.round_id == round_id, Answer.member_id == member_id)
+        )
+        return {row.question_key: _answer(row) for row in rows}
+
+
+class PromptRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def ensure(self, round_id: int, member_id: int, question_key: str) -> tuple[str, bool]:
+        """The prompt token of this question for this student, made now if new (then True).
+
+        Unique per (round, student, question), so asking twice (a double tap, two instances)
+        reuses one token and the caller can tell it was asked already."""
+        # 9 random bytes = 12 characters: unguessable, and short enough for callback_data.
+        values = {
+            "token": secrets.token_urlsafe(9),
+            "round_id": round_id,
+            "member_id": member_id,
+            "question_key": question_key,
+            "created_at": utcnow(),
+        }
+        created = await insert_ignore(
+            self.session, Prompt.__table__, [values], ("round_id", "member_id", "question_key")
+        )
+        token = await self.session.scalar(
+            select(Prompt.token).where(
+                Prompt.round_id == round_id,
+                Prompt.member_id == member_id,
+                Prompt.question_key == question_key,
+            )
+        )
+        assert token is not None
+        return token, created > 0
+
+    async def get(self, token: str) -> PromptRecord | None:
+        row = await self.session.get(Prompt, token) if 0 < len(token) <= 24 else None
+        return (
+            None
+            if row is None
+            else PromptRecord(
+                row.token, row.round_id, row.member_id, row.question_key, row.message_id
+            )
+        )
+
+    async def find(self, round_id: int, member_id: int, question_key: str) -> PromptRecord | None:
+        row = await self.session.scalar(
+            select(Prompt).where(
+                Prompt.round_id == round_id,
+                Prompt.member_id == member_id,
+                Prompt.question_key == question_key,
+            )
+        )
+        return None if row is None else _prompt(row)
+
+    async def set_message(self, token: str, message_id: int) -> None:
+        await self.session.execute(
+            update(Prompt).where(Prompt.token == token).values(message_id=message_id)
+        )
+
+    async def by_message(self, member_id: int, message_id: int) -> PromptRecord | None:
+        row = await self.session.scalar(
+            select(Prompt).where(
+                and_(Prompt.member_id == member_id, Prompt.message_id == message_id)
+            )
+        )
+        return (
+            None
+            if row is None
+            else PromptRecord(
+                row.token, row.round_id, row.member_id, row.question_key, row.message_id
+            )
+        )
