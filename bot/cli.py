@@ -216,5 +216,14 @@ def _read_bytes(path: Path) -> bytes:
         fail(f"{path}: {exc.strerror or exc}")
 
 
+def _register_feature_commands() -> None:
+    from bot import cli_rounds
+
+    cli_rounds.register(app)
+
+
+_register_feature_commands()
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())  # type: ignore[func-returns-value]

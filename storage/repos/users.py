@@ -25,3 +25,14 @@ class UserSettingsRepo:
             row.language = language
             row.updated_at = utcnow()
         await self.session.flush()
+
+    async def languages(self, telegram_user_ids: list[int]) -> dict[int, str]:
+        """Chosen languages of many users at once (users without a choice are absent)."""
+        if not telegram_user_ids:
+            return {}
+        rows = await self.session.execute(
+            select(UserSetting.telegram_user_id, UserSetting.language).where(
+                UserSetting.telegram_user_id.in_(telegram_user_ids)
+            )
+        )
+        return {user_id: language for user_id, language in rows}
