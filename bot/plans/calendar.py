@@ -14,7 +14,7 @@ from datetime import date, timedelta
 IsoWeek = tuple[int, int]
 """An ISO week as ``(iso_year, week_number)``."""
 
-_WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
+_WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$", re.IGNORECASE)
 MAX_HOLIDAY_RANGE_WEEKS = 60
 """A holiday range longer than this is almost certainly a typo (a year off)."""
 

@@ -245,12 +245,18 @@ def _option_issues(loc: Loc, question: Mapping[str, Any], kind: str) -> list[Iss
             for name, present in (("options", has_options), ("options_from", has_from))
             if present
         ]
-    if has_options and has_from:
-        return [Issue((*loc, "options_from"), "options_and_from", {})]
     if not has_options and not has_from:
         return [Issue(loc, "choice_without_options", {})]
+    issues = _duplicate_options(loc, question.get("options"))
+    if has_options and has_from:
+        issues.append(Issue((*loc, "options_from"), "options_and_from", {}))
+    return issues
+
+
+def _duplicate_options(loc: Loc, options: Any) -> list[Issue]:
+    """Options whose button values (slugs) collide, such as 'Ja!' and 'ja'."""
     issues, values = [], set()
-    for index, option in enumerate(_list(question.get("options"))):
+    for index, option in enumerate(_list(options)):
         if not isinstance(option, str):
             continue
         value = option_value(option, index)

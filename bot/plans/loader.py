@@ -56,6 +56,10 @@ _YAML_PROBLEMS_NL = {
 }
 
 
+_ALIAS = "_mentorbot_alias"
+"""Attribute set on a node that stands for an alias (``*name``) in the document."""
+
+
 class _LineLoader(yaml.SafeLoader):
     """SafeLoader whose aliases carry the position where they are used, not where defined."""
 
@@ -68,6 +72,7 @@ class _LineLoader(yaml.SafeLoader):
             return None
         clone = copy.copy(node)
         clone.start_mark = mark
+        setattr(clone, _ALIAS, True)
         return clone
 
 
@@ -79,8 +84,9 @@ def _field_names() -> set[str]:
 def _yaml_problem(exc: yaml.MarkedYAMLError, lang: Lang) -> str:
     problem = str(exc.problem or exc.context or "?")
     if lang != "en":
+        said = (str(exc.context or ""), str(exc.problem or ""))
         for english, dutch in _YAML_PROBLEMS_NL.items():
-            if problem.startswith(english):
+            if any(part.startswith(english) for part in said):
                 problem = dutch
                 break
     return text("yaml_syntax", lang, problem=problem)
@@ -140,7 +146,8 @@ def line_of(root: Node, loc: Loc) -> int:
     """1-based line for a pydantic-style location: the deepest node of ``loc`` that exists.
 
     A mapping field points at its key's line, a list item at the item's line; a missing field
-    points at the line of the mapping (or list item) that lacks it.
+    points at the line of the mapping (or list item) that lacks it. Below an alias (``*name``)
+    the line stays at the alias: that is where this use of the shared part is written.
     """
     node, line = root, root.start_mark.line + 1
     for step in loc:
@@ -148,6 +155,8 @@ def line_of(root: Node, loc: Loc) -> int:
         if found is None:
             break
         node, line = found
+        if getattr(node, _ALIAS, False):
+            break
     return line
 
 

@@ -45,8 +45,8 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "{subject} has too many items ({actual_length}, at most {max_length})",
     ),
     "slug": (
-        "{subject} '{input}' is geen geldige sleutel: gebruik kleine letters, cijfers en '-'",
-        "{subject} '{input}' is not a valid key: use lower-case letters, digits and '-'",
+        "{subject} moet een sleutel van kleine letters, cijfers en '-' zijn, niet '{input}'",
+        "{subject} must be a key of lower-case letters, digits and '-', not '{input}'",
     ),
     "ge": ("{subject} moet minstens {ge} zijn", "{subject} must be at least {ge}"),
     "le": ("{subject} mag hoogstens {le} zijn", "{subject} must be at most {le}"),
@@ -226,9 +226,10 @@ def split_loc(loc: Loc, data: Any, lang: Lang = "nl") -> tuple[str, Loc]:
         prefix, base = word("default_week", lang), loc[:1]
     elif head == ("weeks",) and rest and "[key]" not in loc:
         prefix, base, rest = f"{word('week', lang)} {rest[0]}", loc[:2], rest[1:]
-    elif head in (("holidays",), ("weeks",)):
-        prefix = word(str(head[0]), lang)
-        return prefix, rest
+    elif head == ("holidays",):
+        return word("holidays", lang), loc
+    elif head == ("weeks",):
+        return word("weeks", lang), rest
     else:
         return word("plan", lang), loc
     if rest[:1] == ("questions",) and len(rest) >= 2 and isinstance(rest[1], int):

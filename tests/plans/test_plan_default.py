@@ -1,0 +1,122 @@
+"""The shipped Dutch default plan."""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from bot.plans import default_plan, default_plan_text, dump_plan, load_plan
+from bot.plans.calendar import parse_holiday
+
+WORK_PROCESSES = {
+    "veilig-klimaat": "Zorgt voor een veilig pedagogisch klimaat",
+    "behoeften": "Inventariseert behoeften en wensen van het kind",
+    "activiteiten": "Bereidt de uitvoering van activiteiten voor",
+    "speel-leeromgeving": "Creëert een verantwoorde en stimulerende speel- en leeromgeving",
+    "samenwerken": "Werkt samen met andere betrokkenen in de omgeving van het kind",
+    "ontwikkeling": "Volgt en stimuleert de ontwikkeling en leren van het kind",
+    "evalueren": "Evalueert eigen werkzaamheden",
+    "professionele-ontwikkeling": "Werkt aan eigen professionele ontwikkeling",
+    "kwaliteitszorg": "Werkt aan het bewaken en bevorderen van kwaliteitszorg",
+}
+STARR_PROMPT = (
+    "Beschrijf een praktijksituatie van deze week met STARR: Situatie, Taak, Actie, Resultaat, "
+    "Reflectie. Laat namen van kinderen en ouders weg."
+)
+PERIODS = {1: "oriëntatie", 2: "het midden", 3: "verdieping", 4: "afronding"}
+
+
+def test_default_plan_validates_and_is_cached() -> None:
+    plan = default_plan()
+    assert plan is default_plan()
+    assert plan.language == "nl"
+    assert sorted(plan.weeks) == list(range(1, 41))
+    assert plan.holidays == []
+
+
+def test_skills_are_the_nine_work_processes() -> None:
+    plan = default_plan()
+    assert {s.key: s.title for s in plan.skills} == WORK_PROCESSES
+    assert all(s.work_process == s.title for s in plan.skills)
+    assert all(s.short and len(s.short) <= 40 for s in plan.skills)
+    tagged = {goal for s in plan.skills for goal in s.basic_goals}
+    assert tagged == {
+        "emotionele-veiligheid",
+        "persoonlijke-competentie",
+        "sociale-competentie",
+        "normen-en-waarden",
+    }
+
+
+def test_every_skill_is_rated_at_least_once_in_every_three_weeks() -> None:
+    plan = default_plan()
+    everything = {s.key for s in plan.skills}
+    rated = {
+        n: {q.skill for q in plan.week(n).questions if q.kind == "rating"} for n in range(1, 41)
+    }
+    for first in range(1, 39):
+        window = rated[first] | rated[first + 1] | rated[first + 2]
+        assert window == everything, f"weeks {first}-{first + 2} miss {everything - window}"
+    assert all(3 <= len(skills) <= 4 for skills in rated.values())
+
+
+def test_every_week_asks_the_standard_reflection() -> None:
+    plan = default_plan()
+    for n in range(1, 42):
+        week = plan.week(n)
+        keys = [q.key for q in week.questions]
+        ratings = [f"rating-{s.key}" for s in week.focus_skills]
+        assert keys[: len(ratings)] == ratings
+        starr = week.question("praktijksituatie")
+        assert starr.starr and starr.kind == "text" and starr.prompt == STARR_PROMPT
+        expectations = week.question("verwachtingen")
+        assert [o.label for o in expectations.options] == [
+            "Helemaal gelukt",
+            "Grotendeels",
+            "Deels",
+            "Niet gelukt",
+        ]
+        help_question = week.question("hulp")
+        assert help_question.help and help_question.optional and keys[-1] == "hulp"
+        assert [o.skill for o in help_question.options] == [s.key for s in week.focus_skills] + [
+            None
+        ]
+        assert all(len(o.label) <= 40 for q in week.questions for o in q.options)
+        assert ("terugblik" in keys) == (n in (10, 20, 30, 40))
+
+
+def test_expectations_are_distinct_and_follow_the_periods() -> None:
+    plan = default_plan()
+    texts = [plan.week(n).expectations for n in range(1, 41)]
+    assert len(set(texts)) == 40
+    assert plan.week(41).expectations not in texts
+    for n, text in enumerate(texts, start=1):
+        period = (n - 1) // 10 + 1
+        assert text.startswith(f"Periode {period}, {PERIODS[period]} — week {n}:"), n
+        assert "Op je stage" in text and "Lesstof" in text and "Focus deze week" in text
+        assert 300 <= len(text) <= 3500
+        for skill in plan.week(n).focus_skills:
+            assert f"- {skill.short}:" in text, (n, skill.key)
+
+
+def test_commented_holiday_example_is_valid() -> None:
+    example = re.findall(r"^#\s+- (\d{4}-W\d\d(?:\.\.\d{4}-W\d\d)?)", default_plan_text(), re.M)
+    assert len(example) == 5
+    assert sum(len(parse_holiday(spec)) for spec in example) == 12
+    text = default_plan_text().replace(
+        "holidays: []", "holidays:\n" + "".join(f"  - {spec}\n" for spec in example)
+    )
+    assert load_plan(text).holidays == example
+
+
+def test_default_plan_is_tidy_yaml() -> None:
+    text = default_plan_text()
+    assert "\t" not in text
+    assert all(len(line) <= 100 for line in text.splitlines())
+    assert yaml.safe_load(text)["name"] == default_plan().name
+
+
+def test_default_plan_round_trips() -> None:
+    plan = default_plan()
+    assert load_plan(dump_plan(plan)) == plan
