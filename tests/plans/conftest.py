@@ -52,6 +52,37 @@ weeks:
 """
 
 
+MANY_ERRORS = """\
+name: Kapot plan
+version: 1
+skills:
+  - key: samenwerken
+    title: Samenwerken
+  - key: samenwerken
+    title: Nog een keer
+  - key: Evalueren
+    title: Evalueren
+default_week:
+  expectations: Doe je best.
+  focus_skills: [samenwerken]
+weeks:
+  3:
+    focus_skills: [samenwerkenn]
+    questions:
+      - key: cijfer
+        kind: rating
+        prompt: Hoe ging het?
+      - key: cijfer
+        kind: choice
+        prompt: Kies
+      - key: verhaal
+        kind: text
+        prompt: Vertel
+        promt: typo
+holidays: [2026-W54]
+"""
+
+
 @pytest.fixture
 def small_plan_text() -> str:
     """YAML text of a small valid plan (3 skills, weeks 2 and 3 listed)."""
@@ -62,3 +93,9 @@ def small_plan_text() -> str:
 def small_plan() -> Plan:
     """The small plan, loaded."""
     return load_plan(SMALL_PLAN, "small.yaml")
+
+
+@pytest.fixture
+def many_errors_text() -> str:
+    """YAML text of a plan with eight problems on known lines."""
+    return MANY_ERRORS

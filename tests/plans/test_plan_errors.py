@@ -16,39 +16,8 @@ def problems(source: str, lang: str = "nl") -> list[tuple[int | None, str]]:
     return [(issue.line, issue.message) for issue in caught.value.issues]
 
 
-MANY_ERRORS = """\
-name: Kapot plan
-version: 1
-skills:
-  - key: samenwerken
-    title: Samenwerken
-  - key: samenwerken
-    title: Nog een keer
-  - key: Evalueren
-    title: Evalueren
-default_week:
-  expectations: Doe je best.
-  focus_skills: [samenwerken]
-weeks:
-  3:
-    focus_skills: [samenwerkenn]
-    questions:
-      - key: cijfer
-        kind: rating
-        prompt: Hoe ging het?
-      - key: cijfer
-        kind: choice
-        prompt: Kies
-      - key: verhaal
-        kind: text
-        prompt: Vertel
-        promt: typo
-holidays: [2026-W54]
-"""
-
-
-def test_every_error_with_its_line() -> None:
-    assert problems(MANY_ERRORS) == [
+def test_every_error_with_its_line(many_errors_text: str) -> None:
+    assert problems(many_errors_text) == [
         (6, "vaardigheid 'samenwerken': dubbele vaardigheid 'samenwerken'"),
         (
             8,
@@ -67,9 +36,9 @@ def test_every_error_with_its_line() -> None:
     ]
 
 
-def test_str_lists_file_line_message() -> None:
+def test_str_lists_file_line_message(many_errors_text: str) -> None:
     with pytest.raises(PlanError) as caught:
-        load_plan(MANY_ERRORS, "klas-3a.yaml")
+        load_plan(many_errors_text, "klas-3a.yaml")
     lines = str(caught.value).splitlines()
     assert len(lines) == 8
     assert lines[2] == (
@@ -77,8 +46,8 @@ def test_str_lists_file_line_message() -> None:
     )
 
 
-def test_messages_in_english_on_request() -> None:
-    english = problems(MANY_ERRORS, lang="en")
+def test_messages_in_english_on_request(many_errors_text: str) -> None:
+    english = problems(many_errors_text, lang="en")
     assert english[2] == (15, "week 3: unknown skill 'samenwerkenn' (did you mean 'samenwerken'?)")
     assert english[5] == (20, "week 3, question 'cijfer': duplicate question key 'cijfer'")
 
