@@ -186,6 +186,8 @@ class _Checker:
         elif type_name in _SCALARS:
             if not _scalar_ok(value, type_name):
                 self.fail(path, f"expected {type_name}, got {_describe(value)}")
+            elif isinstance(value, str) and value.startswith("attach://"):
+                self._check_file(value, path)  # media fields are Strings that name file parts
         elif type_name == "InputFile":
             self._check_file(value, path)
         else:
