@@ -1,0 +1,126 @@
+"""The rate limiter with a fake clock: exact waits, no real time passes."""
+
+from __future__ import annotations
+
+import asyncio
+from itertools import pairwise
+
+import pytest
+
+from bot.pacing import RateLimiter, is_group, send_rate_from_env
+
+
+class FakeClock:
+    """A monotonic clock that moves only when a sleep asks it to."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def limiter(clock: FakeClock, **kwargs: float) -> RateLimiter:
+    return RateLimiter(clock=clock, sleep=clock.sleep, **kwargs)
+
+
+async def test_hundred_bulk_sends_take_at_least_the_computed_time() -> None:
+    clock = FakeClock()
+    pacer = limiter(clock, rate=30, headroom=0.2)
+    assert pacer.bulk_rate == pytest.approx(24.0)
+    start = clock.now
+    stamps = []
+    for n in range(100):
+        await pacer.acquire(chat_id=n + 1)  # 100 different chats: only the global limit
+        stamps.append(clock.now)
+    elapsed = clock.now - start
+    assert elapsed >= 99 / 24 - 1e-9
+    assert elapsed == pytest.approx(99 / 24)  # and not slower than it needs to be
+    gaps = [b - a for a, b in pairwise(stamps)]
+    assert min(gaps) >= 1 / 24 - 1e-9
+    # Within any one second at most 24 bulk sends: 6 of 30 stay free for replies.
+    assert max(sum(1 for t in stamps if s <= t < s + 1 - 1e-6) for s in stamps) <= 24
+
+
+async def test_private_chat_gets_one_message_per_second() -> None:
+    clock = FakeClock()
+    pacer = limiter(clock, rate=30, chat_margin=0.0)
+    stamps = []
+    for _ in range(5):
+        await pacer.acquire(chat_id=42)
+        stamps.append(clock.now)
+    assert [round(b - a, 9) for a, b in pairwise(stamps)] == [1.0] * 4
+
+
+async def test_chat_margin_adds_slack_between_messages_to_one_chat() -> None:
+    clock = FakeClock()
+    pacer = limiter(clock, chat_margin=0.05)
+    await pacer.acquire(7)
+    assert pacer.chat_delay(7) == pytest.approx(1.05)
+
+
+async def test_group_gets_twenty_messages_per_minute() -> None:
+    clock = FakeClock()
+    pacer = limiter(clock, rate=30, chat_margin=0.0)
+    group = -100123
+    assert is_group(group) and not is_group(5)
+    start = clock.now
+    stamps = []
+    for _ in range(21):
+        await pacer.acquire(group)
+        stamps.append(clock.now)
+    # 20 per minute: the 21st message is a full minute after the first.
+    assert stamps[-1] - start == pytest.approx(60.0)
+    assert max(sum(1 for t in stamps if s <= t < s + 60) for s in stamps) == 20
+
+
+async def test_a_busy_chat_does_not_hold_back_other_chats() -> None:
+    clock = FakeClock()
+    pacer = limiter(clock, rate=10, headroom=0.0, chat_margin=0.0)
+    assert pacer.reserve(1) == 0
+    assert pacer.busy_chats() == {1}
+    # Chat 1 waits a second; chat 2 only waits for the global slot (0.1 s).
+    assert pacer.delay(1) == pytest.approx(1.0)
+    assert pacer.delay(2) == pytest.approx(0.1)
+    assert pacer.next_chat_free_in() == pytest.approx(1.0)
+    clock.now += 1.0
+    assert pacer.busy_chats() == set() and pacer.next_chat_free_in() is None
+
+
+async def test_concurrent_acquirers_are_spaced_without_polling() -> None:
+    clock = FakeClock()
+    slept: list[float] = []
+
+    async def record(seconds: float) -> None:
+        slept.append(seconds)  # all ten book their slot at the same instant
+
+    pacer = RateLimiter(rate=20, headroom=0.5, clock=clock, sleep=record)  # bulk: 10/s
+    waits = await asyncio.gather(*(pacer.acquire(chat) for chat in range(1, 11)))
+    assert waits == pytest.approx([n / 10 for n in range(10)])
+    assert slept == pytest.approx([n / 10 for n in range(1, 10)])  # one sleep each, no polling
+
+
+async def test_pause_delays_everyone_or_one_chat() -> None:
+    clock = FakeClock()
+    pacer = limiter(clock, rate=30)
+    pacer.pause(3.0)
+    assert pacer.delay(5) == pytest.approx(3.0)
+    clock.now += 3.0
+    pacer.pause(2.0, chat_id=5)
+    assert pacer.delay(5) == pytest.approx(2.0) and pacer.delay(6) == 0.0
+
+
+def test_bad_settings_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValueError):
+        RateLimiter(rate=0)
+    with pytest.raises(ValueError):
+        RateLimiter(headroom=1.0)
+    monkeypatch.setenv("MENTORBOT_SEND_RATE", "12.5")
+    assert send_rate_from_env() == 12.5
+    monkeypatch.delenv("MENTORBOT_SEND_RATE")
+    assert send_rate_from_env() == 30.0
