@@ -280,3 +280,28 @@ async def open_reflection(session: AsyncSession, member: MemberRecord) -> RoundR
     if round_ is None or not round_.is_open:
         return None
     return round_
+
+
+async def expectations_action(
+    session: AsyncSession, student: MemberRecord | None, token: str, action: str, now: datetime
+) -> str | None:
+    """'ok' records that the student read the week's expectations; 'q' prepares a question
+    prompt and returns its token. None for a button that is not this student's."""
+    prompt = await PromptRepo(session).get(token)
+    if student is None or prompt is None or prompt.member_id != student.id:
+        return None
+    if prompt.question_key != EXPECTATIONS_KEY or action not in ("ok", "q"):
+        return None
+    if action == "ok":
+        await AnswerRepo(session).save(
+            prompt.round_id,
+            student.id,
+            EXPECTATIONS_KEY,
+            kind="choice",
+            skill=None,
+            now=now,
+            choice="ok",
+        )
+        return token
+    ask_token, _new = await PromptRepo(session).ensure(prompt.round_id, student.id, QUESTION_KEY)
+    return ask_token

@@ -62,6 +62,18 @@ def _plausible(code: str) -> bool:
     return 0 < len(code) <= 64 and all(c.isascii() and (c.isalnum() or c in "-_") for c in code)
 
 
+async def membership_by_code(
+    session: AsyncSession, code: str, user_id: int
+) -> tuple[MemberRecord, CohortRecord] | None:
+    """The user's active membership in the cohort this code leads to (used or not)."""
+    invite = await InviteRepo(session).get(code) if _plausible(code) else None
+    if invite is None:
+        return None
+    member = await existing_membership(session, invite.cohort_id, user_id)
+    cohort = await CohortRepo(session).get(invite.cohort_id)
+    return (member, cohort) if member is not None and cohort is not None else None
+
+
 async def existing_membership(
     session: AsyncSession, cohort_id: int, user_id: int
 ) -> MemberRecord | None:

@@ -1,6 +1,7 @@
 """Handler registration, in one place. Order matters: PTB tries handlers of a group in order
 and stops at the first that matches, so specific handlers come before general fallbacks.
 
+group -1: the group gate (a student writing in a group gets a polite "use a private chat").
 group 0, in order:
 1. commands (each feature's), because a command is never an answer to a question;
 2. callback queries by their prefix (consent, check-in, alert buttons);
@@ -20,7 +21,8 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import common, enrol, group
+from bot.checkin import BUTTON_PATTERN, EXPECT, RESUME
+from handlers import checkin, common, enrol, group
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -33,9 +35,18 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("help", common.help_command),
             CommandHandler("taal", common.language_command),
             CommandHandler("koppel", group.link_command),
+            CommandHandler("verder", checkin.resume_command, filters=private),
+            CommandHandler("vraag", checkin.ask_command, filters=private),
             CallbackQueryHandler(enrol.consent_button, pattern=enrol.CONSENT_PATTERN),
+            CallbackQueryHandler(checkin.resume_command, pattern=f"^{RESUME}$"),
+            CallbackQueryHandler(checkin.expectations_button, pattern=f"^{EXPECT}"),
+            CallbackQueryHandler(checkin.answer_button, pattern=BUTTON_PATTERN),
+            CallbackQueryHandler(common.unknown_button),
+            MessageHandler(private & filters.TEXT & ~filters.COMMAND, checkin.text_answer),
             MessageHandler(groups & ~filters.StatusUpdate.ALL, common.group_fallback),
             MessageHandler(private & ~filters.StatusUpdate.ALL, common.private_fallback),
         ]
     )
+    # group -1 runs first for every group message: it stops students' messages there.
+    application.add_handler(MessageHandler(groups, common.group_gate), group=-1)
     application.add_error_handler(common.error_handler)  # type: ignore[arg-type]

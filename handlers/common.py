@@ -6,6 +6,7 @@ import logging
 
 from telegram import Update
 from telegram.constants import ChatType
+from telegram.ext import ApplicationHandlerStop
 
 from bot.commands import publish_role_commands
 from bot.context import MentorContext
@@ -79,12 +80,26 @@ async def private_fallback(update: Update, context: MentorContext) -> None:
     await answer(update, who.language, "input.nothing_open", next_round=phrase)
 
 
-async def group_fallback(update: Update, context: MentorContext) -> None:
-    """A student writing in a group is asked to use a private chat; others are left alone."""
+async def group_gate(update: Update, context: MentorContext) -> None:
+    """Runs before everything else in groups: a student writing in a group is asked to use a
+    private chat and nothing else handles the message; mentors and others pass through."""
     async with unit_of_work(context) as session:
         who = await identify(session, update, context)
     if who.student is not None and not who.is_mentor:
         await answer(update, who.language, "input.student_in_group")
+        raise ApplicationHandlerStop
+
+
+async def group_fallback(update: Update, context: MentorContext) -> None:
+    """Other group messages (team chatter) are not for the bot: stay quiet."""
+
+
+async def unknown_button(update: Update, context: MentorContext) -> None:
+    """A button whose data matches nothing the bot makes: forged or from an old version."""
+    assert update.callback_query is not None
+    async with unit_of_work(context) as session:
+        who = await identify(session, update, context)
+    await update.callback_query.answer(t("input.stale_button", who.language))
 
 
 async def error_handler(update: object, context: MentorContext) -> None:

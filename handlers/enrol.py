@@ -31,15 +31,12 @@ async def start_command(update: Update, context: MentorContext) -> None:
             else:
                 await answer(update, who.language, "help.stranger")
             return
+        known = await enrolment.membership_by_code(session, code, who.user_id)
+        if known is not None:
+            role = t(f"role.{known[0].role}", who.language)
+            await answer(update, who.language, "enrol.already", cohort=known[1].name, role=role)
+            return
         offer = await enrolment.inspect_code(session, code, now())
-        if isinstance(offer, Offer):
-            current = await enrolment.existing_membership(session, offer.cohort.id, who.user_id)
-            if current is not None:
-                role = t(f"role.{current.role}", who.language)
-                await answer(
-                    update, who.language, "enrol.already", cohort=offer.cohort.name, role=role
-                )
-                return
     if isinstance(offer, CodeProblem):
         await answer(update, who.language, offer.value)
     elif offer.invite.role == "student":
