@@ -84,6 +84,7 @@ class BotState:
     update_ids: IdSource = field(default_factory=lambda: IdSource(100_001))
     updates_changed: Notifier = field(default_factory=Notifier)
     _message_ids: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    _delivered: set[int] = field(default_factory=set)
 
     @property
     def username(self) -> str:
@@ -117,8 +118,10 @@ class BotState:
 
     def mark_delivered(self, update_ids: Iterable[int]) -> None:
         """Remember that these updates reached the bot (first time only)."""
-        seen = set(self.delivered_update_ids)
-        self.delivered_update_ids.extend(i for i in update_ids if i not in seen)
+        for update_id in update_ids:
+            if update_id not in self._delivered:
+                self._delivered.add(update_id)
+                self.delivered_update_ids.append(update_id)
 
     def drop_disallowed(self) -> None:
         """Telegram never delivers updates of types the bot did not ask for."""

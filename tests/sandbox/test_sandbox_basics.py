@@ -7,7 +7,7 @@ import time
 
 import pytest
 from sandbox_helpers import make_bot
-from telegram import Bot, MessageEntity, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity, Update
 from telegram.error import BadRequest, Conflict
 
 from bot.sandbox import SandboxServer
@@ -106,6 +106,19 @@ async def test_a_second_poller_ends_the_first_with_conflict(api: SandboxServer, 
         assert await second == ()
 
 
+async def test_ptb_convenience_arguments_are_sent_the_modern_way(
+    api: SandboxServer, bot: Bot
+) -> None:
+    """PTB turns reply_to_message_id / disable_web_page_preview into reply_parameters /
+    link_preview_options, which Bot API 10.1 knows; no violation expected."""
+    user = api.add_user("Gert")
+    first = await bot.send_message(user.id, "https://example.org", disable_web_page_preview=True)
+    reply = await bot.send_message(user.id, "antwoord", reply_to_message_id=first.message_id)
+    assert reply.reply_to_message is not None
+    assert reply.reply_to_message.message_id == first.message_id
+    assert api.requests[-1].params["reply_parameters"] == {"message_id": first.message_id}
+
+
 async def test_two_bots_share_the_server_but_not_their_updates(api: SandboxServer) -> None:
     other_token = "7000000002:second-bot-token"
     api.add_bot(other_token, username="mentorbot_other_bot")
@@ -141,9 +154,7 @@ async def test_wait_for_message_with_predicate_and_marker(api: SandboxServer, bo
     assert (await asyncio.wait_for(waiter, 2.0)).text == "nieuw 2"
 
 
-def _keyboard():  # type: ignore[no-untyped-def]
-    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
+def _keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [

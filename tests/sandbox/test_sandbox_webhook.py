@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from telegram import Bot
+from sandbox_helpers import build_app
+from telegram import Bot, Update
 from telegram.error import Conflict
+from telegram.ext import ContextTypes, MessageHandler, filters
 
 from bot.sandbox import SandboxServer
 from bot.sandbox.webhook import SECRET_HEADER
@@ -117,3 +119,46 @@ async def test_delete_webhook_returns_to_polling(
     assert await bot.delete_webhook()
     (update,) = await bot.get_updates()
     assert update.message is not None and update.message.text == "blijft staan"
+
+
+async def test_two_ptb_instances_behind_the_balancer(api: SandboxServer) -> None:
+    """Two Applications in webhook mode (one token), updates spread round-robin; PTB checks
+    the secret header, so a wrong one would never reach the handlers."""
+    handled: dict[int, list[str]] = {0: [], 1: []}
+    apps, urls = [], []
+    for index in (0, 1):
+
+        async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE, i: int = index) -> None:
+            assert update.message is not None and update.message.text is not None
+            handled[i].append(update.message.text)
+            await update.message.reply_text(f"instantie {i}")
+
+        app = build_app(api)
+        app.add_handler(MessageHandler(filters.TEXT, reply))
+        port = int(_closed_port_url().split(":")[2].split("/")[0])
+        await app.initialize()
+        await app.start()
+        assert app.updater is not None
+        url = f"http://127.0.0.1:{port}/hook"
+        await app.updater.start_webhook(
+            "127.0.0.1", port, url_path="hook", webhook_url=url, secret_token="lb-secret"
+        )
+        apps.append(app)
+        urls.append(url)
+    try:
+        api.bot().webhook_targets = urls
+        user = api.add_user("Eline")
+        for n in range(4):
+            await api.send_text(user, f"vraag {n}")
+        await api.wait_until(lambda: len(api.messages(user)) == 4)
+    finally:
+        for app in apps:
+            assert app.updater is not None
+            await app.updater.stop()
+            await app.stop()
+            await app.shutdown()
+    assert len(handled[0]) == 2 and len(handled[1]) == 2
+    assert (
+        sorted(m.text or "" for m in api.messages(user))
+        == ["instantie 0"] * 2 + ["instantie 1"] * 2
+    )
