@@ -217,8 +217,9 @@ def _read_bytes(path: Path) -> bytes:
 
 
 def _register_feature_commands() -> None:
-    from bot import cli_rounds
+    from bot import cli_plans, cli_rounds
 
+    cli_plans.register(app)
     cli_rounds.register(app)
 
 

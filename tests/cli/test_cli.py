@@ -126,3 +126,24 @@ def test_bad_setting_gives_one_line(cli, monkeypatch: pytest.MonkeyPatch) -> Non
 def test_run_without_token_says_so(cli) -> None:
     result = cli("run", ok=False)
     assert result.exit_code == 2 and "TELEGRAM_BOT_TOKEN is not set" in result.output
+
+
+def test_plan_show_default_and_load_refuses_bad_plan_keeping_the_old(cli, tmp_path: Path) -> None:
+    cli("cohort", "create", "PW3A")
+    shown = cli("plan", "show", "PW3A", "--week", "2").stdout
+    assert "week 2" in shown and "Focus:" in shown and "[rating]" in shown
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: Eigen plan\nskills: []\ndefault_week:\n  expectations: x\n", "utf-8")
+    refused = cli("plan", "load", "PW3A", str(bad), ok=False)
+    assert refused.exit_code == 2 and "plan refused" in refused.output
+    assert f"{bad}:" in refused.output  # every error names the file and line
+    assert shown == cli("plan", "show", "PW3A", "--week", "2").stdout  # old plan in force
+
+
+def test_plan_load_takes_a_valid_plan(cli, tmp_path: Path) -> None:
+    from bot.plans import default_plan_text
+
+    cli("cohort", "create", "PW3A")
+    own = tmp_path / "own.yaml"
+    own.write_text(default_plan_text().replace("name:", "name: Eigen", 1), "utf-8")
+    assert "plan version 1" in cli("plan", "load", "PW3A", str(own)).stdout
