@@ -116,7 +116,9 @@ class _HtmlParser:
         elif name in _NAMED_ENTITIES:
             self._emit(_NAMED_ENTITIES[name])
         else:
-            raise FormattingError(f'Unsupported HTML entity "&{name};" at byte offset {pos}')
+            # Other named entities (&nbsp;) are not decoded: Telegram shows them literally.
+            self._emit("&")
+            return pos + 1
         return match.end()
 
     def _tag(self, pos: int) -> int:

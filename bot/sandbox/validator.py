@@ -247,22 +247,28 @@ class _Checker:
         value, limit = owner[field.name], field.length
         if not isinstance(value, str) or limit is None:
             return
-        size: int | None = len(value.encode("utf-8"))
-        if limit.unit != "bytes":
-            size = self._visible_length(field.name, value, owner, path)
-        if size is None:
-            return
+        if limit.unit == "bytes":
+            size = len(value.encode("utf-8"))
+        else:
+            visible = self._visible_text(field.name, value, owner, path)
+            if visible is None:
+                return
+            if limit.low >= 1 and not visible.strip():
+                self.fail(path, "must not be empty (Telegram trims whitespace)")
+                return
+            size = utf16_len(visible)
         if not limit.low <= size <= limit.high:
             self.fail(path, f"length {size} {limit.unit} is outside {limit.low}-{limit.high}")
 
-    def _visible_length(
+    def _visible_text(
         self, name: str, value: str, owner: Mapping[str, Any], path: str
-    ) -> int | None:
-        mode = owner.get(_PARSE_MODE_OF.get(name, f"{name}_parse_mode"))
-        if not isinstance(mode, str) or name not in _PARSE_MODE_OF:
-            return utf16_len(value)
+    ) -> str | None:
+        """The text a user sees (markup removed); None if the markup does not parse."""
+        mode = owner.get(_PARSE_MODE_OF.get(name, ""))
+        if not isinstance(mode, str):
+            return value
         try:
-            return utf16_len(parse(value, mode).text)
+            return parse(value, mode).text
         except FormattingError as exc:
             self.fail(path, f"can't parse entities: {exc}")
             return None

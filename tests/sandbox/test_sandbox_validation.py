@@ -149,3 +149,20 @@ def test_validator_resolves_attach_references() -> None:
     files = {"pic": UploadedFile("pic", "a.png", "image/png", b"png")}
     (violation,) = validate_request("sendMediaGroup", {"chat_id": 1, "media": media}, files)
     assert violation == "sendMediaGroup: media[1].media: attach://x names no uploaded file part"
+
+
+def test_whitespace_only_text_is_empty() -> None:
+    (violation,) = validate_request("sendMessage", {"chat_id": 1, "text": "  \n"})
+    assert violation == "sendMessage: text: must not be empty (Telegram trims whitespace)"
+    (html_violation,) = validate_request(
+        "sendMessage", {"chat_id": 1, "text": "<b> </b>", "parse_mode": "HTML"}
+    )
+    assert "must not be empty" in html_violation
+
+
+def test_markdown_v2_reserved_characters() -> None:
+    params = {"chat_id": 1, "text": "Score: 7.5!", "parse_mode": "MarkdownV2"}
+    (violation,) = validate_request("sendMessage", params)
+    assert "Character '.' is reserved" in violation
+    params["text"] = "Score: *7\\.5\\!*"
+    assert validate_request("sendMessage", params) == []

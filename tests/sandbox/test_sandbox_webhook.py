@@ -45,7 +45,7 @@ async def receivers() -> AsyncIterator[list[Receiver]]:
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        port = runner.addresses[0][1]
         receiver.url = f"http://127.0.0.1:{port}/hook"
         runners.append(runner)
         result.append(receiver)
