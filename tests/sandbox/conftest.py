@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from sandbox_helpers import make_bot
 from telegram import Bot
 
 from bot.sandbox import SandboxServer
+from tests.sandbox.sandbox_helpers import make_bot
 
 
 @pytest.fixture

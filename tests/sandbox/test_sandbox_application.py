@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sandbox_helpers import build_app, polling
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     CallbackQueryHandler,
@@ -17,6 +16,7 @@ from telegram.ext import (
 )
 
 from bot.sandbox import SandboxServer
+from tests.sandbox.sandbox_helpers import build_app, polling
 
 Context = ContextTypes.DEFAULT_TYPE
 

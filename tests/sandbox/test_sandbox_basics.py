@@ -6,11 +6,11 @@ import asyncio
 import time
 
 import pytest
-from sandbox_helpers import make_bot
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity, Update
 from telegram.error import BadRequest, Conflict
 
 from bot.sandbox import SandboxServer
+from tests.sandbox.sandbox_helpers import make_bot
 
 
 async def test_get_me_answers_the_default_bot(api: SandboxServer, bot: Bot) -> None:

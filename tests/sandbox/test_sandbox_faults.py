@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sandbox_helpers import make_bot, retry_seconds
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.request import HTTPXRequest
 
 from bot.sandbox import SandboxServer
+from tests.sandbox.sandbox_helpers import make_bot, retry_seconds
 
 # PTB 22 itself reads RetryAfter.retry_after in its constructor, which warns (int → timedelta).
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from sandbox_helpers import build_app
 from telegram import Bot, Update
 from telegram.error import Conflict
 from telegram.ext import ContextTypes, MessageHandler, filters
 
 from bot.sandbox import SandboxServer
 from bot.sandbox.webhook import SECRET_HEADER
+from tests.sandbox.sandbox_helpers import build_app
 
 
 @dataclass
