@@ -1,0 +1,183 @@
+"""Shared helpers of the mentor side: a cohort's reflection data as the gap rules see it,
+its settings, and names. No Telegram here."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.gaps import CohortAnswers, GapSettings, HelpRequest, RatingAnswer, ReflectionRound
+from bot.gaps import StudentWords as Words
+from bot.plans import Plan
+from bot.planstore import plan_for
+from storage.records import CohortRecord, MemberRecord
+from storage.repos import CohortRepo, MemberRepo
+from storage.repos.answers_query import AnswersQuery, StoredAnswer
+from storage.repos.rounds import RoundRecord, RoundRepo
+
+log = logging.getLogger(__name__)
+
+EXPECTATIONS_OVERRIDE = "expectations_override"  # key in cohort.gap_settings: {week: text}
+COUNTED_STATUSES = ("open", "closed")  # a skipped round asked nothing
+
+
+def gap_settings_of(cohort: CohortRecord) -> GapSettings:
+    """The cohort's rule settings: the known keys of `gap_settings`, defaults for the rest."""
+    known = {k: v for k, v in cohort.gap_settings.items() if k in GapSettings.model_fields}
+    try:
+        return GapSettings(**known)
+    except ValidationError:
+        log.warning("cohort %s has invalid gap settings; using the defaults", cohort.id)
+        return GapSettings()
+
+
+def skill_title(plan: Plan, key: str | None) -> str:
+    if key is None:
+        return ""
+    try:
+        return plan.skill(key).title
+    except KeyError:
+        return key
+
+
+def local_time(cohort: CohortRecord, moment: datetime) -> datetime:
+    try:
+        zone = ZoneInfo(cohort.timezone)
+    except Exception:
+        zone = ZoneInfo("Europe/Amsterdam")
+    return moment.astimezone(zone)
+
+
+@dataclass(frozen=True)
+class CohortData:
+    """A cohort's reflection rounds and answers, loaded once for rules, views and charts."""
+
+    cohort: CohortRecord
+    plan: Plan
+    rounds: list[RoundRecord]  # reflection rounds that count, by week
+    answers: list[StoredAnswer]
+    completed: dict[int, set[int]]  # round id -> member ids who completed it
+    enrolled: dict[int, set[int]]  # round id -> member ids who got it
+    students: dict[int, MemberRecord]  # every student of the cohort (any status)
+
+    def round_index(self, week: int | None) -> int:
+        """Index of the latest counted round with a week at most `week` (-1 when none)."""
+        if week is None:
+            return -1
+        return sum(1 for r in self.rounds if r.week <= week) - 1
+
+    def name(self, member_id: int | None) -> str:
+        student = self.students.get(member_id or -1)
+        return student.name if student is not None else "?"
+
+    def cohort_answers(self) -> CohortAnswers:
+        """The snapshot for `bot.gaps.evaluate`.
+
+        An open round counts only with the students who completed it (as enrolled and as
+        respondents), so nobody looks silent while a round is still running."""
+        active = {m.id for m in self.students.values() if m.status == "active"}
+        by_round = {r.id: r for r in self.rounds}
+        responded: dict[int, set[int]] = {
+            r.id: set(self.completed.get(r.id, ())) for r in self.rounds
+        }
+        ratings: list[RatingAnswer] = []
+        helps: list[HelpRequest] = []
+        words: list[Words] = []
+        for a in self.answers:
+            rnd = by_round.get(a.round_id)
+            if rnd is None or a.skipped:
+                continue
+            if rnd.is_open and a.member_id not in responded[rnd.id]:
+                continue
+            responded[rnd.id].add(a.member_id)
+            if a.kind == "rating" and a.rating is not None and a.skill:
+                ratings.append(RatingAnswer(a.member_id, rnd.week, a.skill, a.rating))
+            elif a.kind == "choice" and a.choice is not None:
+                skill = self._help_skill(rnd.week, a.question_key, a.choice)
+                if skill is not None:
+                    helps.append(HelpRequest(a.member_id, rnd.week, skill))
+            elif a.kind == "text" and a.text and a.text.strip():
+                words.append(Words(a.member_id, rnd.week, a.text.strip()))
+        rounds = []
+        for rnd in self.rounds:
+            if rnd.is_open:
+                enrolled = frozenset(responded[rnd.id])
+            else:
+                got = self.enrolled.get(rnd.id, set()) | responded[rnd.id]
+                enrolled = frozenset(m for m in got if m in active or m in responded[rnd.id])
+            rounds.append(
+                ReflectionRound(
+                    rnd.week, self.asked_skills(rnd.week), enrolled, frozenset(responded[rnd.id])
+                )
+            )
+        return CohortAnswers(tuple(rounds), tuple(ratings), tuple(helps), tuple(words))
+
+    def asked_skills(self, week: int) -> tuple[str, ...]:
+        resolved = self.plan.week(week)
+        skills = [q.skill for q in resolved.questions if q.kind == "rating" and q.skill]
+        return tuple(dict.fromkeys(skills))
+
+    def _help_skill(self, week: int, question_key: str, choice: str) -> str | None:
+        try:
+            question = self.plan.week(week).question(question_key)
+        except KeyError:
+            return None
+        return question.low_skill(choice) if question.help else None
+
+
+async def load_cohort_data(session: AsyncSession, cohort_id: int) -> CohortData | None:
+    cohort = await CohortRepo(session).get(cohort_id)
+    if cohort is None:
+        return None
+    plan = await plan_for(session, cohort)
+    rounds = [
+        r
+        for r in await RoundRepo(session).of_cohort(cohort_id, "reflection")
+        if r.status in COUNTED_STATUSES
+    ]
+    query = AnswersQuery(session)
+    answers = [a for a in await query.answers(cohort_id) if not a.question_key.startswith("__")]
+    completed: dict[int, set[int]] = {}
+    enrolled: dict[int, set[int]] = {}
+    for p in await query.participations([r.id for r in rounds]):
+        enrolled.setdefault(p.round_id, set()).add(p.member_id)
+        if p.completed_at is not None:
+            completed.setdefault(p.round_id, set()).add(p.member_id)
+    students = {m.id: m for m in await MemberRepo(session).in_cohort(cohort_id, "student")}
+    return CohortData(cohort, plan, rounds, answers, completed, enrolled, students)
+
+
+def mentor_cohort_choice(
+    mentor_cohorts: Sequence[tuple[int, str]], args: Sequence[str]
+) -> tuple[int | None, list[str]]:
+    """Pick the cohort a mentor command is about: the first argument when it names one of
+    the mentor's cohorts (then it is taken off the arguments), else the first cohort."""
+    if not mentor_cohorts:
+        return None, list(args)
+    if args:
+        wanted = args[0].casefold()
+        for cohort_id, name in mentor_cohorts:
+            if name.casefold() == wanted:
+                return cohort_id, list(args[1:])
+    return mentor_cohorts[0][0], list(args)
+
+
+def shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def jsonable(value: Any) -> Any:
+    """Make dataclass evidence storable as JSON (tuples to lists)."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value

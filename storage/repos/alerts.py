@@ -1,0 +1,233 @@
+"""Alerts told to the mentor team, and the audit log of what mentors did with them.
+
+`open_key` holds the fingerprint while an alert is not resolved: the unique constraint
+(cohort_id, open_key) lets one gap be open at most once per cohort, also when two instances
+evaluate the same cohort at the same moment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.dialect import insert_ignore
+from storage.models import Alert, AuditEntry
+
+
+@dataclass(frozen=True)
+class AlertRecord:
+    id: int
+    cohort_id: int
+    fingerprint: str
+    kind: str
+    member_id: int | None
+    skill: str | None
+    status: str
+    evidence: dict[str, Any]
+    raised_week: int
+    raise_count: int
+    raised_at: datetime
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
+    acknowledged_week: int | None
+    discuss: bool
+    muted_until: datetime | None
+    resolved_at: datetime | None
+    resolution_reported: bool
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != "resolved"
+
+
+def _record(row: Alert) -> AlertRecord:
+    return AlertRecord(
+        id=row.id,
+        cohort_id=row.cohort_id,
+        fingerprint=row.fingerprint,
+        kind=row.kind,
+        member_id=row.member_id,
+        skill=row.skill,
+        status=row.status,
+        evidence=dict(row.evidence or {}),
+        raised_week=row.raised_week,
+        raise_count=row.raise_count,
+        raised_at=row.raised_at,
+        acknowledged_by=row.acknowledged_by,
+        acknowledged_at=row.acknowledged_at,
+        acknowledged_week=row.acknowledged_week,
+        discuss=row.discuss,
+        muted_until=row.muted_until,
+        resolved_at=row.resolved_at,
+        resolution_reported=row.resolution_reported,
+    )
+
+
+class AlertRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, alert_id: int) -> AlertRecord | None:
+        row = await self.session.get(Alert, alert_id)
+        return None if row is None else _record(row)
+
+    async def unresolved(self, cohort_id: int) -> list[AlertRecord]:
+        """Alerts of the cohort that are not resolved (open, acknowledged or muted)."""
+        rows = await self.session.scalars(
+            select(Alert)
+            .where(Alert.cohort_id == cohort_id, Alert.open_key.is_not(None))
+            .order_by(Alert.id)
+        )
+        return [_record(row) for row in rows]
+
+    async def raise_new(
+        self,
+        cohort_id: int,
+        fingerprint: str,
+        *,
+        kind: str,
+        member_id: int | None,
+        skill: str | None,
+        evidence: dict[str, Any],
+        week: int,
+        now: datetime,
+    ) -> int | None:
+        """Insert an open alert; the id when this call created it, None when it was open."""
+        values = {
+            "cohort_id": cohort_id,
+            "fingerprint": fingerprint,
+            "open_key": fingerprint,
+            "kind": kind,
+            "member_id": member_id,
+            "skill": skill,
+            "status": "open",
+            "evidence": evidence,
+            "raised_week": week,
+            "raise_count": 1,
+            "raised_at": now,
+            "discuss": False,
+            "resolution_reported": False,
+        }
+        created = await insert_ignore(
+            self.session,
+            Alert.__table__,  # type: ignore[arg-type]
+            [values],
+            ("cohort_id", "open_key"),
+        )
+        if not created:
+            return None
+        return await self.session.scalar(
+            select(Alert.id).where(Alert.cohort_id == cohort_id, Alert.open_key == fingerprint)
+        )
+
+    async def reraise(
+        self, alert_id: int, raise_count: int, evidence: dict[str, Any], week: int, now: datetime
+    ) -> bool:
+        """Open it again (count + 1); False when another instance did so already."""
+        result = await self.session.execute(
+            update(Alert)
+            .where(
+                Alert.id == alert_id,
+                Alert.raise_count == raise_count,
+                Alert.open_key.is_not(None),
+            )
+            .values(
+                status="open",
+                raise_count=raise_count + 1,
+                evidence=evidence,
+                raised_week=week,
+                raised_at=now,
+                muted_until=None,
+            )
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def resolve(self, alert_id: int, now: datetime) -> bool:
+        result = await self.session.execute(
+            update(Alert)
+            .where(Alert.id == alert_id, Alert.open_key.is_not(None))
+            .values(status="resolved", open_key=None, resolved_at=now)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def acknowledge(
+        self, alert_id: int, by: str, week: int | None, now: datetime, *, discuss: bool = False
+    ) -> None:
+        values: dict[str, Any] = {
+            "acknowledged_by": by[:200],
+            "acknowledged_at": now,
+            "acknowledged_week": week,
+        }
+        if discuss:
+            values["discuss"] = True
+        await self.session.execute(update(Alert).where(Alert.id == alert_id).values(**values))
+        await self.session.execute(
+            update(Alert)
+            .where(Alert.id == alert_id, Alert.status == "open")
+            .values(status="acknowledged")
+        )
+
+    async def mute(self, alert_id: int, by: str, until: datetime, now: datetime) -> None:
+        await self.session.execute(
+            update(Alert)
+            .where(Alert.id == alert_id, Alert.open_key.is_not(None))
+            .values(status="muted", muted_until=until)
+        )
+
+    async def to_discuss(self, cohort_id: int) -> list[AlertRecord]:
+        """Alerts marked Bespreken that are still open: the agenda of the class meeting."""
+        rows = await self.session.scalars(
+            select(Alert)
+            .where(
+                Alert.cohort_id == cohort_id,
+                Alert.discuss.is_(True),
+                Alert.open_key.is_not(None),
+            )
+            .order_by(Alert.id)
+        )
+        return [_record(row) for row in rows]
+
+    async def resolved_unreported(self, cohort_id: int) -> list[AlertRecord]:
+        rows = await self.session.scalars(
+            select(Alert)
+            .where(
+                Alert.cohort_id == cohort_id,
+                Alert.status == "resolved",
+                Alert.resolution_reported.is_(False),
+            )
+            .order_by(Alert.id)
+        )
+        return [_record(row) for row in rows]
+
+    async def mark_reported(self, alert_ids: list[int]) -> None:
+        if alert_ids:
+            await self.session.execute(
+                update(Alert).where(Alert.id.in_(alert_ids)).values(resolution_reported=True)
+            )
+
+
+class AuditRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(
+        self,
+        actor_user_id: int | None,
+        cohort_id: int | None,
+        action: str,
+        target: str | None,
+        now: datetime,
+    ) -> None:
+        self.session.add(
+            AuditEntry(
+                at=now,
+                actor_user_id=actor_user_id,
+                cohort_id=cohort_id,
+                action=action[:32],
+                target=None if target is None else target[:200],
+            )
+        )
+        await self.session.flush()

@@ -1,0 +1,88 @@
+"""Read-only queries over a cohort's rounds, participations and answers, for the mentor side
+(gap evaluation, overviews, charts, export). Plain dataclasses out, no Telegram, no rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Answer, Member, Participation, Round
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """One stored answer with its round's week and the student's name."""
+
+    round_id: int
+    week: int
+    member_id: int
+    student: str
+    question_key: str
+    kind: str
+    skill: str | None
+    rating: int | None
+    choice: str | None
+    text: str | None
+    skipped: bool
+    answered_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredParticipation:
+    round_id: int
+    member_id: int
+    started_at: datetime | None
+    completed_at: datetime | None
+
+
+class AnswersQuery:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def answers(
+        self,
+        cohort_id: int,
+        kind: str = "reflection",
+        member_id: int | None = None,
+    ) -> list[StoredAnswer]:
+        """Answers to the cohort's rounds of `kind`, by week, student name and question."""
+        query = (
+            select(Answer, Round.week, Member.name)
+            .join(Round, Round.id == Answer.round_id)
+            .join(Member, Member.id == Answer.member_id)
+            .where(Round.cohort_id == cohort_id, Round.kind == kind)
+        )
+        if member_id is not None:
+            query = query.where(Answer.member_id == member_id)
+        query = query.order_by(Round.week, Member.name, Member.id, Answer.id)
+        rows = await self.session.execute(query)
+        return [
+            StoredAnswer(
+                a.round_id,
+                week,
+                a.member_id,
+                name,
+                a.question_key,
+                a.kind,
+                a.skill,
+                a.rating,
+                a.choice,
+                a.text,
+                a.skipped,
+                a.answered_at,
+            )
+            for a, week, name in rows
+        ]
+
+    async def participations(self, round_ids: list[int]) -> list[StoredParticipation]:
+        if not round_ids:
+            return []
+        rows = await self.session.scalars(
+            select(Participation).where(Participation.round_id.in_(round_ids))
+        )
+        return [
+            StoredParticipation(p.round_id, p.member_id, p.started_at, p.completed_at) for p in rows
+        ]
