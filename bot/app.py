@@ -6,15 +6,22 @@ import logging
 
 from telegram.ext import Application, ContextTypes
 
+from bot.clock import Clock
 from bot.config import Settings
 from bot.context import AppState, MentorApp, MentorContext
+from bot.services import Services
 from storage import migrate
-from storage.db import Database
 
 log = logging.getLogger(__name__)
 
 
-def build_application(settings: Settings, *, migrate_on_start: bool = True) -> MentorApp:
+def build_application(
+    settings: Settings,
+    *,
+    migrate_on_start: bool = True,
+    clock: Clock | None = None,
+    scheduler: bool = True,
+) -> MentorApp:
     """Wire the bot: API address, typed context, handlers, and the lifecycle hooks."""
     import handlers  # only the composition root imports handlers (see docs/architecture.md)
 
@@ -32,7 +39,7 @@ def build_application(settings: Settings, *, migrate_on_start: bool = True) -> M
     )
     state: AppState = application.bot_data
     state.settings = settings
-    state.services["migrate_on_start"] = migrate_on_start
+    state.services.update(migrate_on_start=migrate_on_start, clock=clock, scheduler=scheduler)
     handlers.register(application)
     return application  # type: ignore[return-value]
 
@@ -43,7 +50,9 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     settings = state.config()
     if state.services.get("migrate_on_start", True):
         await migrate.upgrade(settings.database_url)
-    state.db = Database(settings.database_url)
+    services = Services(settings, application.bot, state.services.get("clock"))
+    state.running, state.db = services, services.db
+    await services.start(scheduler=state.services.get("scheduler", True))
     await _set_commands(application)
     log.info("mentorbot started as @%s", application.bot.username)
 
@@ -51,9 +60,9 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
 async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
     """Close what post_init opened."""
     state: AppState = application.bot_data
-    if state.db is not None:
-        await state.db.dispose()
-        state.db = None
+    if state.running is not None:
+        await state.running.stop()
+        state.running, state.db = None, None
 
 
 async def _set_commands(application: Application) -> None:  # type: ignore[type-arg]

@@ -10,6 +10,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.config import Settings
 
 if TYPE_CHECKING:
+    from bot.services import Services
     from storage.db import Database
 
 
@@ -19,12 +20,23 @@ class AppState:
 
     settings: Settings | None = None
     db: Database | None = None
+    running: Services | None = None
     services: dict[str, Any] = field(default_factory=dict)
 
     def database(self) -> Database:
         if self.db is None:
             raise RuntimeError("the database is not open (post_init has not run)")
         return self.db
+
+    def live(self) -> Services:
+        if self.running is None:
+            raise RuntimeError("the services are not running (post_init has not run)")
+        return self.running
+
+    def wake_sender(self) -> None:
+        """Rows were queued by a handler: deliver them now."""
+        if self.running is not None:
+            self.running.sender.wake()
 
     def config(self) -> Settings:
         if self.settings is None:

@@ -93,6 +93,7 @@ async def text_answer(update: Update, context: MentorContext) -> None:
     if outcome is None:
         await private_fallback(update, context)
         return
+    context.state.wake_sender()  # a question for the team may have been queued
     await answer_text(update, outcome.ack)
     await _send_follow_ups(update, context, outcome)
 
@@ -128,6 +129,7 @@ async def ask_command(update: Update, context: MentorContext) -> None:
             await answer(update, who.language, "question.usage")
             return
         outcome = await _question(session, student, text, who.language)
+    context.state.wake_sender()
     await answer_text(update, outcome.ack)
 
 

@@ -1,0 +1,72 @@
+"""The long-lived services of a running bot, created in post_init and closed in post_shutdown."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from telegram import Bot
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.delivery import Outgoing
+from bot.outbox import OutboxSender
+from bot.rounds import OpenedRound
+from bot.schedule import RoundScheduler
+from bot.team import notify_team
+from bot.texts import t
+from storage.db import Database
+from storage.repos import MemberRepo
+from storage.repos.outbox import OutboxItem
+
+log = logging.getLogger(__name__)
+
+
+class Services:
+    """Database, outbox sender and scheduler, started and stopped together."""
+
+    def __init__(self, settings: Settings, bot: Bot, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self.db = Database(settings.database_url)
+        self.sender = OutboxSender(
+            self.db,
+            bot,
+            rate=settings.send_rate,
+            per_chat_rate=settings.per_chat_rate,
+            on_unreachable=self.member_unreachable,
+        )
+        self.scheduler = RoundScheduler(
+            self.db, settings, clock=self.clock, on_round_opened=self.round_opened
+        )
+
+    async def start(self, *, scheduler: bool = True) -> None:
+        self.sender.start()
+        if scheduler:
+            await self.scheduler.start()
+
+    async def stop(self) -> None:
+        await self.scheduler.shutdown()
+        await self.sender.stop()
+        await self.db.dispose()
+
+    async def round_opened(self, opened: OpenedRound) -> None:
+        """New outbox rows exist: let the sender look now instead of at its next poll."""
+        self.sender.wake()
+
+    async def member_unreachable(self, item: OutboxItem) -> None:
+        """A student blocked the bot: mark them and tell the mentor team, once."""
+        if item.member_id is None:
+            return
+        now = datetime.now(UTC)
+        async with self.db.transaction() as session:
+            member = await MemberRepo(session).get(item.member_id)
+            if member is None or member.role != "student":
+                return
+            await MemberRepo(session).set_status(member.id, "unreachable")
+            text = t("team.unreachable", "nl", name=member.name)
+            await notify_team(
+                session, member.cohort_id, f"unreachable:{member.id}", Outgoing(text), now
+            )
+        log.warning("member unreachable member=%s cohort=%s", member.id, member.cohort_id)
+        self.sender.wake()
