@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import asdict
-from datetime import datetime
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,12 +23,16 @@ from bot.mentor_service import (
     CohortData,
     gap_settings_of,
     load_cohort_data,
+    local_time,
     shorten,
     skill_title,
 )
 from bot.team import notify_team
 from bot.texts import t
-from storage.repos.alerts import AlertRecord, AlertRepo
+from storage.records import MemberRecord
+from storage.repos import CohortRepo
+from storage.repos.alerts import AlertRecord, AlertRepo, AuditRepo
+from storage.repos.rounds import RoundRepo
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +42,7 @@ BUTTON_PATTERN = r"^al:\d{1,12}:(ack|talk|mute)$"
 TEAM_LANGUAGE = "nl"
 MAX_WORDS = 3
 WORDS_LIMIT = 200
+MUTE_FOR = timedelta(days=14)
 _CLASS_NOTE = re.compile(r"class mean ([\d.]+|-), (\d+) of (\d+) low")
 
 
@@ -258,3 +263,65 @@ def _decline_lines(items: list[dict[str, Any]]) -> list[str]:
         )
         for week, r in sorted(by_week.items())
     ]
+
+
+# ----------------------------------------------------------------------------- buttons
+
+
+@dataclass(frozen=True)
+class Pressed:
+    """The outcome of a tap on an alert button."""
+
+    answer: str  # the callback answer
+    line: str | None = None  # added to the alert message when the tap changed something
+
+
+def parse_button(data: str) -> tuple[int, str] | None:
+    match = re.fullmatch(BUTTON_PATTERN, data)
+    if match is None:
+        return None
+    alert_id, action = data[len(PREFIX) :].split(":")
+    return int(alert_id), action
+
+
+async def press(
+    session: AsyncSession,
+    data: str,
+    user_id: int,
+    mentors: dict[int, MemberRecord],
+    lang: str,
+    now: datetime,
+) -> Pressed:
+    """Gezien / Bespreken / Stil 2 weken by a mentor (`mentors`: cohort id → own membership).
+
+    Forged data, another cohort's alert and resolved alerts change nothing."""
+    parsed = parse_button(data)
+    repo = AlertRepo(session)
+    alert = await repo.get(parsed[0]) if parsed else None
+    if parsed is None or alert is None or alert.cohort_id not in mentors:
+        return Pressed(t("alert.not_yours", lang))
+    if not alert.is_open:
+        return Pressed(t("alert.gone", lang))
+    action = parsed[1]
+    mentor = mentors[alert.cohort_id]
+    cohort = await CohortRepo(session).get(alert.cohort_id)
+    assert cohort is not None
+    latest = await RoundRepo(session).latest(alert.cohort_id, "reflection", status=None)
+    week = latest.week if latest is not None else alert.raised_week
+    if action == "mute":
+        until = now + MUTE_FOR
+        await repo.mute(alert.id, mentor.name, until, now)
+    else:
+        await repo.acknowledge(alert.id, mentor.name, week, now, discuss=action == "talk")
+    await AuditRepo(session).add(
+        user_id, alert.cohort_id, f"alert_{action}", f"alert:{alert.id}", now
+    )
+    moment = local_time(cohort, now)
+    line = t(
+        f"alert.done.{action}",
+        TEAM_LANGUAGE,
+        name=mentor.name,
+        time=moment.strftime("%H:%M"),
+        date=local_time(cohort, now + MUTE_FOR).strftime("%d-%m"),
+    )
+    return Pressed(t(f"alert.answered.{action}", lang), line)

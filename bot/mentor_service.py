@@ -6,20 +6,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.delivery import Outgoing, Queued, queue
 from bot.gaps import CohortAnswers, GapSettings, HelpRequest, RatingAnswer, ReflectionRound
 from bot.gaps import StudentWords as Words
 from bot.plans import Plan
 from bot.planstore import plan_for
+from bot.texts import normalise_language, t
 from storage.records import CohortRecord, MemberRecord
-from storage.repos import CohortRepo, MemberRepo
-from storage.repos.answers_query import AnswersQuery, StoredAnswer
+from storage.repos import CohortRepo, MemberRepo, UserSettingsRepo
+from storage.repos.answers_query import AnswersQuery, QuestionsRepo, StoredAnswer
 from storage.repos.rounds import RoundRecord, RoundRepo
 
 log = logging.getLogger(__name__)
@@ -100,7 +102,7 @@ class CohortData:
             if a.kind == "rating" and a.rating is not None and a.skill:
                 ratings.append(RatingAnswer(a.member_id, rnd.week, a.skill, a.rating))
             elif a.kind == "choice" and a.choice is not None:
-                skill = self._help_skill(rnd.week, a.question_key, a.choice)
+                skill = self.help_skill(rnd.week, a.question_key, a.choice)
                 if skill is not None:
                     helps.append(HelpRequest(a.member_id, rnd.week, skill))
             elif a.kind == "text" and a.text and a.text.strip():
@@ -124,7 +126,7 @@ class CohortData:
         skills = [q.skill for q in resolved.questions if q.kind == "rating" and q.skill]
         return tuple(dict.fromkeys(skills))
 
-    def _help_skill(self, week: int, question_key: str, choice: str) -> str | None:
+    def help_skill(self, week: int, question_key: str, choice: str) -> str | None:
         try:
             question = self.plan.week(week).question(question_key)
         except KeyError:
@@ -181,3 +183,83 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
     return value
+
+
+# ----------------------------------------------------------------------------- commands
+
+MAX_EXPECTATIONS = 3500
+MAX_ANSWER = 3500
+
+
+def next_plan_week(plan: Plan, start: date, today: date) -> int:
+    """The plan week after the current one (holidays skipped); week 1 before the start."""
+    current = plan.teaching_week(start, today) or 0
+    for days in range(1, 120):
+        week = plan.teaching_week(start, today + timedelta(days=days))
+        if week is not None and week > current:
+            return week
+    return current + 1
+
+
+async def set_expectations(
+    session: AsyncSession, cohort: CohortRecord, text: str, now: datetime
+) -> int:
+    """Store next week's expectations text in gap_settings["expectations_override"]; the week."""
+    plan = await plan_for(session, cohort)
+    week = next_plan_week(plan, cohort.start_date, local_time(cohort, now).date())
+    settings = dict(cohort.gap_settings)
+    overrides = dict(settings.get(EXPECTATIONS_OVERRIDE) or {})
+    overrides[str(week)] = text
+    settings[EXPECTATIONS_OVERRIDE] = overrides
+    await CohortRepo(session).update_settings(cohort.id, gap_settings=settings)
+    return week
+
+
+def expectations_override(cohort: CohortRecord, week: int) -> str | None:
+    """The mentor team's own expectations text for `week`, if they set one (/verwachting)."""
+    overrides = cohort.gap_settings.get(EXPECTATIONS_OVERRIDE) or {}
+    value = overrides.get(str(week)) if isinstance(overrides, dict) else None
+    return value if isinstance(value, str) and value.strip() else None
+
+
+@dataclass(frozen=True)
+class AnswerResult:
+    status: str  # "sent", "unreachable", "not_found", "already"
+    name: str = ""
+
+
+async def answer_question(
+    session: AsyncSession,
+    question_id: int,
+    text: str,
+    mentors: dict[int, MemberRecord],
+    now: datetime,
+) -> AnswerResult:
+    """A mentor answers a student's question: stored, and queued to the student's chat."""
+    questions = QuestionsRepo(session)
+    question = await questions.get(question_id)
+    if question is None or question.cohort_id not in mentors:
+        return AnswerResult("not_found")
+    if question.answer_text is not None:
+        return AnswerResult("already", question.answered_by or "")
+    mentor = mentors[question.cohort_id]
+    if not await questions.answer(question_id, text, mentor.name, now):
+        return AnswerResult("already", "")
+    student = await MemberRepo(session).get(question.member_id)
+    if student is None or not student.is_active or student.chat_id is None:
+        return AnswerResult("unreachable", student.name if student else "?")
+    lang = normalise_language(
+        await UserSettingsRepo(session).language(student.telegram_user_id or 0)
+    )
+    body = t("answer.to_student", lang, question=shorten(question.text, 200), text=text)
+    item = Queued(
+        f"answer:{question_id}",
+        student.chat_id,
+        "answer",
+        Outgoing(body),
+        question.cohort_id,
+        member_id=student.id,
+        priority=5,
+    )
+    await queue(session, [item], now)
+    return AnswerResult("sent", student.name)

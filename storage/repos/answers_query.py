@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Answer, Member, Participation, Round
+from storage.models import Answer, Member, Participation, Round, StudentQuestion
 
 
 @dataclass(frozen=True)
@@ -86,3 +86,46 @@ class AnswersQuery:
         return [
             StoredParticipation(p.round_id, p.member_id, p.started_at, p.completed_at) for p in rows
         ]
+
+
+@dataclass(frozen=True)
+class QuestionRecord:
+    id: int
+    cohort_id: int
+    member_id: int
+    text: str
+    asked_at: datetime
+    answer_text: str | None
+    answered_by: str | None
+    answered_at: datetime | None
+
+
+class QuestionsRepo:
+    """Students' questions to the mentor team (/vraag) and the team's answers."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, question_id: int) -> QuestionRecord | None:
+        row = await self.session.get(StudentQuestion, question_id)
+        if row is None:
+            return None
+        return QuestionRecord(
+            row.id,
+            row.cohort_id,
+            row.member_id,
+            row.text,
+            row.asked_at,
+            row.answer_text,
+            row.answered_by,
+            row.answered_at,
+        )
+
+    async def answer(self, question_id: int, text: str, by: str, now: datetime) -> bool:
+        """Store the answer; False when someone answered it first."""
+        result = await self.session.execute(
+            update(StudentQuestion)
+            .where(StudentQuestion.id == question_id, StudentQuestion.answer_text.is_(None))
+            .values(answer_text=text, answered_by=by[:200], answered_at=now)
+        )
+        return bool(getattr(result, "rowcount", 0))

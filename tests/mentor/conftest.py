@@ -20,7 +20,7 @@ async def h(database_url: str) -> AsyncIterator[Harness]:
 
     async with SandboxServer() as api:
         settings = make_settings(database_url, api.base_url)
-        application = build_application(settings, migrate_on_start=False)
+        application = build_application(settings, migrate_on_start=False, scheduler=False)
         mine = handlers_for_mentors()
         callbacks = {x.callback for x in mine}
         group = application.handlers.setdefault(0, [])
