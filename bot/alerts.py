@@ -209,10 +209,7 @@ def _evidence_lines(kind: str, items: list[dict[str, Any]], data: CohortData) ->
     for e in items:
         week, note = e.get("week"), e.get("note") or ""
         if e.get("text"):
-            if len(words) < MAX_WORDS:
-                words.append(
-                    t("alert.words", lang, week=week, text=shorten(e["text"], WORDS_LIMIT))
-                )
+            words.append(t("alert.words", lang, week=week, text=shorten(e["text"], WORDS_LIMIT)))
             continue
         if kind == "class_gap" and e.get("student_id") is None:
             match = _CLASS_NOTE.search(note)
@@ -243,7 +240,7 @@ def _evidence_lines(kind: str, items: list[dict[str, Any]], data: CohortData) ->
     if kind == "decline":
         lines += _decline_lines(items)
     if words:
-        lines += ["", *words]
+        lines += ["", *words[-MAX_WORDS:]]  # the latest words are the most telling
     return lines
 
 

@@ -1,8 +1,9 @@
 """The mentor team's side in Telegram: alert buttons and the mentor commands.
 
-Every command works only for an active mentor of the cohort it is about (the first of the
-mentor's cohorts, the cohort of the linked group it is sent in, or the cohort named as the
-first argument); anyone else gets the polite `input.mentor_only`."""
+Every command works only for an active mentor of the cohort it is about: in a private chat
+the cohort named as the first argument, else the first of the mentor's cohorts; in a group
+only the cohort linked to that group (/koppel). Anyone else gets the polite
+`input.mentor_only`."""
 
 from __future__ import annotations
 
@@ -43,10 +44,13 @@ async def _scope(session: object, update: Update, context: MentorContext) -> Sco
     args = list(context.args or [])
     chat = update.effective_chat
     if chat is not None and chat.type != "private":
+        # In a group only its linked cohort, and only for that cohort's mentors: a mentor of
+        # another class must not post their class's data in someone else's group.
         linked = await repo.by_group_chat(chat.id)
-        if linked is not None and linked.id in mentors:
-            choice, rest = mentor_service.mentor_cohort_choice([(linked.id, linked.name)], args)
-            return Scope(who, mentors, choice, rest)
+        if linked is None or linked.id not in mentors:
+            return Scope(who, mentors, None, args)
+        choice, rest = mentor_service.mentor_cohort_choice([(linked.id, linked.name)], args)
+        return Scope(who, mentors, choice, rest)
     named = [(c.id, c.name) for cid in mentors if (c := await repo.get(cid)) is not None]
     choice, rest = mentor_service.mentor_cohort_choice(named, args)
     return Scope(who, mentors, choice, rest)

@@ -209,3 +209,35 @@ async def test_expectations_override_is_stored_for_next_week(h: Harness) -> None
     [(week, text)] = record.gap_settings["expectations_override"].items()
     assert f"week {week} " in reply.text
     assert text == "Deze week: oefen een kringgesprek.\nSucces!"
+
+
+async def test_team_group_gets_alerts_and_only_its_own_mentors_commands(h: Harness) -> None:
+    cohort, marit, _anna, _ids = await class_with_gap(h)
+    olga = h.api.add_user("Olga")
+    group = h.api.add_group("Mentorteam PW3A")
+    for user in (marit, olga):
+        await h.api.add_member_to_group(user, group)
+    async with h.db.transaction() as s:
+        await CohortRepo(s).link_group(cohort, group.id)
+        other = await make_cohort(s, "PW3B")
+        await add_mentor(s, other, "Olga", olga.id)
+        [alert_id] = await evaluate_cohort(s, cohort, week_time(2))
+    assert h.state.running is not None
+    h.state.running.sender.wake()
+    alert = await h.api.wait_for_message(group, predicate=lambda m: "Signaal" in m.text, timeout=10)
+    assert h.api.messages(marit) == []  # the linked group, not each mentor privately
+
+    query = await h.api.press(olga, alert, "Stil 2 weken")
+    assert "geen mentor" in (await h.api.wait_for_callback_answer(query)).text
+    query = await h.api.press(marit, alert, "Stil 2 weken")
+    assert (await h.api.wait_for_callback_answer(query)).text == "Genoteerd: twee weken stil."
+    async with h.db.transaction() as s:
+        row = await s.get(Alert, alert_id)
+    assert row is not None and row.status == "muted" and row.muted_until is not None
+
+    gaps = await h.say(marit, "/gaten", chat=group)
+    assert "Anna de Vries" in gaps.text and "stil" in gaps.text
+    refused = await h.say(olga, "/gaten", chat=group)  # PW3B's mentor in PW3A's group
+    assert refused.text == "Dat commando is alleen voor het mentorteam."
+    private = await h.say(olga, "/gaten")
+    assert "PW3B" in private.text and "Anna" not in private.text

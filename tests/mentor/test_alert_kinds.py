@@ -1,0 +1,62 @@
+"""The alert message of every kind of gap: who, what, the evidence, in Dutch."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.alerts import evaluate_cohort
+from storage.db import Database
+from storage.models import Alert, OutboxMessage
+from storage.repos import CohortRepo
+from storage.repos.rounds import RoundRepo
+from tests.mentor.helpers import add_mentor, add_student, add_week, make_cohort, week_time
+
+
+async def messages(db: Database, session: AsyncSession | None = None) -> dict[str, str]:
+    if session is None:
+        async with db.transaction() as s:
+            return await messages(db, s)
+    alerts = {a.id: a.kind for a in await session.scalars(select(Alert))}
+    rows = list(await session.scalars(select(OutboxMessage)))
+    return {alerts[int(r.dedupe_key.split(":")[1])]: r.payload["text"] for r in rows}
+
+
+async def test_class_gap_and_silence_messages(db: Database) -> None:
+    async with db.transaction() as s:
+        cohort = await make_cohort(s)
+        # the SPEC §5 rules: their thresholds are fixed, so the scenario stays small
+        await CohortRepo(s).update_settings(cohort, gap_settings={"mode": "spec"})
+        await add_mentor(s, cohort, "Marit", 900)
+        names = ["Anna", "Bram", "Cem", "Dewi", "Eva"]
+        ids = [await add_student(s, cohort, n, 100 + i) for i, n in enumerate(names)]
+        for week in (1, 2, 3, 4):
+            ratings = {m: {"klimaat": 2 if i < 4 else 3, "samenwerken": 4}
+                       for i, m in enumerate(ids) if not (i == 4 and week > 2)}  # fmt: skip
+            await add_week(s, cohort, week, ratings, enrolled=ids)
+        # the open round of week 4 makes nobody silent; once it closes, Eva's second miss counts
+        await evaluate_cohort(s, cohort, week_time(4))
+        assert set(await messages(db, s)) == {"class_gap"}
+        await RoundRepo(s).close_others(cohort, "reflection", -1, week_time(5))
+        await evaluate_cohort(s, cohort, week_time(5))
+    text = await messages(db)
+    assert set(text) == {"class_gap", "silence"}
+    assert text["class_gap"].startswith("⚠️ Signaal voor de klas (PW3A): „Zorgt voor")
+    assert "Week 4: klasgemiddelde 2,00, 4 van 4 studenten laag" in text["class_gap"]
+    assert text["silence"].startswith("🔕 Signaal: Eva heeft de laatste 2 reflecties")
+    assert "Week 4: geen antwoord" in text["silence"]
+
+
+async def test_decline_message_in_spec_mode(db: Database) -> None:
+    async with db.transaction() as s:
+        cohort = await make_cohort(s)
+        await CohortRepo(s).update_settings(cohort, gap_settings={"mode": "spec"})
+        await add_mentor(s, cohort, "Marit", 900)
+        fien = await add_student(s, cohort, "Fien", 101)
+        for week, rating in enumerate([5, 5, 5, 4, 3, 3], start=1):
+            await add_week(s, cohort, week, {fien: {"klimaat": rating, "samenwerken": rating}})
+        await evaluate_cohort(s, cohort, week_time(6))
+    text = await messages(db)
+    assert "decline" in text
+    assert text["decline"].startswith("📉 Signaal: de zelfbeoordelingen van Fien dalen")
+    assert "Week 1: gemiddeld 5,0" in text["decline"] and "Week 6: gemiddeld 3,0" in text["decline"]
