@@ -57,7 +57,13 @@ async def evaluate_cohort(session: AsyncSession, cohort_id: int, now: datetime) 
         return []
     settings = gaps_settings(data)
     snapshot = data.cohort_answers()
-    findings = gaps.evaluate(snapshot, settings)
+    active = {m.id for m in data.students.values() if m.is_active}
+    # a student who left (/stop, unreachable) gets no new alerts; the class's figures stay
+    findings = [
+        f
+        for f in gaps.evaluate(snapshot, settings)
+        if f.student_id is None or f.student_id in active
+    ]
     repo = AlertRepo(session)
     stored = {a.fingerprint: a for a in await repo.unresolved(cohort_id)}
     round_index = len(data.rounds) - 1

@@ -15,6 +15,7 @@ from storage.repos.alerts import AlertRecord
 
 HISTORY_WEEKS = 8
 LABEL_WIDTH = 14
+MAX_ALERT_LINES = 10
 
 
 def overview_text(data: CohortData, open_alerts: int, lang: str) -> str:
@@ -117,7 +118,7 @@ def student_history_html(
                 cells.append(cell + ("!" if (skill, w) in helps else ""))
             rows.append(_row(_label(data, skill), cells))
         parts.append("<pre>" + html.escape("\n".join(rows)) + "</pre>")
-    mine = [a for a in alerts if a.member_id == student.id]
+    mine = [a for a in alerts if a.member_id == student.id][:MAX_ALERT_LINES]
     if mine:
         parts.append(html.escape(t("mentor.student_open", lang)))
         parts += [html.escape(summary_line(a, data)) for a in mine]

@@ -8,7 +8,6 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import charts
 from bot.alerts import TEAM_LANGUAGE, summary_line
 from bot.answers_view import skill_week_means
 from bot.delivery import Outgoing
@@ -56,6 +55,8 @@ async def build_digest(
     messages = [Outgoing(text)]
     matrix = skill_week_means(data)
     if matrix.weeks:
+        from bot import charts  # matplotlib is loaded on first use, not at start-up
+
         png = await asyncio.to_thread(charts.heatmap_png, matrix, data.cohort.name)
         caption = t("digest.chart_caption", lang, cohort=data.cohort.name)
         messages.append(Outgoing(caption, photo=png))

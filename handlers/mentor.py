@@ -16,7 +16,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot import alerts, answers_view, charts, export, mentor_service
+from bot import alerts, answers_view, export, mentor_service
 from bot.context import MentorContext
 from bot.identity import Identity
 from bot.mentor_service import CohortData, load_cohort_data
@@ -160,6 +160,8 @@ async def chart_command(update: Update, context: MentorContext) -> None:
     if not matrix.weeks:
         await answer(update, lang, "mentor.chart_empty")
         return
+    from bot import charts  # matplotlib is loaded on first use, not at start-up
+
     png = await asyncio.to_thread(charts.heatmap_png, matrix, data.cohort.name)
     chat = update.effective_chat
     if chat is not None:

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from bot.alerts import evaluate_cohort
 from storage.db import Database
 from storage.models import Alert, OutboxMessage
+from storage.repos import MemberRepo
 from storage.repos.alerts import AlertRepo
 from tests.mentor.helpers import add_mentor, add_student, add_week, make_cohort, week_time
 
@@ -110,3 +111,14 @@ async def test_open_round_does_not_make_students_silent(db: Database) -> None:
         # week 5 is open and only one student has completed it so far
         await add_week(s, cohort, 5, {ids[0]: ok}, enrolled=ids)
         assert await evaluate_cohort(s, cohort, week_time(5)) == []
+
+
+async def test_no_new_alert_for_a_student_who_left(db: Database) -> None:
+    async with db.transaction() as s:
+        cohort = await make_cohort(s)
+        await add_mentor(s, cohort, "Mentor Marit", 900)
+        anna = await add_student(s, cohort, "Anna", 101)
+        for n in (1, 2):
+            await add_week(s, cohort, n, {anna: {"klimaat": 1, "samenwerken": 4}})
+        await MemberRepo(s).set_status(anna, "stopped")
+        assert await evaluate_cohort(s, cohort, week_time(2)) == []
