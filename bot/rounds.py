@@ -11,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.checkin import EXPECTATIONS_KEY, RESUME, Ask, ask_next, render_expectations
 from bot.delivery import Outgoing, Queued, queue
+from bot.mentor_service import expectations_override
 from bot.planstore import plan_for
+from bot.team import team_chats
 from bot.texts import normalise_language, t
 from storage.db import Database
 from storage.records import CohortRecord, MemberRecord
@@ -70,6 +72,8 @@ async def record_skipped(
 async def _messages(
     session: AsyncSession, cohort: CohortRecord, round_: RoundRecord, now: datetime
 ) -> list[Queued]:
+    if round_.kind == "digest":
+        return await _digest(session, cohort, round_, now)
     students = await MemberRepo(session).in_cohort(cohort.id, "student", statuses=("active",))
     languages = await UserSettingsRepo(session).languages(
         [s.telegram_user_id for s in students if s.telegram_user_id]
@@ -109,6 +113,9 @@ async def _expectations(
     now: datetime,
 ) -> Outgoing:
     week = (await plan_for(session, cohort)).week(round_.week)
+    override = expectations_override(cohort, round_.week)  # the team's own text (/verwachting)
+    if override is not None:
+        week = week.model_copy(update={"expectations": override})
     token, _new = await PromptRepo(session).ensure(round_.id, student.id, EXPECTATIONS_KEY)
     return render_expectations(week, token, lang)
 
@@ -146,3 +153,18 @@ async def _reminder(
     done = len(await AnswerRepo(session).of(reflection.id, student.id))
     text = t("round.reminder", lang, week=round_.week, done=done, total=len(week.questions))
     return Outgoing(text, [[(t("round.continue_button", lang), RESUME)]])
+
+
+async def _digest(
+    session: AsyncSession, cohort: CohortRecord, round_: RoundRecord, now: datetime
+) -> list[Queued]:
+    """The mentor team's digest about the week before (the digest goes out on Monday)."""
+    from bot.digest import build_digest
+
+    messages = await build_digest(session, cohort.id, max(1, round_.week - 1), now)
+    chats = await team_chats(session, cohort.id)
+    return [
+        Queued(f"digest:{round_.id}:{index}:{chat}", chat, "digest", message, cohort.id, round_.id)
+        for index, message in enumerate(messages)
+        for chat in chats
+    ]

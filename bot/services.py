@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 
 from telegram import Bot
 
+from bot.alerts import evaluate_cohort
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.delivery import Outgoing
+from bot.metrics import ALERTS_RAISED
 from bot.outbox import OutboxSender
 from bot.rounds import OpenedRound
 from bot.schedule import RoundScheduler
@@ -51,8 +53,23 @@ class Services:
         await self.db.dispose()
 
     async def round_opened(self, opened: OpenedRound) -> None:
-        """New outbox rows exist: let the sender look now instead of at its next poll."""
+        """New outbox rows exist: let the sender look now. A round that closed on the way is
+        the moment to check the cohort's gaps (silence shows only when a round closes)."""
+        if opened.closed_round_ids:
+            await self.evaluate_alerts(opened.round.cohort_id)
         self.sender.wake()
+
+    async def evaluate_alerts(self, cohort_id: int) -> None:
+        """Decide alerts from stored answers, in their own transaction (after the answer's)."""
+        try:
+            async with self.db.transaction() as session:
+                raised = await evaluate_cohort(session, cohort_id, datetime.now(UTC))
+        except Exception:  # an alert can be decided again later; never lose the answer flow
+            log.exception("alert evaluation failed cohort=%s", cohort_id)
+            return
+        if raised:
+            ALERTS_RAISED.inc(len(raised))
+            self.sender.wake()
 
     async def member_unreachable(self, item: OutboxItem) -> None:
         """A student blocked the bot: mark them and tell the mentor team, once."""

@@ -22,7 +22,7 @@ from telegram.ext import (
 )
 
 from bot.checkin import BUTTON_PATTERN, EXPECT, RESUME
-from handlers import checkin, common, enrol, group
+from handlers import checkin, common, enrol, group, mentor, rounds
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -37,6 +37,8 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("koppel", group.link_command),
             CommandHandler("verder", checkin.resume_command, filters=private),
             CommandHandler("vraag", checkin.ask_command, filters=private),
+            CommandHandler("nu", rounds.now_command),
+            *mentor.handlers_for_mentors(),
             CallbackQueryHandler(enrol.consent_button, pattern=enrol.CONSENT_PATTERN),
             CallbackQueryHandler(checkin.resume_command, pattern=f"^{RESUME}$"),
             CallbackQueryHandler(checkin.expectations_button, pattern=f"^{EXPECT}"),

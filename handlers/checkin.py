@@ -54,8 +54,12 @@ async def _show_choice(query: CallbackQuery, chosen: str) -> None:
 
 
 async def _send_follow_ups(update: Update, context: MentorContext, outcome: Outcome) -> None:
+    """Send the next question (or the closing summary) at once; after a completed
+    reflection, decide the student's alerts from the answers just committed."""
     chat = update.effective_chat
     assert chat is not None
+    if outcome.completed is not None and context.state.running is not None:
+        await context.state.running.evaluate_alerts(outcome.completed[0])
     for item in outcome.follow_ups:
         message = item.message if isinstance(item, Ask) else item
         sent = await chat.send_message(message.text, reply_markup=_markup(message))
