@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from datetime import UTC, datetime
 
@@ -13,6 +15,7 @@ from bot.config import Settings
 from bot.delivery import Outgoing
 from bot.metrics import ALERTS_RAISED
 from bot.outbox import OutboxSender
+from bot.retention import purge_expired
 from bot.rounds import OpenedRound
 from bot.schedule import RoundScheduler
 from bot.team import notify_team
@@ -38,6 +41,7 @@ class Services:
             per_chat_rate=settings.per_chat_rate,
             on_unreachable=self.member_unreachable,
         )
+        self._housekeeping: asyncio.Task[None] | None = None
         self.scheduler = RoundScheduler(
             self.db, settings, clock=self.clock, on_round_opened=self.round_opened
         )
@@ -46,11 +50,27 @@ class Services:
         self.sender.start()
         if scheduler:
             await self.scheduler.start()
+            self._housekeeping = asyncio.create_task(self._daily(), name="housekeeping")
 
     async def stop(self) -> None:
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._housekeeping
         await self.scheduler.shutdown()
         await self.sender.stop()
         await self.db.dispose()
+
+    async def _daily(self) -> None:
+        """Once at start and then every day: delete what is past the retention period."""
+        while True:
+            try:
+                purged = await purge_expired(self.db, self.settings, self.clock.now())
+                if purged:
+                    log.info("retention purged rows=%s", purged)
+            except Exception:  # retried tomorrow; the bot keeps running
+                log.exception("retention purge failed")
+            await asyncio.sleep(24 * 3600)
 
     async def round_opened(self, opened: OpenedRound) -> None:
         """New outbox rows exist: let the sender look now. A round that closed on the way is

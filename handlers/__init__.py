@@ -1,6 +1,7 @@
 """Handler registration, in one place. Order matters: PTB tries handlers of a group in order
 and stops at the first that matches, so specific handlers come before general fallbacks.
 
+group -2: guards (handlers/guard.py), e.g. the per-user flood limit.
 group -1: the group gate (a student writing in a group gets a polite "use a private chat").
 group 0, in order:
 1. commands (each feature's), because a command is never an answer to a question;
@@ -22,7 +23,7 @@ from telegram.ext import (
 )
 
 from bot.checkin import BUTTON_PATTERN, EXPECT, RESUME
-from handlers import checkin, common, enrol, group, mentor, rounds
+from handlers import checkin, common, enrol, group, guard, mentor, observer, privacy, rounds
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -39,6 +40,8 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("vraag", checkin.ask_command, filters=private),
             CommandHandler("nu", rounds.now_command),
             *mentor.handlers_for_mentors(),
+            *privacy.privacy_handlers(),
+            *observer.observer_handlers(),
             CallbackQueryHandler(enrol.consent_button, pattern=enrol.CONSENT_PATTERN),
             CallbackQueryHandler(checkin.resume_command, pattern=f"^{RESUME}$"),
             CallbackQueryHandler(checkin.expectations_button, pattern=f"^{EXPECT}"),
@@ -49,6 +52,9 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             MessageHandler(private & ~filters.StatusUpdate.ALL, common.private_fallback),
         ]
     )
+    # group -2 runs before everything: guards such as the per-user flood limit.
+    for handler in guard.guard_handlers():
+        application.add_handler(handler, group=-2)
     # group -1 runs first for every group message: it stops students' messages there.
     application.add_handler(MessageHandler(groups, common.group_gate), group=-1)
     application.add_error_handler(common.error_handler)  # type: ignore[arg-type]
