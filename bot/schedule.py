@@ -205,7 +205,12 @@ class RoundScheduler:
         task = asyncio.create_task(self._fire_latest(cohort_id, kind))
         self._running.add(task)
         task.add_done_callback(self._running.discard)
-        await asyncio.shield(task)
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            # only the scheduler's shutdown cancels this wrapper; shutdown() awaits the task
+            if not self._closing:
+                raise
 
     async def _fire_latest(self, cohort_id: int, kind: str) -> None:
         if self._closing:
