@@ -92,12 +92,24 @@ async def test_same_user_cannot_be_twice_in_one_cohort(db: Database) -> None:
     cohort_id = await make_cohort(db)
     async with db.transaction() as s:
         await MemberRepo(s).add_active(
-            cohort_id, "student", name="A", telegram_user_id=5, chat_id=5, consent_version="v", now=NOW
+            cohort_id,
+            "student",
+            name="A",
+            telegram_user_id=5,
+            chat_id=5,
+            consent_version="v",
+            now=NOW,
         )
-    with pytest.raises(Exception, match="(?i)unique|duplicate"):
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
         async with db.transaction() as s:
             await MemberRepo(s).add_active(
-                cohort_id, "mentor", name="A", telegram_user_id=5, chat_id=5, consent_version=None, now=NOW
+                cohort_id,
+                "mentor",
+                name="A",
+                telegram_user_id=5,
+                chat_id=5,
+                consent_version=None,
+                now=NOW,
             )
 
 
