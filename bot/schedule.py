@@ -116,7 +116,12 @@ class RoundScheduler:
             job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
         )
         self._scheduler.start()
-        await self.refresh()  # every cohort is new now: jobs built, rounds caught up
+        try:
+            await self.refresh()  # every cohort is new now: jobs built, rounds caught up
+        except BaseException:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+            raise
         self._mark = self.clock.now()
         self._poll = asyncio.create_task(self._poll_loop(), name="round-scheduler-poll")
 
@@ -163,12 +168,14 @@ class RoundScheduler:
             log.info("cohort %s is gone: its round jobs are removed", gone)
         now = self.clock.now()
         for cohort in changed:
-            self._known[cohort.id] = _signature(cohort)
             self._install(cohort)
             try:
                 await self._catch_up(cohort, now)
-            except Exception:
+            except Exception:  # not remembered as known: the next poll tries again
                 log.exception("catching up the rounds of cohort %s failed", cohort.id)
+                self._known.pop(cohort.id, None)
+            else:
+                self._known[cohort.id] = _signature(cohort)
         return [c.id for c in changed]
 
     def next_run_time(self, cohort_id: int, kind: str) -> datetime | None:

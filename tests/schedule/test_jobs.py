@@ -49,8 +49,10 @@ async def test_start_builds_one_job_per_cohort_and_kind(db: Database, settings: 
         assert job.args == (first.id, "reflection") and job.coalesce is True
         assert job.misfire_grace_time is None  # the grace period in the database decides
     finally:
+        apscheduler = scheduler.scheduler
         await scheduler.shutdown()
-    assert scheduler.scheduler is None
+    assert scheduler.scheduler is None and apscheduler is not None
+    assert not apscheduler.running
 
 
 async def test_poll_picks_up_changed_new_and_deleted_cohorts(
@@ -163,3 +165,31 @@ async def test_a_job_fired_by_apscheduler_opens_the_round_and_shutdown_waits_for
     assert [r.round.week for r in finished] == [2]
     assert [r.week for r in await rounds_of(db, "reflection") if r.status == "open"] == [2]
     assert (await outbox_by_kind(db))["reflection"] == 2
+
+
+async def test_a_failed_catch_up_is_tried_again_by_the_next_poll(
+    db: Database, settings: Settings
+) -> None:
+    await make_cohort(db)
+    scheduler = RoundScheduler(db, settings, clock=FakeClock(local(2026, 9, 7, 9)))
+    real_catch_up = scheduler._catch_up
+    failures = [RuntimeError("database hiccup")]
+
+    async def flaky(*args, **kwargs):
+        if failures:
+            raise failures.pop()
+        return await real_catch_up(*args, **kwargs)
+
+    scheduler._catch_up = flaky  # type: ignore[method-assign]
+    await scheduler.start()
+    try:
+        assert await rounds_of(db) == []
+        assert scheduler.next_run_time(1, "expectations") is not None  # the jobs stand anyway
+        assert await scheduler.refresh() == [1]
+        assert {(r.week, r.kind) for r in await rounds_of(db) if r.status == "open"} == {
+            (2, "expectations"),
+            (2, "digest"),
+        }
+        assert await scheduler.refresh() == []
+    finally:
+        await scheduler.shutdown()
