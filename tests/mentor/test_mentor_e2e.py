@@ -241,3 +241,17 @@ async def test_team_group_gets_alerts_and_only_its_own_mentors_commands(h: Harne
     assert refused.text == "Dat commando is alleen voor het mentorteam."
     private = await h.say(olga, "/gaten")
     assert "PW3B" in private.text and "Anna" not in private.text
+
+
+async def test_mentor_of_two_cohorts_names_the_cohort_first(h: Harness) -> None:
+    cohort, marit, _anna, _ids = await class_with_gap(h)
+    async with h.db.transaction() as s:
+        other = await make_cohort(s, "PW3B")
+        await add_mentor(s, other, "Marit Jansen", marit.id)
+        await evaluate_cohort(s, cohort, week_time(2))
+    first = await h.say(marit, "/gaten")
+    assert "PW3A" in first.text and "Anna de Vries" in first.text
+    named = await h.say(marit, "/gaten pw3b")
+    assert named.text == "Geen open signalen voor PW3B."
+    history = await h.say(marit, "/student PW3B Anna")
+    assert history.text == "Ik vind geen student „Anna” in PW3B."
