@@ -33,6 +33,10 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+def out_console() -> Console:
+    return out
+
+
 def main() -> None:
     """Entry point of the `mentorbot` script."""
     app()
@@ -98,6 +102,21 @@ def run(
     except ConfigError as exc:
         fail(str(exc))
     run_bot(config, webhook_url=webhook_url, port=port, secret=secret, listen=listen)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Folder for transcripts, chart and export")] = Path(
+        "demo-output"
+    ),
+    weeks: Annotated[int, typer.Option(min=1, max=8, help="Weeks to simulate")] = 3,
+    seed: Annotated[int, typer.Option(help="Seed of the simulated class")] = 7,
+) -> None:
+    """Everything on this machine: a local Bot API server, a class of 25 and its mentor team,
+    three weeks in about a minute. No Telegram account or token needed."""
+    from bot.demo.cli import run_demo_command
+
+    run_demo_command(out, weeks, seed, out_console=out_console())
 
 
 @cohort_app.command("create")

@@ -158,10 +158,10 @@ async def _reminder(
 async def _digest(
     session: AsyncSession, cohort: CohortRecord, round_: RoundRecord, now: datetime
 ) -> list[Queued]:
-    """The mentor team's digest about the week before (the digest goes out on Monday)."""
+    """The mentor team's digest of week N (sent Monday): it looks back at week N-1."""
     from bot.digest import build_digest
 
-    messages = await build_digest(session, cohort.id, max(1, round_.week - 1), now)
+    messages = await build_digest(session, cohort.id, round_.week, now)
     chats = await team_chats(session, cohort.id)
     return [
         Queued(f"digest:{round_.id}:{index}:{chat}", chat, "digest", message, cohort.id, round_.id)

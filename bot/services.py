@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import UTC, datetime
 
 from telegram import Bot
 
@@ -14,6 +13,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.delivery import Outgoing
 from bot.metrics import ALERTS_RAISED
+from bot.now import reset_clock, use_clock
 from bot.outbox import OutboxSender
 from bot.retention import purge_expired
 from bot.rounds import OpenedRound
@@ -47,6 +47,7 @@ class Services:
         )
 
     async def start(self, *, scheduler: bool = True) -> None:
+        use_clock(self.clock)
         self.sender.start()
         if scheduler:
             await self.scheduler.start()
@@ -60,6 +61,7 @@ class Services:
         await self.scheduler.shutdown()
         await self.sender.stop()
         await self.db.dispose()
+        reset_clock()
 
     async def _daily(self) -> None:
         """Once at start and then every day: delete what is past the retention period."""
@@ -83,7 +85,7 @@ class Services:
         """Decide alerts from stored answers, in their own transaction (after the answer's)."""
         try:
             async with self.db.transaction() as session:
-                raised = await evaluate_cohort(session, cohort_id, datetime.now(UTC))
+                raised = await evaluate_cohort(session, cohort_id, self.clock.now())
         except Exception:  # an alert can be decided again later; never lose the answer flow
             log.exception("alert evaluation failed cohort=%s", cohort_id)
             return
@@ -95,7 +97,7 @@ class Services:
         """A student blocked the bot: mark them and tell the mentor team, once."""
         if item.member_id is None:
             return
-        now = datetime.now(UTC)
+        now = self.clock.now()
         async with self.db.transaction() as session:
             member = await MemberRepo(session).get(item.member_id)
             if member is None or member.role != "student":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,11 +12,13 @@ from telegram import InlineKeyboardMarkup, Message, Update
 
 from bot.context import MentorContext
 from bot.identity import Identity, load_identity
+from bot.now import now as process_now
 from bot.texts import t
 
 
 def now() -> datetime:
-    return datetime.now(UTC)
+    """The process clock: real time in production, the simulated time in the demo."""
+    return process_now()
 
 
 @asynccontextmanager

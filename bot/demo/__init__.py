@@ -1,0 +1,1 @@
+"""`mentorbot demo`: the whole product on this machine, no Telegram account needed."""

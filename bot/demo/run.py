@@ -1,0 +1,191 @@
+"""The demo run: a sandbox Bot API server, a SQLite file, a class of 25 and its mentor team,
+three weeks on an accelerated clock, all through the production code paths (CLI services,
+scheduler, outbox, handlers, alerts, digest)."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import SecretStr
+
+from bot.app import build_application
+from bot.clock import FakeClock
+from bot.cohorts import create_cohort, import_roster, make_invites
+from bot.config import Settings
+from bot.demo.cast import cast
+from bot.demo.plan import demo_plan, demo_plan_text
+from bot.demo.simulate import Person, SimulatedStudent, Transcript
+from bot.lifecycle import running
+from bot.sandbox import SandboxServer, SentMessage
+from storage import migrate
+from storage.db import Database
+
+ZONE = ZoneInfo("Europe/Amsterdam")
+START = date(2026, 9, 7)  # a Monday
+COHORT = "PW3A demo"
+TIMES = {"expectations_at": "mon 08:00", "reflection_at": "fri 14:00",
+         "reminder_at": "sun 18:00", "digest_at": "mon 07:00"}  # fmt: skip
+
+
+@dataclass
+class DemoResult:
+    out_dir: Path
+    files: dict[str, Path] = field(default_factory=dict)
+    alerts: int = 0
+    answers: int = 0
+    violations: list[str] = field(default_factory=list)
+
+
+Step = Callable[[str], None]
+
+
+async def run_demo(
+    out_dir: Path, *, weeks: int = 3, seed: int = 7, step: Step = print
+) -> DemoResult:
+    await asyncio.to_thread(out_dir.mkdir, parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="mentorbot-demo-") as tmp:
+        url = f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}"
+        async with SandboxServer() as api:
+            settings = Settings(  # type: ignore[call-arg]
+                _env_file=None,
+                TELEGRAM_BOT_TOKEN=SecretStr(api.token),
+                TELEGRAM_API_BASE_URL=api.base_url,
+                DATABASE_URL=url,
+                MENTORBOT_BOT_USERNAME=api.bot().user.username,
+            )
+            result = await _run(api, settings, out_dir, weeks, seed, step)
+            result.violations = list(api.violations)
+    return result
+
+
+async def _run(
+    api: SandboxServer, settings: Settings, out_dir: Path, weeks: int, seed: int, step: Step
+) -> DemoResult:
+    step("database and class set up (mentorbot migrate, cohort create, students import)")
+    codes, mentor_codes = await _set_up(settings.database_url)
+    clock = FakeClock(datetime.combine(START - timedelta(days=1), time(12), ZONE))
+    application = build_application(settings, migrate_on_start=False, clock=clock, scheduler=False)
+    result = DemoResult(out_dir)
+    async with running(application):
+        services = application.bot_data.live()
+        people = cast(seed)
+        anna_log = Transcript(f"Chat van {people[0].name} met mentorbot")
+        students = []
+        for index, who in enumerate(people):
+            first, _, last = who.name.partition(" ")
+            user = api.add_user(first, last or None)
+            student = SimulatedStudent(api, user, who, anna_log if index == 0 else None)
+            students.append(student)
+        step("25 students join with their personal codes and agree")
+        await asyncio.gather(*(s.join(code) for s, code in zip(students, codes, strict=True)))
+        mentors = [Person(api, api.add_user(n, None), None) for n in ("Saskia", "Mehmet")]
+        for mentor, code in zip(mentors, mentor_codes, strict=True):
+            await mentor.join(code)
+        group = api.add_group("Mentorteam PW3A")
+        for mentor in mentors:
+            await api.add_member_to_group(mentor.user, group)
+        mark = api.mark(group)
+        await api.send_text(mentors[0].user, f"/koppel {mentor_codes[0]}", chat=group)
+        await api.wait_for_message(group, since=mark, timeout=30)
+        plan = demo_plan()
+
+        for week in range(1, weeks + 1):
+            monday = START + timedelta(weeks=week - 1)
+            step(f"week {week}: Monday 08:00, the expectations go out")
+            await services.scheduler.advance_to(_at(monday, 8, 5))
+            await asyncio.gather(*(s.read_expectations(week) for s in students))
+            step(f"week {week}: Friday 14:00, the reflection; students answer")
+            await services.scheduler.advance_to(_at(monday + timedelta(days=4), 14, 5))
+            answering = [s for s in students if s.who.answers_reflection(week)]
+            await asyncio.gather(
+                *(
+                    s.reflect(plan, week, 2 if s.who.pattern == "halfway" else None)
+                    for s in answering
+                )
+            )
+            step(f"week {week}: Sunday 18:00, reminders to who is not finished")
+            await services.scheduler.advance_to(_at(monday + timedelta(days=6), 18, 5))
+            halfway = [s for s in students if s.who.pattern == "halfway"]
+            await asyncio.gather(*(s.resume(plan, week) for s in halfway))
+        step("Monday 07:00 after the last week: the mentor digest")
+        await services.scheduler.advance_to(_at(START + timedelta(weeks=weeks), 7, 5))
+        await api.wait_until(lambda: any(m.photo for m in api.messages(group)), timeout=30)
+        await _mentor_reads(api, mentors[0], group)
+        step("the mentor asks for the chart and the CSV export")
+        files = await _mentor_downloads(api, mentors[0], out_dir)
+        result.files.update(files)
+    result.files["student"] = _write(out_dir / "transcript-student.md", anna_log.render())
+    result.files["mentors"] = _write(
+        out_dir / "transcript-mentorteam.md", _group_log(api, group.id)
+    )
+    result.alerts = sum(
+        "⚠️" in (m.text or "") or "Signaal" in (m.text or "") for m in api.messages(group)
+    )
+    return result
+
+
+async def _set_up(url: str) -> tuple[list[str], list[str]]:
+    await migrate.upgrade(url)
+    db = Database(url)
+    try:
+        await create_cohort(db, COHORT, START, "Europe/Amsterdam", dict(TIMES), demo_plan_text())
+        from bot.demo.cast import NAMES
+
+        roster = "naam,organisatie\n" + "".join(f"{n},KDV De Regenboog\n" for n in NAMES)
+        invited = await import_roster(db, COHORT, roster.encode(), None)
+        mentors = await make_invites(db, COHORT, "mentor", 2, None, False)
+    finally:
+        await db.dispose()
+    return [i.invite.code for i in invited], [i.invite.code for i in mentors]
+
+
+def _at(day: date, hour: int, minute: int) -> datetime:
+    return datetime.combine(day, time(hour, minute), ZONE)
+
+
+async def _mentor_reads(api: SandboxServer, mentor: Person, group: object) -> None:
+    """The mentor acknowledges the first alert and puts the second on the agenda."""
+    alerts = [m for m in api.messages(group) if any(b["text"] == "Gezien" for b in m.buttons())]  # type: ignore[arg-type]
+    for message, label in zip(alerts[:2], ("Gezien", "Bespreken"), strict=False):
+        query = await api.press(mentor.user, message, label)
+        await api.wait_for_callback_answer(query, timeout=30)
+
+
+async def _mentor_downloads(api: SandboxServer, mentor: Person, out_dir: Path) -> dict[str, Path]:
+    files = {}
+    for command, kind, name in (
+        ("/grafiek", "photo", "grafiek.png"),
+        ("/export", "document", "export.csv"),
+    ):
+        mark = api.mark(mentor.user)
+        await api.send_text(mentor.user, command)
+        sent: SentMessage = await api.wait_for_message(
+            mentor.user, _has(kind), since=mark, timeout=60
+        )
+        stored = sent.photo if kind == "photo" else sent.document
+        assert stored is not None
+        files[name] = out_dir / name
+        files[name].write_bytes(stored.data)
+    return files
+
+
+def _has(kind: str) -> Callable[[SentMessage], bool]:
+    return lambda message: getattr(message, kind) is not None
+
+
+def _group_log(api: SandboxServer, chat_id: int) -> str:
+    log = Transcript("De groep van het mentorteam")
+    for message in api.messages(chat_id):
+        log.bot(message)
+    return log.render()
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,148 @@
+"""How the simulated people use the bot: through the sandbox, exactly like Telegram users."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.demo.cast import Student
+from bot.plans import Plan
+from bot.sandbox import SandboxServer, SandboxUser, SentMessage
+
+WAIT = 30.0  # seconds: generous, a slow machine must not break the demo
+
+
+def is_question(message: SentMessage) -> bool:
+    text = message.text or ""
+    return (
+        text.startswith(("Vraag ", "🪞"))
+        and " van " in text
+        and bool(message.buttons() or "✍️" in text)
+    )
+
+
+def is_done(message: SentMessage) -> bool:
+    return (message.text or "").startswith("Klaar, dank je wel")
+
+
+@dataclass
+class Transcript:
+    """One chat as a reader sees it: who said what, in order."""
+
+    title: str
+    lines: list[str] = field(default_factory=list)
+
+    def bot(self, message: SentMessage) -> None:
+        body = message.text or message.caption or f"[{message.kind}]"
+        if message.photo is not None:
+            body = f"[afbeelding: grafiek]\n{body}"
+        if message.document is not None:
+            body = f"[bestand: {message.document.filename}]\n{body}"
+        buttons = [b["text"] for b in message.buttons()]
+        block = f"**mentorbot**\n{body}"
+        if buttons:
+            block += "\n" + " ".join(f"[{b}]" for b in buttons)
+        self.lines.append(block)
+
+    def user(self, name: str, action: str) -> None:
+        self.lines.append(f"**{name}**\n{action}")
+
+    def render(self) -> str:
+        return f"# {self.title}\n\n" + "\n\n".join(self.lines) + "\n"
+
+
+class Person:
+    """A simulated user with an optional transcript of their private chat."""
+
+    def __init__(
+        self, api: SandboxServer, user: SandboxUser, transcript: Transcript | None
+    ) -> None:
+        self.api, self.user, self.transcript = api, user, transcript
+
+    async def next_message(self, predicate, since: int | None = None) -> SentMessage:  # type: ignore[no-untyped-def]
+        message = await self.api.wait_for_message(self.user, predicate, timeout=WAIT, since=since)
+        if self.transcript is not None:
+            self.transcript.bot(message)
+        return message
+
+    async def say(self, text: str) -> None:
+        if self.transcript is not None:
+            self.transcript.user(self.user.first_name, text)
+        await self.api.send_text(self.user, text)
+
+    async def tap(self, message: SentMessage, label: str) -> None:
+        if self.transcript is not None:
+            self.transcript.user(self.user.first_name, f"(tikt op [{label}])")
+        await self.api.press(self.user, message, label)
+
+    async def join(self, code: str, agree: bool = True) -> None:
+        mark = self.api.mark(self.user)
+        await self.say(f"/start {code}")
+        consent = await self.next_message(None, since=mark)
+        if consent.buttons():
+            mark = self.api.mark(self.user)
+            await self.tap(consent, consent.buttons()[0 if agree else 1]["text"])
+            await self.next_message(None, since=mark)
+
+
+class SimulatedStudent(Person):
+    def __init__(
+        self, api: SandboxServer, user: SandboxUser, who: Student, transcript: Transcript | None
+    ) -> None:
+        super().__init__(api, user, transcript)
+        self.who = who
+
+    async def read_expectations(self, week: int) -> None:
+        message = await self.next_message(lambda m: f"Week {week}:" in (m.text or ""))
+        if self.who.pattern == "asks" and week == 1:
+            mark = self.api.mark(self.user)
+            await self.tap(message, "Vraag hierover")
+            prompt = await self.next_message(None, since=mark)
+            await self.reply(
+                prompt, "Moet ik het observatieverslag ook aan mijn werkbegeleider laten zien?"
+            )
+            await self.next_message(lambda m: "doorgestuurd" in (m.text or ""), since=mark)
+        elif self.who.pattern != "silent":
+            await self.tap(message, "Begrepen")
+
+    async def reply(self, to: SentMessage, text: str) -> None:
+        if self.transcript is not None:
+            self.transcript.user(self.user.first_name, text)
+        await self.api.send_text(self.user, text, reply_to=to)
+
+    async def reflect(self, plan: Plan, week: int, stop_after: int | None = None) -> int:
+        """Answer the reflection questions; returns how many were answered."""
+        message = await self.next_message(is_question)
+        answered = 0
+        while not is_done(message) and (stop_after is None or answered < stop_after):
+            mark = self.api.mark(self.user)
+            await self.answer(plan, week, message)
+            answered += 1
+            message = await self.next_message(lambda m: is_question(m) or is_done(m), since=mark)
+        return answered
+
+    async def resume(self, plan: Plan, week: int) -> None:
+        reminder = await self.next_message(lambda m: "nog niet af" in (m.text or ""))
+        mark = self.api.mark(self.user)
+        await self.tap(reminder, "Verder")
+        message = await self.next_message(is_question, since=mark)
+        while not is_done(message):
+            mark = self.api.mark(self.user)
+            await self.answer(plan, week, message)
+            message = await self.next_message(lambda m: is_question(m) or is_done(m), since=mark)
+
+    async def answer(self, plan: Plan, week: int, question: SentMessage) -> None:
+        labels = [b["text"] for b in question.buttons()]
+        text = question.text or ""
+        if "1" in labels:
+            skill = next(s for s in plan.week(week).focus_skills if s.title in text)
+            await self.tap(question, str(self.who.rating(skill.key, week)))
+        elif "Waar wil je hulp bij?" in text:
+            focus = [s.key for s in plan.week(week).focus_skills]
+            wanted = self.who.wants_help_with(focus)
+            await self.tap(question, plan.skill(wanted).label if wanted else "Nergens")
+        elif labels and labels != ["Overslaan"]:
+            await self.tap(question, labels[1 if self.who.pattern == "weak" else 0])
+        else:
+            mark = self.api.mark(self.user)
+            await self.say(self.who.starr())
+            await self.next_message(lambda m: "Opgeslagen" in (m.text or ""), since=mark)

@@ -1,0 +1,27 @@
+"""The demo runs the whole product offline and leaves its transcripts, chart and export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from bot.demo.run import run_demo
+
+
+async def test_demo_runs_three_weeks_and_leaves_its_files(tmp_path: Path) -> None:
+    steps: list[str] = []
+    result = await run_demo(tmp_path, weeks=3, step=steps.append)
+    assert result.violations == []
+    assert steps[-1].startswith("the mentor asks")
+    student = (tmp_path / "transcript-student.md").read_text("utf-8")
+    assert "Ga je akkoord?" in student and "Klaar, dank je wel" in student
+    assert student.count("📋 Week") == 3  # three weeks of expectations
+    team = (tmp_path / "transcript-mentorteam.md").read_text("utf-8")
+    assert "⚠️ Signaal: Anna de Vries" in team  # her recurring gap on samenwerken
+    assert "Signaal voor de klas" in team  # evalueren, low across the class
+    assert "Weekoverzicht" in team and "✓ Gezien door Saskia" in team
+    assert (tmp_path / "grafiek.png").read_bytes().startswith(b"\x89PNG")
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "export.csv").read_text("utf-8"))))
+    assert {row["week"] for row in rows} == {"1", "2", "3"}
+    assert not any(row["student"] in ("Daan Bakker", "Hanna Mulder") for row in rows if row["rating"])
