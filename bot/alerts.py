@@ -219,6 +219,8 @@ def _evidence_lines(kind: str, items: list[dict[str, Any]], data: CohortData) ->
             continue
         if kind == "class_gap" and e.get("student_id") is None:
             match = _CLASS_NOTE.search(note)
+            if match and match.group(3) == "0":
+                continue  # a round nobody has answered yet is no evidence either way
             if match:
                 mean = match.group(1).replace(".", ",")
                 lines.append(
