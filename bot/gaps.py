@@ -13,6 +13,7 @@ Two rule sets share one interface, chosen by ``GapSettings.mode``:
 
 from __future__ import annotations
 
+import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -462,15 +463,21 @@ def _silence_findings(idx: _Index, settings: GapSettings) -> list[Finding]:
 # ----------------------------------------------------------------------------- decline
 
 
-def _decline_at(idx: _Index, sid: int, n: int, settings: GapSettings) -> list[int] | None:
-    """Decline test using the student's first ``n`` answered rounds; evidence weeks or None.
+def _span(weeks: list[int]) -> str:
+    return f"weeks {weeks[0]}-{weeks[-1]}"
+
+
+def _decline_at(
+    idx: _Index, sid: int, n: int, settings: GapSettings
+) -> tuple[list[int], str] | None:
+    """Decline test on the student's first ``n`` answered rounds: (weeks, summary) or None.
 
     spec: mean of the last ``decline_window`` rounds at least ``decline_delta`` below the
     mean of the ``decline_window`` rounds before.
     evidence: each rating of the last ``decline_recent_rounds`` rounds is compared with the
     student's own mean on the same skill over up to ``decline_baseline_rounds`` rounds before;
     the mean difference must be at least ``decline_paired_delta`` down. Pairing by skill
-    removes the skill mix of the weeks from the comparison.
+    removes the skill mix of the weeks from the comparison; the long windows average the noise.
     """
     per_week = idx.by_student_week.get(sid, {})
     weeks = sorted(per_week)[:n]
@@ -478,10 +485,12 @@ def _decline_at(idx: _Index, sid: int, n: int, settings: GapSettings) -> list[in
         w = settings.decline_window
         if len(weeks) < 2 * w:
             return None
-        recent = [r for wk in weeks[-w:] for _, r in per_week[wk]]
-        prev = [r for wk in weeks[-2 * w : -w] for _, r in per_week[wk]]
-        drop = sum(prev) / len(prev) - sum(recent) / len(recent)
-        return weeks[-2 * w :] if drop >= settings.decline_delta else None
+        recent = statistics.fmean(r for wk in weeks[-w:] for _, r in per_week[wk])
+        prev = statistics.fmean(r for wk in weeks[-2 * w : -w] for _, r in per_week[wk])
+        if round(prev - recent, 9) < settings.decline_delta:  # round: 4 - 3 is a drop of 1.0
+            return None
+        note = f"mean {recent:.2f} in {_span(weeks[-w:])} against {prev:.2f} in "
+        return weeks[-2 * w :], note + _span(weeks[-2 * w : -w])
     rn, bn = settings.decline_recent_rounds, settings.decline_baseline_rounds
     if len(weeks) < 2 * rn:
         return None
@@ -490,11 +499,14 @@ def _decline_at(idx: _Index, sid: int, n: int, settings: GapSettings) -> list[in
         for skill, r in per_week[wk]:
             base[skill].append(r)
     diffs = [
-        r - sum(base[s]) / len(base[s]) for wk in weeks[-rn:] for s, r in per_week[wk] if s in base
+        r - statistics.fmean(base[s]) for wk in weeks[-rn:] for s, r in per_week[wk] if s in base
     ]
-    if len(diffs) < rn or sum(diffs) / len(diffs) > -settings.decline_paired_delta:
+    if len(diffs) < rn or round(statistics.fmean(diffs), 9) > -settings.decline_paired_delta:
         return None
-    return weeks[-rn - bn :]
+    note = f"mean {statistics.fmean(diffs):+.2f} against own earlier ratings of the same skills"
+    return weeks[
+        -rn - bn :
+    ], f"{note} ({_span(weeks[-rn:])} against {_span(weeks[-rn - bn : -rn])})"
 
 
 def find_declines(data: CohortAnswers, settings: GapSettings) -> list[Finding]:
@@ -505,15 +517,14 @@ def find_declines(data: CohortAnswers, settings: GapSettings) -> list[Finding]:
 def _decline_findings(idx: _Index, settings: GapSettings) -> list[Finding]:
     found = []
     for sid in sorted(idx.by_student_week):
-        weeks = _decline_at(idx, sid, len(idx.by_student_week[sid]), settings)
-        if weeks:
-            ev = tuple(
-                Evidence(wk, sid, s, r, None, "rating")
-                for wk in weeks
-                for s, r in sorted(idx.by_student_week[sid][wk])
-            )
+        hit = _decline_at(idx, sid, len(idx.by_student_week[sid]), settings)
+        if hit:
+            weeks, summary = hit
+            per_week = idx.by_student_week[sid]
+            ev = [Evidence(wk, sid, s, r, None, "rating") for wk in weeks for s, r in per_week[wk]]
+            ev.append(Evidence(weeks[-1], sid, None, None, None, summary))
             fp = fingerprint_of("decline", sid, None)
-            found.append(Finding("decline", sid, None, tuple(weeks), ev, fp))
+            found.append(Finding("decline", sid, None, tuple(weeks), tuple(ev), fp))
     return found
 
 
