@@ -3,6 +3,7 @@ and rendering questions. Handlers turn updates into these calls and send what co
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -113,7 +114,7 @@ def _short_label(question: ResolvedQuestion, week: ResolvedWeek) -> str:
         skill = next((s for s in week.focus_skills if s.key == question.skill), None)
         if skill is not None:
             return skill.title
-    prompt = question.prompt.split("\n")[0]
+    prompt = re.split(r"(?<=[?])\s|[:.\n]", question.prompt, maxsplit=1)[0].strip()
     return prompt if len(prompt) <= 60 else prompt[:57] + "…"
 
 
