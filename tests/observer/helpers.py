@@ -80,10 +80,11 @@ async def add_round(
     completed: list[int] | None = None,
     close: bool = True,
     texts: dict[int, str] | None = None,
+    when: datetime | None = None,
 ) -> int:
     """A reflection round of `week` sent to `enrolled` (default: the raters) with these
     ratings; `completed` (default: the raters) finished it; closed unless `close` is False."""
-    when = week_time(week)
+    when = when or week_time(week)
     rounds = RoundRepo(s)
     round_, _ = await rounds.insert_if_absent(cohort_id, week, "reflection", when)
     await rounds.add_participants(round_.id, enrolled if enrolled is not None else list(ratings))
