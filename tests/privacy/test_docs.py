@@ -1,0 +1,26 @@
+"""docs/privacy.md stays in step with the code: every table, the settings and their defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.config import Settings
+from storage.models import Base
+
+DOC = (Path(__file__).resolve().parents[2] / "docs" / "privacy.md").read_text(encoding="utf-8")
+
+
+def test_every_table_is_described() -> None:
+    missing = [name for name in Base.metadata.tables if f"`{name}`" not in DOC]
+    assert missing == [], f"docs/privacy.md does not describe: {missing}"
+
+
+def test_settings_and_defaults_match_the_code() -> None:
+    fields = Settings.model_fields
+    assert fields["retention_days"].alias == "MENTORBOT_RETENTION_DAYS"
+    assert f"standaard **{fields['retention_days'].default} dagen**" in DOC
+    assert fields["delete_on_stop"].alias == "MENTORBOT_DELETE_ON_STOP"
+    assert fields["delete_on_stop"].default is False
+    assert "`MENTORBOT_DELETE_ON_STOP=false` (standaard)" in DOC
+    for command in ("/mijngegevens", "/stop", "mijngegevens.json"):
+        assert command in DOC
