@@ -24,4 +24,6 @@ async def test_demo_runs_three_weeks_and_leaves_its_files(tmp_path: Path) -> Non
     assert (tmp_path / "grafiek.png").read_bytes().startswith(b"\x89PNG")
     rows = list(csv.DictReader(io.StringIO((tmp_path / "export.csv").read_text("utf-8"))))
     assert {row["week"] for row in rows} == {"1", "2", "3"}
-    assert not any(row["student"] in ("Daan Bakker", "Hanna Mulder") for row in rows if row["rating"])
+    assert not any(
+        row["student"] in ("Daan Bakker", "Hanna Mulder") for row in rows if row["rating"]
+    )
