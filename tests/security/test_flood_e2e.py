@@ -1,0 +1,80 @@
+"""The per-user flood limit through the real bot: a user who floods is told once, politely,
+nothing past the limit runs or is stored, and everyone else is still answered."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from bot.flood import BURST
+from bot.sandbox import SandboxUser
+from storage.models import StudentQuestion
+from tests.e2e.conftest import Harness
+from tests.security.helpers import SORRY, changes, db_state
+
+SLOW = "Rustig aan: je stuurt veel berichten achter elkaar."
+SLOW_EN = "Easy: you are sending many messages in a row."
+SENT = "Je vraag is doorgestuurd naar je mentorteam."
+
+
+def texts_since(h: Harness, user: SandboxUser, mark: int) -> list[str]:
+    return [m.text or "" for m in h.api.messages(user)[mark:]]
+
+
+async def questions(h: Harness) -> int:
+    async with h.db.transaction() as s:
+        return int(await s.scalar(select(func.count()).select_from(StudentQuestion)) or 0)
+
+
+async def test_a_flood_of_50_questions_is_cut_off_politely_and_others_are_answered(
+    h: Harness,
+) -> None:
+    cohort_id = await h.cohort()
+    spammer, other = h.api.add_user("Snelle"), h.api.add_user("Rustige")
+    await h.join(spammer, await h.code(cohort_id))
+    mark = h.api.mark(spammer)
+    for i in range(50):
+        await h.api.send_text(spammer, f"/vraag Mag ik iets vragen? ({i})")
+    # the other user's /help comes after the flood and is answered as usual
+    help_reply = await h.say(other, "/help")
+    assert help_reply.text.startswith("Hallo! Ik ben de check-in bot")
+    await h.api.wait_until(lambda: any(SLOW in t for t in texts_since(h, spammer, mark)))
+    replies = texts_since(h, spammer, mark)
+    sent = [t for t in replies if t.startswith(SENT)]
+    assert sum(SLOW in t for t in replies) == 1  # told once, not 35 times
+    assert len(replies) == len(sent) + 1 and not any(SORRY in t for t in replies)
+    # the burst (less /start and the consent tap just before), and what refilled meanwhile
+    assert BURST - 2 <= len(sent) < BURST + 10
+    assert await questions(h) == len(sent)  # nothing past the limit was stored
+
+    # still flooding within the minute: no second notice; only what refilled meanwhile
+    # (one token a second) gets through, and only that is stored
+    again = h.api.mark(spammer)
+    for i in range(10):
+        await h.api.send_text(spammer, f"/vraag Nog eentje ({i})")
+    assert (await h.say(other, "/help")).text.startswith("Hallo!")
+    later = texts_since(h, spammer, again)
+    assert all(t.startswith(SENT) for t in later) and len(later) <= 3
+    assert await questions(h) == len(sent) + len(later)
+
+
+async def test_button_presses_over_the_limit_are_answered_with_the_text(h: Harness) -> None:
+    cohort_id = await h.cohort()
+    tapper = h.api.add_user("Tapper")
+    await h.join(tapper, await h.code(cohort_id))
+    assert "English" in (await h.say(tapper, "/taal en")).text
+    message = await h.say(tapper, "/help")
+    mark, before = h.api.mark(tapper), await db_state(h)
+    queries = [
+        await h.api.press_button(tapper, message, "a:AAAAAAAAAAAA:3", check=False)
+        for _ in range(BURST + 10)
+    ]
+    answers = [(await h.api.wait_for_callback_answer(q)).text or "" for q in queries]
+    assert all(answers), "every press is answered, so no button keeps spinning"
+    stale = [a for a in answers if "no longer works" in a]
+    slowed = [a for a in answers if SLOW_EN in a]  # in the user's language
+    assert len(stale) + len(slowed) == len(answers)
+    # 10 over the burst, plus the 4 updates just before (join, /taal, /help), less refill
+    assert 10 - 3 <= len(slowed) <= 10 + 4
+    assert answers[: BURST - 4] == stale[: BURST - 4]  # the burst went through first
+    assert texts_since(h, tapper, mark) == []  # a callback answer, not a chat message
+    assert changes(before, await db_state(h)) == {}
