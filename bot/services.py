@@ -19,6 +19,7 @@ from bot.retention import purge_expired
 from bot.rounds import OpenedRound
 from bot.schedule import RoundScheduler
 from bot.team import notify_team
+from bot.trends import is_report_day, queue_monthly_reports
 from bot.texts import t
 from storage.db import Database
 from storage.repos import MemberRepo
@@ -72,7 +73,23 @@ class Services:
                     log.info("retention purged rows=%s", purged)
             except Exception:  # retried tomorrow; the bot keeps running
                 log.exception("retention purge failed")
+            await self.monthly_reports()
             await asyncio.sleep(24 * 3600)
+
+    async def monthly_reports(self) -> None:
+        """On the first Monday of a month, the regiegroep's report (once per month: the
+        outbox dedupe key carries the month, so restarts and other instances add nothing)."""
+        now = self.clock.now()
+        if not is_report_day(now.astimezone(self.settings.tz).date()):
+            return
+        try:
+            async with self.db.transaction() as session:
+                queued = await queue_monthly_reports(session, now)
+        except Exception:
+            log.exception("monthly observer reports failed")
+            return
+        if queued:
+            self.sender.wake()
 
     async def round_opened(self, opened: OpenedRound) -> None:
         """New outbox rows exist: let the sender look now. A round that closed on the way is
