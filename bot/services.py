@@ -19,8 +19,8 @@ from bot.retention import purge_expired
 from bot.rounds import OpenedRound
 from bot.schedule import RoundScheduler
 from bot.team import notify_team
-from bot.trends import is_report_day, queue_monthly_reports
 from bot.texts import t
+from bot.trends import is_report_day, queue_monthly_reports
 from storage.db import Database
 from storage.repos import MemberRepo
 from storage.repos.outbox import OutboxItem

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Table, func, select, update
+from sqlalchemy import Row, Table, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -264,14 +264,40 @@ class OutboxRepo:
 
     async def mark_sent(self, outbox_id: int, message_id: int | None, now: datetime) -> None:
         """Telegram accepted the message."""
-        await self.session.execute(
-            update(_TABLE)
-            .where(_TABLE.c.id == outbox_id)
-            .values(status=SENT, sent_at=now, telegram_message_id=message_id, last_error=None)
-        )
+        await self.mark_sent_many([(outbox_id, message_id, now)])
 
-    async def mark_retry(self, outbox_id: int, not_before: datetime, error: str | None) -> None:
-        """Back to pending, to be tried again from `not_before` on."""
+    async def mark_sent_many(self, sent: Sequence[tuple[int, int | None, datetime]]) -> None:
+        """Several `mark_sent` at once: (outbox id, Telegram message id, sent at)."""
+        if not sent:
+            return
+        statement = (
+            update(_TABLE)
+            .where(_TABLE.c.id == bindparam("outbox_id"))
+            .values(
+                status=SENT,
+                sent_at=bindparam("sent_at", type_=_TABLE.c.sent_at.type),
+                telegram_message_id=bindparam("message_id"),
+                last_error=None,
+            )
+        )
+        params = [{"outbox_id": i, "message_id": m, "sent_at": at} for i, m, at in sent]
+        # A Core executemany on the session's connection: the ORM's bulk UPDATE path would
+        # want primary keys named like the mapped attributes.
+        connection = await self.session.connection()
+        await connection.execute(statement, params)
+
+    async def mark_retry(
+        self,
+        outbox_id: int,
+        not_before: datetime,
+        error: str | None,
+        *,
+        possible_repeat: bool = False,
+    ) -> None:
+        """Back to pending, to be tried again from `not_before` on.
+
+        `possible_repeat`: the failed request may have reached Telegram all the same (a
+        timeout after sending), so the retry may deliver it twice; it is counted."""
         await self.session.execute(
             update(_TABLE)
             .where(_TABLE.c.id == outbox_id)
@@ -281,6 +307,7 @@ class OutboxRepo:
                 last_error=_clip(error),
                 claimed_by=None,
                 claimed_at=None,
+                repeats=_TABLE.c.repeats + (1 if possible_repeat else 0),
             )
         )
 
