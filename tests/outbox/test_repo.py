@@ -182,3 +182,14 @@ async def test_depth_and_age_of_the_oldest_pending_row(db: Database) -> None:
     async with db.transaction() as s:
         age = await OutboxRepo(s).oldest_pending_age(now() + timedelta(seconds=90))
     assert 89 <= age <= 100
+
+
+async def test_mark_sent_many_records_each_row(db: Database) -> None:
+    await enqueue(db, [draft(n) for n in range(3)])
+    moment = now()
+    async with db.transaction() as s:
+        a, _, c = await OutboxRepo(s).claim("a", moment, 3)
+    async with db.transaction() as s:
+        await OutboxRepo(s).mark_sent_many([(a.id, 11, moment), (c.id, 33, moment)])
+    statuses = [(item.status, item.telegram_message_id, item.sent_at) for item in await rows(db)]
+    assert statuses == [("sent", 11, moment), ("sending", None, None), ("sent", 33, moment)]

@@ -1,0 +1,35 @@
+"""Fixtures for the outbox end-to-end tests: a sandbox Bot API server and a Bot pointed at it.
+
+`db` (SQLite and PostgreSQL) comes from tests/conftest.py."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from telegram import Bot
+from telegram.request import HTTPXRequest
+
+from bot.sandbox import SandboxServer
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[SandboxServer]:
+    """A running sandbox; fails the test if a request broke the Bot API rules."""
+    async with SandboxServer() as server:
+        yield server
+        assert server.violations == [], "\n".join(server.violations)
+
+
+@pytest.fixture
+async def tg(api: SandboxServer) -> AsyncIterator[Bot]:
+    """A Bot for the sandbox with a connection pool large enough for the sender's requests
+    in flight (a bare Bot has a pool of one)."""
+    bot = Bot(
+        api.token,
+        base_url=f"{api.base_url}/bot",
+        base_file_url=f"{api.base_url}/file/bot",
+        request=HTTPXRequest(connection_pool_size=8),
+    )
+    async with bot:
+        yield bot
