@@ -59,7 +59,15 @@ async def _run(url: str, action: object) -> None:
         await engine.dispose()
 
 
+# An arbitrary constant: the key of the PostgreSQL advisory lock taken while migrating.
+MIGRATION_LOCK = 727_001
+
+
 def _with_connection(conn: Connection, action: object) -> None:
+    if conn.dialect.name == "postgresql":
+        # Several instances start at once behind a load balancer: one migrates, the others
+        # wait here and then find the schema at head. Released when the transaction ends.
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
     config = alembic_config()
     config.attributes["connection"] = conn
     action(config)  # type: ignore[operator]

@@ -42,3 +42,10 @@ async def test_upgrade_twice_is_harmless(empty_database_url: str) -> None:
     await migrate.upgrade(empty_database_url)
     await migrate.upgrade(empty_database_url)
     assert await migrate.current_revision(empty_database_url) == migrate.revisions()[-1]
+
+
+async def test_instances_migrating_at_once_leave_one_schema(empty_database_url: str) -> None:
+    import asyncio
+
+    await asyncio.gather(*(migrate.upgrade(empty_database_url) for _ in range(3)))
+    assert await migrate.current_revision(empty_database_url) == migrate.revisions()[-1]
