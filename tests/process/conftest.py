@@ -257,4 +257,4 @@ async def world(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
             await drop()
 
 
-SIGTERM, SIGKILL = signal.SIGTERM, signal.SIGKILL
+SIGTERM, SIGKILL, SIGINT = signal.SIGTERM, signal.SIGKILL, signal.SIGINT

@@ -12,7 +12,7 @@ from bot.sandbox import DEFAULT_TOKEN, SentMessage
 from bot.schedule import push
 from bot.web import SECRET_HEADER
 from storage.models import Answer
-from tests.process.conftest import SIGKILL, SIGTERM, World, eventually, free_port
+from tests.process.conftest import SIGINT, SIGKILL, SIGTERM, World, eventually, free_port
 
 
 def is_question(message: SentMessage) -> bool:
@@ -121,3 +121,24 @@ async def test_webhook_instances_behind_a_load_balancer_survive_a_kill(world: Wo
         await api.wait_for_message(user, timeout=15)
     bots[1].signal(SIGTERM)
     assert await bots[1].exit_code(10) == 0
+
+
+async def test_polling_mode_serves_health_and_metrics_on_the_health_port(world: World) -> None:
+    port = free_port()
+    world.extra_env.update(MENTORBOT_HEALTH_PORT=str(port), MENTORBOT_HEALTH_LISTEN="127.0.0.1")
+    bot = await world.start_bot()
+    user = world.api.add_user("Bram")
+    await world.api.send_text(user, "/help")
+    await world.api.wait_for_message(user, timeout=15)
+    base = f"http://127.0.0.1:{port}"
+    async with aiohttp.ClientSession() as http:
+        async with http.get(base + "/healthz") as r:
+            assert r.status == 200
+        async with http.get(base + "/metrics") as r:
+            body = await r.text()
+        async with http.post(base + "/telegram", json={"update_id": 1}) as r:
+            assert r.status in (404, 405)  # no webhook route when polling
+    assert "\nupdates_handled_total 1.0" in body
+    bot.signal(SIGINT)
+    assert await bot.exit_code(10) == 0
+    assert "received SIGINT" in bot.log()
