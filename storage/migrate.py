@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TextIO
 
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect
+from sqlalchemy.engine import make_url
 
-from storage.db import make_engine
+from storage.db import is_sqlite, make_engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -51,12 +57,36 @@ def _read_revision(conn: Connection) -> str | None:
 
 
 async def _run(url: str, action: object) -> None:
-    engine = make_engine(url)
-    try:
-        async with engine.begin() as conn:
-            await conn.run_sync(_with_connection, action)
-    finally:
-        await engine.dispose()
+    async with _sqlite_file_lock(url):
+        engine = make_engine(url)
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(_with_connection, action)
+        finally:
+            await engine.dispose()
+
+
+def _open_lock_file(database: str) -> TextIO:
+    lock_path = Path(database).expanduser().with_suffix(".migrate-lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    return lock_path.open("a")
+
+
+@asynccontextmanager
+async def _sqlite_file_lock(url: str) -> AsyncIterator[None]:
+    """SQLite has no advisory locks: processes (and tasks) migrating one file take turns
+    through an flock on a file beside it. PostgreSQL uses an advisory lock instead."""
+    database = make_url(url).database if is_sqlite(url) else None
+    if not database or database == ":memory:":
+        yield
+        return
+    handle = await asyncio.to_thread(_open_lock_file, database)
+    with handle:
+        await asyncio.to_thread(fcntl.flock, handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 # An arbitrary constant: the key of the PostgreSQL advisory lock taken while migrating.
