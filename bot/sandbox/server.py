@@ -27,6 +27,9 @@ from bot.sandbox.updates import TINY_PNG, Injector
 from bot.sandbox.webhook import Webhooks
 from bot.sandbox.world import Notifier, SandboxChat, SandboxUser, SentMessage, World
 
+# How long the wait_* helpers wait by default. Generous: on a loaded 2-core machine a class of
+# 25 answering at once queues behind one bot; a test that expects silence passes its own timeout.
+WAIT_SECONDS = 20.0
 DEFAULT_TOKEN = "7000000001:SANDBOX-mentorbot-test-token"
 DEFAULT_USERNAME = "mentorbot_test_bot"
 
@@ -324,7 +327,7 @@ class SandboxServer:
         """callback_query_id → how the default bot answered it."""
         return self.bot().answered_callbacks
 
-    async def wait_until(self, check: Callable[[], Any], timeout: float = 5.0) -> Any:  # noqa: ASYNC109
+    async def wait_until(self, check: Callable[[], Any], timeout: float = WAIT_SECONDS) -> Any:  # noqa: ASYNC109
         """Wait until `check()` is truthy (re-checked whenever the sandbox records something)."""
         return await self.changed.wait_until(check, timeout)
 
@@ -332,7 +335,7 @@ class SandboxServer:
         self,
         chat: ChatRef,
         predicate: Callable[[SentMessage], bool] | None = None,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = WAIT_SECONDS,  # noqa: ASYNC109
         since: int | None = None,
         token: str | None = None,
     ) -> SentMessage:
@@ -366,7 +369,7 @@ class SandboxServer:
     async def wait_for_callback_answer(
         self,
         callback_query_id: str,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = WAIT_SECONDS,  # noqa: ASYNC109
         token: str | None = None,
     ) -> CallbackAnswer:
         """Wait until the bot answered this callback query."""

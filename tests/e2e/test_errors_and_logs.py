@@ -20,15 +20,17 @@ from tests.e2e.conftest import Harness
 def log_stream(h: Harness) -> Iterator[io.StringIO]:
     """Everything the bot logs, at DEBUG, through the production logging setup."""
     root = logging.getLogger()
-    saved = (root.handlers[:], root.level)
+    before, level = root.handlers[:], root.level
     stream = io.StringIO()
     settings: Settings = h.state.config().model_copy(update={"log_level": "DEBUG"})
-    configure_logging(settings, stream)
+    configure_logging(settings, stream)  # replaces the root handlers, as in production
+    [ours] = root.handlers
+    root.handlers[:] = [*before, ours]  # pytest's own capture handlers stay in place
     try:
         yield stream
     finally:
-        root.handlers[:], _ = saved
-        root.setLevel(saved[1])
+        root.removeHandler(ours)
+        root.setLevel(level)
 
 
 async def test_handler_error_is_logged_with_update_id_and_user_is_told(
