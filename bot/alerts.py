@@ -21,8 +21,8 @@ from bot.gap_lifecycle import AlertState, Raise, Reraise, Resolve, decide
 from bot.gaps import Finding
 from bot.mentor_service import (
     CohortData,
+    gap_check,
     gap_settings_of,
-    load_cohort_data,
     local_time,
     shorten,
     skill_title,
@@ -52,24 +52,19 @@ async def evaluate_cohort(session: AsyncSession, cohort_id: int, now: datetime) 
     New gaps are stored and queued to the team; gaps that stayed 3 rounds after "Gezien" (or
     outlived "Stil 2 weken") are queued again; gaps no longer low are marked resolved for the
     next digest. Returns the ids of the alerts whose message was queued now."""
-    data = await load_cohort_data(session, cohort_id)
-    if data is None or not data.rounds:
+    check = await gap_check(session, cohort_id)
+    if check is None or not check.data.rounds:
         return []
-    settings = gaps_settings(data)
-    snapshot = data.cohort_answers()
+    data = check.data
     active = {m.id for m in data.students.values() if m.is_active}
     # a student who left (/stop, unreachable) gets no new alerts; the class's figures stay
-    findings = [
-        f
-        for f in gaps.evaluate(snapshot, settings)
-        if f.student_id is None or f.student_id in active
-    ]
+    findings = [f for f in check.findings() if f.student_id is None or f.student_id in active]
     repo = AlertRepo(session)
     stored = {a.fingerprint: a for a in await repo.unresolved(cohort_id)}
     round_index = len(data.rounds) - 1
     week = data.rounds[-1].week
     states = [_state(a, data, round_index, now) for a in stored.values()]
-    ok = gaps.ok_streaks(list(stored), snapshot, settings)
+    ok = check.ok_streaks(list(stored))
     raised: list[int] = []
     for action in decide(states, findings, round_index, ok):
         if isinstance(action, Resolve):

@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Answer, Member, Participation, Round, StudentQuestion
+from storage.repos.rounds import RoundRecord
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,81 @@ class AnswersQuery:
         return [
             StoredParticipation(p.round_id, p.member_id, p.started_at, p.completed_at) for p in rows
         ]
+
+    # -- narrow reads for the per-answer gap check (plain tuples, no ORM objects) ---------------
+
+    async def answer_rows(self, round_ids: list[int]) -> list[AnswerRow]:
+        """The answers to these rounds, without internal keys (``__…``), as plain rows."""
+        if not round_ids:
+            return []
+        rows = await self.session.execute(
+            select(
+                Answer.round_id,
+                Answer.member_id,
+                Answer.question_key,
+                Answer.kind,
+                Answer.skill,
+                Answer.rating,
+                Answer.choice,
+                Answer.text,
+                Answer.skipped,
+            )
+            .join(Member, Member.id == Answer.member_id)
+            .where(Answer.round_id.in_(round_ids))
+            .order_by(Answer.round_id, Answer.member_id, Answer.id)
+        )
+        return [AnswerRow(*row) for row in rows if not row[2].startswith("__")]
+
+    async def participation_rows(self, round_ids: list[int]) -> list[tuple[int, int, bool]]:
+        """(round id, member id, completed) of these rounds."""
+        if not round_ids:
+            return []
+        rows = await self.session.execute(
+            select(
+                Participation.round_id,
+                Participation.member_id,
+                Participation.completed_at.is_not(None),
+            ).where(Participation.round_id.in_(round_ids))
+        )
+        return [(r, m, bool(done)) for r, m, done in rows]
+
+    async def row_counts(self, round_ids: list[int]) -> tuple[int, int]:
+        """(answers, participations) of these rounds: a cheap check that nothing was deleted."""
+        if not round_ids:
+            return 0, 0
+        answers = select(func.count()).where(Answer.round_id.in_(round_ids)).scalar_subquery()
+        taking = select(func.count()).where(Participation.round_id.in_(round_ids)).scalar_subquery()
+        row = (await self.session.execute(select(answers, taking))).one()
+        return int(row[0]), int(row[1])
+
+    async def rounds_in(
+        self, cohort_id: int, kind: str, statuses: tuple[str, ...]
+    ) -> list[RoundRecord]:
+        """The cohort's rounds of `kind` in `statuses`, by week (as `RoundRepo.of_cohort`)."""
+        rows = await self.session.execute(
+            select(Round.id, Round.week, Round.status, Round.due_at, Round.closed_at)
+            .where(Round.cohort_id == cohort_id, Round.kind == kind, Round.status.in_(statuses))
+            .order_by(Round.week, Round.id)
+        )
+        return [
+            RoundRecord(round_id, cohort_id, week, kind, status, due_at, closed_at)
+            for round_id, week, status, due_at, closed_at in rows
+        ]
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    """An answer as the gap check needs it (no week, no name, no times)."""
+
+    round_id: int
+    member_id: int
+    question_key: str
+    kind: str
+    skill: str | None
+    rating: int | None
+    choice: str | None
+    text: str | None
+    skipped: bool
 
 
 @dataclass(frozen=True)
