@@ -52,6 +52,7 @@ OnUnreachable = Callable[[OutboxItem], Awaitable[None]]
 Mode = Literal["forever", "due", "empty"]
 
 _CLAIM_AHEAD = 0.1  # seconds before its send slot a row may be claimed
+_HOLD_LIMIT = 5.0  # a claimed row whose slot is further off than this is given back
 _MARK_TRIES = 3  # an outcome left unrecorded would make the row a repeat later
 
 
@@ -383,8 +384,17 @@ class OutboxSender:
     # -- one delivery ----------------------------------------------------------------------
 
     async def _deliver(self, item: OutboxItem, wait: float) -> None:
+        if wait <= _HOLD_LIMIT:
+            if wait > 0:
+                await asyncio.sleep(wait)
+            wait = self.pacer.paused_for()  # did a 429 elsewhere start a pause meanwhile?
         if wait > 0:
-            await asyncio.sleep(wait)
+            # Give the row back rather than send into a pause or hold it `sending` for long
+            # (where a dying instance would leave it to be counted as a repeat).
+            until = self._now() + timedelta(seconds=wait)
+            await self._mark(item, "released", lambda repo: repo.release(item.id, until))
+            _note(logging.INFO, item, "released", after=f"{wait:.2f}s")
+            return
         try:
             message = await send_item(self.bot, item)
         except Exception as exc:

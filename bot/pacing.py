@@ -128,6 +128,10 @@ class RateLimiter:
         # A slot pushed later by a limit leaves nothing to catch up on.
         return (base if slot == free else slot), slot
 
+    def paused_for(self) -> float:
+        """Seconds left of a pause Telegram asked for (0 when none)."""
+        return max(0.0, self._paused_until - self._clock())
+
     def chat_delay(self, chat_id: int) -> float:
         """Seconds until the next message may go to this chat."""
         return max(0.0, self._next_chat.get(chat_id, float("-inf")) - self._clock())

@@ -311,6 +311,21 @@ class OutboxRepo:
             )
         )
 
+    async def release(self, outbox_id: int, not_before: datetime) -> None:
+        """Give a claimed row back unsent (its request was never made): pending again from
+        `not_before`, and the attempt its claim counted is taken back."""
+        await self.session.execute(
+            update(_TABLE)
+            .where(_TABLE.c.id == outbox_id, _TABLE.c.status == SENDING)
+            .values(
+                status=PENDING,
+                not_before=not_before,
+                attempts=_TABLE.c.attempts - 1,
+                claimed_by=None,
+                claimed_at=None,
+            )
+        )
+
     async def mark_failed(self, outbox_id: int, error: str) -> None:
         """Given up: the message will not be sent."""
         await self.session.execute(

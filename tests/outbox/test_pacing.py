@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from itertools import pairwise
 
 import pytest
@@ -113,6 +114,52 @@ async def test_pause_delays_everyone_or_one_chat() -> None:
     clock.now += 3.0
     pacer.pause(2.0, chat_id=5)
     assert pacer.delay(5) == pytest.approx(2.0) and pacer.delay(6) == 0.0
+
+
+async def test_a_late_sender_catches_up_at_twice_the_rate_then_keeps_the_schedule() -> None:
+    clock = FakeClock()
+    pacer = limiter(clock, rate=10, headroom=0.0, catch_up=0.2)  # one slot per 0.1 s
+    stamps = []
+    for n in range(12):
+        await pacer.acquire(chat_id=n + 1)
+        stamps.append(round(clock.now - 1000.0, 6))
+        if n == 3:
+            clock.now += 0.15  # the event loop was busy for 0.15 s
+    # Slot 4 (due at 0.4) goes at 0.45, then every 0.05 s until back on the schedule.
+    assert stamps == [0.0, 0.1, 0.2, 0.3, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1]
+
+
+async def test_an_idle_sender_gets_no_burst_and_no_second_exceeds_the_bulk_rate() -> None:
+    clock = FakeClock()
+    pacer = limiter(clock, rate=10, headroom=0.0, catch_up=0.2)
+    await pacer.acquire(1)
+    clock.now += 5.0  # idle: nothing to make up for
+    first = clock.now
+    await pacer.acquire(2)
+    await pacer.acquire(3)
+    assert clock.now - first == pytest.approx(0.1)
+    # Callers late by random amounts: catching up never packs a second beyond 10.
+    rng = random.Random(7)
+    stamps = []
+    for n in range(300):
+        await pacer.acquire(n + 10)
+        stamps.append(clock.now)
+        clock.now += rng.uniform(0, 0.2)
+    assert max(sum(1 for t in stamps if s <= t < s + 1 - 1e-9) for s in stamps) <= 10
+    assert min(b - a for a, b in pairwise(stamps)) >= 0.05 - 1e-9
+
+
+async def test_no_catching_up_after_a_pause() -> None:
+    clock = FakeClock()
+    pacer = limiter(clock, rate=10, headroom=0.0, catch_up=0.5)
+    await pacer.acquire(1)
+    pacer.pause(1.0)
+    start = clock.now
+    stamps = []
+    for n in range(3):
+        await pacer.acquire(n + 2)
+        stamps.append(round(clock.now - start, 6))
+    assert stamps == [1.0, 1.1, 1.2]
 
 
 def test_bad_settings_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -193,3 +193,15 @@ async def test_mark_sent_many_records_each_row(db: Database) -> None:
         await OutboxRepo(s).mark_sent_many([(a.id, 11, moment), (c.id, 33, moment)])
     statuses = [(item.status, item.telegram_message_id, item.sent_at) for item in await rows(db)]
     assert statuses == [("sent", 11, moment), ("sending", None, None), ("sent", 33, moment)]
+
+
+async def test_release_gives_a_claimed_row_back_without_counting_an_attempt(db: Database) -> None:
+    await enqueue(db, [draft(1)])
+    moment = now()
+    async with db.transaction() as s:
+        (item,) = await OutboxRepo(s).claim("a", moment, 1)
+    async with db.transaction() as s:
+        await OutboxRepo(s).release(item.id, moment + timedelta(seconds=9))
+    (back,) = await rows(db)
+    assert (back.status, back.attempts, back.claimed_by) == ("pending", 0, None)
+    assert back.not_before == moment + timedelta(seconds=9) and back.repeats == 0

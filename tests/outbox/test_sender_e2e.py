@@ -5,11 +5,13 @@ Every assertion on timing uses timestamps the sandbox recorded (monotonic), neve
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from datetime import timedelta
 from itertools import pairwise
 from typing import Any
 
+import pytest
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
@@ -363,3 +365,51 @@ async def test_wake_sends_new_rows_without_waiting_for_the_poll(
     finally:
         await outbox.stop()
     assert not outbox.running
+
+
+async def test_stop_lets_the_request_in_flight_finish_and_records_it(
+    db: Database, api: SandboxServer
+) -> None:
+    (user,) = users(api, 1)
+    api.faults.delay("sendMessage", 0.5, count=1)  # an answer that takes a while
+    await enqueue(db, [draft(1, chat_id=user.id)])
+    requested = asyncio.Event()
+
+    class WatchedBot(Bot):
+        async def send_message(self, *args: Any, **kwargs: Any) -> Any:
+            requested.set()
+            return await super().send_message(*args, **kwargs)
+
+    watched = WatchedBot(
+        api.token,
+        base_url=f"{api.base_url}/bot",
+        base_file_url=f"{api.base_url}/file/bot",
+        request=HTTPXRequest(connection_pool_size=4),
+    )
+    async with watched:
+        outbox = sender(db, watched)
+        outbox.start()
+        await asyncio.wait_for(requested.wait(), 5)
+        await outbox.stop()
+    assert len(api.messages(user.id)) == 1
+    (item,) = await rows(db)
+    assert item.status == "sent" and item.telegram_message_id is not None
+
+
+async def test_a_row_waiting_for_its_slot_is_not_sent_into_a_long_pause(
+    db: Database, api: SandboxServer, tg: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    first, second = users(api, 2)
+    api.faults.fail_next("sendMessage", 429, retry_after=6, chat_id=first.id)
+    await enqueue(db, [draft(1, chat_id=first.id, priority=1), draft(2, chat_id=second.id)])
+    started = time.monotonic()
+    # Two in flight: the second row is claimed while the first meets the 429. Rather than
+    # stay `sending` through a pause longer than a few seconds it goes back to pending.
+    with caplog.at_level(logging.INFO, logger="bot.outbox"):
+        result = await sender(db, tg, in_flight=2).drain()
+    assert "outbox 2 notice released" in caplog.text
+    assert result.sent == 2 and result.retried == 1
+    assert requests_to(api, second.id) == [200] and requests_to(api, first.id) == [429, 200]
+    assert min(api.stats.all_send_times) - started >= 6.0
+    by_key = {item.dedupe_key: item for item in await rows(db)}
+    assert by_key["notice:2"].attempts == 1 and by_key["notice:2"].repeats == 0
