@@ -10,6 +10,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.context import AppState, MentorApp, MentorContext
 from bot.services import Services
+from bot.updates import PerUserUpdateProcessor
 from storage import migrate
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ def build_application(
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         .context_types(context_types)
+        .concurrent_updates(PerUserUpdateProcessor(16))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()
