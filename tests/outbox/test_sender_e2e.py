@@ -413,3 +413,41 @@ async def test_a_row_waiting_for_its_slot_is_not_sent_into_a_long_pause(
     assert min(api.stats.all_send_times) - started >= 6.0
     by_key = {item.dedupe_key: item for item in await rows(db)}
     assert by_key["notice:2"].attempts == 1 and by_key["notice:2"].repeats == 0
+
+
+async def test_two_instances_on_one_database_send_each_row_once(
+    db: Database, api: SandboxServer, tg: Bot
+) -> None:
+    people = users(api, 40)
+    await enqueue(db, [draft(n, chat_id=user.id) for n, user in enumerate(people)])
+    first = sender(db, tg, instance_id="one", rate=20)
+    second = sender(db, tg, instance_id="two", rate=20)
+    one, two = await asyncio.gather(first.drain(), second.drain())
+    assert one.sent + two.sent == 40 and one.sent > 0 and two.sent > 0
+    for user in people:
+        assert len(api.messages(user.id)) == 1
+    claimed_by = {item.claimed_by for item in await rows(db)}
+    assert claimed_by == {"one", "two"}
+
+
+async def test_logs_name_ids_and_kinds_but_never_text_chats_or_token(
+    db: Database, api: SandboxServer, tg: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    sent_to, blocked = users(api, 2)
+    await api.block(blocked)
+    api.faults.fail_next("sendMessage", 500, chat_id=sent_to.id)
+    secret = "Mijn moeder is ziek"
+    await enqueue(
+        db,
+        [
+            draft(1, chat_id=sent_to.id, payload={"text": secret}),
+            draft(2, chat_id=blocked.id, payload={"text": secret}),
+        ],
+    )
+    with caplog.at_level(logging.DEBUG, logger="bot.outbox"):
+        await sender(db, tg).drain()
+    logged = caplog.text
+    assert "outbox 1 notice retry kind=server" in logged
+    assert "outbox 1 notice sent" in logged and "outbox 2 notice unreachable" in logged
+    for forbidden in (secret, api.token, str(sent_to.id), str(blocked.id)):
+        assert forbidden not in logged
