@@ -110,7 +110,12 @@ def run_bot(
             address = os.environ.get("MENTORBOT_HEALTH_LISTEN", "0.0.0.0")
             server = WebServer(application, listen=address, port=health_port)
         main = serve(application, server=server, webhook=None, settings=settings)
-    asyncio.run(main)
+    try:
+        asyncio.run(main)
+    except StartupError as exc:
+        log.error("mentorbot could not start: %s", exc)
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
 
 
 async def serve(
@@ -134,15 +139,21 @@ async def serve(
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, _on_signal, sig, stop)
             installed.append(sig)
-    started = False
-    try:
+    started = asyncio.Event()  # set once application.start() returned
+
+    async def start() -> None:
         await application.initialize()
         if application.post_init is not None:
             await application.post_init(application)
         await application.start()
-        started = True
+        started.set()
         if server is not None:
-            await server.start()  # ready for updates before Telegram is told where to send them
+            try:  # ready for updates before Telegram is told where to send them
+                await server.start()
+            except OSError as exc:
+                raise StartupError(
+                    f"cannot listen on {server.listen}:{server.port}: {exc.strerror or exc}"
+                ) from None
         if webhook is not None:
             url, secret = webhook
             await application.bot.set_webhook(
@@ -151,12 +162,27 @@ async def serve(
         elif application.updater is not None:
             await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
         log.info("mentorbot running mode=%s", "webhook" if webhook else "polling")
-        await stop.wait()
+
+    # A signal during a slow start (a database that does not answer) stops it too.
+    starting = asyncio.create_task(start(), name="mentorbot-start")
+    stopping = asyncio.create_task(stop.wait(), name="mentorbot-stop-signal")
+    try:
+        try:
+            await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not starting.done():
+                starting.cancel()
+                log.warning("stopped while starting")
+            with contextlib.suppress(asyncio.CancelledError):
+                await starting  # raises what went wrong while starting
+        await stopping
         log.info("mentorbot stopping")
     finally:
+        if not stopping.done():
+            stopping.cancel()
         try:
             await asyncio.wait_for(
-                _shutdown(application, server, webhook, settings, started), STOP_BUDGET
+                _shutdown(application, server, webhook, settings, started.is_set()), STOP_BUDGET
             )
         except TimeoutError:
             log.error("shutdown took longer than %.0fs; exiting anyway", STOP_BUDGET)

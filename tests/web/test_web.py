@@ -21,7 +21,7 @@ from telegram.ext import TypeHandler
 from bot import metrics
 from bot.app import build_application
 from bot.logsetup import configure_logging, install_context_handler
-from bot.runner import serve, webhook_route
+from bot.runner import StartupError, serve, webhook_route
 from bot.sandbox import SandboxServer
 from bot.web import SECRET_HEADER, WebServer, build_web_app, database_ok
 from storage.db import Database
@@ -248,3 +248,64 @@ async def test_healthz_is_200_with_a_live_database(database_url: str) -> None:
 def test_a_webhook_route_needs_a_secret() -> None:
     with pytest.raises(ValueError):
         build_web_app(SimpleNamespace(), secret=None, webhook_path="/telegram")
+
+
+async def test_a_port_in_use_is_a_clear_startup_error(database_url: str) -> None:
+    async with SandboxServer() as api:
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            port = taken.getsockname()[1]
+            settings = make_settings(database_url, api.base_url)
+            application = build_application(settings, migrate_on_start=False, scheduler=False)
+            server = WebServer(
+                application, listen="127.0.0.1", port=port, secret=SECRET, webhook_path="/t"
+            )
+            with pytest.raises(StartupError, match=r"cannot listen on 127\.0\.0\.1:"):
+                await serve(
+                    application,
+                    server=server,
+                    webhook=(f"http://127.0.0.1:{port}/t", SECRET),
+                    settings=settings,
+                    signals=False,
+                )
+        assert application.bot_data.running is None  # post_shutdown closed what started
+        assert not application.running
+
+
+async def test_a_stop_during_a_hanging_start_ends_it() -> None:
+    """The database accepts the connection and never answers: a stop still ends `serve`."""
+    accepted: list[asyncio.StreamWriter] = []
+    connected = asyncio.Event()
+
+    async def hang(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer)
+        connected.set()
+
+    db_server = await asyncio.start_server(hang, "127.0.0.1", 0)
+    db_port = db_server.sockets[0].getsockname()[1]
+    try:
+        async with SandboxServer() as api:
+            settings = make_settings(
+                f"postgresql+asyncpg://nobody@127.0.0.1:{db_port}/none", api.base_url
+            )
+            application = build_application(settings, scheduler=False)  # migrates on start
+            stop = asyncio.Event()
+            task = asyncio.create_task(
+                serve(
+                    application,
+                    server=None,
+                    webhook=None,
+                    settings=settings,
+                    stop=stop,
+                    signals=False,
+                )
+            )
+            await asyncio.wait_for(connected.wait(), 10)  # post_init is stuck in the database
+            stop.set()
+            await asyncio.wait_for(task, 10)
+            assert not application.running
+    finally:
+        for writer in accepted:
+            writer.close()
+        db_server.close()
