@@ -259,6 +259,8 @@ async def save_text(
             return None
         question = current
     if question.kind == "text":
+        if not text.strip():
+            return Outcome(t("input.empty", lang))
         if len(text) > (question.max_length or 4000):
             return Outcome(t("input.too_long", lang, length=len(text), limit=question.max_length))
         return await _store(session, round_, member, week, question, {"text": text}, lang, now)

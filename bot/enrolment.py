@@ -91,13 +91,13 @@ async def join(
     now: datetime,
 ) -> Joined | CodeProblem:
     """Enrol the user with the code, in the caller's transaction; idempotent for a member."""
+    known = await membership_by_code(session, code, user_id)
+    if known is not None:  # a double tap on "agree", or /start again: idempotent
+        return Joined(known[0], known[1], already=True)
     offer = await inspect_code(session, code, now)
     if isinstance(offer, CodeProblem):
         return offer
     invite, cohort = offer.invite, offer.cohort
-    current = await existing_membership(session, cohort.id, user_id)
-    if current is not None:
-        return Joined(current, cohort, already=True)
     if invite.single_use and not await InviteRepo(session).mark_used(code, now):
         return CodeProblem.USED
     members = MemberRepo(session)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
 
 from bot import enrolment
 from bot.commands import publish_role_commands
@@ -87,8 +88,12 @@ async def consent_button(update: Update, context: MentorContext) -> None:
         await _join(update, context, code, None)
     else:
         await _decline(update, context, code)
-    if query.message is not None:
-        await query.edit_message_reply_markup(reply_markup=None)
+    if getattr(query.message, "reply_markup", None) is not None:
+        try:  # the buttons have done their work
+            await query.edit_message_reply_markup(reply_markup=None)
+        except BadRequest as exc:  # a double tap: the first press removed them already
+            if "not modified" not in str(exc).lower():
+                raise
 
 
 async def _decline(update: Update, context: MentorContext, code: str) -> None:

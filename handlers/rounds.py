@@ -7,6 +7,7 @@ from telegram import Update
 from bot.context import MentorContext
 from bot.schedule import PushError
 from handlers.base import answer, command_argument, identify, unit_of_work
+from storage.repos import CohortRepo
 
 KINDS = {"expectations": "expectations", "verwachtingen": "expectations",
          "reflection": "reflection", "reflectie": "reflection"}  # fmt: skip
@@ -17,7 +18,12 @@ async def now_command(update: Update, context: MentorContext) -> None:
     kind = KINDS.get(command_argument(context).lower())
     async with unit_of_work(context) as session:
         who = await identify(session, update, context)
-    cohorts = who.mentor_cohorts()
+        cohorts = who.mentor_cohorts()
+        chat = update.effective_chat
+        if chat is not None and chat.type != "private":
+            # in a group only for the cohort linked to it, and only by its own mentors
+            linked = await CohortRepo(session).by_group_chat(chat.id)
+            cohorts = [linked.id] if linked is not None and linked.id in cohorts else []
     if not cohorts:
         await answer(update, who.language, "input.mentor_only")
         return
