@@ -60,3 +60,34 @@ async def test_token_never_appears_in_logs(h: Harness, log_stream: io.StringIO) 
     assert len(logged.splitlines()) > 10, "the scenario should have produced DEBUG logging"
     secret_half = TEST_TOKEN.split(":", 1)[1]
     assert TEST_TOKEN not in logged and secret_half not in logged
+
+
+async def test_answers_never_reach_the_log_at_info(h: Harness) -> None:
+    root = logging.getLogger()
+    before, level = root.handlers[:], root.level
+    stream = io.StringIO()
+    configure_logging(h.state.config().model_copy(update={"log_level": "INFO"}), stream)
+    [ours] = root.handlers
+    root.handlers[:] = [*before, ours]
+    secret_words = "Mijn geheime reflectie over de peutergroep"
+    try:
+        cohort_id = await h.cohort()
+        sam = h.api.add_user("Sam")
+        await h.join(sam, await h.code(cohort_id))
+        await h.state.live().scheduler.push(cohort_id, "reflection", week=1)
+        question = await h.api.wait_for_message(sam, lambda m: "Vraag 1" in (m.text or ""))
+        while "1" in [b["text"] for b in question.buttons()]:
+            mark = h.api.mark(sam)
+            await h.api.press(sam, question, "3")
+            question = await h.api.wait_for_message(
+                sam, lambda m: "Vraag" in (m.text or ""), since=mark
+            )
+        mark = h.api.mark(sam)
+        await h.api.send_text(sam, secret_words)
+        await h.api.wait_for_message(sam, lambda m: "Opgeslagen" in (m.text or ""), since=mark)
+    finally:
+        root.removeHandler(ours)
+        root.setLevel(level)
+    logged = stream.getvalue()
+    assert "round opened" in logged  # the scenario did log at INFO
+    assert secret_words not in logged and TEST_TOKEN not in logged
