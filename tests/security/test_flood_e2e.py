@@ -78,3 +78,37 @@ async def test_button_presses_over_the_limit_are_answered_with_the_text(h: Harne
     assert answers[: BURST - 4] == stale[: BURST - 4]  # the burst went through first
     assert texts_since(h, tapper, mark) == []  # a callback answer, not a chat message
     assert changes(before, await db_state(h)) == {}
+
+
+async def test_a_flood_in_a_group_is_cut_off_without_a_warning_there(h: Harness) -> None:
+    cohort_id = await h.cohort()
+    student, docent = h.api.add_user("Luid"), h.api.add_user("Docent")
+    await h.join(student, await h.code(cohort_id))
+    await h.say(docent, f"/start {await h.code(cohort_id, 'mentor')}")
+    group = h.api.add_group("Klas")
+    for user in (student, docent):
+        await h.api.add_member_to_group(user, group)
+    mark = h.api.mark(group)
+    for i in range(40):
+        await h.api.send_text(student, f"hoi allemaal {i}", chat=group)
+    await h.api.send_text(docent, "/help", chat=group)  # the mentor is still answered
+    help_reply = await h.api.wait_for_message(
+        group, lambda m: "Je bent mentor van PW3A" in (m.text or ""), since=mark
+    )
+    replies = [m.text or "" for m in h.api.messages(group)[mark:] if m is not help_reply]
+    assert all("privégesprek" in t for t in replies)  # no warning in the group
+    assert BURST - 2 <= len(replies) < BURST + 10  # not 40 "use a private chat" replies
+
+
+async def test_the_notice_is_in_the_users_language(h: Harness) -> None:
+    cohort_id = await h.cohort()
+    sam = h.api.add_user("Sam")
+    await h.join(sam, await h.code(cohort_id))
+    assert "English" in (await h.say(sam, "/taal en")).text
+    mark = h.api.mark(sam)
+    for i in range(30):
+        await h.api.send_text(sam, f"hello {i}")
+    await h.api.wait_until(lambda: any(SLOW_EN in t for t in texts_since(h, sam, mark)))
+    replies = texts_since(h, sam, mark)
+    assert sum(SLOW_EN in t for t in replies) == 1 and not any(SLOW in t for t in replies)
+    assert all(t.startswith(("There is no open question", SLOW_EN)) for t in replies)
