@@ -342,7 +342,9 @@ class GapCheck:
             return memo
         closed = self.entry.closed_by_skill.get(skill, ([], []))
         all_ratings, all_helps = closed[0] + ratings, closed[1] + helps
-        snapshot = CohortAnswers(tuple(self._views), tuple(all_ratings), tuple(all_helps))
+        # a class gap looks only at the rounds that asked its skill
+        asking = tuple(v for v in self._views if skill in v.skills)
+        snapshot = CohortAnswers(asking, tuple(all_ratings), tuple(all_helps))
         findings = [
             f
             for f in gaps.find_class_gaps(snapshot, self.settings)
@@ -353,7 +355,7 @@ class GapCheck:
             # their words: the whole rule set on this skill's answers folds them in
             asked = _asked(all_ratings, all_helps)
             words = [w for w in self._words() if (w.student_id, w.week) in asked]
-            with_words = CohortAnswers(snapshot.rounds, snapshot.ratings, snapshot.helps,
+            with_words = CohortAnswers(tuple(self._views), snapshot.ratings, snapshot.helps,
                                        tuple(words))  # fmt: skip
             findings = [
                 f
@@ -425,12 +427,14 @@ async def gap_check(session: AsyncSession, cohort_id: int) -> GapCheck | None:
     if cohort is None:
         return None
     query = AnswersQuery(session)
-    rounds = await query.rounds_in(cohort_id, "reflection", COUNTED_STATUSES)
+    counted = await query.rounds_in(cohort_id, "reflection", COUNTED_STATUSES)
+    rounds = [r for r, _answers, _taking in counted]
     students = {m.id: m for m in await MemberRepo(session).in_cohort(cohort_id, "student")}
     open_ids = [r.id for r in rounds if r.is_open]
     closed_rounds = [r for r in rounds if not r.is_open]
-    counts = await query.row_counts([r.id for r in closed_rounds])
-    key = (cohort, tuple(rounds), counts, tuple(students.values()))
+    # an open round's rows change with every answer; they are read afresh anyway
+    key = (cohort, tuple(c if not c[0].is_open else c[0] for c in counted),
+           tuple(students.values()))  # fmt: skip
     bind = session.bind
     cache_key = (str(getattr(bind, "url", id(bind))), cohort_id)
     entry = _GAP_CACHE.get(cache_key)

@@ -125,27 +125,24 @@ class AnswersQuery:
         )
         return [(r, m, bool(done)) for r, m, done in rows]
 
-    async def row_counts(self, round_ids: list[int]) -> tuple[int, int]:
-        """(answers, participations) of these rounds: a cheap check that nothing was deleted."""
-        if not round_ids:
-            return 0, 0
-        answers = select(func.count()).where(Answer.round_id.in_(round_ids)).scalar_subquery()
-        taking = select(func.count()).where(Participation.round_id.in_(round_ids)).scalar_subquery()
-        row = (await self.session.execute(select(answers, taking))).one()
-        return int(row[0]), int(row[1])
-
     async def rounds_in(
         self, cohort_id: int, kind: str, statuses: tuple[str, ...]
-    ) -> list[RoundRecord]:
-        """The cohort's rounds of `kind` in `statuses`, by week (as `RoundRepo.of_cohort`)."""
+    ) -> list[tuple[RoundRecord, int, int]]:
+        """The cohort's rounds of `kind` in `statuses`, by week (as `RoundRepo.of_cohort`),
+        each with its numbers of answers and participations: a cheap sign that rows of a
+        round were deleted (retention, erasure) since it was last read."""
+        answers = select(func.count()).where(Answer.round_id == Round.id).scalar_subquery()
+        taking = select(func.count()).where(Participation.round_id == Round.id).scalar_subquery()
         rows = await self.session.execute(
-            select(Round.id, Round.week, Round.status, Round.due_at, Round.closed_at)
+            select(
+                Round.id, Round.week, Round.status, Round.due_at, Round.closed_at, answers, taking
+            )
             .where(Round.cohort_id == cohort_id, Round.kind == kind, Round.status.in_(statuses))
             .order_by(Round.week, Round.id)
         )
         return [
-            RoundRecord(round_id, cohort_id, week, kind, status, due_at, closed_at)
-            for round_id, week, status, due_at, closed_at in rows
+            (RoundRecord(round_id, cohort_id, week, kind, status, due_at, closed_at), n, p)
+            for round_id, week, status, due_at, closed_at, n, p in rows
         ]
 
 

@@ -1,0 +1,230 @@
+"""Ingest: answer updates per second handled end to end, mentorbot against a bare
+python-telegram-bot Application, side by side on one sandbox in the same run.
+
+mentorbot (SQLite, in-process Application, long polling): 50 enrolled students get the
+week's reflection through the outbox; then each student answers its 6 questions as fast as the
+bot replies (a tap on a rating or choice, one typed answer): every answer is stored, the
+callback answered, the question edited and the next question sent; after the last one the
+alert check runs. The bare Application (second token via `api.add_bot`, same sandbox, polling
+at the same time) only answers the callback and sends a message with buttons (a typed answer
+gets a message back). Both get the same number of updates: students × 6, driven by 50
+concurrent users. The two are measured in turns (bare, mentorbot, bare, mentorbot), so both see
+the same machine. Figure: mentorbot updates/s ÷ bare updates/s (target ≥ 0.8).
+
+    .venv/bin/python -m bench.ingest [--students 50] [--repeats 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import statistics
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bench._common import emit, load_average
+
+TARGET = 0.8
+BARE_TOKEN = "7000000002:SANDBOX-bare-ptb-token"
+ANSWERS = 6
+DONE = "Klaar, dank je wel"
+
+
+def is_question(message: Any) -> bool:
+    return "Vraag " in (message.text or "") and " van " in (message.text or "")
+
+
+async def answer_one(api: Any, user: Any, question: Any, index: int) -> Any:
+    """As tests/e2e/test_checkin.py: a rating, the first choice, or a typed answer."""
+    mark = api.mark(user)
+    labels = [b["text"] for b in question.buttons()]
+    if "1" in labels:
+        await api.press(user, question, str(2 + (user.id + index) % 3))
+    elif labels and labels != ["Overslaan"]:
+        await api.press(user, question, labels[0])
+    else:
+        await api.send_text(user, f"Ik las voor aan een groepje peuters ({user.first_name}).")
+    return await api.wait_for_message(
+        user, lambda m: is_question(m) or DONE in (m.text or ""), since=mark, timeout=60
+    )
+
+
+async def mentor_student(api: Any, user: Any, first: Any) -> int:
+    message, answered = first, 0
+    while is_question(message) and answered < ANSWERS:
+        message = await answer_one(api, user, message, answered)
+        answered += 1
+    return answered
+
+
+def bare_application(api: Any) -> Any:
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+    from telegram.ext import (
+        Application,
+        CallbackQueryHandler,
+        ContextTypes,
+        MessageHandler,
+        filters,
+    )
+
+    keyboard = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(str(i), callback_data=f"r:{i}") for i in range(1, 6)]]
+    )
+
+    async def tapped(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        assert query is not None and update.effective_chat is not None
+        await query.answer("Opgeslagen")
+        await update.effective_chat.send_message("Volgende vraag", reply_markup=keyboard)
+
+    async def typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_chat is not None
+        await update.effective_chat.send_message("Volgende vraag", reply_markup=keyboard)
+
+    app = (
+        Application.builder()
+        .token(BARE_TOKEN)
+        .base_url(f"{api.base_url}/bot")
+        .base_file_url(f"{api.base_url}/file/bot")
+        .build()
+    )
+    app.add_handler(CallbackQueryHandler(tapped))
+    app.add_handler(MessageHandler(filters.TEXT, typed))
+    return app, keyboard
+
+
+async def bare_student(api: Any, user: Any, first: Any) -> int:
+    message = first
+    for index in range(ANSWERS):
+        mark = api.mark(user, token=BARE_TOKEN)
+        if index == 3:  # one typed answer, like mentorbot's text question
+            await api.send_text(user, "Ik las voor aan een groepje peuters.", token=BARE_TOKEN)
+        else:
+            await api.press_button(user, message, f"r:{1 + index % 5}", token=BARE_TOKEN)
+        message = await api.wait_for_message(user, since=mark, token=BARE_TOKEN, timeout=60)
+    return ANSWERS
+
+
+async def measure(drive: Any) -> tuple[int, float]:
+    start = time.perf_counter()
+    counts = await drive()
+    return sum(counts), time.perf_counter() - start
+
+
+async def main() -> None:
+    from bot.app import build_application
+    from bot.lifecycle import running
+    from bot.rounds import open_round
+    from bot.sandbox import SandboxServer
+    from storage import migrate
+    from storage.db import Database
+    from storage.repos import CohortRepo, MemberRepo
+    from tests.conftest import make_settings
+    from tests.sandbox.sandbox_helpers import polling
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=50)
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    print(f"ingest: {args.students} students × {ANSWERS} answers, mentorbot (SQLite) and a bare "
+          f"PTB app on one sandbox; load {load_average()}", flush=True)  # fmt: skip
+    tmp = tempfile.TemporaryDirectory(prefix="bench-ingest-")
+    url = f"sqlite+aiosqlite:///{Path(tmp.name) / 'ingest.db'}"
+    await migrate.upgrade(url)
+    runs: dict[str, list[dict[str, float]]] = {"bare": [], "mentorbot": []}
+    async with SandboxServer() as api:
+        api.add_bot(BARE_TOKEN, username="bare_bot", first_name="Bare")
+        mentor_users = [api.add_user(f"M{i:03d}") for i in range(args.students)]
+        bare_users = [api.add_user(f"B{i:03d}") for i in range(args.students)]
+        setup = Database(url)
+        now = datetime.now(UTC)
+        async with setup.transaction() as s:
+            cohort = await CohortRepo(s).create("INGEST", date(2026, 9, 1), "Europe/Amsterdam")
+            for user in mentor_users:
+                await MemberRepo(s).add_active(
+                    cohort.id, "student", name=user.first_name, telegram_user_id=user.id,
+                    chat_id=user.id, consent_version="bench", now=now,
+                )  # fmt: skip
+        await setup.dispose()
+        settings = make_settings(url, api.base_url)
+        app = build_application(settings, migrate_on_start=False, scheduler=False)
+        bare, keyboard = bare_application(api)
+        async with running(app), polling(bare):
+            services = app.bot_data.live()
+            for repeat in range(1, args.repeats + 1):
+                # bare: first message straight from the bot, then the users answer
+                firsts = []
+                for user in bare_users:
+                    mark = api.mark(user, token=BARE_TOKEN)
+                    await bare.bot.send_message(user.id, "Vraag", reply_markup=keyboard)
+                    firsts.append(await api.wait_for_message(user, since=mark, token=BARE_TOKEN))
+                n, seconds = await measure(
+                    lambda firsts=firsts: asyncio.gather(
+                        *(bare_student(api, u, f) for u, f in zip(bare_users, firsts, strict=True))
+                    )
+                )
+                runs["bare"].append({"updates": n, "seconds": seconds, "per_s": n / seconds})
+                print(f"  bare      #{repeat}: {n} updates in {seconds:.2f}s = {n / seconds:.1f}/s",
+                      flush=True)  # fmt: skip
+                # mentorbot: the week's reflection through the outbox, then the answers
+                marks = {u.id: api.mark(u) for u in mentor_users}
+                due = datetime.now(UTC)
+                opened = await open_round(
+                    services.db, cohort.id, repeat, "reflection", due, due + timedelta(seconds=1)
+                )
+                await services.round_opened(opened)
+                firsts = [
+                    await api.wait_for_message(
+                        u,
+                        lambda m, w=repeat: f"reflectie van week {w}" in (m.text or ""),
+                        since=marks[u.id],
+                        timeout=60,
+                    )
+                    for u in mentor_users
+                ]
+                n, seconds = await measure(
+                    lambda firsts=firsts: asyncio.gather(
+                        *(
+                            mentor_student(api, u, f)
+                            for u, f in zip(mentor_users, firsts, strict=True)
+                        )
+                    )
+                )
+                runs["mentorbot"].append({"updates": n, "seconds": seconds, "per_s": n / seconds})
+                print(f"  mentorbot #{repeat}: {n} updates in {seconds:.2f}s = "
+                      f"{n / seconds:.1f}/s", flush=True)  # fmt: skip
+        violations = list(api.violations)
+    tmp.cleanup()
+    bare_rate = statistics.fmean(r["per_s"] for r in runs["bare"])
+    mentor_rate = statistics.fmean(r["per_s"] for r in runs["mentorbot"])
+    ratio = mentor_rate / bare_rate
+    pairs = [m["per_s"] / b["per_s"] for m, b in zip(runs["mentorbot"], runs["bare"], strict=True)]
+    print()
+    print(f"{'app':10} {'updates/s (each turn)':>30} {'mean':>8}")
+    for name, rows in runs.items():
+        each = ", ".join(f"{r['per_s']:.1f}" for r in rows)
+        print(f"{name:10} {each:>30} {statistics.fmean(r['per_s'] for r in rows):8.1f}")
+    print(f"ratio mentorbot/bare: {ratio:.2f} (per turn: {', '.join(f'{p:.2f}' for p in pairs)}); "
+          f"target ≥ {TARGET}; sandbox violations: {len(violations)}")  # fmt: skip
+    emit(
+        "ingest",
+        students=args.students,
+        answers_each=ANSWERS,
+        bare_updates_per_s=round(bare_rate, 1),
+        mentorbot_updates_per_s=round(mentor_rate, 1),
+        ratio=round(ratio, 3),
+        ratio_per_turn=[round(p, 3) for p in pairs],
+        target=TARGET,
+        met=ratio >= TARGET,
+        violations=len(violations),
+        runs=runs,
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
