@@ -248,6 +248,8 @@ async def save_text(
         if prompt
         else await rounds.latest(member.cohort_id, "reflection")
     )
+    if round_ is not None and not round_.is_open and prompt is not None:
+        return Outcome(t("answer.closed", lang))  # a reply to last week's question
     if round_ is None or not round_.is_open:
         return None
     week = await reflection_week(session, round_)
@@ -295,6 +297,9 @@ async def expectations_action(
         return None
     if prompt.question_key != EXPECTATIONS_KEY or action not in ("ok", "q"):
         return None
+    round_ = await RoundRepo(session).get(prompt.round_id)
+    if round_ is None or not round_.is_open:
+        return None  # last week's expectations: the button changes nothing any more
     if action == "ok":
         await AnswerRepo(session).save(
             prompt.round_id,

@@ -37,6 +37,15 @@ async def link_command(update: Update, context: MentorContext) -> None:
         ):
             await answer(update, who.language, "link.not_allowed")
             return
+        current = await CohortRepo(session).by_group_chat(chat.id)
+        if (
+            current is not None
+            and current.id != invite.cohort_id
+            and who.in_cohort(current.id) is None
+        ):
+            # the group is another class's team group: only its own mentors may relink it
+            await answer(update, who.language, "link.not_allowed")
+            return
         await CohortRepo(session).link_group(invite.cohort_id, chat.id)
         cohort = await CohortRepo(session).get(invite.cohort_id)
     assert cohort is not None

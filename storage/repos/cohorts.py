@@ -64,6 +64,12 @@ class CohortRepo:
         return None if row is None else to_record(row)
 
     async def link_group(self, cohort_id: int, chat_id: int) -> None:
+        """A group serves one class: linking it here unlinks it from any other."""
+        await self.session.execute(
+            update(Cohort)
+            .where(Cohort.group_chat_id == chat_id, Cohort.id != cohort_id)
+            .values(group_chat_id=None)
+        )
         await self.session.execute(
             update(Cohort).where(Cohort.id == cohort_id).values(group_chat_id=chat_id)
         )
