@@ -69,7 +69,7 @@ class BotProcess:
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
-    async def wait_log(self, needle: str, timeout: float = 20.0) -> None:  # noqa: ASYNC109
+    async def wait_log(self, needle: str, timeout: float = 45.0) -> None:  # noqa: ASYNC109
         def seen() -> bool:
             if self.proc.returncode is not None:
                 raise RuntimeError(f"the bot exited {self.proc.returncode}:\n{self.log()[-3000:]}")

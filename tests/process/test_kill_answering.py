@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from bot.checkin import ANSWER
-from bot.sandbox import SandboxUser, SentMessage
+from bot.sandbox import DEFAULT_TOKEN, SandboxUser, SentMessage
 from bot.schedule import push
 from storage.models import Answer, Prompt
 from tests.process.conftest import SIGKILL, World
@@ -47,7 +47,6 @@ async def test_sigkill_while_answering_loses_no_confirmed_answer(world: World) -
     api = world.api
     cohort_id = await world.cohort()
     users = await world.students(cohort_id, STUDENTS)
-    api.set_rate_limits(global_per_second=None, per_chat_per_second=5, per_group_per_minute=None)
     bot = await world.start_bot()
     await push(world.db, "PW3A", "reflection", 1, now=datetime.now(UTC))
     firsts = [await api.wait_for_message(u, is_question, timeout=20) for u in users]
@@ -131,7 +130,7 @@ async def test_sigkill_while_answering_loses_no_confirmed_answer(world: World) -
     # python-telegram-bot confirms fetched updates to Telegram (the next getUpdates offset)
     # before it handles them, so presses that were waiting in the dead bot's memory are gone:
     # those students saw no confirmation. They tap again, and the restarted bot stores them.
-    await world.start_bot()
+    restarted = await world.start_bot()
     retried = []
     for press in presses:
         if press.query_id not in answered:
@@ -140,3 +139,7 @@ async def test_sigkill_while_answering_loses_no_confirmed_answer(world: World) -
         answer = await api.wait_for_callback_answer(query_id, timeout=20)
         assert SAVED in (answer.text or "") or "al gegeven" in (answer.text or "")
     assert await missing(presses) == []  # now every press, confirmed at last
+    for process in (bot, restarted):  # INFO logs: no token, nothing a student typed
+        log = process.log()
+        assert DEFAULT_TOKEN not in log
+        assert not [t.text for t in typed if t.text in log]
