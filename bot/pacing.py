@@ -2,8 +2,9 @@
 
 Telegram allows about 30 messages per second per bot, 1 per second per private chat and 20 per
 minute per group (SPEC §7). The limiter spaces messages evenly: each send books the earliest
-slot that keeps every limit, `max(now, next global slot, next slot of the chat)`, so a waiting
-sender knows exactly how long to sleep and never polls.
+slot that keeps every limit, so a waiting sender knows exactly how long to sleep and never
+polls. A sender that fell a little behind (a busy event loop) may catch up at up to twice the
+rate, but no second ever holds more bulk slots than the bulk rate.
 
 Reply priority: the bulk sender (the outbox) uses only `rate × (1 − headroom)`. Interactive
 replies (answers to a student's tap) do not go through the outbox and so always find that
