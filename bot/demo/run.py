@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr
+from sqlalchemy import select
 
 from bot.app import build_application
 from bot.clock import FakeClock
@@ -25,6 +26,7 @@ from bot.lifecycle import running
 from bot.sandbox import SandboxServer, SentMessage
 from storage import migrate
 from storage.db import Database
+from storage.models import Alert, Member
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 START = date(2026, 9, 7)  # a Monday
@@ -40,6 +42,8 @@ class DemoResult:
     alerts: int = 0
     answers: int = 0
     violations: list[str] = field(default_factory=list)
+    # (kind, student name or None for the class, skill, week raised, times raised, status)
+    raised: list[tuple[str, str | None, str | None, int, int, str]] = field(default_factory=list)
 
 
 Step = Callable[[str], None]
@@ -120,6 +124,7 @@ async def _run(
         step("the mentor asks for the chart and the CSV export")
         files = await _mentor_downloads(api, mentors[0], out_dir)
         result.files.update(files)
+        result.raised = await _alerts_raised(services.db)
     result.files["student"] = _write(out_dir / "transcript-student.md", anna_log.render())
     result.files["mentors"] = _write(
         out_dir / "transcript-mentorteam.md", _group_log(api, group.id)
@@ -143,6 +148,18 @@ async def _set_up(url: str) -> tuple[list[str], list[str]]:
     finally:
         await db.dispose()
     return [i.invite.code for i in invited], [i.invite.code for i in mentors]
+
+
+async def _alerts_raised(db: Database) -> list[tuple[str, str | None, str | None, int, int, str]]:
+    """Every alert the run raised, as the mentor team saw it (for the 8-week test)."""
+    async with db.transaction() as session:
+        rows = await session.execute(
+            select(Alert.kind, Member.name, Alert.skill, Alert.raised_week, Alert.raise_count,
+                   Alert.status)
+            .outerjoin(Member, Member.id == Alert.member_id)
+            .order_by(Alert.raised_week, Alert.kind, Member.name, Alert.skill)
+        )  # fmt: skip
+        return [tuple(row) for row in rows]  # type: ignore[misc]
 
 
 def _at(day: date, hour: int, minute: int) -> datetime:
