@@ -23,7 +23,18 @@ from telegram.ext import (
 )
 
 from bot.checkin import BUTTON_PATTERN, EXPECT, RESUME
-from handlers import checkin, common, enrol, group, guard, mentor, observer, privacy, rounds
+from handlers import (
+    checkin,
+    common,
+    enrol,
+    group,
+    guard,
+    mentor,
+    observer,
+    privacy,
+    rounds,
+    status,
+)
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -38,6 +49,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("koppel", group.link_command),
             CommandHandler("verder", checkin.resume_command, filters=private),
             CommandHandler("vraag", checkin.ask_command, filters=private),
+            CommandHandler("status", status.status_command, filters=private),
             CommandHandler("nu", rounds.now_command),
             *mentor.handlers_for_mentors(),
             *privacy.privacy_handlers(),

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -202,7 +203,11 @@ class OutboxMessage(Base):
     """A message waiting to be sent; the sender claims rows and marks them before sending."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_not_before", "status", "not_before"),)
+    __table_args__ = (
+        Index("ix_outbox_status_not_before", "status", "not_before"),
+        # the claim's order: without it PostgreSQL sorts every pending row on each claim
+        Index("ix_outbox_claim_order", "status", text("priority DESC"), "id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(128), unique=True)
     cohort_id: Mapped[int | None] = mapped_column(

@@ -333,3 +333,39 @@ class PromptRepo:
                 row.token, row.round_id, row.member_id, row.question_key, row.message_id
             )
         )
+
+
+@dataclass(frozen=True)
+class WeekStatus:
+    week: int
+    completed: bool
+    ratings: tuple[tuple[str, int], ...]  # (skill, rating)
+
+
+async def student_history(
+    session: AsyncSession, cohort_id: int, member_id: int
+) -> list[WeekStatus]:
+    """One student's reflection weeks, oldest first: finished or not, and their ratings."""
+    rounds = await RoundRepo(session).of_cohort(cohort_id, "reflection")
+    rounds = [r for r in rounds if r.status != "skipped"]
+    if not rounds:
+        return []
+    ids = [r.id for r in rounds]
+    done = set(
+        await session.scalars(
+            select(Participation.round_id).where(
+                Participation.member_id == member_id,
+                Participation.round_id.in_(ids),
+                Participation.completed_at.is_not(None),
+            )
+        )
+    )
+    rated: dict[int, list[tuple[str, int]]] = {}
+    rows = await session.execute(
+        select(Answer.round_id, Answer.skill, Answer.rating).where(
+            Answer.member_id == member_id, Answer.round_id.in_(ids), Answer.rating.is_not(None)
+        )
+    )
+    for round_id, skill, rating in rows:
+        rated.setdefault(round_id, []).append((skill or "", int(rating or 0)))
+    return [WeekStatus(r.week, r.id in done, tuple(rated.get(r.id, []))) for r in rounds]

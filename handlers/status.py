@@ -1,0 +1,61 @@
+"""/status: a student's own history and streak."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.context import MentorContext
+from bot.planstore import plan_for
+from bot.rounds_info import next_round_phrase
+from bot.texts import t
+from handlers.base import answer, identify, unit_of_work
+from storage.repos import CohortRepo
+from storage.repos.rounds import RoundRepo, WeekStatus, student_history
+
+
+async def status_command(update: Update, context: MentorContext) -> None:
+    """Show the student's reflection weeks, their ratings and their current streak."""
+    async with unit_of_work(context) as session:
+        who = await identify(session, update, context)
+        student = who.student
+        if student is None:
+            await answer(update, who.language, "input.not_enrolled")
+            return
+        cohort = await CohortRepo(session).get(student.cohort_id)
+        assert cohort is not None
+        history = await student_history(session, cohort.id, student.id)
+        plan = await plan_for(session, cohort)
+        current = await RoundRepo(session).latest(cohort.id, "reflection")
+    lang = who.language
+    if not history:
+        await answer(update, lang, "status.none", next_round=next_round_phrase(cohort, lang))
+        return
+    titles = {skill.key: skill.label for skill in plan.skills}
+    lines = [_header(history, lang)]
+    for week in history:
+        is_current = current is not None and current.is_open and current.week == week.week
+        lines.append(_line(week, is_current, titles, lang))
+    await update.effective_chat.send_message("\n".join(lines))  # type: ignore[union-attr]
+
+
+def _header(history: list[WeekStatus], lang: str) -> str:
+    streak = 0
+    for week in reversed(history):
+        if not week.completed:
+            if streak == 0 and week is history[-1]:
+                continue  # this week's round still open does not break the streak
+            break
+        streak += 1
+    done = sum(week.completed for week in history)
+    return t("status.header", lang, done=done, total=len(history), streak=streak,
+             weeks=t("status.week_word", lang))  # fmt: skip
+
+
+def _line(week: WeekStatus, is_current: bool, titles: dict[str, str], lang: str) -> str:
+    if week.completed:
+        ratings = ", ".join(
+            f"{titles.get(skill, skill)} {rating}" for skill, rating in week.ratings
+        )
+        return t("status.line_done", lang, week=week.week, ratings=ratings)
+    key = "status.line_open" if is_current else "status.line_missed"
+    return t(key, lang, week=week.week)
