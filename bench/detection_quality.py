@@ -8,7 +8,8 @@ alerts per mentor per week, per kind and overall, then one JSON line.
 
     python bench/detection_quality.py            # 200 cohorts × 25 students × 9 skills × 40 weeks
     python bench/detection_quality.py --quick    # 24 cohorts, a smoke run
-    python bench/detection_quality.py --seed 7   # the tuning seed (the report uses seed 1)
+    python bench/detection_quality.py --seed 7   # the tuning seeds were 7 and 8; reported: 1
+    python bench/detection_quality.py --sigma 1.0 --help-scale 0   # robustness
 
 The model and the ground truth are documented in docs/gap-rules.md.
 """
@@ -41,7 +42,7 @@ from bot.gaps import (
 )
 
 STUDENTS, SKILLS, WEEKS, PER_WEEK = 25, 9, 40, 3
-SIGMA = 0.8
+SIGMA = 0.8  # --sigma changes it (robustness: the rules were tuned for 0.8)
 MENTORS = 2
 WEAK, OK_LEVEL = 2.0, 3.0  # student truth: <= 2.0 gap, >= 3.0 no gap, between: grey
 CLASS_WEAK, CLASS_OK = 2.5, 3.0  # class truth on the class mean of true levels
@@ -140,8 +141,8 @@ def _help_probability(level: float) -> float:
     return 0.35 if level <= WEAK else 0.12 if level < OK_LEVEL else 0.04
 
 
-def make_cohort(seed: int) -> Cohort:
-    """One synthetic class, fully determined by ``seed``."""
+def make_cohort(seed: int, sigma: float = SIGMA, help_scale: float = 1.0) -> Cohort:
+    """One synthetic class, fully determined by its arguments."""
     rng = random.Random(seed)
     level, declines, grey = _trajectories(rng, _base_levels(rng))
     silent, miss = _silences(rng)
@@ -156,9 +157,9 @@ def make_cohort(seed: int) -> Cohort:
         for s in sorted(answered):
             for k, name in zip(ks, asked, strict=True):
                 true = level[w][s][k]
-                rating = min(5, max(1, round(true + rng.gauss(0, SIGMA))))
+                rating = min(5, max(1, round(true + rng.gauss(0, sigma))))
                 ratings.append(RatingAnswer(s, w + 1, name, rating))
-                if rng.random() < _help_probability(true):
+                if rng.random() < help_scale * _help_probability(true):
                     helps.append(HelpRequest(s, w + 1, name))
         c.ratings.append(ratings)
         c.helps.append(helps)
@@ -327,9 +328,9 @@ def score(c: Cohort, run: Run) -> dict:
     return {"kinds": out, "weekly": weekly, "folded": folded}
 
 
-def one_cohort(seed: int) -> dict:
-    """Both rules on the cohort of ``seed``."""
-    c = make_cohort(seed)
+def one_cohort(seed: int, sigma: float = SIGMA, help_scale: float = 1.0) -> dict:
+    """Both rules on one cohort."""
+    c = make_cohort(seed, sigma, help_scale)
     return {name: score(c, run_rule(c, settings)) for name, settings in RULES.items()}
 
 
@@ -409,15 +410,19 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="24 cohorts")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--sigma", type=float, default=SIGMA, help="rating noise (default 0.8)")
+    parser.add_argument("--help-scale", type=float, default=1.0, help="× help-request rates")
     args = parser.parse_args()
     n = 24 if args.quick else args.cohorts
     seeds = [args.seed * 1_000_003 + i for i in range(n)]
     started = time.perf_counter()
     with Pool(args.workers) as pool:
-        results = pool.map(one_cohort, seeds, chunksize=1)
+        jobs = [(seed, args.sigma, args.help_scale) for seed in seeds]
+        results = pool.starmap(one_cohort, jobs, chunksize=1)
     summary = {name: summarise(results, name) for name in RULES}
-    print(f"{n} cohorts × {STUDENTS} students × {SKILLS} skills × {WEEKS} weeks, σ = {SIGMA}, "
-          f"seed {args.seed}, {time.perf_counter() - started:.1f} s")  # fmt: skip
+    print(f"{n} cohorts × {STUDENTS} students × {SKILLS} skills × {WEEKS} weeks, "
+          f"σ = {args.sigma}, help requests × {args.help_scale}, seed {args.seed}, "
+          f"{time.perf_counter() - started:.1f} s")  # fmt: skip
     for name, rows in summary.items():
         print_table(name, rows)
     ratios = {
@@ -428,9 +433,8 @@ def main() -> None:
         }
         for kind in summary["baseline"]
     }
-    print(
-        json.dumps({"cohorts": n, "seed": args.seed, **summary, "improved_over_baseline": ratios})
-    )
+    head = {"cohorts": n, "seed": args.seed, "sigma": args.sigma, "help_scale": args.help_scale}
+    print(json.dumps({**head, **summary, "improved_over_baseline": ratios}))
 
 
 if __name__ == "__main__":

@@ -101,7 +101,7 @@ class GapSettings(BaseModel):
     fold_into_class: bool = True
     silence_max_chance: Annotated[float, Field(gt=0, lt=1)] = 0.001
     silence_prior_rate: Annotated[float, Field(gt=0, lt=1)] = 0.15
-    silence_prior_rounds: Annotated[int, Field(ge=0)] = 10
+    silence_prior_rounds: Annotated[int, Field(ge=1)] = 10  # >= 1: the rate stays < 1
     decline_recent_rounds: Annotated[int, Field(ge=1)] = 8
     decline_baseline_rounds: Annotated[int, Field(ge=1)] = 16
     decline_paired_delta: Annotated[float, Field(gt=0)] = 0.8
@@ -218,39 +218,42 @@ def ask_points(ask: Ask, settings: GapSettings) -> int:
     return points
 
 
-def sticky_scan(
+def open_since(
     ok: list[bool], window: int, resolve: int, trigger: Callable[[int, int], bool]
-) -> tuple[bool, int]:
-    """The evidence rules' state machine over one series of asks, oldest first.
+) -> int | None:
+    """The evidence rules' common shape, over one series of asks, oldest first.
 
-    A gap opens when ``trigger(lo, hi)`` holds for the asks ``lo:hi`` (at most the last
-    ``window``) and stays open until ``resolve`` OK asks in a row; after that only later asks
-    count, so the same old answers cannot re-open it at once. Returns (open, first evidence).
+    A gap is open when an ask that was not OK completed a window (its last ``window`` asks,
+    ``lo:hi``) for which ``trigger`` holds, and no ``resolve`` OK asks in a row came after that
+    ask. Returns the first index of the evidence, or None. Stated without a running state, the
+    rule cannot depend on where an earlier alert happened to open, so adding a good answer
+    can never open a gap (tests/gaps/test_properties.py).
     """
-    active, start, first, ok_run = False, 0, 0, 0
+    run, after = 0, 0
     for i, fine in enumerate(ok):
-        ok_run = ok_run + 1 if fine else 0
-        if active:
-            if ok_run >= resolve:
-                active, start, ok_run = False, i + 1, 0
-        elif trigger(lo := max(start, i + 1 - window), i + 1):
-            active, first, ok_run = True, lo, 0
-    return active, first
+        run = run + 1 if fine else 0
+        if run >= resolve:
+            after = i + 1  # a gap opened before this point is resolved
+    for i in range(after, len(ok)):
+        if not ok[i] and trigger(lo := max(0, i + 1 - window), i + 1):
+            return lo
+    return None
 
 
 # ----------------------------------------------------------------------------- student gaps
 
 
-def scan_student(asks: list[Ask], settings: GapSettings) -> tuple[bool, int]:
+def scan_student(asks: list[Ask], settings: GapSettings) -> int | None:
     """Evidence rule for one student and skill: the points of the last ``evidence_window``
-    asks reach ``evidence_threshold``; resolved by ``resolve_ok_asks`` OK asks in a row."""
+    asks reach ``evidence_threshold`` at an ask that was not OK; resolved by
+    ``resolve_ok_asks`` OK asks in a row. Returns the first index of the evidence, or None."""
     points = [ask_points(a, settings) for a in asks]
     ok = [is_ok(a, settings) for a in asks]
 
     def trigger(lo: int, hi: int) -> bool:
         return sum(points[lo:hi]) >= settings.evidence_threshold
 
-    return sticky_scan(ok, settings.evidence_window, settings.resolve_ok_asks, trigger)
+    return open_since(ok, settings.evidence_window, settings.resolve_ok_asks, trigger)
 
 
 def _student_evidence(
@@ -278,8 +281,9 @@ def _student_findings(idx: _Index, settings: GapSettings) -> list[Finding]:
             window = asks[-settings.student_window :]
             hit = sum(is_low(a, settings) for a in window) >= settings.student_low_needed
         else:
-            hit, first = scan_student(asks, settings)
-            window = asks[first:][-8:]  # keep the message short: the latest 8 asks at most
+            first = scan_student(asks, settings)
+            hit = first is not None
+            window = asks[first or 0 :][-8:]  # keep the message short: the latest 8 asks
         if hit:
             ev = _student_evidence(sid, skill, window, idx, settings)
             fp = fingerprint_of("student_gap", sid, skill)
@@ -318,7 +322,7 @@ def class_asks(idx: _Index, skill: str, settings: GapSettings) -> list[ClassAsk]
         ratings = tuple(a.rating for _, a in got if a.rating is not None)
         low = frozenset(sid for sid, a in got if is_low(a, settings))
         spec = settings.mode == "spec"
-        if len(got) >= 1 if spec else len(ratings) >= settings.class_min_students:
+        if (len(got) >= 1) if spec else (len(ratings) >= settings.class_min_students):
             out.append(ClassAsk(rnd.week, ratings, low, len(got)))
     return out
 
@@ -331,19 +335,19 @@ def class_ask_low(ask: ClassAsk, settings: GapSettings) -> bool:
     return statistics.fmean(ask.ratings) <= settings.class_mean_max
 
 
-def scan_class(asks: list[ClassAsk], settings: GapSettings) -> tuple[bool, int]:
-    """Class rule over the rounds asking one skill: (open now, first evidence index).
+def scan_class(asks: list[ClassAsk], settings: GapSettings) -> int | None:
+    """Class rule over the rounds asking one skill: the first index of the evidence, or None.
 
     spec: low in ``class_low_needed`` of the last ``class_window`` rounds.
     evidence: the pooled mean rating of the last ``class_mean_asks`` rounds is at most
-    ``class_mean_max`` with at least ``class_min_students`` students low among them; open
-    until ``resolve_ok_asks`` rounds in a row with a class mean above it.
+    ``class_mean_max`` with at least ``class_min_students`` students low among them, at a
+    round with a mean at most that; resolved by ``resolve_ok_asks`` rounds in a row above it.
     """
     s = settings
     if s.mode == "spec":
         window = asks[-s.class_window :]
         hit = sum(class_ask_low(a, s) for a in window) >= s.class_low_needed
-        return hit, len(asks) - len(window)
+        return len(asks) - len(window) if hit else None
 
     def trigger(lo: int, hi: int) -> bool:
         pooled = [r for a in asks[lo:hi] for r in a.ratings]
@@ -355,15 +359,15 @@ def scan_class(asks: list[ClassAsk], settings: GapSettings) -> tuple[bool, int]:
         )
 
     ok = [not class_ask_low(a, s) for a in asks]
-    return sticky_scan(ok, s.class_mean_asks, s.resolve_ok_asks, trigger)
+    return open_since(ok, s.class_mean_asks, s.resolve_ok_asks, trigger)
 
 
 def _class_findings(idx: _Index, settings: GapSettings) -> list[Finding]:
     found = []
     for skill in sorted({s for r in idx.rounds for s in r.skills}):
         asks = class_asks(idx, skill, settings)
-        hit, first = scan_class(asks, settings)
-        if hit:
+        first = scan_class(asks, settings)
+        if first is not None:
             window = asks[first:][-6:]
             ev = tuple(
                 Evidence(a.week, None, skill, None, None, f"class mean {_mean(a.ratings)}, "

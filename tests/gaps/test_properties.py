@@ -114,7 +114,13 @@ def test_a_five_in_any_round_never_creates_a_gap(
     week = pick.draw(st.sampled_from([r.week for r in data.rounds]))
     if any((a.student_id, a.week, a.skill) == (sid, week, skill) for a in data.ratings):
         return  # a second rating of the same ask is covered by the duplicates rule
-    assert gap_fps(with_rating(data, sid, week, skill, 5), s) <= gap_fps(data, s)
+    before, after = gap_fps(data, s), gap_fps(with_rating(data, sid, week, skill, 5), s)
+    rated = sum((a.week, a.skill) == (week, skill) for a in data.ratings)
+    if rated < s.class_min_students:
+        # By design a round says something about the class only once enough students rated
+        # the skill; the 5 that makes it count may reveal a class gap that was already there.
+        before.add(f"class_gap:-:{skill}")
+    assert after <= before
 
 
 @FAST

@@ -62,8 +62,17 @@ def test_evidence_gap_stays_until_two_ok_asks_in_a_row() -> None:
     assert find_student_gaps(answers(series(1, "s", [1, 1, 3])), IMPROVED)
     assert find_student_gaps(answers(series(1, "s", [1, 1, 3, 2, 3])), IMPROVED)
     assert find_student_gaps(answers(series(1, "s", [1, 1, 3, 3])), IMPROVED) == []
-    # after resolving, the old ones do not count again: one more 2 is no new gap
+    # after resolving, one more 2 is no new gap: its last 4 asks have 2 points
     assert find_student_gaps(answers(series(1, "s", [1, 1, 3, 3, 2])), IMPROVED) == []
+    # a new 1 with a request for help in the window reopens it: 5 - 2 + 3 = 6 points
+    rows = series(1, "s", [1, 3, 3, 1])
+    assert find_student_gaps(answers(rows, helps=[(1, 1, "s")]), IMPROVED)
+
+
+def test_evidence_only_an_answer_that_is_not_ok_opens_a_gap() -> None:
+    """A good answer can never open a gap, not even when an older 5 leaves the window."""
+    assert find_student_gaps(answers(series(1, "s", [5, 1, 1, 1, 3])), IMPROVED) == []
+    assert find_student_gaps(answers(series(1, "s", [5, 1, 1, 1, 2])), IMPROVED)
 
 
 def test_evidence_includes_the_students_words_of_low_weeks() -> None:
