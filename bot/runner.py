@@ -209,8 +209,9 @@ async def _shutdown(
     """The reverse of start, each step guarded so that a failing one does not skip the rest.
 
     The web server goes first (no new updates; Telegram retries elsewhere), then the updater,
-    then the application (it handles what is already queued), then post_shutdown closes the
-    outbox sender, the scheduler and the database."""
+    then the application (it handles what is already queued), then post_shutdown stops the
+    outbox sender (its requests in flight finish and are recorded), the scheduler and the
+    database, and last Application.shutdown() closes the bot's HTTP client."""
     steps: list[tuple[str, Any]] = []
     if server is not None:
         steps.append(("web server", server.stop))
@@ -222,9 +223,12 @@ async def _shutdown(
             steps.append(("post_stop", lambda: application.post_stop(application)))
     if webhook is not None and settings.delete_on_stop:
         steps.append(("deleteWebhook", application.bot.delete_webhook))
-    steps.append(("application shutdown", application.shutdown))
+    # post_shutdown stops the outbox sender, whose requests in flight use the bot's HTTP
+    # client: it must finish them (and record them) before Application.shutdown() closes that
+    # client. So here it runs *before* shutdown, unlike in PTB's run_polling/run_webhook.
     if application.post_shutdown is not None:
         steps.append(("post_shutdown", lambda: application.post_shutdown(application)))
+    steps.append(("application shutdown", application.shutdown))
     for name, step in steps:
         try:
             await step()

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.schedule import push
-from tests.process.conftest import SIGKILL, World, eventually
+from tests.process.conftest import SIGKILL, SIGTERM, World, eventually
 
 STUDENTS = 60
 STALE = timedelta(minutes=6)  # the sender reclaims claims older than 5 minutes
@@ -91,3 +91,41 @@ async def test_three_sigkills_during_delivery_sqlite(world: World) -> None:
 @pytest.mark.parametrize("world", ["postgres"], indirect=True)
 async def test_sigkill_during_delivery_postgres(world: World) -> None:
     await kill_mid_delivery(world, [30], ["expectations-1"])
+
+
+async def test_sigterm_during_delivery_leaves_nothing_in_doubt(world: World) -> None:
+    """A clean stop mid-round: the requests in flight finish and are recorded before the bot's
+    HTTP client closes, so the restarted bot sends the rest and nobody gets anything twice."""
+    api = world.api
+    cohort_id = await world.cohort()
+    chats = {u.id for u in await world.students(cohort_id, STUDENTS)}
+
+    def delivered() -> Counter[int]:
+        bot = api.bot()
+        return +Counter(
+            {c: sum(ROUNDS["expectations-1"](m.text or "") for m in bot.messages(c)) for c in chats}
+        )
+
+    api.faults.delay("sendMessage", 0.3)  # both requests in flight are under way at the signal
+    bot = await world.start_bot()
+    await push(world.db, "PW3A", "expectations", 1, now=datetime.now(UTC))
+    await api.wait_until(lambda: sum(delivered().values()) >= 10, timeout=30)
+    bot.signal(SIGTERM)
+    assert await bot.exit_code(10) == 0
+    assert sum(delivered().values()) < STUDENTS, "the stop came too late"
+    counts = await world.outbox_counts()
+    assert counts.get("sending", 0) == 0, counts  # nothing left in doubt
+    assert sum(delivered().values()) == counts.get("sent", 0)
+    log = bot.log()
+    assert not [line for line in log.splitlines() if " retry " in line or " failed " in line]
+
+    await world.start_bot()
+    await api.wait_until(lambda: len(delivered()) == STUDENTS, timeout=60)
+    await eventually(lambda: _all_sent(world, STUDENTS), 30, "every outbox row sent")
+    assert max(delivered().values()) == 1
+    assert await world.repeats() == 0
+
+
+async def _all_sent(world: World, total: int) -> bool:
+    counts = await world.outbox_counts()
+    return counts.get("sent", 0) == total
