@@ -57,7 +57,8 @@ def webhook_route(webhook_url: str, path: str | None = None) -> tuple[str, str]:
 def check_secret(secret: str | None) -> str:
     if not secret:
         raise StartupError(
-            "--secret is required with --webhook-url (1-256 characters: A-Z a-z 0-9 _ -)"
+            "--secret (or MENTORBOT_WEBHOOK_SECRET) is required with --webhook-url "
+            "(1-256 characters: A-Z a-z 0-9 _ -)"
         )
     if not _SECRET_RE.match(secret):
         raise StartupError("--secret: use 1-256 characters from A-Z a-z 0-9 _ -")
@@ -90,7 +91,8 @@ def run_bot(
         route = None
         if webhook_url:
             route = webhook_route(webhook_url, os.environ.get("MENTORBOT_WEBHOOK_PATH") or None)
-            secret = check_secret(secret)
+            # from the environment, the secret stays out of the process list
+            secret = check_secret(secret or os.environ.get("MENTORBOT_WEBHOOK_SECRET"))
             redact_also(secret)
         health_port = None if route else health_port_from_env()
     except StartupError as exc:

@@ -101,12 +101,12 @@ async def test_webhook_instances_behind_a_load_balancer_survive_a_kill(world: Wo
     api = world.api
     ports, secret = [free_port(), free_port()], "Shared_secret_1"
     urls = [f"http://127.0.0.1:{p}/telegram" for p in ports]
+    world.extra_env["MENTORBOT_WEBHOOK_SECRET"] = secret  # not on the command line
     bots = [
-        await world.start_bot(
-            "--webhook-url", url, "--port", str(p), "--secret", secret, "--listen", "127.0.0.1"
-        )
+        await world.start_bot("--webhook-url", url, "--port", str(p), "--listen", "127.0.0.1")
         for url, p in zip(urls, ports, strict=True)
     ]
+    assert api.bot().webhook.secret_token == secret
     api.bot().webhook_targets = urls
     users = [api.add_user(f"U{i}") for i in range(4)]
     for user in users:

@@ -43,9 +43,16 @@ def test_health_port_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
             health_port_from_env()
 
 
-def test_run_bot_refuses_a_webhook_without_secret(capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_bot_refuses_a_webhook_without_secret(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MENTORBOT_WEBHOOK_SECRET", raising=False)
     settings = make_settings("sqlite+aiosqlite:///unused.db", "http://127.0.0.1:1")
     with pytest.raises(SystemExit) as exited:
         run_bot(settings, webhook_url="https://bot.example.org", secret=None)
     assert exited.value.code == 2
-    assert "--secret is required" in capsys.readouterr().err
+    assert "--secret (or MENTORBOT_WEBHOOK_SECRET) is required" in capsys.readouterr().err
+    monkeypatch.setenv("MENTORBOT_WEBHOOK_SECRET", "bad secret")
+    with pytest.raises(SystemExit):
+        run_bot(settings, webhook_url="https://bot.example.org", secret=None)
+    assert "--secret: use 1-256 characters" in capsys.readouterr().err
