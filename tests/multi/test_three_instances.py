@@ -17,24 +17,21 @@ Nothing waits by sleeping a fixed time; every process is killed in a finally.
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import aiohttp
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, text
 
 from bot.sandbox import SandboxServer, SandboxUser, SentMessage
 from bot.schedule import push as push_round
 from storage import migrate
-from storage.db import Database
 from storage.models import Alert, Answer, Member, OutboxMessage
-from storage.repos import MemberRepo
-from tests.conftest import create_pg_database, drop_pg_database, require_postgres
-from tests.process.conftest import SIGKILL, SIGTERM, BotProcess, World, eventually, free_port
+from tests.conftest import require_postgres
+from tests.multi.helpers import Instances, metric, postgres_world, webhook_runs
+from tests.process.conftest import SIGKILL, SIGTERM, eventually
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -67,85 +64,6 @@ def is_question(message: SentMessage) -> bool:
     return "Vraag " in body and " van " in body
 
 
-class Instances(World):
-    """`World` of tests/process, with several instances started at the same moment."""
-
-    async def start_together(self, *runs: list[str]) -> list[BotProcess]:
-        """Start one `mentorbot run ARGS` per `runs` at once; return when all of them run."""
-        bots = []
-        for args in runs:
-            log_path = self.tmp / f"bot-{len(self.processes) + 1}.log"
-            with log_path.open("wb") as out:
-                proc = await asyncio.create_subprocess_exec(
-                    sys.executable,
-                    "-m",
-                    "bot.cli",
-                    "run",
-                    *args,
-                    env=self.env(),
-                    cwd=self.tmp,
-                    stdin=asyncio.subprocess.DEVNULL,
-                    stdout=out,
-                    stderr=asyncio.subprocess.STDOUT,
-                )
-            bot = BotProcess(proc, log_path)
-            self.processes.append(bot)
-            bots.append(bot)
-        await asyncio.gather(*(bot.wait_log("mentorbot running mode=", 60) for bot in bots))
-        return bots
-
-    async def mentor(self, cohort_id: int) -> SandboxUser:
-        user = self.api.add_user("Mentor")
-        async with self.db.transaction() as s:
-            await MemberRepo(s).add_active(
-                cohort_id,
-                "mentor",
-                name=user.first_name,
-                telegram_user_id=user.id,
-                chat_id=user.id,
-                consent_version=None,
-                now=datetime.now(UTC),
-            )
-        return user
-
-    async def age_claims_of(self, pid: int, by: timedelta) -> list[int]:
-        """Move the claims of the rows a dead instance left `sending` back by `by` (what
-        waiting that long would do); only that instance's: the others' are live."""
-        async with self.db.transaction() as s:
-            rows = (
-                await s.execute(
-                    select(OutboxMessage.id, OutboxMessage.claimed_at).where(
-                        OutboxMessage.status == "sending",
-                        OutboxMessage.claimed_by.like(f"%:{pid}:%"),
-                    )
-                )
-            ).all()
-            for row_id, claimed_at in rows:
-                await s.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id == row_id)
-                    .values(claimed_at=claimed_at - by)
-                )
-            return [row_id for row_id, _ in rows]
-
-    async def scalar(self, statement: object) -> int:
-        async with self.db.transaction() as s:
-            return int(await s.scalar(statement) or 0)  # type: ignore[call-overload]
-
-
-async def metric(port: int, name: str) -> float:
-    """One unlabelled sample from an instance's /metrics."""
-    async with (
-        aiohttp.ClientSession() as http,
-        http.get(f"http://127.0.0.1:{port}/metrics") as response,
-    ):
-        body = await response.text()
-    for line in body.splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
-    return 0.0
-
-
 async def answer_reflection(api: SandboxServer, user: SandboxUser, struggling: bool) -> int:
     """Answer every question of the reflection like a student; returns how many."""
     message = await api.wait_for_message(user, is_reflection, timeout=60)
@@ -175,21 +93,9 @@ async def answer_reflection(api: SandboxServer, user: SandboxUser, struggling: b
 async def test_three_instances_share_delivery_and_survive_a_kill(tmp_path: Path) -> None:
     await require_postgres()
     started = time.monotonic()
-    url = await create_pg_database()
-    try:
-        db = Database(url)
-        try:
-            async with SandboxServer() as api:
-                world = Instances(api, url, db, tmp_path)
-                world.extra_env["MENTORBOT_SEND_RATE"] = str(SEND_RATE)
-                try:
-                    figures = await scenario(world)
-                finally:
-                    await world.kill_all()
-        finally:
-            await db.dispose()
-    finally:
-        await drop_pg_database(url)
+    async with postgres_world(tmp_path) as world:
+        world.extra_env["MENTORBOT_SEND_RATE"] = str(SEND_RATE)
+        figures = await scenario(world)
     figures["runtime_s"] = round(time.monotonic() - started, 1)
     print("\nthree instances:", figures)
 
@@ -204,12 +110,7 @@ async def scenario(world: Instances) -> dict[str, object]:
         phase = time.monotonic()
 
     # -- three instances start together on an empty database: they race to migrate --------
-    ports = [free_port() for _ in range(3)]
-    urls = [f"http://127.0.0.1:{port}/telegram" for port in ports]
-    runs = [
-        ["--webhook-url", u, "--port", str(p), "--secret", SECRET, "--listen", "127.0.0.1"]
-        for u, p in zip(urls, ports, strict=True)
-    ]
+    ports, urls, runs = webhook_runs(3, SECRET)
     bots = await world.start_together(*runs)
     lap("start")
     assert await migrate.current_revision(world.database_url) == migrate.revisions()[-1]
