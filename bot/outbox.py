@@ -30,9 +30,10 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
+from telegram import Bot
 
 from bot import metrics
+from bot.outbox_requests import PayloadError, send_item
 from bot.pacing import (
     DEFAULT_CHAT_MARGIN,
     DEFAULT_HEADROOM,
@@ -56,10 +57,6 @@ _HOLD_LIMIT = 5.0  # a claimed row whose slot is further off than this is given 
 _MARK_TRIES = 3  # an outcome left unrecorded would make the row a repeat later
 
 
-class PayloadError(ValueError):
-    """An outbox row that cannot become a Telegram request (e.g. a photo without bytes)."""
-
-
 @dataclass
 class DrainResult:
     """What one `drain` (or one `start`…`stop` run) did."""
@@ -69,42 +66,6 @@ class DrainResult:
     failed: int = 0
     unreachable: int = 0
     reclaimed: int = 0
-
-
-def keyboard(buttons: list[list[dict[str, str]]] | None) -> InlineKeyboardMarkup | None:
-    """Inline keyboard from payload buttons: rows of {"text", "data"} (data = callback_data)."""
-    if not buttons:
-        return None
-    rows = [
-        [InlineKeyboardButton(button["text"], callback_data=button["data"]) for button in row]
-        for row in buttons
-    ]
-    return InlineKeyboardMarkup(rows)
-
-
-async def send_item(bot: Bot, item: OutboxItem) -> Message:
-    """Make the Telegram request for one row: a text, a photo or a document."""
-    payload = item.payload
-    text = payload.get("text") or ""
-    common: dict[str, Any] = {
-        "reply_markup": keyboard(payload.get("buttons")),
-        "parse_mode": payload.get("parse_mode"),
-    }
-    if payload.get("photo") or payload.get("document"):
-        if not item.attachment:
-            raise PayloadError("attachment missing")
-        if payload.get("photo"):
-            return await bot.send_photo(
-                item.chat_id, photo=item.attachment, caption=text or None, **common
-            )
-        filename = str(payload["document"].get("filename") or "document")
-        document = InputFile(item.attachment, filename=filename)
-        return await bot.send_document(
-            item.chat_id, document=document, caption=text or None, **common
-        )
-    if not text:
-        raise PayloadError("text missing")
-    return await bot.send_message(item.chat_id, text, **common)
 
 
 def _note(level: int, item: OutboxItem, event: str, **fields: object) -> None:

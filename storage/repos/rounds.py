@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert_ignore
@@ -152,6 +152,17 @@ class RoundRepo:
             query = query.where(Round.kind == kind)
         rows = await self.session.scalars(query.order_by(Round.week, Round.id))
         return [_round(row) for row in rows]
+
+    async def discard_skipped(self, cohort_id: int, week: int, kind: str) -> None:
+        """Delete the marker of a round skipped as too late (it has no messages or answers)."""
+        await self.session.execute(
+            delete(Round).where(
+                Round.cohort_id == cohort_id,
+                Round.week == week,
+                Round.kind == kind,
+                Round.status == "skipped",
+            )
+        )
 
     # -- participation -------------------------------------------------------------------
 
