@@ -89,7 +89,9 @@ def migrate_cmd() -> None:
 def run(
     webhook_url: Annotated[str | None, typer.Option(help="Public HTTPS URL for webhooks")] = None,
     port: Annotated[int, typer.Option(help="Port to listen on in webhook mode")] = 8443,
-    secret: Annotated[str | None, typer.Option(help="Webhook secret token")] = None,
+    secret: Annotated[
+        str | None, typer.Option(help="Webhook secret token", envvar="MENTORBOT_WEBHOOK_SECRET")
+    ] = None,
     listen: Annotated[str, typer.Option(help="Address to listen on in webhook mode")] = "0.0.0.0",
 ) -> None:
     """Run the bot (long polling, or webhooks with --webhook-url)."""

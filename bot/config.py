@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=730, ge=1, alias="MENTORBOT_RETENTION_DAYS")
     send_rate: float = Field(default=30.0, gt=0, le=1000, alias="MENTORBOT_SEND_RATE")
     per_chat_rate: float = Field(default=1.0, gt=0, le=100, alias="MENTORBOT_PER_CHAT_RATE")
+    outbox_stale_after: float = Field(default=300.0, ge=30, alias="MENTORBOT_OUTBOX_STALE_AFTER")
     grace_hours: float = Field(default=12.0, ge=0, alias="MENTORBOT_GRACE_HOURS")
     delete_on_stop: bool = Field(default=False, alias="MENTORBOT_DELETE_ON_STOP")
     log_level: str = Field(default="INFO", alias="MENTORBOT_LOG_LEVEL")

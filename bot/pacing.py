@@ -216,6 +216,9 @@ class Outcome:
     maybe_delivered: bool = False  # the request may have reached Telegram before failing
 
 
+_NOT_SENT_ERRORS = ("ConnectError", "ConnectTimeout", "PoolTimeout", "UnsupportedProtocol")
+
+
 def classify(exc: BaseException) -> Outcome:
     """Map an exception from a send request to what the sender should do next."""
     if isinstance(exc, RetryAfter):
@@ -235,10 +238,18 @@ def classify(exc: BaseException) -> Outcome:
         sent = not exc.message.lower().startswith("pool timeout")
         return Outcome("retry", "timeout", maybe_delivered=sent)
     if isinstance(exc, NetworkError):
-        # PTB prefixes errors of the HTTP client with "httpx."; anything else is an HTTP
-        # error status from the server (5xx, or 502 from a proxy).
-        kind = "network" if exc.message.startswith("httpx.") else "server"
-        return Outcome("retry", kind)
+        # PTB prefixes errors of the HTTP client with "httpx."; "Unknown error in HTTP
+        # implementation" is the client itself (e.g. closed); anything else is an HTTP error
+        # status from the server (5xx, or 502 from a proxy).
+        message = exc.message
+        if message.startswith("Unknown error in HTTP implementation"):
+            return Outcome("retry", "client")
+        if message.startswith("httpx."):
+            # a connection that failed while reading the answer may have delivered the
+            # message already: count it as a possible repeat; a failed connect has not
+            maybe = not any(word in message for word in _NOT_SENT_ERRORS)
+            return Outcome("retry", "network", maybe_delivered=maybe)
+        return Outcome("retry", "server")
     if isinstance(exc, TelegramError):
         return Outcome("failed", "telegram_error")
     return Outcome("failed", "internal")

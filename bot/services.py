@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
 
 from telegram import Bot
 
@@ -40,6 +41,7 @@ class Services:
             bot,
             rate=settings.send_rate,
             per_chat_rate=settings.per_chat_rate,
+            stale_after=timedelta(seconds=settings.outbox_stale_after),
             on_unreachable=self.member_unreachable,
         )
         self._housekeeping: asyncio.Task[None] | None = None
