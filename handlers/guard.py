@@ -9,6 +9,10 @@
    answer or a command would otherwise run again or be read as an answer to whatever question
    is open now). An edit in a private chat gets a polite `guard.edited` reply; in a group it is
    ignored. Either way it stops here and changes nothing.
+
+A stopped update stays stopped when its reply fails (a blocked chat, Telegram's 429, the
+database): PTB would otherwise hand a handler's exception to the error handler and go on
+with the next group, running exactly what the guard refused.
 """
 
 from __future__ import annotations
@@ -41,12 +45,18 @@ class Guard:
             return  # status updates (blocked, added to a group) are not counted or stopped
         verdict = self.limiter.hit(user.id)
         if not verdict.allowed:
-            await self._refuse(update, context, user.id, verdict.notify, verdict.language)
+            try:
+                await self._refuse(update, context, user.id, verdict.notify, verdict.language)
+            except Exception:  # a failed notice must not let the update through
+                log.warning("could not tell user %s to slow down", user.id, exc_info=True)
             raise ApplicationHandlerStop
         if update.edited_message is not None:
-            if _is_private(update):
-                lang = await _language(context, user.id)
-                await _send(update, t("guard.edited", lang))
+            try:
+                if _is_private(update):
+                    lang = await _language(context, user.id)
+                    await _send(update, t("guard.edited", lang))
+            except Exception:  # the edit is stopped even when the reply fails
+                log.warning("could not answer an edit of user %s", user.id, exc_info=True)
             raise ApplicationHandlerStop
 
     async def _refuse(
