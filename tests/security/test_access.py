@@ -69,13 +69,6 @@ async def test_a_student_in_the_team_group_is_sent_to_the_private_chat(h: Harnes
     assert changes(before, await db_state(h)) == {}
 
 
-NOW_BUG = (
-    "handlers/rounds.py now_command ignores the chat: in a group it pushes the sender's own "
-    "first cohort (who.mentor_cohorts()[0]) even when the group is linked to another class "
-    "or to none, and announces it there; mentor commands (handlers/mentor.py _scope) refuse"
-)
-
-
 @pytest.mark.parametrize(
     "who",
     [
@@ -161,6 +154,7 @@ async def test_observer_trends_is_refused_to_others_and_shows_only_followed_clas
         pytest.skip("handlers/observer.py registers no /trends yet (observer_handlers() is empty)")
     w = await two_classes(h)
     regie = h.api.add_user("Regie")
+    await h.api.add_member_to_group(regie, w.group_b)
     async with h.db.transaction() as s:  # an observer of PW3B only
         await MemberRepo(s).add_active(
             w.b, "observer", name="Regie", telegram_user_id=regie.id, chat_id=regie.id,
@@ -176,6 +170,8 @@ async def test_observer_trends_is_refused_to_others_and_shows_only_followed_clas
     ):
         reply = await h.say(user, "/trends", chat=chat)
         assert reply.text == OBSERVER_ONLY, (user.first_name, chat, reply.text)
+    in_group = await h.say(regie, "/trends", chat=w.group_b)  # figures only in private
+    assert in_group.text == "Dat commando werkt alleen in een privégesprek met mij."
     mark = h.api.mark(regie)
     await h.api.send_text(regie, "/trends")
     report = await h.api.wait_for_message(regie, since=mark)
@@ -185,17 +181,6 @@ async def test_observer_trends_is_refused_to_others_and_shows_only_followed_clas
     assert changes(before, await db_state(h)) == {}
 
 
-KOPPEL_TAKEOVER_BUG = (
-    "handlers/group.py link_command (line ~40) links a group that is already another class's "
-    "team group: Marit (PW3A) in PW3B's group with her own mentor code makes both classes "
-    "point at that group, and CohortRepo.by_group_chat (storage/repos/cohorts.py line 62) then "
-    "picks one of them arbitrarily, so PW3B's mentors can be refused in their own group and "
-    "PW3A's alerts go to PW3B's team; /koppel should refuse a group linked to another class "
-    "unless the sender is a mentor of that class too"
-)
-
-
-@pytest.mark.xfail(reason=KOPPEL_TAKEOVER_BUG, strict=True)
 async def test_koppel_does_not_take_over_another_classes_group(h: Harness) -> None:
     w = await two_classes(h)
     code = await h.code(w.a, "mentor")
