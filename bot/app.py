@@ -36,6 +36,7 @@ def build_application(
         .context_types(context_types)
         .concurrent_updates(PerUserUpdateProcessor(16))
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
         .build()
     )
@@ -57,6 +58,13 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     await services.start(scheduler=state.services.get("scheduler", True))
     await _set_commands(application)
     log.info("mentorbot started as @%s", application.bot.username)
+
+
+async def _post_stop(application: Application) -> None:  # type: ignore[type-arg]
+    """Stop the scheduler and the sender before PTB closes the bot's HTTP client."""
+    state: AppState = application.bot_data
+    if state.running is not None:
+        await state.running.stop_work()
 
 
 async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]

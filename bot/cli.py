@@ -219,6 +219,28 @@ def invite(
         err.print(f"sheet written to {sheet}")
 
 
+@app.command("export")
+def export_cmd(
+    cohort: str,
+    out: Annotated[Path | None, typer.Option(help="Write to this file (default: stdout)")] = None,
+) -> None:
+    """The cohort's answers as CSV (UTF-8, a header, one row per answer)."""
+    from bot.cohorts import cohort_by_name
+    from bot.export import cohort_csv
+
+    async def export(db: Database) -> tuple[bytes, int]:
+        record = await cohort_by_name(db, cohort)
+        async with db.transaction() as session:
+            return await cohort_csv(session, record.id)
+
+    content, rows = run_db(export)
+    if out is None:
+        sys.stdout.write(content.decode("utf-8"))
+    else:
+        out.write_bytes(content)
+        err.print(f"{rows} answers written to {out}")
+
+
 def _parse_date(text: str) -> date:
     try:
         return date.fromisoformat(text)

@@ -7,6 +7,8 @@ import io
 import re
 from datetime import date
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from storage.repos.answers_query import StoredAnswer
 
 HEADER = ["week", "student", "question", "skill", "rating", "choice", "text", "answered_at"]
@@ -43,3 +45,14 @@ def answers_csv(answers: list[StoredAnswer]) -> bytes:
 def export_filename(cohort_name: str, today: date) -> str:
     safe = re.sub(r"[^A-Za-z0-9_-]+", "-", cohort_name).strip("-") or "klas"
     return f"{safe}-antwoorden-{today.isoformat()}.csv"
+
+
+async def cohort_csv(session: AsyncSession, cohort_id: int) -> tuple[bytes, int]:
+    """The cohort's answers as CSV bytes, and how many rows (the same as /export sends)."""
+    from bot.mentor_service import load_cohort_data
+
+    data = await load_cohort_data(session, cohort_id)
+    if data is None:
+        return answers_csv([]), 0
+    rows = [a for a in data.answers if not a.question_key.startswith("__")]
+    return answers_csv(rows), len(rows)

@@ -56,13 +56,20 @@ class Services:
             await self.scheduler.start()
             self._housekeeping = asyncio.create_task(self._daily(), name="housekeeping")
 
-    async def stop(self) -> None:
+    async def stop_work(self) -> None:
+        """Stop opening rounds and sending; the requests in flight finish. Runs while the bot's
+        HTTP client is still open (post_stop), so nothing in flight is cut and sent twice."""
         if self._housekeeping is not None:
             self._housekeeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._housekeeping
+            self._housekeeping = None
         await self.scheduler.shutdown()
         await self.sender.stop()
+
+    async def stop(self) -> None:
+        """Stop the work (if still running) and close the database."""
+        await self.stop_work()
         await self.db.dispose()
         reset_clock()
 

@@ -1,6 +1,7 @@
 """Handler registration, in one place. Order matters: PTB tries handlers of a group in order
 and stops at the first that matches, so specific handlers come before general fallbacks.
 
+group -3: log context (the update id on every log line) and the updates-handled counter.
 group -2: guards (handlers/guard.py), e.g. the per-user flood limit.
 group -1: the group gate (a student writing in a group gets a polite "use a private chat").
 group 0, in order:
@@ -23,6 +24,7 @@ from telegram.ext import (
 )
 
 from bot.checkin import BUTTON_PATTERN, EXPECT, RESUME
+from bot.logsetup import context_handler
 from handlers import (
     checkin,
     common,
@@ -64,6 +66,8 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             MessageHandler(private & ~filters.StatusUpdate.ALL, common.private_fallback),
         ]
     )
+    # group -3: tag log lines with the update id and count the update (bot.logsetup).
+    application.add_handler(context_handler(), group=-3)
     # group -2 runs before everything: guards such as the per-user flood limit.
     for handler in guard.guard_handlers():
         application.add_handler(handler, group=-2)

@@ -12,6 +12,7 @@ from telegram import InlineKeyboardMarkup, Message, Update
 
 from bot.context import MentorContext
 from bot.identity import Identity, load_identity
+from bot.logsetup import bind
 from bot.now import now as process_now
 from bot.texts import t
 
@@ -31,7 +32,11 @@ async def unit_of_work(context: MentorContext) -> AsyncIterator[AsyncSession]:
 async def identify(session: AsyncSession, update: Update, context: MentorContext) -> Identity:
     user = update.effective_user
     assert user is not None, "handlers are registered for updates with a user"
-    return await load_identity(session, user.id, context.state.config().admin_ids)
+    identity = await load_identity(session, user.id, context.state.config().admin_ids)
+    member = identity.student or (identity.memberships[0] if identity.memberships else None)
+    if member is not None:
+        bind(cohort=member.cohort_id)  # every later log line of this update names the cohort
+    return identity
 
 
 async def answer(

@@ -3,8 +3,19 @@ expectations buttons. Every answer is stored in the update's transaction before 
 
 from __future__ import annotations
 
-from telegram import CallbackQuery, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
+import asyncio
+from datetime import timedelta
+
+from telegram import (
+    CallbackQuery,
+    Chat,
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.error import BadRequest, RetryAfter
 
 from bot import checkin
 from bot.checkin import EXPECT, QUESTION_KEY, SKIP, Ask, Outcome
@@ -19,6 +30,7 @@ from storage.repos import CohortRepo
 from storage.repos.rounds import PromptRepo
 
 CHOSEN_MARK = "\n\n➡️ "
+MAX_REPLY_WAIT = 10.0  # seconds: longer and the student had better use /verder
 
 
 async def answer_button(update: Update, context: MentorContext) -> None:
@@ -62,10 +74,22 @@ async def _send_follow_ups(update: Update, context: MentorContext, outcome: Outc
         await context.state.running.evaluate_alerts(outcome.completed[0])
     for item in outcome.follow_ups:
         message = item.message if isinstance(item, Ask) else item
-        sent = await chat.send_message(message.text, reply_markup=_markup(message))
+        sent = await _send_with_one_retry(chat, message)
         if isinstance(item, Ask):
             async with unit_of_work(context) as session:
                 await PromptRepo(session).set_message(item.token, sent.message_id)
+
+
+async def _send_with_one_retry(chat: Chat, message: Outgoing) -> Message:
+    """The next question must reach the student: on a 429 wait what Telegram asks (a few
+    seconds at most) and try once more; the answer itself is stored already."""
+    try:
+        return await chat.send_message(message.text, reply_markup=_markup(message))
+    except RetryAfter as exc:
+        wait = exc.retry_after
+        seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+        await asyncio.sleep(min(seconds, MAX_REPLY_WAIT))
+        return await chat.send_message(message.text, reply_markup=_markup(message))
 
 
 def _markup(message: Outgoing) -> InlineKeyboardMarkup | None:

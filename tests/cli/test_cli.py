@@ -147,3 +147,14 @@ def test_plan_load_takes_a_valid_plan(cli, tmp_path: Path) -> None:
     own = tmp_path / "own.yaml"
     own.write_text(default_plan_text().replace("name:", "name: Eigen", 1), "utf-8")
     assert "plan version 1" in cli("plan", "load", "PW3A", str(own)).stdout
+
+
+def test_export_of_a_new_cohort_is_a_header_only_csv(cli, tmp_path: Path) -> None:
+    cli("cohort", "create", "PW3A")
+    printed = cli("export", "PW3A").stdout.splitlines()
+    assert printed[0].startswith("week,student,question")
+    assert len(printed) == 1
+    target = tmp_path / "out.csv"
+    cli("export", "PW3A", "--out", str(target))
+    assert target.read_text("utf-8").splitlines() == printed
+    assert "no cohort named" in cli("export", "PW3B", ok=False).output
