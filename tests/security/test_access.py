@@ -190,3 +190,34 @@ async def test_koppel_does_not_take_over_another_classes_group(h: Harness) -> No
     assert changes(before, await db_state(h)) == {}
     gaps = await h.say(w.olga, "/gaten", chat=w.group_b)
     assert "PW3B" in gaps.text and not any(name in gaps.text for name in w.a_names)
+
+
+NOT_ENROLLED = "Ik ken je nog niet."
+STUDENT_ONLY_TEXT_BUG = (
+    "student commands tell a mentor or observer something untrue: /status "
+    "(handlers/status.py line 22) and /verder (handlers/checkin.py line 172) answer "
+    "input.not_enrolled ('Ik ken je nog niet… stuur /start met de code') to an enrolled "
+    "mentor, and /vraag (handlers/checkin.py line 153) answers input.mentor_only ('Dat "
+    "commando is alleen voor het mentorteam') to a mentor; they should say the command is "
+    "for students (as /mijngegevens and /stop do with privacy.students_only)"
+)
+
+
+@pytest.mark.xfail(reason=STUDENT_ONLY_TEXT_BUG, strict=True)
+async def test_student_commands_tell_mentors_and_observers_they_are_for_students(
+    h: Harness,
+) -> None:
+    w = await two_classes(h)
+    regie = h.api.add_user("Regie")
+    async with h.db.transaction() as s:
+        await MemberRepo(s).add_active(
+            w.a, "observer", name="Regie", telegram_user_id=regie.id, chat_id=regie.id,
+            consent_version=None, now=week_time(2),
+        )  # fmt: skip
+    before = await db_state(h)
+    for user in (w.marit, regie):
+        for command in ("/mijngegevens", "/stop", "/status", "/verder", "/vraag Mag ik ruilen?"):
+            reply = await h.say(user, command)
+            assert not reply.text.startswith((NOT_ENROLLED, MENTOR_ONLY)), (command, reply.text)
+            assert "student" in reply.text.lower(), (command, reply.text)
+    assert changes(before, await db_state(h)) == {}
