@@ -221,3 +221,19 @@ async def test_student_commands_tell_mentors_and_observers_they_are_for_students
             assert not reply.text.startswith((NOT_ENROLLED, MENTOR_ONLY)), (command, reply.text)
             assert "student" in reply.text.lower(), (command, reply.text)
     assert changes(before, await db_state(h)) == {}
+
+
+async def test_a_students_own_data_names_nobody_else(h: Harness) -> None:
+    """/mijngegevens (SPEC §9): Anna gets her answers, her question and the alert about her,
+    and nothing of her classmates or of the other class."""
+    w = await two_classes(h)
+    mark = h.api.mark(w.anna)
+    await h.api.send_text(w.anna, "/mijngegevens")
+    reply = await h.api.wait_for_message(w.anna, lambda m: m.document is not None, since=mark)
+    assert reply.document is not None
+    data = reply.document.data.decode("utf-8")
+    assert "een kind huilde" in data and "Mag ik ruilen?" in data  # her own words
+    for other in ("Bram", "Cem", "Zara", "PW3B", "Olga"):
+        assert other not in data, other
+    status = await h.say(w.anna, "/status")
+    assert not any(other in status.text for other in ("Bram", "Cem", "Zara"))
