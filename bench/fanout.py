@@ -9,8 +9,10 @@ Figures: (N / limit) / actual time — the raw ratio, target ≥ 0.95 — and th
 bulk budget `limit × (1 − headroom)`: the sender keeps 20 % of the rate free for interactive
 replies (SPEC §7), so ~0.8 raw is the design. Side by side, a second run with the headroom set
 to 0 (a bench-only override of the sender; there is no setting for it) shows what a pure-bulk
-configuration would reach, and a third with 8 requests in flight instead of 2 shows whether
-the HTTP round trip is the bound (both on 600 students to stay within ~2 minutes).
+configuration would reach, a third with 8 requests in flight instead of 2 shows whether
+the HTTP round trip is the bound, and a control run — a bare PTB `Bot` sending evenly spaced
+messages at the limit, no database — shows what this machine and sandbox can do at all (these
+three on 600 students to stay within ~2 minutes).
 429s provoked: target 0.
 
     .venv/bin/python -m bench.fanout [--students 2000] [--rate 100]
@@ -137,6 +139,51 @@ async def one_run(
         "all_429": api.stats.too_many_requests,
         "violations": len(violations),
     }
+
+
+async def bare_run(students: int, rate: float) -> dict[str, Any]:
+    """The control: a bare PTB `Bot` sending one message per chat, evenly spaced at `rate`
+    (no database, no outbox), to the same sandbox with the same limits."""
+    from telegram.ext import ExtBot
+    from telegram.request import HTTPXRequest
+
+    from bot.sandbox import SandboxServer
+
+    async with SandboxServer() as api:
+        users = [api.add_user(f"S{i:04d}") for i in range(students)]
+        api.set_rate_limits(global_per_second=rate, per_chat_per_second=1)
+        bot = ExtBot(
+            api.token,
+            base_url=f"{api.base_url}/bot",
+            request=HTTPXRequest(connection_pool_size=64),
+        )
+        async with bot:
+            started = time.monotonic()
+            tasks = []
+            for i, user in enumerate(users):
+                delay = started + i / rate - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                tasks.append(asyncio.create_task(bot.send_message(user.id, "Week 1")))
+            await asyncio.gather(*tasks, return_exceptions=True)
+            elapsed = time.monotonic() - started
+        sends = api.stats.all_send_times
+        steady = (len(sends) - 1) / (sends[-1] - sends[0]) if len(sends) > 1 else float("nan")
+        return {
+            "students": students,
+            "headroom": 0.0,
+            "in_flight": "any",
+            "bulk_rate": rate,
+            "delivered": len(sends),
+            "elapsed_s": round(elapsed, 2),
+            "ideal_s": round(students / rate, 2),
+            "ratio_raw": round(students / rate / elapsed, 3),
+            "ratio_vs_bulk": round(students / rate / elapsed, 3),
+            "steady_msgs_per_s": round(steady, 1),
+            "max_in_1s": api.stats.max_sends_within(1.0),
+            "rate_limited_429": api.stats.rate_limited,
+            "all_429": api.stats.too_many_requests,
+        }
 
 
 async def main() -> None:
