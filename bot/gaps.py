@@ -187,16 +187,19 @@ class _Index:
             self.words[(w.student_id, w.week)].append(w.text)
 
 
-_LAST: list[tuple[CohortAnswers, _Index]] = []
+_last: tuple[CohortAnswers, _Index] | None = None
 
 
 def _index(data: CohortAnswers) -> _Index:
     """Index ``data``, reusing the index of the very same (immutable) snapshot object:
-    evaluate() and ok_streaks() are normally called one after the other on one snapshot."""
-    if _LAST and _LAST[0][0] is data:
-        return _LAST[0][1]
+    evaluate() and ok_streaks() are normally called one after the other on one snapshot.
+    The cache entry is read and replaced as a whole, so threads cannot mix two entries."""
+    global _last
+    entry = _last
+    if entry is not None and entry[0] is data:
+        return entry[1]
     idx = _Index(data)
-    _LAST[:] = [(data, idx)]
+    _last = (data, idx)
     return idx
 
 
