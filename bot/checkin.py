@@ -4,6 +4,7 @@ and rendering questions. Handlers turn updates into these calls and send what co
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -45,6 +46,19 @@ class Outcome:
     follow_ups: list[Ask | Outgoing] = field(default_factory=list)
     completed: tuple[int, int] | None = None  # (cohort_id, member_id) just completed
     stale: bool = False
+
+
+# Characters that show nothing although Python does not call them whitespace: the zero-width
+# family, the Hangul fillers and the blank Braille pattern (the usual ways to send "nothing").
+_INVISIBLE = {"\u2800", "\u3164", "\u115f", "\u1160", "\uffa0"}
+
+
+def has_visible_text(text: str) -> bool:
+    """Whether the text shows anything: not only spaces, format characters or fillers."""
+    return any(
+        not ch.isspace() and ch not in _INVISIBLE and unicodedata.category(ch) not in ("Cf", "Cc")
+        for ch in text
+    )
 
 
 def render_question(
@@ -261,7 +275,7 @@ async def save_text(
             return None
         question = current
     if question.kind == "text":
-        if not text.strip():
+        if not has_visible_text(text):
             return Outcome(t("input.empty", lang))
         if len(text) > (question.max_length or 4000):
             return Outcome(t("input.too_long", lang, length=len(text), limit=question.max_length))

@@ -18,7 +18,7 @@ from telegram import (
 from telegram.error import BadRequest, RetryAfter
 
 from bot import checkin
-from bot.checkin import EXPECT, QUESTION_KEY, SKIP, Ask, Outcome
+from bot.checkin import EXPECT, QUESTION_KEY, SKIP, Ask, Outcome, has_visible_text
 from bot.context import MentorContext
 from bot.delivery import Outgoing
 from bot.questions import MAX_QUESTION, ask_team
@@ -137,6 +137,8 @@ async def _is_question_prompt(session: object, member_id: int, message_id: int) 
 
 
 async def _question(session: object, student: object, text: str, lang: str) -> Outcome:
+    if not has_visible_text(text):
+        return Outcome(t("input.empty", lang))
     if len(text) > MAX_QUESTION:
         return Outcome(t("input.too_long", lang, length=len(text), limit=MAX_QUESTION))
     await ask_team(session, student, text, now())  # type: ignore[arg-type]
@@ -150,7 +152,7 @@ async def ask_command(update: Update, context: MentorContext) -> None:
         who = await identify(session, update, context)
         student = who.student
         if student is None:
-            key = "input.not_enrolled" if not who.is_enrolled else "input.mentor_only"
+            key = "input.not_enrolled" if not who.is_enrolled else "input.students_only"
             await answer(update, who.language, key)
             return
         if not text:
@@ -169,7 +171,8 @@ async def resume_command(update: Update, context: MentorContext) -> None:
         who = await identify(session, update, context)
         student = who.student
         if student is None:
-            await answer(update, who.language, "input.not_enrolled")
+            key = "input.not_enrolled" if not who.is_enrolled else "input.students_only"
+            await answer(update, who.language, key)
             return
         round_ = await checkin.open_reflection(session, student)
         follow = (

@@ -19,7 +19,8 @@ async def status_command(update: Update, context: MentorContext) -> None:
         who = await identify(session, update, context)
         student = who.student
         if student is None:
-            await answer(update, who.language, "input.not_enrolled")
+            key = "input.not_enrolled" if not who.is_enrolled else "input.students_only"
+            await answer(update, who.language, key)
             return
         cohort = await CohortRepo(session).get(student.cohort_id)
         assert cohort is not None

@@ -203,7 +203,6 @@ STUDENT_ONLY_TEXT_BUG = (
 )
 
 
-@pytest.mark.xfail(reason=STUDENT_ONLY_TEXT_BUG, strict=True)
 async def test_student_commands_tell_mentors_and_observers_they_are_for_students(
     h: Harness,
 ) -> None:
