@@ -98,11 +98,11 @@ def run(
     from bot.runner import run_bot
 
     config = settings()
-    configure_logging(config)
     try:
         config.token()
     except ConfigError as exc:
         fail(str(exc))
+    configure_logging(config)
     run_bot(config, webhook_url=webhook_url, port=port, secret=secret, listen=listen)
 
 

@@ -129,3 +129,18 @@ def make_settings(database_url: str, api_base_url: str, **extra: object) -> Sett
     }
     values.update(extra)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored() -> Iterator[None]:
+    """A test that configures production logging (e.g. `mentorbot run` through CliRunner)
+    must not leave a handler on a closed stream for the tests after it."""
+    import logging
+
+    root = logging.getLogger()
+    before, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in before and not type(handler).__module__.startswith("_pytest"):
+            root.removeHandler(handler)
+    root.setLevel(level)
