@@ -352,11 +352,13 @@ class GapCheck:
         ]
         if findings and self.settings.fold_into_class:
             # the class finding names the students with their own gap on the skill, with
-            # their words: the whole rule set on this skill's answers folds them in
+            # their words: the whole rule set on this skill's answers (the rounds that asked
+            # it, the words of those asks) folds them in
             asked = _asked(all_ratings, all_helps)
-            words = [w for w in self._words() if (w.student_id, w.week) in asked]
-            with_words = CohortAnswers(tuple(self._views), snapshot.ratings, snapshot.helps,
-                                       tuple(words))  # fmt: skip
+            closed_words = self.entry.closed_words
+            words = [w for pair in sorted(asked) for w in closed_words.get(pair, ())]
+            words += [w for w in self._open.words if (w.student_id, w.week) in asked]
+            with_words = CohortAnswers(asking, snapshot.ratings, snapshot.helps, tuple(words))
             findings = [
                 f
                 for f in gaps.evaluate(with_words, self.settings)
@@ -364,10 +366,6 @@ class GapCheck:
             ]
         memo = self.entry.skills[skill] = _Memo(signature, findings, {}, snapshot)
         return memo
-
-    def _words(self) -> list[Words]:
-        closed = [w for ws in self.entry.closed_words.values() for w in ws]
-        return closed + list(self._open.words)
 
     # -- the whole cohort ------------------------------------------------------------------
 
