@@ -202,6 +202,7 @@ async def main() -> None:
         n = args.variant_students
         runs["headroom_0"] = await one_run(n, args.rate, headroom=0.0)
         runs["headroom_0_if8"] = await one_run(n, args.rate, headroom=0.0, in_flight=args.in_flight)
+        runs["bare_ptb_paced"] = await bare_run(n, args.rate)
     print()
     cols = ("students", "headroom", "in_flight", "bulk_rate", "elapsed_s", "ideal_s", "ratio_raw",
             "ratio_vs_bulk", "steady_msgs_per_s", "max_in_1s", "rate_limited_429",
