@@ -41,6 +41,7 @@ class Services:
             bot,
             rate=settings.send_rate,
             per_chat_rate=settings.per_chat_rate,
+            headroom=settings.send_headroom,
             stale_after=timedelta(seconds=settings.outbox_stale_after),
             on_unreachable=self.member_unreachable,
         )
