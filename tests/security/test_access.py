@@ -193,14 +193,6 @@ async def test_koppel_does_not_take_over_another_classes_group(h: Harness) -> No
 
 
 NOT_ENROLLED = "Ik ken je nog niet."
-STUDENT_ONLY_TEXT_BUG = (
-    "student commands tell a mentor or observer something untrue: /status "
-    "(handlers/status.py line 22) and /verder (handlers/checkin.py line 172) answer "
-    "input.not_enrolled ('Ik ken je nog niet… stuur /start met de code') to an enrolled "
-    "mentor, and /vraag (handlers/checkin.py line 153) answers input.mentor_only ('Dat "
-    "commando is alleen voor het mentorteam') to a mentor; they should say the command is "
-    "for students (as /mijngegevens and /stop do with privacy.students_only)"
-)
 
 
 async def test_student_commands_tell_mentors_and_observers_they_are_for_students(

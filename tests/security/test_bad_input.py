@@ -456,14 +456,6 @@ async def test_names_and_answers_that_look_like_formulas_are_quoted_in_the_expor
     assert texts == {"'@SUM(1+1)*cmd|' /C calc'!A0"}
 
 
-INVISIBLE_BUG = (
-    "bot/checkin.py save_text line 264 checks `not text.strip()`, but characters that show "
-    "nothing and are not whitespace to Python — U+200B ZERO WIDTH SPACE, U+3164 HANGUL FILLER "
-    "(the usual way to send an 'empty' Telegram message), U+2800 BRAILLE PATTERN BLANK, "
-    "U+200D — pass: such a message is stored as the STARR answer; it should get input.empty"
-)
-
-
 async def test_a_message_of_invisible_characters_is_not_an_answer(h: Harness) -> None:
     _cohort, ilse, _question = await starr_open(h)
     before = await db_state(h)
@@ -471,14 +463,6 @@ async def test_a_message_of_invisible_characters_is_not_an_answer(h: Harness) ->
         reply = await h.say(ilse, blank)
         assert reply.text.startswith("Ik zie geen tekst"), (repr(blank), reply.text)
     assert changes(before, await db_state(h)) == {}
-
-
-BLANK_QUESTION_BUG = (
-    "handlers/checkin.py _question (line 115) checks only the length: a whitespace-only reply "
-    "to the 'Typ je vraag voor het mentorteam' prompt (after 'Vraag hierover') is stored as a "
-    "student question and queued to the mentor team as an empty question; it should answer "
-    "input.empty (or question.usage) and store and queue nothing"
-)
 
 
 async def test_a_blank_reply_to_the_question_prompt_reaches_nobody(h: Harness) -> None:
