@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.checkin import EXPECTATIONS_KEY, RESUME, Ask, ask_next, render_expectations
 from bot.delivery import Outgoing, Queued, queue
 from bot.mentor_service import expectations_override
-from bot.planstore import plan_for
+from bot.planstore import plan_for, week_of
 from bot.team import team_chats
 from bot.texts import normalise_language, t
 from storage.db import Database
@@ -112,7 +112,7 @@ async def _expectations(
     lang: str,
     now: datetime,
 ) -> Outgoing:
-    week = (await plan_for(session, cohort)).week(round_.week)
+    week = week_of(await plan_for(session, cohort), round_.week)
     override = expectations_override(cohort, round_.week)  # the team's own text (/verwachting)
     if override is not None:
         week = week.model_copy(update={"expectations": override})
@@ -129,7 +129,7 @@ async def _reflection(
     now: datetime,
 ) -> Outgoing | None:
     await RoundRepo(session).add_participants(round_.id, [student.id])
-    week = (await plan_for(session, cohort)).week(round_.week)
+    week = week_of(await plan_for(session, cohort), round_.week)
     intro = t("round.reflection_intro", lang, week=round_.week, count=len(week.questions))
     first = await ask_next(session, round_, student, lang, now, intro=intro)
     return first.message if isinstance(first, Ask) else first
@@ -149,7 +149,7 @@ async def _reminder(
         return None
     if await RoundRepo(session).is_completed(reflection.id, student.id):
         return None
-    week = (await plan_for(session, cohort)).week(round_.week)
+    week = week_of(await plan_for(session, cohort), round_.week)
     done = len(await AnswerRepo(session).of(reflection.id, student.id))
     text = t("round.reminder", lang, week=round_.week, done=done, total=len(week.questions))
     return Outgoing(text, [[(t("round.continue_button", lang), RESUME)]])
