@@ -31,10 +31,12 @@ BUTTON_PATTERN = (
 
 @dataclass(frozen=True)
 class Ask:
-    """A question to send now; its prompt token is remembered with the sent message id."""
+    """A question to send now. For a text question the sent message id is remembered with
+    the prompt, so that a reply to that message answers it (buttons carry their own token)."""
 
     token: str
     message: Outgoing
+    remember_message: bool = True
 
 
 @dataclass
@@ -162,7 +164,8 @@ async def ask_next(
     token, new = await PromptRepo(session).ensure(round_.id, member.id, question.key)
     if not new and not again:
         return None
-    return Ask(token, render_question(week, question, token, lang, intro))
+    message = render_question(week, question, token, lang, intro)
+    return Ask(token, message, remember_message=question.kind == "text")
 
 
 async def save_choice(

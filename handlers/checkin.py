@@ -45,9 +45,9 @@ async def answer_button(update: Update, context: MentorContext) -> None:
         who = await identify(session, update, context)
         outcome = await checkin.save_choice(session, who.user_id, token, raw, who.language, now())
     await query.answer(outcome.ack)
+    await _send_follow_ups(update, context, outcome)  # the next question first: it is awaited
     if outcome.edit is not None:
         await _show_choice(query, outcome.edit)
-    await _send_follow_ups(update, context, outcome)
 
 
 async def _show_choice(query: CallbackQuery, chosen: str) -> None:
@@ -75,7 +75,7 @@ async def _send_follow_ups(update: Update, context: MentorContext, outcome: Outc
     for item in outcome.follow_ups:
         message = item.message if isinstance(item, Ask) else item
         sent = await _send_with_one_retry(chat, message)
-        if isinstance(item, Ask):
+        if isinstance(item, Ask) and item.remember_message:
             async with unit_of_work(context) as session:
                 await PromptRepo(session).set_message(item.token, sent.message_id)
 
