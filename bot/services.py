@@ -46,6 +46,7 @@ class Services:
             on_unreachable=self.member_unreachable,
         )
         self._housekeeping: asyncio.Task[None] | None = None
+        self._evaluating: dict[int, asyncio.Lock] = {}
         self.scheduler = RoundScheduler(
             self.db, settings, clock=self.clock, on_round_opened=self.round_opened
         )
@@ -109,9 +110,13 @@ class Services:
         self.sender.wake()
 
     async def evaluate_alerts(self, cohort_id: int) -> None:
-        """Decide alerts from stored answers, in their own transaction (after the answer's)."""
+        """Decide alerts from stored answers, in their own transaction (after the answer's).
+        One evaluation per cohort at a time in this process: students finishing together would
+        otherwise decide from each other's half-seen state (other instances are kept apart by
+        the unique open alert per fingerprint)."""
+        lock = self._evaluating.setdefault(cohort_id, asyncio.Lock())
         try:
-            async with self.db.transaction() as session:
+            async with lock, self.db.transaction() as session:
                 raised = await evaluate_cohort(session, cohort_id, self.clock.now())
         except Exception:  # an alert can be decided again later; never lose the answer flow
             log.exception("alert evaluation failed cohort=%s", cohort_id)
