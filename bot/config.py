@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     send_headroom: float = Field(default=0.2, ge=0.05, le=0.9, alias="MENTORBOT_SEND_HEADROOM")
     per_chat_rate: float = Field(default=1.0, gt=0, le=100, alias="MENTORBOT_PER_CHAT_RATE")
     outbox_stale_after: float = Field(default=300.0, ge=30, alias="MENTORBOT_OUTBOX_STALE_AFTER")
+    flood_burst: int = Field(default=15, ge=1, le=1000, alias="MENTORBOT_FLOOD_BURST")
+    flood_per_second: float = Field(default=1.0, gt=0, le=1000, alias="MENTORBOT_FLOOD_PER_SECOND")
     grace_hours: float = Field(default=12.0, ge=0, alias="MENTORBOT_GRACE_HOURS")
     delete_on_stop: bool = Field(default=False, alias="MENTORBOT_DELETE_ON_STOP")
     log_level: str = Field(default="INFO", alias="MENTORBOT_LOG_LEVEL")

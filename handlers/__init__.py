@@ -24,6 +24,7 @@ from telegram.ext import (
 )
 
 from bot.checkin import BUTTON_PATTERN, EXPECT, RESUME
+from bot.flood import FloodLimiter
 from bot.logsetup import context_handler
 from handlers import (
     checkin,
@@ -69,7 +70,9 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # group -3: tag log lines with the update id and count the update (bot.logsetup).
     application.add_handler(context_handler(), group=-3)
     # group -2 runs before everything: guards such as the per-user flood limit.
-    for handler in guard.guard_handlers():
+    settings = application.bot_data.config()
+    limiter = FloodLimiter(burst=settings.flood_burst, per_second=settings.flood_per_second)
+    for handler in guard.guard_handlers(limiter):
         application.add_handler(handler, group=-2)
     # group -1 runs first for every group message: it stops students' messages there.
     application.add_handler(MessageHandler(groups, common.group_gate), group=-1)

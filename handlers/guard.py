@@ -37,7 +37,8 @@ class Guard:
     """The group -2 callback; one per Application, holding that application's buckets."""
 
     def __init__(self, limiter: FloodLimiter | None = None) -> None:
-        self.limiter = limiter or FloodLimiter()
+        # not `limiter or …`: an empty FloodLimiter is falsy (it has __len__)
+        self.limiter = limiter if limiter is not None else FloodLimiter()
 
     async def __call__(self, update: Update, context: MentorContext) -> None:
         user = update.effective_user

@@ -43,3 +43,21 @@ async def test_same_user_in_order_other_users_alongside() -> None:
     assert peak_same[0] == 1  # never two updates of one user at once
     assert peak_all[0] == 3  # users 1, 2 and 3 side by side
     assert [i for u, i in log if u == 1] == [0, 1, 2]  # user 1's updates in arrival order
+
+
+def test_the_flood_limit_comes_from_the_settings() -> None:
+    from pydantic import SecretStr
+
+    from bot.app import build_application
+    from bot.config import Settings
+
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        TELEGRAM_BOT_TOKEN=SecretStr("1:a"),
+        MENTORBOT_FLOOD_BURST=40,
+        MENTORBOT_FLOOD_PER_SECOND=3,
+    )
+    application = build_application(settings)
+    [guard] = application.handlers[-2]
+    limiter = guard.callback.limiter  # type: ignore[attr-defined]
+    assert (limiter.burst, limiter.per_second) == (40, 3.0)

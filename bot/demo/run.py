@@ -62,6 +62,9 @@ async def run_demo(
                 TELEGRAM_API_BASE_URL=api.base_url,
                 DATABASE_URL=url,
                 MENTORBOT_BOT_USERNAME=api.bot().user.username,
+                # weeks pass in seconds here: the per-user flood limit is for real-time use
+                MENTORBOT_FLOOD_PER_SECOND=100,
+                MENTORBOT_FLOOD_BURST=100,
             )
             result = await _run(api, settings, out_dir, weeks, seed, step)
             result.violations = list(api.violations)
