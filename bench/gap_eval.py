@@ -106,7 +106,7 @@ async def full_reload(db, cohort_id: int):  # type: ignore[no-untyped-def]
 
 async def fast_view(db, cohort_id: int):  # type: ignore[no-untyped-def]
     """What the per-answer path decides from: its findings and ok streaks."""
-    from bot.mentor_service import gap_check
+    from bot.gap_check import gap_check
     from storage.repos.alerts import AlertRepo
 
     async with db.transaction() as s:

@@ -17,11 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import gaps
 from bot.delivery import Outgoing
+from bot.gap_check import gap_check
 from bot.gap_lifecycle import AlertState, Raise, Reraise, Resolve, decide
 from bot.gaps import Finding
 from bot.mentor_service import (
     CohortData,
-    gap_check,
     gap_settings_of,
     local_time,
     shorten,
