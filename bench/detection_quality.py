@@ -1,8 +1,8 @@
 """Detection quality of the gap rules on synthetic cohorts (SPEC §5 targets).
 
 Runs the SPEC baseline (``GapSettings.spec_baseline()``) and the default improved rules
-side by side on the same seeded cohorts, through the real ``bot.gaps.evaluate`` and
-``bot.gap_lifecycle.decide`` week by week, with mentors who acknowledge every alert in the
+side by side on the same seeded cohorts, through the real ``bot.gaps.rules.evaluate`` and
+``bot.gaps.lifecycle.decide`` week by week, with mentors who acknowledge every alert in the
 week it arrives (the worst case for re-raises). Prints recall, precision, median delay and
 alerts per mentor per week, per kind and overall, then one JSON line.
 
@@ -29,8 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.gap_lifecycle import AlertState, Raise, Reraise, acknowledge, apply, decide
-from bot.gaps import (
+from bot.gaps.lifecycle import AlertState, Raise, Reraise, acknowledge, apply, decide
+from bot.gaps.rules import (
     CohortAnswers,
     GapSettings,
     HelpRequest,

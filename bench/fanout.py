@@ -2,7 +2,8 @@
 
 The sandbox Bot API server enforces 100 messages/s for the bot and 1/s per chat; the bot runs
 with MENTORBOT_SEND_RATE=100 (in-process Application, long polling, SQLite). The students are
-written straight into the database with the repositories; `bot.rounds.open_round` queues the
+written straight into the database with the repositories; `bot.schedule.rounds.open_round`
+queues the
 round and the clock runs until the sandbox has accepted all 2,000 messages.
 
 Figures: (N / limit) / actual time — the raw ratio, target ≥ 0.95 — and the same against the
@@ -59,14 +60,14 @@ async def one_run(
     students: int, rate: float, headroom: float | None = None, in_flight: int | None = None
 ) -> dict[str, Any]:
     """Open one round for `students` and time its delivery; None = the sender as shipped."""
-    from bot.app import build_application
-    from bot.lifecycle import running
-    from bot.outbox import OutboxSender
-    from bot.rounds import open_round
-    from bot.sandbox import SandboxServer
+    from bot.app.application import build_application
+    from bot.app.embedded import running
+    from bot.outbox.sender import OutboxSender
+    from bot.schedule.rounds import open_round
     from storage import migrate
     from storage.db import Database
     from tests.conftest import make_settings
+    from tgsandbox import SandboxServer
 
     tmp = tempfile.TemporaryDirectory(prefix="bench-fanout-")
     url = f"sqlite+aiosqlite:///{Path(tmp.name) / 'fanout.db'}"
@@ -147,7 +148,7 @@ async def bare_run(students: int, rate: float) -> dict[str, Any]:
     from telegram.ext import ExtBot
     from telegram.request import HTTPXRequest
 
-    from bot.sandbox import SandboxServer
+    from tgsandbox import SandboxServer
 
     async with SandboxServer() as api:
         users = [api.add_user(f"S{i:04d}") for i in range(students)]

@@ -3,7 +3,7 @@
 10,000 students × 40 weeks (400 cohorts of 25; about 2.5 million answers) are written straight
 into the tables, on SQLite and on PostgreSQL. Then, for ≥ 200 sampled cohorts, one more
 student completes the open week-40 reflection (untimed) and the check that the bot runs next
-(`Services.evaluate_alerts`: `bot.alerts.evaluate_cohort` in its own transaction) is timed.
+(`Services.evaluate_alerts`: `bot.gaps.alerts.evaluate_cohort` in its own transaction) is timed.
 
 Side by side: the same evaluation when nothing about the cohort was evaluated before in this
 process (`cold`: what an instance pays for the first answer of a cohort after a start, and
@@ -70,7 +70,7 @@ async def complete_one(db, round_id: int, member_id: int, week: int) -> None:  #
 
 async def evaluate(db, cohort_id: int, now) -> float:  # type: ignore[no-untyped-def]
     """One alert check as `Services.evaluate_alerts` runs it; returns the seconds taken."""
-    from bot.alerts import evaluate_cohort
+    from bot.gaps.alerts import evaluate_cohort
 
     start = time.perf_counter()
     async with db.transaction() as s:
@@ -82,8 +82,8 @@ async def full_reload(db, cohort_id: int):  # type: ignore[no-untyped-def]
     """The computation as it was before the per-answer path: load the whole cohort, build the
     snapshot, run every rule and the ok streaks of every finding and stored alert.
     Returns (seconds, active findings, ok streaks)."""
-    from bot import gaps
-    from bot.mentor_service import gap_settings_of, load_cohort_data
+    from bot.gaps import rules as gaps
+    from bot.gaps.cohort_data import gap_settings_of, load_cohort_data
     from storage.repos.alerts import AlertRepo
 
     start = time.perf_counter()
@@ -106,7 +106,7 @@ async def full_reload(db, cohort_id: int):  # type: ignore[no-untyped-def]
 
 async def fast_view(db, cohort_id: int):  # type: ignore[no-untyped-def]
     """What the per-answer path decides from: its findings and ok streaks."""
-    from bot.gap_check import gap_check
+    from bot.gaps.check import gap_check
     from storage.repos.alerts import AlertRepo
 
     async with db.transaction() as s:

@@ -116,15 +116,15 @@ async def measure(drive: Any) -> tuple[int, float]:
 
 
 async def main() -> None:
-    from bot.app import build_application
-    from bot.lifecycle import running
-    from bot.rounds import open_round
-    from bot.sandbox import SandboxServer
+    from bot.app.application import build_application
+    from bot.app.embedded import running
+    from bot.schedule.rounds import open_round
     from storage import migrate
     from storage.db import Database
     from storage.repos import CohortRepo, MemberRepo
     from tests.conftest import make_settings
-    from tests.sandbox.sandbox_helpers import polling
+    from tgsandbox import SandboxServer
+    from tgsandbox.tests.sandbox_helpers import polling
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=50)

@@ -97,8 +97,8 @@ async def wait_for(check: Any, timeout: float, what: str) -> None:
 
 
 async def main() -> None:
-    from bot.sandbox import SandboxServer
     from storage import migrate
+    from tgsandbox import SandboxServer
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cohorts", type=int, default=400)

@@ -23,9 +23,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot.checkin import BUTTON_PATTERN, EXPECT, RESUME
-from bot.flood import FloodLimiter
-from bot.logsetup import context_handler
+from bot.checkin.flow import BUTTON_PATTERN, EXPECT, RESUME
+from bot.runtime.flood import FloodLimiter
+from bot.runtime.logs import context_handler
 from handlers import (
     checkin,
     common,
@@ -67,7 +67,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             MessageHandler(private & ~filters.StatusUpdate.ALL, common.private_fallback),
         ]
     )
-    # group -3: tag log lines with the update id and count the update (bot.logsetup).
+    # group -3: tag log lines with the update id and count the update (bot.runtime.logs).
     application.add_handler(context_handler(), group=-3)
     # group -2 runs before everything: guards such as the per-user flood limit.
     settings = application.bot_data.config()

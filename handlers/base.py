@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup, Message, Update
 
-from bot.context import MentorContext
-from bot.identity import Identity, load_identity
-from bot.logsetup import bind
-from bot.now import now as process_now
+from bot.people.identity import Identity, load_identity
+from bot.runtime.context import MentorContext
+from bot.runtime.logs import bind
+from bot.runtime.now import now as process_now
 from bot.texts import t
 
 

@@ -17,12 +17,12 @@ from telegram import (
 )
 from telegram.error import BadRequest, RetryAfter
 
-from bot import checkin
-from bot.checkin import EXPECT, QUESTION_KEY, SKIP, Ask, Outcome, has_visible_text
-from bot.context import MentorContext
-from bot.delivery import Outgoing
-from bot.questions import MAX_QUESTION, ask_team
-from bot.rounds_info import next_round_phrase
+from bot.checkin import flow as checkin
+from bot.checkin.flow import EXPECT, QUESTION_KEY, SKIP, Ask, Outcome, has_visible_text
+from bot.checkin.student_questions import MAX_QUESTION, ask_team
+from bot.outbox.queue import Outgoing
+from bot.runtime.context import MentorContext
+from bot.schedule.next_round import next_round_phrase
 from bot.texts import t
 from handlers.base import answer, command_argument, identify, now, unit_of_work
 from handlers.common import private_fallback

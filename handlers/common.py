@@ -8,10 +8,10 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
-from bot.commands import publish_role_commands
-from bot.context import MentorContext
-from bot.identity import Identity
-from bot.rounds_info import next_round_phrase
+from bot.people.identity import Identity
+from bot.runtime.commands import publish_role_commands
+from bot.runtime.context import MentorContext
+from bot.schedule.next_round import next_round_phrase
 from bot.texts import LANGUAGES, t
 from handlers.base import answer, command_argument, identify, unit_of_work
 from storage.repos import CohortRepo, UserSettingsRepo

@@ -5,10 +5,10 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
-from bot import enrolment
-from bot.commands import publish_role_commands
-from bot.context import MentorContext
-from bot.enrolment import CodeProblem, Joined, Offer
+from bot.people import enrolment
+from bot.people.enrolment import CodeProblem, Joined, Offer
+from bot.runtime.commands import publish_role_commands
+from bot.runtime.context import MentorContext
 from bot.texts import t
 from handlers.base import answer, command_argument, display_name, identify, now, unit_of_work
 from handlers.common import help_command, is_private

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.context import MentorContext
+from bot.runtime.context import MentorContext
 from handlers.base import answer, command_argument, identify, now, unit_of_work
 from handlers.common import is_private
 from storage.repos import CohortRepo, InviteRepo

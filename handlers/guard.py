@@ -24,8 +24,8 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, BaseHandler, TypeHandler
 
-from bot.context import MentorContext
-from bot.flood import FloodLimiter
+from bot.runtime.context import MentorContext
+from bot.runtime.flood import FloodLimiter
 from bot.texts import normalise_language, t
 from handlers.base import unit_of_work
 from storage.repos import UserSettingsRepo

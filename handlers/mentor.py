@@ -16,10 +16,11 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot import alerts, answers_view, export, mentor_service
-from bot.context import MentorContext
-from bot.identity import Identity
-from bot.mentor_service import CohortData, load_cohort_data
+from bot.gaps import alerts
+from bot.gaps.cohort_data import CohortData, load_cohort_data, local_time, skill_week_means
+from bot.mentor import actions, export, views
+from bot.people.identity import Identity
+from bot.runtime.context import MentorContext
 from bot.texts import t
 from handlers.base import answer, identify, now, unit_of_work
 from storage.records import MemberRecord
@@ -49,10 +50,10 @@ async def _scope(session: object, update: Update, context: MentorContext) -> Sco
         linked = await repo.by_group_chat(chat.id)
         if linked is None or linked.id not in mentors:
             return Scope(who, mentors, None, args)
-        choice, rest = mentor_service.mentor_cohort_choice([(linked.id, linked.name)], args)
+        choice, rest = actions.mentor_cohort_choice([(linked.id, linked.name)], args)
         return Scope(who, mentors, choice, rest)
     named = [(c.id, c.name) for cid in mentors if (c := await repo.get(cid)) is not None]
-    choice, rest = mentor_service.mentor_cohort_choice(named, args)
+    choice, rest = actions.mentor_cohort_choice(named, args)
     return Scope(who, mentors, choice, rest)
 
 
@@ -76,7 +77,7 @@ async def overview_command(update: Update, context: MentorContext) -> None:
             return
         data = await _data(session, scope)
         open_alerts = len(await AlertRepo(session).unresolved(scope.cohort_id))
-    text = answers_view.overview_text(data, open_alerts, scope.who.language)
+    text = views.overview_text(data, open_alerts, scope.who.language)
     await _send(update, text)
 
 
@@ -89,7 +90,7 @@ async def gaps_command(update: Update, context: MentorContext) -> None:
             return
         data = await _data(session, scope)
         open_alerts = await AlertRepo(session).unresolved(scope.cohort_id)
-    await _send(update, answers_view.gaps_text(data, open_alerts, scope.who.language))
+    await _send(update, views.gaps_text(data, open_alerts, scope.who.language))
 
 
 async def student_command(update: Update, context: MentorContext) -> None:
@@ -105,7 +106,7 @@ async def student_command(update: Update, context: MentorContext) -> None:
             await answer(update, lang, "mentor.student_usage")
             return
         data = await _data(session, scope)
-        match = answers_view.find_student(list(data.students.values()), wanted)
+        match = views.find_student(list(data.students.values()), wanted)
         student = match.found
         if student is None:
             if match.candidates:
@@ -120,7 +121,7 @@ async def student_command(update: Update, context: MentorContext) -> None:
         await AuditRepo(session).add(
             scope.who.user_id, scope.cohort_id, "student_view", f"member:{student.id}", now()
         )
-    body = answers_view.student_history_html(data, student, open_alerts, lang)
+    body = views.student_history_html(data, student, open_alerts, lang)
     chat = update.effective_chat
     if chat is not None:
         await chat.send_message(body[:4000], parse_mode=ParseMode.HTML)
@@ -137,7 +138,7 @@ async def export_command(update: Update, context: MentorContext) -> None:
         await AuditRepo(session).add(scope.who.user_id, scope.cohort_id, "export", "csv", now())
     rows = [a for a in data.answers if not a.question_key.startswith("__")]
     content = export.answers_csv(rows)
-    today = mentor_service.local_time(data.cohort, now()).date()
+    today = local_time(data.cohort, now()).date()
     name = export.export_filename(data.cohort.name, today)
     caption = t(
         "mentor.export_caption", scope.who.language, cohort=data.cohort.name, count=len(rows)
@@ -156,11 +157,13 @@ async def chart_command(update: Update, context: MentorContext) -> None:
             return
         data = await _data(session, scope)
     lang = scope.who.language
-    matrix = answers_view.skill_week_means(data)
+    matrix = skill_week_means(data)
     if not matrix.weeks:
         await answer(update, lang, "mentor.chart_empty")
         return
-    from bot import charts  # matplotlib is loaded on first use, not at start-up
+    from bot.charts import (
+        class_chart as charts,  # matplotlib is loaded on first use, not at start-up
+    )
 
     png = await asyncio.to_thread(charts.heatmap_png, matrix, data.cohort.name)
     chat = update.effective_chat
@@ -181,7 +184,7 @@ async def expectations_command(update: Update, context: MentorContext) -> None:
         if not text:
             await answer(update, lang, "mentor.expectations_usage")
             return
-        limit = mentor_service.MAX_EXPECTATIONS
+        limit = actions.MAX_EXPECTATIONS
         if len(text) > limit:
             await answer(
                 update, lang, "mentor.expectations_too_long", length=len(text), limit=limit
@@ -189,7 +192,7 @@ async def expectations_command(update: Update, context: MentorContext) -> None:
             return
         cohort = await CohortRepo(session).get(scope.cohort_id)
         assert cohort is not None
-        week = await mentor_service.set_expectations(session, cohort, text, now())
+        week = await actions.set_expectations(session, cohort, text, now())
     await answer(update, lang, "mentor.expectations_saved", week=week, cohort=cohort.name)
 
 
@@ -206,14 +209,12 @@ async def answer_command(update: Update, context: MentorContext) -> None:
         if not args or not args[0].lstrip("#").isdigit() or not text:
             await answer(update, lang, "mentor.answer_usage")
             return
-        if len(text) > mentor_service.MAX_ANSWER:
-            limit = mentor_service.MAX_ANSWER
+        if len(text) > actions.MAX_ANSWER:
+            limit = actions.MAX_ANSWER
             await answer(update, lang, "mentor.answer_too_long", length=len(text), limit=limit)
             return
         question_id = int(args[0].lstrip("#"))
-        result = await mentor_service.answer_question(
-            session, question_id, text, scope.mentors, now()
-        )
+        result = await actions.answer_question(session, question_id, text, scope.mentors, now())
     if result.status == "not_found":
         await answer(update, lang, "mentor.answer_not_found", id=question_id)
     elif result.status == "already":

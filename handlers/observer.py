@@ -12,7 +12,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler
 
 from bot import trends
-from bot.context import MentorContext
+from bot.runtime.context import MentorContext
 from handlers.base import answer, identify, now, unit_of_work
 
 

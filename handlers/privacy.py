@@ -12,11 +12,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from bot import privacy
-from bot.commands import publish_role_commands
-from bot.context import MentorContext
-from bot.identity import Identity
-from bot.privacy import STOP_NO, STOP_PATTERN, STOP_YES
+from bot.people import privacy
+from bot.people.identity import Identity
+from bot.people.privacy import STOP_NO, STOP_PATTERN, STOP_YES
+from bot.runtime.commands import publish_role_commands
+from bot.runtime.context import MentorContext
 from bot.texts import t
 from handlers.base import answer, identify, now, unit_of_work
 from storage.repos import CohortRepo

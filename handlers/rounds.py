@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.context import MentorContext
-from bot.schedule import PushError
+from bot.runtime.context import MentorContext
+from bot.schedule.on_demand import PushError
 from handlers.base import answer, command_argument, identify, unit_of_work
 from storage.repos import CohortRepo
 

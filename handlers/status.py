@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.context import MentorContext
-from bot.planstore import plan_for
-from bot.rounds_info import next_round_phrase
+from bot.plans.store import plan_for
+from bot.runtime.context import MentorContext
+from bot.schedule.next_round import next_round_phrase
 from bot.texts import t
 from handlers.base import answer, identify, unit_of_work
 from storage.repos import CohortRepo

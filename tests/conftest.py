@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from bot.config import Settings
+from bot.runtime.config import Settings
 from storage import migrate
 from storage.db import Database
 
@@ -17,7 +17,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "MENTORBOT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
 REQUIRE_POSTGRES = os.environ.get("MENTORBOT_REQUIRE_POSTGRES") == "1"
-from bot.sandbox import DEFAULT_TOKEN as TEST_TOKEN  # noqa: E402  (distinctive: searched for in logs)
+from tgsandbox import DEFAULT_TOKEN as TEST_TOKEN  # noqa: E402  (distinctive: searched for in logs)
 
 
 async def _postgres_reachable() -> str | None:

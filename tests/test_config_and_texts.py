@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_settings
-from bot.logsetup import RedactSecrets
+from bot.runtime.config import ConfigError, load_settings
+from bot.runtime.logs import RedactSecrets
 from bot.texts import LANGUAGES, catalogue, placeholders, t
 
 

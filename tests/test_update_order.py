@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from telegram import Chat, Message, Update, User
 
-from bot.updates import PerUserUpdateProcessor
+from bot.runtime.updates import PerUserUpdateProcessor
 
 
 def update_from(user_id: int, update_id: int) -> Update:
@@ -48,8 +48,8 @@ async def test_same_user_in_order_other_users_alongside() -> None:
 def test_the_flood_limit_comes_from_the_settings() -> None:
     from pydantic import SecretStr
 
-    from bot.app import build_application
-    from bot.config import Settings
+    from bot.app.application import build_application
+    from bot.runtime.config import Settings
 
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,

@@ -15,18 +15,18 @@ from zoneinfo import ZoneInfo
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
-from bot.app import build_application
-from bot.clock import FakeClock
-from bot.cohorts import create_cohort, import_roster, make_invites
-from bot.config import Settings
+from bot.app.application import build_application
+from bot.app.embedded import running
 from bot.demo.cast import cast
 from bot.demo.plan import demo_plan, demo_plan_text
 from bot.demo.simulate import Person, SimulatedStudent, Transcript
-from bot.lifecycle import running
-from bot.sandbox import SandboxServer, SentMessage
+from bot.people.admin import create_cohort, import_roster, make_invites
+from bot.runtime.config import Settings
+from bot.schedule.clock import FakeClock
 from storage import migrate
 from storage.db import Database
 from storage.models import Alert, Member, OutboxMessage
+from tgsandbox import SandboxServer, SentMessage
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 START = date(2026, 9, 7)  # a Monday

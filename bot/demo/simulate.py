@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from bot.demo.cast import Student
 from bot.plans import Plan
-from bot.sandbox import SandboxServer, SandboxUser, SentMessage
+from tgsandbox import SandboxServer, SandboxUser, SentMessage
 
 WAIT = 30.0  # seconds: generous, a slow machine must not break the demo
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.main import app
 
 CODE = re.compile(r"([A-Za-z0-9_-]{22,64})$")
 

@@ -10,13 +10,13 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot.app import build_application
-from bot.context import AppState, MentorApp
-from bot.lifecycle import running
-from bot.sandbox import SandboxChat, SandboxServer, SandboxUser, SentMessage
+from bot.app.application import build_application
+from bot.app.embedded import running
+from bot.runtime.context import AppState, MentorApp
 from storage.db import Database
 from storage.repos import CohortRepo, InviteRepo, MemberRepo
 from tests.conftest import make_settings
+from tgsandbox import SandboxChat, SandboxServer, SandboxUser, SentMessage
 
 
 @dataclass

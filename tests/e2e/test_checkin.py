@@ -7,9 +7,9 @@ import asyncio
 
 from sqlalchemy import func, select
 
-from bot.sandbox import SandboxUser, SentMessage
 from storage.models import Answer, OutboxMessage, Participation
 from tests.e2e.conftest import Harness
+from tgsandbox import SandboxUser, SentMessage
 
 DONE = "Klaar, dank je wel"
 

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from bot.sandbox import SandboxUser
 from storage.models import Answer
 from tests.conftest import POSTGRES_ADMIN_URL
 from tests.e2e.conftest import Harness
+from tgsandbox import SandboxUser
 
 
 async def first_question(h: Harness) -> tuple[SandboxUser, object]:

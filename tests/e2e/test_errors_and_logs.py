@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import text
 
-from bot.config import Settings
-from bot.logsetup import configure_logging
+from bot.runtime.config import Settings
+from bot.runtime.logs import configure_logging
 from tests.conftest import TEST_TOKEN
 from tests.e2e.conftest import Harness
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from bot.gaps import CohortAnswers, HelpRequest, RatingAnswer, ReflectionRound, StudentWords
+from bot.gaps.rules import CohortAnswers, HelpRequest, RatingAnswer, ReflectionRound, StudentWords
 
 Row = tuple[int, int, str, int]  # student, week, skill, rating
 

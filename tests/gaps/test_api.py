@@ -1,11 +1,11 @@
-"""Small guarantees of the public interface of bot.gaps."""
+"""Small guarantees of the public interface of bot.gaps.rules."""
 
 from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
 
-from bot.gaps import (
+from bot.gaps.rules import (
     CohortAnswers,
     GapSettings,
     evaluate,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.gaps import (
+from bot.gaps.rules import (
     GapSettings,
     evaluate,
     find_class_gaps,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from bot.gap_lifecycle import (
+from bot.gaps.lifecycle import (
     AlertState,
     Raise,
     Reraise,
@@ -14,7 +14,7 @@ from bot.gap_lifecycle import (
     decide,
     mute,
 )
-from bot.gaps import Finding, Kind, parse_fingerprint
+from bot.gaps.rules import Finding, Kind, parse_fingerprint
 
 
 def finding(fp: str = "student_gap:1:s") -> Finding:

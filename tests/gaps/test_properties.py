@@ -8,7 +8,7 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.gap_lifecycle import (
+from bot.gaps.lifecycle import (
     RERAISE_AFTER_ROUNDS,
     AlertState,
     Raise,
@@ -19,7 +19,7 @@ from bot.gap_lifecycle import (
     decide,
     mute,
 )
-from bot.gaps import (
+from bot.gaps.rules import (
     CohortAnswers,
     GapSettings,
     HelpRequest,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.gaps import GapSettings, find_student_gaps, ok_streak
+from bot.gaps.rules import GapSettings, find_student_gaps, ok_streak
 
 from .helpers import answers, series
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.alerts import evaluate_cohort
+from bot.gaps.alerts import evaluate_cohort
 from storage.db import Database
 from storage.models import Alert, OutboxMessage
 from storage.repos import CohortRepo

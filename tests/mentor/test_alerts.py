@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.alerts import evaluate_cohort
+from bot.gaps.alerts import evaluate_cohort
 from storage.db import Database
 from storage.models import Alert, OutboxMessage
 from storage.repos import MemberRepo

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.alerts import evaluate_cohort
-from bot.digest import build_digest
+from bot.gaps.alerts import evaluate_cohort
+from bot.gaps.digest import build_digest
 from storage.db import Database
 from storage.models import Alert
 from storage.repos.alerts import AlertRepo

@@ -14,12 +14,12 @@ from pathlib import Path
 import aiohttp
 from sqlalchemy import select, update
 
-from bot.sandbox import SandboxServer, SandboxUser
 from storage.db import Database
 from storage.models import OutboxMessage
 from storage.repos import MemberRepo
 from tests.conftest import create_pg_database, drop_pg_database, require_postgres
 from tests.process.conftest import BotProcess, World, free_port
+from tgsandbox import SandboxServer, SandboxUser
 
 
 def webhook_runs(count: int, secret: str) -> tuple[list[int], list[str], list[list[str]]]:

@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.sandbox import SentMessage
-from bot.schedule import push as push_round
+from bot.schedule.on_demand import push as push_round
 from storage.models import OutboxMessage
 from tests.conftest import require_postgres
 from tests.multi.helpers import postgres_world, webhook_runs
 from tests.process.conftest import SIGTERM, eventually
+from tgsandbox import SentMessage
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(180)]
 

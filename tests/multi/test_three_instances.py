@@ -25,13 +25,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from bot.sandbox import SandboxServer, SandboxUser, SentMessage
-from bot.schedule import push as push_round
+from bot.schedule.on_demand import push as push_round
 from storage import migrate
 from storage.models import Alert, Answer, Member, OutboxMessage
 from tests.conftest import require_postgres
 from tests.multi.helpers import Instances, metric, postgres_world, webhook_runs
 from tests.process.conftest import SIGKILL, SIGTERM, eventually
+from tgsandbox import SandboxServer, SandboxUser, SentMessage
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(240)]
 

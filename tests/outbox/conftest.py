@@ -10,7 +10,7 @@ import pytest
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.sandbox import SandboxServer
+from tgsandbox import SandboxServer
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from telegram.error import (
     TimedOut,
 )
 
-from bot.pacing import Outcome, backoff_delay, classify
+from bot.outbox.pacing import Outcome, backoff_delay, classify
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from itertools import pairwise
 
 import pytest
 
-from bot.pacing import RateLimiter, is_group, send_rate_from_env
+from bot.outbox.pacing import RateLimiter, is_group, send_rate_from_env
 
 
 class FakeClock:

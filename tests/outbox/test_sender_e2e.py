@@ -16,11 +16,11 @@ from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from bot import metrics
-from bot.outbox import OutboxSender
-from bot.sandbox import SandboxServer, SandboxUser
+from bot.outbox.sender import OutboxSender
 from storage.db import Database
 from storage.repos.outbox import OutboxItem, OutboxRepo
 from tests.outbox.helpers import draft, enqueue, now, rows
+from tgsandbox import SandboxServer, SandboxUser
 
 
 def users(api: SandboxServer, count: int) -> list[SandboxUser]:
@@ -405,7 +405,7 @@ async def test_a_row_waiting_for_its_slot_is_not_sent_into_a_long_pause(
     started = time.monotonic()
     # Two in flight: the second row is claimed while the first meets the 429. Rather than
     # stay `sending` through a pause longer than a few seconds it goes back to pending.
-    with caplog.at_level(logging.INFO, logger="bot.outbox"):
+    with caplog.at_level(logging.INFO, logger="bot.outbox.sender"):
         result = await sender(db, tg, in_flight=2).drain()
     assert "outbox 2 notice released" in caplog.text
     assert result.sent == 2 and result.retried == 1
@@ -444,7 +444,7 @@ async def test_logs_name_ids_and_kinds_but_never_text_chats_or_token(
             draft(2, chat_id=blocked.id, payload={"text": secret}),
         ],
     )
-    with caplog.at_level(logging.DEBUG, logger="bot.outbox"):
+    with caplog.at_level(logging.DEBUG, logger="bot.outbox.sender"):
         await sender(db, tg).drain()
     logged = caplog.text
     assert "outbox 1 notice retry kind=server" in logged

@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.app import build_application
-from bot.lifecycle import running
-from bot.sandbox import SandboxServer
+from bot.app.application import build_application
+from bot.app.embedded import running
 from tests.conftest import make_settings
 from tests.e2e.conftest import Harness, h  # noqa: F401
+from tgsandbox import SandboxServer
 
 
 @pytest.fixture

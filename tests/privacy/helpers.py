@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.sandbox import SandboxUser, SentMessage
 from storage.models import Alert, Member, StudentQuestion
 from tests.e2e.conftest import Harness
+from tgsandbox import SandboxUser, SentMessage
 
 
 @dataclass

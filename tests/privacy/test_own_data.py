@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import select
 
-from bot.enrolment import consent_version
+from bot.people.enrolment import consent_version
 from storage.models import Answer, Round
 from tests.e2e.conftest import Harness
 from tests.privacy.helpers import klas

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from bot.retention import purge_expired
+from bot.people.retention import purge_expired
 from storage.db import Database
 from storage.models import (
     Alert,

@@ -9,8 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.delivery import Outgoing, Queued, queue
-from bot.sandbox import SandboxUser, SentMessage
+from bot.outbox.queue import Outgoing, Queued, queue
 from storage.models import (
     Alert,
     Answer,
@@ -24,6 +23,7 @@ from storage.models import (
 )
 from tests.e2e.conftest import Harness
 from tests.privacy.helpers import Klas, count, klas
+from tgsandbox import SandboxUser, SentMessage
 
 STOPPED_NOTICE = "is gestopt met de check-ins"
 PER_MEMBER = (Answer, Participation, Prompt, StudentQuestion, Alert)

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 
-from bot.privacy import stop_student
+from bot.people.privacy import stop_student
 from storage.db import Database
 from storage.models import AuditEntry, OutboxMessage
 from storage.repos import CohortRepo, MemberRepo

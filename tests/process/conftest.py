@@ -2,7 +2,8 @@
 Bot API server that runs in the test process, on a real database file (or PostgreSQL).
 
 Cohorts and students are written to the database directly before the bot starts; rounds are
-queued with the real CLI (`mentorbot push`) or `bot.schedule.push`. Nothing waits by sleeping
+queued with the real CLI (`mentorbot push`) or `bot.schedule.on_demand.push`. Nothing waits by
+sleeping
 a fixed time: every wait is for a condition, with a timeout. Every process started here is
 killed in the fixture's finally, whatever the test did."""
 
@@ -22,14 +23,14 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from bot.enrolment import consent_version
-from bot.sandbox import DEFAULT_TOKEN, SandboxServer, SandboxUser
-from bot.timespec import DAY_NAMES
+from bot.people.enrolment import consent_version
+from bot.schedule.timespec import DAY_NAMES
 from storage import migrate
 from storage.db import Database
 from storage.models import OutboxMessage
 from storage.repos import CohortRepo, MemberRepo
 from tests.conftest import create_pg_database, drop_pg_database, require_postgres
+from tgsandbox import DEFAULT_TOKEN, SandboxServer, SandboxUser
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from bot.checkin import ANSWER
-from bot.sandbox import DEFAULT_TOKEN, SandboxUser, SentMessage
-from bot.schedule import push
+from bot.checkin.flow import ANSWER
+from bot.schedule.on_demand import push
 from storage.models import Answer, Prompt
 from tests.process.conftest import SIGKILL, World
+from tgsandbox import DEFAULT_TOKEN, SandboxUser, SentMessage
 
 STUDENTS = 12
 KILL_AFTER = 25  # confirmed answers

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.schedule import push
+from bot.schedule.on_demand import push
 from tests.process.conftest import SIGKILL, SIGTERM, World, eventually
 
 STUDENTS = 60

@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 import aiohttp
 from sqlalchemy import select
 
-from bot.sandbox import DEFAULT_TOKEN, SentMessage
-from bot.schedule import push
-from bot.web import SECRET_HEADER
+from bot.app.web import SECRET_HEADER
+from bot.schedule.on_demand import push
 from storage.models import Answer
 from tests.process.conftest import SIGINT, SIGKILL, SIGTERM, World, eventually, free_port
+from tgsandbox import DEFAULT_TOKEN, SentMessage
 
 
 def is_question(message: SentMessage) -> bool:

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from bot.config import Settings
 from bot.plans import default_plan_text
+from bot.runtime.config import Settings
 from storage.db import Database
 from storage.models import OutboxMessage, Round
 from storage.records import CohortRecord

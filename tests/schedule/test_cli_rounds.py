@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.main import app
 from storage.db import Database
 from storage.repos import CohortRepo, MemberRepo
 from tests.schedule.conftest import outbox_by_kind

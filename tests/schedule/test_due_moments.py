@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.clock import FakeClock, WallClockTrigger, due_moments, latest_due, local_instant
-from bot.timespec import DAY_NAMES, parse_weekly
+from bot.schedule.clock import FakeClock, WallClockTrigger, due_moments, latest_due, local_instant
+from bot.schedule.timespec import DAY_NAMES, parse_weekly
 
 AMS = ZoneInfo("Europe/Amsterdam")
 

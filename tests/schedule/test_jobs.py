@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete
 
-from bot.clock import FakeClock
-from bot.config import Settings
-from bot.rounds import OpenedRound
-from bot.schedule import RoundScheduler, job_id
+from bot.runtime.config import Settings
+from bot.schedule.clock import FakeClock
+from bot.schedule.rounds import OpenedRound
+from bot.schedule.scheduler import RoundScheduler, job_id
 from storage.db import Database
 from storage.models import Cohort
 from storage.repos import CohortRepo

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.clock import FakeClock
-from bot.config import Settings
-from bot.rounds import OpenedRound, record_skipped
-from bot.schedule import PushError, RoundScheduler, push
+from bot.runtime.config import Settings
+from bot.schedule.clock import FakeClock
+from bot.schedule.on_demand import PushError, push
+from bot.schedule.rounds import OpenedRound, record_skipped
+from bot.schedule.scheduler import RoundScheduler
 from storage.db import Database
 from tests.schedule.conftest import local, make_cohort, outbox_by_kind, rounds_of
 

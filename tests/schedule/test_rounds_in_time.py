@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
-from bot.clock import FakeClock
-from bot.config import Settings
-from bot.rounds import OpenedRound
-from bot.schedule import RoundScheduler
+from bot.runtime.config import Settings
+from bot.schedule.clock import FakeClock
+from bot.schedule.rounds import OpenedRound
+from bot.schedule.scheduler import RoundScheduler
 from storage.db import Database
 from tests.schedule.conftest import local, make_cohort, outbox_by_kind, rounds_of
 

@@ -7,12 +7,12 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Table, select
 
-from bot.alerts import evaluate_cohort
-from bot.sandbox import SandboxChat, SandboxUser, SentMessage
+from bot.gaps.alerts import evaluate_cohort
 from storage.models import Base, Member, Round, StudentQuestion
 from storage.repos import CohortRepo
 from tests.e2e.conftest import Harness
 from tests.mentor.helpers import add_mentor, add_student, add_week, make_cohort, week_time
+from tgsandbox import SandboxChat, SandboxUser, SentMessage
 
 MENTOR_ONLY = "Dat commando is alleen voor het mentorteam."
 SORRY = "Sorry, dat is niet gelukt"  # the error handler's reply: never expected here

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sandbox import SandboxChat, SandboxUser
 from handlers.observer import observer_handlers
 from storage.repos import MemberRepo
 from tests.e2e.conftest import Harness
@@ -21,6 +20,7 @@ from tests.security.helpers import (
     two_classes,
     visible,
 )
+from tgsandbox import SandboxChat, SandboxUser
 
 MENTOR_COMMANDS = (
     "/overzicht",

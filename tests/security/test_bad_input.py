@@ -14,10 +14,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from bot.sandbox import SandboxUser, SentMessage
 from storage.models import Answer, ConsentRefusal, Invite, Member, StudentQuestion
 from tests.e2e.conftest import Harness
 from tests.security.helpers import SORRY, changes, db_state
+from tgsandbox import SandboxUser, SentMessage
 
 STARR_KEY = "praktijksituatie"
 STARR_LIMIT = 2000  # the default plan's max_length of the STARR question

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.sandbox import SandboxUser, SentMessage
 from storage.models import Answer, Member
 from tests.e2e.conftest import Harness
 from tests.security.helpers import SORRY, changes, db_state, two_classes
+from tgsandbox import SandboxUser, SentMessage
 
 STALE = "Deze knop werkt niet meer."
 CLOSED = "Deze ronde is gesloten"

@@ -7,11 +7,11 @@ import time
 
 from sqlalchemy import func, select
 
-from bot.flood import BURST, PER_SECOND, FloodLimiter
-from bot.sandbox import SandboxUser
+from bot.runtime.flood import BURST, PER_SECOND, FloodLimiter
 from storage.models import StudentQuestion
 from tests.e2e.conftest import Harness
 from tests.security.helpers import SORRY, changes, db_state
+from tgsandbox import SandboxUser
 
 SLOW = "Rustig aan: je stuurt veel berichten achter elkaar."
 SLOW_EN = "Easy: you are sending many messages in a row."

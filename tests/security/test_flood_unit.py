@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.flood import BURST, NOTICE_EVERY, PER_SECOND, PRUNE_EVERY, FloodLimiter
+from bot.runtime.flood import BURST, NOTICE_EVERY, PER_SECOND, PRUNE_EVERY, FloodLimiter
 
 
 class FakeClock:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.logsetup import bind, bound, configure_logging, redact_also, reset_bound
+from bot.runtime.logs import bind, bound, configure_logging, redact_also, reset_bound
 from tests.conftest import TEST_TOKEN, make_settings
 
 LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (INFO|WARNING|ERROR) [\w.]+ .+$")
@@ -47,7 +47,7 @@ def test_one_line_with_bound_fields(stream: io.StringIO) -> None:
 
 def test_a_traceback_stays_on_the_line_and_the_secrets_are_scrubbed(stream: io.StringIO) -> None:
     redact_also("hook-Secret_42")
-    log = logging.getLogger("bot.outbox")
+    log = logging.getLogger("bot.outbox.sender")
     try:
         raise RuntimeError(f"boom {TEST_TOKEN} hook-Secret_42")
     except RuntimeError:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot.runner import StartupError, check_secret, health_port_from_env, run_bot, webhook_route
+from bot.app.runner import (
+    StartupError,
+    check_secret,
+    health_port_from_env,
+    run_bot,
+    webhook_route,
+)
 from tests.conftest import make_settings
 
 

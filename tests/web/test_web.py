@@ -1,5 +1,5 @@
 """The bot's own web server in webhook mode, in one event loop: the real Application behind
-`bot.web`, the sandbox Bot API delivering updates to it like Telegram."""
+`bot.app.web`, the sandbox Bot API delivering updates to it like Telegram."""
 
 from __future__ import annotations
 
@@ -19,13 +19,13 @@ from telegram import Update
 from telegram.ext import TypeHandler
 
 from bot import metrics
-from bot.app import build_application
-from bot.logsetup import configure_logging, install_context_handler
-from bot.runner import StartupError, serve, webhook_route
-from bot.sandbox import SandboxServer
-from bot.web import SECRET_HEADER, WebServer, build_web_app, database_ok
+from bot.app.application import build_application
+from bot.app.runner import StartupError, serve, webhook_route
+from bot.app.web import SECRET_HEADER, WebServer, build_web_app, database_ok
+from bot.runtime.logs import configure_logging, install_context_handler
 from storage.db import Database
 from tests.conftest import make_settings
+from tgsandbox import SandboxServer
 
 SECRET = "s3cret-Webhook_token"
 

@@ -1,0 +1,81 @@
+"""The composition root: builds the python-telegram-bot Application and owns its services."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram.ext import Application, ContextTypes
+
+from bot.runtime.config import Settings
+from bot.runtime.context import AppState, MentorApp, MentorContext
+from bot.runtime.services import Services
+from bot.runtime.updates import PerUserUpdateProcessor
+from bot.schedule.clock import Clock
+from storage import migrate
+
+log = logging.getLogger(__name__)
+
+
+def build_application(
+    settings: Settings,
+    *,
+    migrate_on_start: bool = True,
+    clock: Clock | None = None,
+    scheduler: bool = True,
+) -> MentorApp:
+    """Wire the bot: API address, typed context, handlers, and the lifecycle hooks."""
+    import handlers  # only the composition root imports handlers (see docs/architecture.md)
+
+    context_types = ContextTypes(context=MentorContext, bot_data=AppState)
+    api = settings.telegram_api_base_url
+    application = (
+        Application.builder()
+        .token(settings.token())
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .context_types(context_types)
+        .concurrent_updates(PerUserUpdateProcessor(16))
+        .post_init(_post_init)
+        .post_stop(_post_stop)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    state: AppState = application.bot_data
+    state.settings = settings
+    state.services.update(migrate_on_start=migrate_on_start, clock=clock, scheduler=scheduler)
+    handlers.register(application)
+    return application  # type: ignore[return-value]
+
+
+async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+    """Open the database (migrating it first) before the first update is handled."""
+    state: AppState = application.bot_data
+    settings = state.config()
+    if state.services.get("migrate_on_start", True):
+        await migrate.upgrade(settings.database_url)
+    services = Services(settings, application.bot, state.services.get("clock"))
+    state.running, state.db = services, services.db
+    await services.start(scheduler=state.services.get("scheduler", True))
+    await _set_commands(application)
+    log.info("mentorbot started as @%s", application.bot.username)
+
+
+async def _post_stop(application: Application) -> None:  # type: ignore[type-arg]
+    """Stop the scheduler and the sender before PTB closes the bot's HTTP client."""
+    state: AppState = application.bot_data
+    if state.running is not None:
+        await state.running.stop_work()
+
+
+async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    """Close what post_init opened."""
+    state: AppState = application.bot_data
+    if state.running is not None:
+        await state.running.stop()
+        state.running, state.db = None, None
+
+
+async def _set_commands(application: Application) -> None:  # type: ignore[type-arg]
+    from bot.runtime.commands import publish_default_commands
+
+    await publish_default_commands(application.bot)

@@ -1,0 +1,332 @@
+"""The student's check-in, without Telegram: which question is next, storing an answer,
+and rendering questions. Handlers turn updates into these calls and send what comes back."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.outbox.queue import Outgoing
+from bot.plans import ResolvedQuestion, ResolvedWeek
+from bot.plans.store import plan_for, week_of
+from bot.texts import t
+from storage.records import MemberRecord
+from storage.repos import CohortRepo, MemberRepo
+from storage.repos.rounds import AnswerRecord, AnswerRepo, PromptRepo, RoundRecord, RoundRepo
+
+EXPECTATIONS_KEY = "__expectations__"
+QUESTION_KEY = "__vraag__"
+ANSWER = "a:"  # a:<token>:<option index or rating>
+SKIP = "k:"  # k:<token>
+EXPECT = "e:"  # e:<token>:ok | e:<token>:q
+RESUME = "v:"  # v: (continue where I stopped)
+BUTTON_PATTERN = (
+    r"^(a:[A-Za-z0-9_-]{1,24}:\d{1,2}|k:[A-Za-z0-9_-]{1,24}|e:[A-Za-z0-9_-]{1,24}:(ok|q)|v:)$"
+)
+
+
+@dataclass(frozen=True)
+class Ask:
+    """A question to send now. For a text question the sent message id is remembered with
+    the prompt, so that a reply to that message answers it (buttons carry their own token)."""
+
+    token: str
+    message: Outgoing
+    remember_message: bool = True
+
+
+@dataclass
+class Outcome:
+    """What the handler should do after an answer."""
+
+    ack: str  # short confirmation (callback answer or reply)
+    edit: str | None = None  # new text of the tapped message
+    follow_ups: list[Ask | Outgoing] = field(default_factory=list)
+    completed: tuple[int, int] | None = None  # (cohort_id, member_id) just completed
+    stale: bool = False
+
+
+# Characters that show nothing although Python does not call them whitespace: the zero-width
+# family, the Hangul fillers and the blank Braille pattern (the usual ways to send "nothing").
+_INVISIBLE = {"\u2800", "\u3164", "\u115f", "\u1160", "\uffa0"}
+
+
+def has_visible_text(text: str) -> bool:
+    """Whether the text shows anything: not only spaces, format characters or fillers."""
+    return any(
+        not ch.isspace() and ch not in _INVISIBLE and unicodedata.category(ch) not in ("Cf", "Cc")
+        for ch in text
+    )
+
+
+def render_question(
+    week: ResolvedWeek, question: ResolvedQuestion, token: str, lang: str, intro: str | None = None
+) -> Outgoing:
+    index = week.questions.index(question) + 1
+    lines = [intro, ""] if intro else []
+    lines += [
+        t("question.header", lang, index=index, total=len(week.questions)),
+        "",
+        question.prompt,
+    ]
+    if question.kind == "text":
+        if question.starr:
+            lines += ["", question.hint or t("question.starr_hint", lang)]
+        lines += ["", t("question.type_answer", lang)]
+    buttons: list[list[tuple[str, str]]] = []
+    if question.kind == "rating":
+        buttons.append([(str(n), f"{ANSWER}{token}:{n}") for n in range(1, 6)])
+    elif question.kind == "choice":
+        buttons += [[(o.label, f"{ANSWER}{token}:{i}")] for i, o in enumerate(question.options)]
+    if question.optional:
+        buttons.append([(t("question.skip_button", lang), f"{SKIP}{token}")])
+    return Outgoing("\n".join(lines), buttons)
+
+
+def render_expectations(week: ResolvedWeek, token: str, lang: str) -> Outgoing:
+    skills = ", ".join(skill.title for skill in week.focus_skills)
+    text = t(
+        "round.expectations", lang, week=week.number, text=week.expectations.strip(), skills=skills
+    )
+    buttons = [
+        [(t("expectations.ok_button", lang), f"{EXPECT}{token}:ok")],
+        [(t("expectations.ask_button", lang), f"{EXPECT}{token}:q")],
+    ]
+    return Outgoing(text, buttons)
+
+
+def next_question(week: ResolvedWeek, answers: dict[str, AnswerRecord]) -> ResolvedQuestion | None:
+    """The first question without an answer (a skipped optional question counts as answered)."""
+    return next((q for q in week.questions if q.key not in answers), None)
+
+
+def display_value(question: ResolvedQuestion, answer: AnswerRecord, lang: str) -> str:
+    if answer.skipped:
+        return t("answer.skipped", lang)
+    if answer.rating is not None:
+        return f"{answer.rating}/5"
+    if answer.choice is not None:
+        option = question.option(answer.choice)
+        return option.label if option else answer.choice
+    text = answer.text or ""
+    return text if len(text) <= 80 else text[:77] + "…"
+
+
+def summary(week: ResolvedWeek, answers: dict[str, AnswerRecord], lang: str) -> str:
+    lines = []
+    for question in week.questions:
+        if question.key in answers:
+            label = _short_label(question, week)
+            lines.append(f"• {label}: {display_value(question, answers[question.key], lang)}")
+    return "\n".join(lines)
+
+
+def _short_label(question: ResolvedQuestion, week: ResolvedWeek) -> str:
+    if question.kind == "rating" and question.skill:
+        skill = next((s for s in week.focus_skills if s.key == question.skill), None)
+        if skill is not None:
+            return skill.title
+    prompt = re.split(r"(?<=[?])\s|[:.\n]", question.prompt, maxsplit=1)[0].strip()
+    return prompt if len(prompt) <= 60 else prompt[:57] + "…"
+
+
+async def reflection_week(session: AsyncSession, round_: RoundRecord) -> ResolvedWeek:
+    cohort = await CohortRepo(session).get(round_.cohort_id)
+    assert cohort is not None
+    return week_of(await plan_for(session, cohort), round_.week)
+
+
+async def ask_next(
+    session: AsyncSession,
+    round_: RoundRecord,
+    member: MemberRecord,
+    lang: str,
+    now: datetime,
+    *,
+    again: bool = False,
+    intro: str | None = None,
+) -> Ask | Outgoing | None:
+    """The next question to send; None when it was asked already (unless `again`), and the
+    closing summary when the student has answered everything (once)."""
+    week = await reflection_week(session, round_)
+    answers = await AnswerRepo(session).of(round_.id, member.id)
+    question = next_question(week, answers)
+    rounds = RoundRepo(session)
+    if question is None:
+        if await rounds.mark_completed(round_.id, member.id, now):
+            text = t("round.done", lang, week=round_.week, summary=summary(week, answers, lang))
+            return Outgoing(text)
+        return None
+    token, new = await PromptRepo(session).ensure(round_.id, member.id, question.key)
+    if not new and not again:
+        return None
+    message = render_question(week, question, token, lang, intro)
+    return Ask(token, message, remember_message=question.kind == "text")
+
+
+async def save_choice(
+    session: AsyncSession, user_id: int, token: str, raw: str | None, lang: str, now: datetime
+) -> Outcome:
+    """A tapped answer (raw = option index or rating) or skip (raw None), checked against the
+    sender and the open round; unknown, foreign or closed prompts change nothing."""
+    prompt = await PromptRepo(session).get(token)
+    member = await MemberRepo(session).get(prompt.member_id) if prompt else None
+    if (
+        prompt is None
+        or member is None
+        or member.telegram_user_id != user_id
+        or not member.is_active
+    ):
+        return Outcome(t("input.stale_button", lang), stale=True)
+    round_ = await RoundRepo(session).get(prompt.round_id)
+    if round_ is None or not round_.is_open:
+        return Outcome(t("answer.closed", lang), stale=True)
+    week = await reflection_week(session, round_)
+    try:
+        question = week.question(prompt.question_key)
+    except KeyError:
+        return Outcome(t("input.stale_button", lang), stale=True)
+    values = _parse_choice(question, raw)
+    if values is None:
+        return Outcome(t("input.stale_button", lang), stale=True)
+    return await _store(session, round_, member, week, question, values, lang, now)
+
+
+def _parse_choice(question: ResolvedQuestion, raw: str | None) -> dict[str, object] | None:
+    if raw is None:
+        return {"skipped": True} if question.optional else None
+    if not raw.isdigit():
+        return None
+    number = int(raw)
+    if question.kind == "rating":
+        return {"rating": number} if 1 <= number <= 5 else None
+    if question.kind == "choice" and 0 <= number < len(question.options):
+        return {"choice": question.options[number].value}
+    return None
+
+
+async def _store(
+    session: AsyncSession,
+    round_: RoundRecord,
+    member: MemberRecord,
+    week: ResolvedWeek,
+    question: ResolvedQuestion,
+    values: dict[str, object],
+    lang: str,
+    now: datetime,
+) -> Outcome:
+    answers = AnswerRepo(session)
+    had = question.key in await answers.of(round_.id, member.id)
+    changed = await answers.save(
+        round_.id,
+        member.id,
+        question.key,
+        kind=question.kind,
+        skill=question.skill,
+        now=now,
+        **values,  # type: ignore[arg-type]
+    )
+    await RoundRepo(session).mark_started(round_.id, member.id, now)
+    stored = (await answers.of(round_.id, member.id))[question.key]
+    ack = t(
+        "answer.changed" if had and changed else "answer.saved" if changed else "answer.unchanged",
+        lang,
+    )
+    chosen = t("answer.chosen", lang, value=display_value(question, stored, lang))
+    outcome = Outcome(ack, edit=chosen)
+    if changed or not had:
+        follow = await ask_next(session, round_, member, lang, now)
+        if follow is not None:
+            outcome.follow_ups.append(follow)
+            if isinstance(follow, Outgoing):
+                outcome.completed = (round_.cohort_id, member.id)
+    return outcome
+
+
+async def save_text(
+    session: AsyncSession,
+    member: MemberRecord,
+    text: str,
+    reply_to: int | None,
+    lang: str,
+    now: datetime,
+) -> Outcome | None:
+    """A typed answer: to the question it replies to, else to the current question.
+    None when no reflection question is waiting for this student."""
+    prompts = PromptRepo(session)
+    rounds = RoundRepo(session)
+    prompt = await prompts.by_message(member.id, reply_to) if reply_to else None
+    round_ = (
+        await rounds.get(prompt.round_id)
+        if prompt
+        else await rounds.latest(member.cohort_id, "reflection")
+    )
+    if round_ is not None and not round_.is_open and prompt is not None:
+        return Outcome(t("answer.closed", lang))  # a reply to last week's question
+    if round_ is None or not round_.is_open:
+        return None
+    week = await reflection_week(session, round_)
+    if prompt is not None and prompt.question_key in {q.key for q in week.questions}:
+        question = week.question(prompt.question_key)
+    else:
+        current = next_question(week, await AnswerRepo(session).of(round_.id, member.id))
+        if current is None or not await _was_asked(session, round_, member, current):
+            return None
+        question = current
+    if question.kind == "text":
+        if not has_visible_text(text):
+            return Outcome(t("input.empty", lang))
+        if len(text) > (question.max_length or 4000):
+            return Outcome(t("input.too_long", lang, length=len(text), limit=question.max_length))
+        return await _store(session, round_, member, week, question, {"text": text}, lang, now)
+    typed = text.strip()
+    if question.kind == "rating" and typed in {"1", "2", "3", "4", "5"}:
+        return await _store(
+            session, round_, member, week, question, {"rating": int(typed)}, lang, now
+        )
+    return Outcome(t("question.choose_button", lang))
+
+
+async def _was_asked(
+    session: AsyncSession, round_: RoundRecord, member: MemberRecord, question: ResolvedQuestion
+) -> bool:
+    return await PromptRepo(session).find(round_.id, member.id, question.key) is not None
+
+
+async def open_reflection(session: AsyncSession, member: MemberRecord) -> RoundRecord | None:
+    round_ = await RoundRepo(session).latest(member.cohort_id, "reflection")
+    if round_ is None or not round_.is_open:
+        return None
+    return round_
+
+
+async def expectations_action(
+    session: AsyncSession, student: MemberRecord | None, token: str, action: str, now: datetime
+) -> str | None:
+    """'ok' records that the student read the week's expectations; 'q' prepares a question
+    prompt and returns its token. None for a button that is not this student's."""
+    prompt = await PromptRepo(session).get(token)
+    if student is None or prompt is None or prompt.member_id != student.id:
+        return None
+    if prompt.question_key != EXPECTATIONS_KEY or action not in ("ok", "q"):
+        return None
+    round_ = await RoundRepo(session).get(prompt.round_id)
+    if round_ is None or not round_.is_open:
+        return None  # last week's expectations: the button changes nothing any more
+    if action == "ok":
+        await AnswerRepo(session).save(
+            prompt.round_id,
+            student.id,
+            EXPECTATIONS_KEY,
+            kind="choice",
+            skill=None,
+            now=now,
+            choice="ok",
+        )
+        return token
+    ask_token, _new = await PromptRepo(session).ensure(prompt.round_id, student.id, QUESTION_KEY)
+    return ask_token

@@ -1,0 +1,120 @@
+"""`mentorbot cohort create|list`, `students import` and `invite`: setting up a class."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from bot.cli.common import err, fail, out, parse_date, read_bytes, read_text, run_db, settings
+from bot.schedule.timespec import parse_weekly
+
+cohort_app = typer.Typer(help="Create and list cohorts (classes).")
+students_app = typer.Typer(help="Import the students of a cohort.")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the cohort and students groups and `invite` to `app`."""
+    app.add_typer(cohort_app, name="cohort")
+    app.add_typer(students_app, name="students")
+    app.command()(invite)
+
+
+@cohort_app.command("create")
+def cohort_create(
+    name: str,
+    start: Annotated[str | None, typer.Option(help="Start date YYYY-MM-DD (default today)")] = None,
+    timezone: Annotated[str | None, typer.Option(help="Time zone, e.g. Europe/Amsterdam")] = None,
+    plan: Annotated[Path | None, typer.Option(help="Plan YAML file (default: Dutch plan)")] = None,
+    expectations: Annotated[str, typer.Option(help="Weekday and time")] = "mon 08:00",
+    reflection: Annotated[str, typer.Option(help="Weekday and time")] = "fri 14:00",
+    reminder: Annotated[str, typer.Option(help="Weekday and time")] = "sun 18:00",
+    digest: Annotated[str, typer.Option(help="Weekday and time")] = "mon 07:00",
+) -> None:
+    """Create a cohort (one class with its schedule and plan)."""
+    from bot.people.admin import create_cohort
+
+    zone = timezone or settings().timezone
+    times = {}
+    for key, value in {
+        "expectations_at": expectations,
+        "reflection_at": reflection,
+        "reminder_at": reminder,
+        "digest_at": digest,
+    }.items():
+        try:
+            times[key] = str(parse_weekly(value))
+        except ValueError as exc:
+            fail(f"--{key.removesuffix('_at')}: {exc}")
+    start_date = parse_date(start) if start else datetime.now(UTC).date()
+    plan_text = read_text(plan) if plan else None
+    cohort = run_db(lambda db: create_cohort(db, name, start_date, zone, times, plan_text))
+    out.print(f"cohort {cohort.name!r} created (id {cohort.id}), starting {cohort.start_date}")
+
+
+@cohort_app.command("list")
+def cohort_list() -> None:
+    """List the cohorts with their times and numbers of students."""
+    from bot.people.admin import cohort_overview
+
+    rows = run_db(cohort_overview)
+    table = Table("name", "start", "time zone", "expectations", "reflection", "students", "mentors")
+    for row in rows:
+        table.add_row(*[str(cell) for cell in row])
+    out.print(table if rows else "no cohorts yet: mentorbot cohort create NAME")
+
+
+@students_app.command("import")
+def students_import(
+    cohort: str,
+    file: Path,
+    expires_days: Annotated[int | None, typer.Option(help="Codes expire after N days")] = None,
+) -> None:
+    """Import students from a UTF-8 CSV (columns: name, internship organisation)."""
+    from bot.people.admin import import_roster
+    from bot.people.roster import RosterError, deep_link
+
+    raw = read_bytes(file)
+    try:
+        made = run_db(lambda db: import_roster(db, cohort, raw, expires_days))
+    except RosterError as exc:
+        fail(f"{file}: nothing imported\n" + "\n".join(f"  {p}" for p in exc.problems))
+    username = settings().bot_username
+    for item in made:
+        link = deep_link(username, item.invite.code)
+        out.print(f"{item.name}\t{item.organisation or ''}\t{link or ''}\t{item.invite.code}")
+    err.print(f"{len(made)} students imported into {cohort!r}")
+
+
+def invite(
+    cohort: str,
+    role: Annotated[str, typer.Option(help="student, mentor or observer")] = "student",
+    count: Annotated[int, typer.Option(min=1, max=500, help="How many codes")] = 1,
+    expires_days: Annotated[int | None, typer.Option(help="Codes expire after N days")] = None,
+    sheet: Annotated[Path | None, typer.Option(help="Write a printable PDF with QR codes")] = None,
+    pending: Annotated[
+        bool, typer.Option(help="List the personal codes of imported students not yet joined")
+    ] = False,
+) -> None:
+    """Make invite codes: one line per invite, ending in the code."""
+    from bot.people.admin import make_invites
+    from bot.people.roster import ROLES, deep_link
+
+    if role not in ROLES:
+        fail(f"--role must be one of {', '.join(ROLES)}")
+    made = run_db(lambda db: make_invites(db, cohort, role, count, expires_days, pending))
+    username = settings().bot_username
+    for item in made:
+        link = deep_link(username, item.invite.code)
+        label = item.name or role
+        out.print(
+            f"{label}\t{link}\t{item.invite.code}" if link else f"{label}\t{item.invite.code}"
+        )
+    if sheet is not None:
+        from bot.people.sheet import write_sheet
+
+        write_sheet(sheet, cohort, made, username)
+        err.print(f"sheet written to {sheet}")

@@ -1,0 +1,66 @@
+"""CLI commands for plans: load a cohort's plan (validated as a whole) and show a week."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot.cli.common import out, read_text, run_db
+from bot.people.admin import AdminError, cohort_by_name, validated_plan
+from storage.db import Database
+from storage.repos import CohortRepo
+
+plan_app = typer.Typer(help="Load and inspect the plan of a cohort.")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(plan_app, name="plan")
+
+
+@plan_app.command("load")
+def plan_load(cohort: str, file: Path) -> None:
+    """Validate FILE and make it the cohort's plan; on any error the old plan stays."""
+
+    text = read_text(file)
+
+    async def load(db: Database) -> int:
+        record = await cohort_by_name(db, cohort)
+        validated_plan(text, str(file))
+        async with db.transaction() as session:
+            version = record.plan_version + 1
+            await CohortRepo(session).update_settings(
+                record.id, plan_yaml=text, plan_version=version
+            )
+        return version
+
+    version = run_db(load)
+    out.print(f"plan {file} loaded for {cohort!r} (plan version {version})")
+
+
+@plan_app.command("show")
+def plan_show(
+    cohort: str, week: Annotated[int, typer.Option(min=1, help="Plan week number")] = 1
+) -> None:
+    """Show what week N sends: expectations, focus skills and the questions."""
+    from bot.plans.store import plan_for
+
+    async def show(db: Database) -> str:
+        record = await cohort_by_name(db, cohort)
+        async with db.transaction() as session:
+            plan = await plan_for(session, record)
+        try:
+            resolved = plan.week(week)
+        except ValueError as exc:
+            raise AdminError(str(exc)) from None
+        lines = [f"{plan.name} — week {resolved.number}", "", resolved.expectations.strip(), ""]
+        lines.append("Focus: " + ", ".join(f"{s.title} ({s.key})" for s in resolved.focus_skills))
+        lines.append("")
+        for number, question in enumerate(resolved.questions, 1):
+            extra = " (optional)" if question.optional else ""
+            lines.append(f"{number}. [{question.kind}] {question.prompt}{extra}")
+            lines += [f"     - {option.label}" for option in question.options]
+        return "\n".join(lines)
+
+    out.print(run_db(show), markup=False)

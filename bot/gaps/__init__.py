@@ -1,0 +1,6 @@
+"""Recurring gaps. The pure rules (`rules` with `model`, `evidence`, `timing`) turn a cohort's
+answers into findings with evidence; `lifecycle` (pure) decides which findings become, stay or
+stop being alerts. Around them: the cohort's data as the rules see it (`cohort_data`), the
+per-answer incremental check (`check`), alerts stored and queued to the mentor team (`alerts`),
+and the weekly digest (`digest`). The pure modules import neither SQLAlchemy nor Telegram
+(checked by import-linter); the rest may use `outbox`, `plans`, `texts`, `charts` and storage."""

@@ -1,0 +1,321 @@
+"""Findings become alerts: stored once per open gap, told to the mentor team, raised again
+when a gap stays after it was seen, resolved when it is gone (SPEC §5 "Gaps and alerts").
+
+Everything is decided from stored answers (`bot.gaps.rules.evaluate`) and stored alerts
+(`bot.gaps.lifecycle.decide`), so any instance can run `evaluate_cohort` at any time: the
+unique (cohort, open_key) constraint and the outbox dedupe keys make a repeat harmless."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.gaps import rules as gaps
+from bot.gaps.check import gap_check
+from bot.gaps.cohort_data import CohortData, gap_settings_of, local_time, shorten, skill_title
+from bot.gaps.lifecycle import AlertState, Raise, Reraise, Resolve, decide
+from bot.gaps.rules import Finding
+from bot.outbox.queue import Outgoing
+from bot.outbox.team import notify_team
+from bot.texts import t
+from storage.records import MemberRecord
+from storage.repos import CohortRepo
+from storage.repos.alerts import AlertRecord, AlertRepo, AuditRepo
+from storage.repos.rounds import RoundRepo
+
+log = logging.getLogger(__name__)
+
+PREFIX = "al:"
+ACTIONS = ("ack", "talk", "mute")
+BUTTON_PATTERN = r"^al:\d{1,12}:(ack|talk|mute)$"
+TEAM_LANGUAGE = "nl"
+MAX_WORDS = 3
+WORDS_LIMIT = 200
+MUTE_FOR = timedelta(days=14)
+_CLASS_NOTE = re.compile(r"class mean ([\d.]+|-), (\d+) of (\d+) low")
+
+
+async def evaluate_cohort(session: AsyncSession, cohort_id: int, now: datetime) -> list[int]:
+    """Recompute the cohort's gaps from stored answers and apply the alert lifecycle.
+
+    New gaps are stored and queued to the team; gaps that stayed 3 rounds after "Gezien" (or
+    outlived "Stil 2 weken") are queued again; gaps no longer low are marked resolved for the
+    next digest. Returns the ids of the alerts whose message was queued now."""
+    check = await gap_check(session, cohort_id)
+    if check is None or not check.data.rounds:
+        return []
+    data = check.data
+    active = {m.id for m in data.students.values() if m.is_active}
+    # a student who left (/stop, unreachable) gets no new alerts; the class's figures stay
+    findings = [f for f in check.findings() if f.student_id is None or f.student_id in active]
+    repo = AlertRepo(session)
+    stored = {a.fingerprint: a for a in await repo.unresolved(cohort_id)}
+    round_index = len(data.rounds) - 1
+    week = data.rounds[-1].week
+    states = [_state(a, data, round_index, now) for a in stored.values()]
+    ok = check.ok_streaks(list(stored))
+    raised: list[int] = []
+    for action in decide(states, findings, round_index, ok):
+        if isinstance(action, Resolve):
+            alert = stored[action.fingerprint]
+            if await repo.resolve(alert.id, now):
+                log.info("alert resolved cohort=%s alert=%s", cohort_id, alert.id)
+            continue
+        finding = action.finding
+        evidence = evidence_of(finding)
+        if isinstance(action, Reraise):
+            alert = stored[finding.fingerprint]
+            if not await repo.reraise(alert.id, alert.raise_count, evidence, week, now):
+                continue
+            alert_id, count = alert.id, alert.raise_count + 1
+        else:
+            assert isinstance(action, Raise)
+            new_id = await repo.raise_new(
+                cohort_id,
+                finding.fingerprint,
+                kind=finding.kind,
+                member_id=finding.student_id,
+                skill=finding.skill,
+                evidence=evidence,
+                week=week,
+                now=now,
+            )
+            if new_id is None:  # another instance raised it a moment ago
+                continue
+            alert_id, count = new_id, 1
+        message = render_alert(alert_id, finding.kind, finding.student_id, finding.skill,
+                               evidence, data, again=count > 1)  # fmt: skip
+        await notify_team(
+            session, cohort_id, f"alert:{alert_id}:{count}", message, now, kind="alert"
+        )
+        raised.append(alert_id)
+        log.info("alert raised cohort=%s alert=%s count=%s", cohort_id, alert_id, count)
+    return raised
+
+
+def gaps_settings(data: CohortData) -> gaps.GapSettings:
+    return gap_settings_of(data.cohort)
+
+
+def _state(alert: AlertRecord, data: CohortData, round_index: int, now: datetime) -> AlertState:
+    status = alert.status if alert.status in ("open", "acknowledged", "muted") else "open"
+    muted_until = None
+    if status == "muted":
+        # "Stil 2 weken" is wall time: silent until the date, then raised again if still there
+        still = alert.muted_until is not None and now < alert.muted_until
+        muted_until = round_index + 1 if still else round_index
+    acked = data.round_index(alert.acknowledged_week) if alert.acknowledged_week else None
+    return AlertState(
+        alert.fingerprint,
+        status,  # type: ignore[arg-type]
+        data.round_index(alert.raised_week),
+        acknowledged_at_round_index=acked,
+        muted_until_round_index=muted_until,
+    )
+
+
+def evidence_of(finding: Finding) -> dict[str, Any]:
+    """What is stored with the alert: the finding's weeks and facts, as JSON."""
+    return {
+        "fingerprint": finding.fingerprint,
+        "weeks": list(finding.weeks),
+        "items": [asdict(e) for e in finding.evidence],
+    }
+
+
+# ----------------------------------------------------------------------------- rendering
+
+
+def subject(kind: str, member_id: int | None, data: CohortData) -> str:
+    """Who an alert is about: the student's name, or "de klas"."""
+    if member_id is None:
+        return t("alert.the_class", TEAM_LANGUAGE)
+    return data.name(member_id)
+
+
+def summary_line(alert: AlertRecord, data: CohortData) -> str:
+    """One line for /gaten and the digest."""
+    who = subject(alert.kind, alert.member_id, data)
+    what = skill_title(data.plan, alert.skill) or t(f"alert.kind.{alert.kind}", TEAM_LANGUAGE)
+    status = t(f"alert.status.{alert.status}", TEAM_LANGUAGE)
+    return t(
+        "alert.line",
+        TEAM_LANGUAGE,
+        id=alert.id,
+        who=who,
+        what=what,
+        week=alert.raised_week,
+        status=status,
+    )
+
+
+def render_alert(
+    alert_id: int,
+    kind: str,
+    member_id: int | None,
+    skill: str | None,
+    evidence: dict[str, Any],
+    data: CohortData,
+    *,
+    again: bool = False,
+) -> Outgoing:
+    """The alert message in Dutch: who, which skill, the evidence, and the three buttons."""
+    lang = TEAM_LANGUAGE
+    items: list[dict[str, Any]] = list(evidence.get("items", []))
+    who = subject(kind, member_id, data)
+    title = skill_title(data.plan, skill)
+    weeks = evidence.get("weeks", [])
+    header = t(
+        f"alert.header.{kind}",
+        lang,
+        name=who,
+        skill=title,
+        count=len(weeks),
+        cohort=data.cohort.name,
+    )
+    lines = [header]
+    if again:
+        lines.append(t("alert.again", lang))
+    lines.append("")
+    lines += _evidence_lines(kind, items, data)
+    buttons = [
+        [
+            (t("alert.button.ack", lang), f"{PREFIX}{alert_id}:ack"),
+            (t("alert.button.talk", lang), f"{PREFIX}{alert_id}:talk"),
+        ],
+        [(t("alert.button.mute", lang), f"{PREFIX}{alert_id}:mute")],
+    ]
+    return Outgoing(shorten_message("\n".join(lines)), buttons)
+
+
+def shorten_message(text: str, limit: int = 3800) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _evidence_lines(kind: str, items: list[dict[str, Any]], data: CohortData) -> list[str]:
+    lang = TEAM_LANGUAGE
+    lines: list[str] = []
+    words: list[str] = []
+    for e in items:
+        week, note = e.get("week"), e.get("note") or ""
+        if e.get("text"):
+            words.append(t("alert.words", lang, week=week, text=shorten(e["text"], WORDS_LIMIT)))
+            continue
+        if kind == "class_gap" and e.get("student_id") is None:
+            match = _CLASS_NOTE.search(note)
+            if match and match.group(3) == "0":
+                continue  # a round nobody has answered yet is no evidence either way
+            if match:
+                mean = match.group(1).replace(".", ",")
+                lines.append(
+                    t("alert.ev.class", lang, week=week, mean=mean, low=match.group(2),
+                      total=match.group(3))
+                )  # fmt: skip
+                continue
+        if kind == "class_gap":
+            ratings = note[note.find("(ratings ") + 9 : -1] if "(ratings " in note else ""
+            lines.append(t("alert.ev.class_student", lang, name=data.name(e.get("student_id")),
+                           ratings=ratings.replace(",", ", ")))  # fmt: skip
+            continue
+        if kind == "silence":
+            lines.append(t("alert.ev.silence", lang, week=week))
+            continue
+        if kind == "decline":
+            continue
+        parts = []
+        if e.get("rating") is not None:
+            parts.append(f"{e['rating']}/5")
+        if "help" in note:
+            parts.append(t("alert.ev.help", lang))
+        if parts:
+            lines.append(t("alert.ev.week", lang, week=week, value=", ".join(parts)))
+    if kind == "decline":
+        lines += _decline_lines(items)
+    if words:
+        lines += ["", *words[-MAX_WORDS:]]  # the latest words are the most telling
+    return lines
+
+
+def _decline_lines(items: list[dict[str, Any]]) -> list[str]:
+    by_week: dict[int, list[int]] = {}
+    for e in items:
+        if e.get("rating") is not None:
+            by_week.setdefault(int(e["week"]), []).append(int(e["rating"]))
+    return [
+        t(
+            "alert.ev.week",
+            TEAM_LANGUAGE,
+            week=week,
+            value=t(
+                "alert.ev.mean", TEAM_LANGUAGE, mean=f"{sum(r) / len(r):.1f}".replace(".", ",")
+            ),
+        )
+        for week, r in sorted(by_week.items())
+    ]
+
+
+# ----------------------------------------------------------------------------- buttons
+
+
+@dataclass(frozen=True)
+class Pressed:
+    """The outcome of a tap on an alert button."""
+
+    answer: str  # the callback answer
+    line: str | None = None  # added to the alert message when the tap changed something
+
+
+def parse_button(data: str) -> tuple[int, str] | None:
+    match = re.fullmatch(BUTTON_PATTERN, data)
+    if match is None:
+        return None
+    alert_id, action = data[len(PREFIX) :].split(":")
+    return int(alert_id), action
+
+
+async def press(
+    session: AsyncSession,
+    data: str,
+    user_id: int,
+    mentors: dict[int, MemberRecord],
+    lang: str,
+    now: datetime,
+) -> Pressed:
+    """Gezien / Bespreken / Stil 2 weken by a mentor (`mentors`: cohort id → own membership).
+
+    Forged data, another cohort's alert and resolved alerts change nothing."""
+    parsed = parse_button(data)
+    repo = AlertRepo(session)
+    alert = await repo.get(parsed[0]) if parsed else None
+    if parsed is None or alert is None or alert.cohort_id not in mentors:
+        return Pressed(t("alert.not_yours", lang))
+    if not alert.is_open:
+        return Pressed(t("alert.gone", lang))
+    action = parsed[1]
+    mentor = mentors[alert.cohort_id]
+    cohort = await CohortRepo(session).get(alert.cohort_id)
+    assert cohort is not None
+    latest = await RoundRepo(session).latest(alert.cohort_id, "reflection", status=None)
+    week = latest.week if latest is not None else alert.raised_week
+    if action == "mute":
+        until = now + MUTE_FOR
+        await repo.mute(alert.id, mentor.name, until, now)
+    else:
+        await repo.acknowledge(alert.id, mentor.name, week, now, discuss=action == "talk")
+    await AuditRepo(session).add(
+        user_id, alert.cohort_id, f"alert_{action}", f"alert:{alert.id}", now
+    )
+    moment = local_time(cohort, now)
+    line = t(
+        f"alert.done.{action}",
+        TEAM_LANGUAGE,
+        name=mentor.name,
+        time=moment.strftime("%H:%M"),
+        date=local_time(cohort, now + MUTE_FOR).strftime("%d-%m"),
+    )
+    return Pressed(t(f"alert.answered.{action}", lang), line)

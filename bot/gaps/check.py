@@ -1,0 +1,320 @@
+"""The per-answer gap check: the cohort's closed rounds cached in process, the rules re-run
+only for the students and skills an answer changed (same findings as a full evaluation)."""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.gaps import rules as gaps
+from bot.gaps.cohort_data import (
+    COUNTED_STATUSES,
+    CohortData,
+    SnapshotPart,
+    gap_settings_of,
+    snapshot_part,
+)
+from bot.gaps.rules import (
+    CohortAnswers,
+    Finding,
+    GapSettings,
+    HelpRequest,
+    RatingAnswer,
+    ReflectionRound,
+)
+from bot.gaps.rules import StudentWords as Words
+from bot.plans.store import plan_for
+from storage.records import CohortRecord, MemberRecord
+from storage.repos import CohortRepo, MemberRepo
+from storage.repos.answers_query import AnswersQuery
+from storage.repos.rounds import RoundRecord
+
+log = logging.getLogger(__name__)
+
+
+# ----------------------------------------------------------------------------- gap check
+
+# The check after each completed reflection (`bot.gaps.alerts.evaluate_cohort`) must stay fast for
+# a cohort with a year of answers. Answers change only in open rounds (`checkin.save_choice`
+# refuses closed ones), so the closed rounds' part of the snapshot is kept per cohort and
+# reused while a cheap key — the cohort row, its counted rounds, its students and the row
+# counts of the closed rounds — is unchanged; only the open rounds are read each time. The
+# rules are then run per student (student gaps, declines, silences look at one student's
+# answers only) and per skill (class gaps look at one skill's answers only), each again only
+# when its part of the snapshot changed. The findings are those of `gaps.evaluate` on the
+# whole snapshot (bench/gap_eval.py checks that on 400 cohorts).
+
+_GAP_CACHE_SIZE = 32  # cohorts kept (about 1 MB each with 40 weeks of answers)
+_STUDENT_KINDS = ("student_gap", "decline", "silence")
+
+
+@dataclass
+class _Memo:
+    signature: object
+    findings: list[Finding]
+    ok: dict[str, int]
+    snapshot: CohortAnswers
+
+
+@dataclass
+class _CohortCache:
+    key: tuple[object, ...]
+    data: CohortData  # no answers: for names, plan, rounds
+    settings: GapSettings
+    student_settings: GapSettings
+    closed: SnapshotPart
+    closed_by_student: dict[int, tuple[list[RatingAnswer], list[HelpRequest], list[Words]]]
+    closed_by_skill: dict[str, tuple[list[RatingAnswer], list[HelpRequest]]]
+    closed_words: dict[tuple[int, int], list[Words]]
+    students: dict[int, _Memo]
+    skills: dict[str, _Memo]
+
+
+_GAP_CACHE: OrderedDict[tuple[str, int], _CohortCache] = OrderedDict()
+
+
+def _asked(ratings: list[RatingAnswer], helps: list[HelpRequest]) -> set[tuple[int, int]]:
+    return {(r.student_id, r.week) for r in ratings} | {(h.student_id, h.week) for h in helps}
+
+
+def _sort_key(f: Finding) -> tuple[int, int, str]:
+    return gaps.KIND_ORDER[f.kind], -1 if f.student_id is None else f.student_id, f.skill or ""
+
+
+class GapCheck:
+    """The gap findings of one cohort now, as `gaps.evaluate` would give them on
+    `CohortData.cohort_answers()`, and `ok_streak` for stored fingerprints."""
+
+    def __init__(self, entry: _CohortCache, open_part: SnapshotPart, rounds: list[RoundRecord]):
+        self.entry = entry
+        self.data = entry.data
+        self.settings = entry.settings
+        self._open = open_part
+        self._open_ids = [r.id for r in rounds if r.id in open_part.rounds]
+        self._views = [entry.closed.rounds.get(r.id) or open_part.rounds[r.id] for r in rounds]
+        self._open_by_student: dict[
+            int, tuple[list[RatingAnswer], list[HelpRequest], list[Words]]
+        ] = {}
+        for r in open_part.ratings:
+            self._open_by_student.setdefault(r.student_id, ([], [], []))[0].append(r)
+        for h in open_part.helps:
+            self._open_by_student.setdefault(h.student_id, ([], [], []))[1].append(h)
+        for w in open_part.words:
+            self._open_by_student.setdefault(w.student_id, ([], [], []))[2].append(w)
+
+    # -- per student -----------------------------------------------------------------------
+
+    def _student(self, sid: int) -> _Memo:
+        open_views = [self._open.rounds[i] for i in self._open_ids]
+        mine = self._open_by_student.get(sid, ([], [], []))
+        signature = (
+            tuple((v.week, sid in v.enrolled, sid in v.respondents) for v in open_views),
+            tuple(mine[0]),
+            tuple(mine[1]),
+            tuple(mine[2]),
+        )
+        memo = self.entry.students.get(sid)
+        if memo is not None and memo.signature == signature:
+            return memo
+        one = frozenset((sid,))
+        empty: frozenset[int] = frozenset()
+        closed = self.entry.closed_by_student.get(sid, ([], [], []))
+        snapshot = CohortAnswers(
+            tuple(
+                ReflectionRound(
+                    v.week,
+                    v.skills,
+                    one if sid in v.enrolled else empty,
+                    one if sid in v.respondents else empty,
+                )
+                for v in self._views
+            ),
+            tuple(closed[0] + mine[0]),
+            tuple(closed[1] + mine[1]),
+            tuple(closed[2] + mine[2]),
+        )
+        findings = [
+            f
+            for f in gaps.evaluate(snapshot, self.entry.student_settings)
+            if f.kind in _STUDENT_KINDS and f.student_id == sid
+        ]
+        memo = self.entry.students[sid] = _Memo(signature, findings, {}, snapshot)
+        return memo
+
+    # -- per skill -------------------------------------------------------------------------
+
+    def _skill(self, skill: str) -> _Memo:
+        ratings = [r for r in self._open.ratings if r.skill == skill]
+        helps = [h for h in self._open.helps if h.skill == skill]
+        open_views = [
+            self._open.rounds[i] for i in self._open_ids if skill in self._open.rounds[i].skills
+        ]
+        asked_now = _asked(ratings, helps)
+        open_words = tuple(w for w in self._open.words if (w.student_id, w.week) in asked_now)
+        signature = (tuple(open_views), tuple(ratings), tuple(helps), open_words)
+        memo = self.entry.skills.get(skill)
+        if memo is not None and memo.signature == signature:
+            return memo
+        closed = self.entry.closed_by_skill.get(skill, ([], []))
+        all_ratings, all_helps = closed[0] + ratings, closed[1] + helps
+        # a class gap looks only at the rounds that asked its skill
+        asking = tuple(v for v in self._views if skill in v.skills)
+        snapshot = CohortAnswers(asking, tuple(all_ratings), tuple(all_helps))
+        findings = [
+            f
+            for f in gaps.find_class_gaps(snapshot, self.settings)
+            if f.kind == "class_gap" and f.skill == skill
+        ]
+        if findings and self.settings.fold_into_class:
+            # the class finding names the students with their own gap on the skill, with
+            # their words: the whole rule set on this skill's answers (the rounds that asked
+            # it, the words of those asks) folds them in
+            asked = _asked(all_ratings, all_helps)
+            closed_words = self.entry.closed_words
+            words = [w for pair in sorted(asked) for w in closed_words.get(pair, ())]
+            words += [w for w in self._open.words if (w.student_id, w.week) in asked]
+            with_words = CohortAnswers(asking, snapshot.ratings, snapshot.helps, tuple(words))
+            findings = [
+                f
+                for f in gaps.evaluate(with_words, self.settings)
+                if f.kind == "class_gap" and f.skill == skill
+            ]
+        memo = self.entry.skills[skill] = _Memo(signature, findings, {}, snapshot)
+        return memo
+
+    # -- the whole cohort ------------------------------------------------------------------
+
+    def students(self) -> list[int]:
+        seen: set[int] = set()
+        for v in self._views:
+            seen |= v.enrolled | v.respondents
+        seen.update(self.entry.closed_by_student)
+        seen.update(self._open_by_student)
+        return sorted(seen)
+
+    def skills(self) -> list[str]:
+        found: set[str] = set()
+        for v in self._views:
+            found.update(v.skills)
+        found.update(self.entry.closed_by_skill)
+        found.update(r.skill for r in self._open.ratings)
+        found.update(h.skill for h in self._open.helps)
+        return sorted(found)
+
+    def findings(self) -> list[Finding]:
+        """`gaps.evaluate` of the cohort's snapshot."""
+        classes = [f for skill in self.skills() for f in self._skill(skill).findings]
+        folded = {c.skill for c in classes} if self.settings.fold_into_class else set()
+        per_student = [
+            f
+            for sid in self.students()
+            for f in self._student(sid).findings
+            if not (f.kind == "student_gap" and f.skill in folded)
+        ]
+        return sorted(classes + per_student, key=_sort_key)
+
+    def ok_streaks(self, fingerprints: Iterable[str]) -> dict[str, int]:
+        """`gaps.ok_streaks` of the cohort's snapshot for these fingerprints."""
+        out: dict[str, int] = {}
+        for fp in fingerprints:
+            kind, sid, skill = gaps.parse_fingerprint(fp)
+            if kind == "class_gap" and skill is not None:
+                memo = self._skill(skill)
+            elif kind in _STUDENT_KINDS and sid is not None:
+                memo = self._student(sid)
+            else:
+                memo = None
+            if memo is None:  # what gaps.ok_streaks makes of it (an error)
+                out.update(gaps.ok_streaks([fp], CohortAnswers(tuple(self._views), ()),
+                                           self.settings))  # fmt: skip
+                continue
+            if fp not in memo.ok:
+                memo.ok.update(gaps.ok_streaks([fp], memo.snapshot, self.settings))
+            out[fp] = memo.ok[fp]
+        return out
+
+
+async def gap_check(session: AsyncSession, cohort_id: int) -> GapCheck | None:
+    """The cohort's gap check, reading only what changed since the last one (see above)."""
+    cohort = await CohortRepo(session).get(cohort_id)
+    if cohort is None:
+        return None
+    query = AnswersQuery(session)
+    counted = await query.rounds_in(cohort_id, "reflection", COUNTED_STATUSES)
+    rounds = [r for r, _answers, _taking in counted]
+    students = {m.id: m for m in await MemberRepo(session).in_cohort(cohort_id, "student")}
+    open_ids = [r.id for r in rounds if r.is_open]
+    closed_rounds = [r for r in rounds if not r.is_open]
+    # an open round's rows change with every answer; they are read afresh anyway
+    key = (cohort, tuple(c if not c[0].is_open else c[0] for c in counted),
+           tuple(students.values()))  # fmt: skip
+    bind = session.bind
+    cache_key = (str(getattr(bind, "url", id(bind))), cohort_id)
+    entry = _GAP_CACHE.get(cache_key)
+    active = {m.id for m in students.values() if m.status == "active"}
+    if entry is None or entry.key != key:
+        entry = await _load_closed(session, cohort, rounds, closed_rounds, students, active, key)
+        _GAP_CACHE[cache_key] = entry
+        while len(_GAP_CACHE) > _GAP_CACHE_SIZE:
+            _GAP_CACHE.popitem(last=False)
+    _GAP_CACHE.move_to_end(cache_key)
+    open_rounds = [r for r in rounds if r.is_open]
+    completed: dict[int, set[int]] = {}
+    for round_id, member_id, done in await query.participation_rows(open_ids):
+        if done:
+            completed.setdefault(round_id, set()).add(member_id)
+    open_answers = await query.answer_rows(open_ids)
+    open_part = snapshot_part(entry.data.plan, open_rounds, open_answers, completed, {}, active)
+    return GapCheck(entry, open_part, rounds)
+
+
+async def _load_closed(
+    session: AsyncSession,
+    cohort: CohortRecord,
+    rounds: list[RoundRecord],
+    closed_rounds: list[RoundRecord],
+    students: dict[int, MemberRecord],
+    active: set[int],
+    key: tuple[object, ...],
+) -> _CohortCache:
+    plan = await plan_for(session, cohort)
+    query = AnswersQuery(session)
+    ids = [r.id for r in closed_rounds]
+    completed: dict[int, set[int]] = {}
+    enrolled: dict[int, set[int]] = {}
+    for round_id, member_id, done in await query.participation_rows(ids):
+        enrolled.setdefault(round_id, set()).add(member_id)
+        if done:
+            completed.setdefault(round_id, set()).add(member_id)
+    part = snapshot_part(plan, closed_rounds, await query.answer_rows(ids), completed,
+                         enrolled, active)  # fmt: skip
+    by_student: dict[int, tuple[list[RatingAnswer], list[HelpRequest], list[Words]]] = {}
+    by_skill: dict[str, tuple[list[RatingAnswer], list[HelpRequest]]] = {}
+    words: dict[tuple[int, int], list[Words]] = {}
+    for r in part.ratings:
+        by_student.setdefault(r.student_id, ([], [], []))[0].append(r)
+        by_skill.setdefault(r.skill, ([], []))[0].append(r)
+    for h in part.helps:
+        by_student.setdefault(h.student_id, ([], [], []))[1].append(h)
+        by_skill.setdefault(h.skill, ([], []))[1].append(h)
+    for w in part.words:
+        by_student.setdefault(w.student_id, ([], [], []))[2].append(w)
+        words.setdefault((w.student_id, w.week), []).append(w)
+    settings = gap_settings_of(cohort)
+    data = CohortData(cohort, plan, rounds, [], {}, {}, students)
+    return _CohortCache(
+        key,
+        data,
+        settings,
+        settings.model_copy(update={"fold_into_class": False}),
+        part,
+        by_student,
+        by_skill,
+        words,
+        {},
+        {},
+    )

@@ -1,0 +1,97 @@
+"""The weekly digest for the mentor team (SPEC §3, §5): last week's response, open gaps, the
+agenda (alerts marked Bespreken), gaps resolved since the previous digest, and a chart."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.gaps.alerts import TEAM_LANGUAGE, summary_line
+from bot.gaps.cohort_data import CohortData, load_cohort_data, skill_title, skill_week_means
+from bot.outbox.queue import Outgoing
+from bot.texts import t
+from storage.repos.alerts import AlertRecord, AlertRepo
+
+MAX_LINES = 25
+TEXT_LIMIT = 4000
+
+
+async def build_digest(
+    session: AsyncSession, cohort_id: int, week: int, now: datetime
+) -> list[Outgoing]:
+    """The digest messages for plan week `week` (a text, then a chart when there are ratings).
+
+    Resolved gaps it reports are marked reported in this transaction, so the next digest does
+    not repeat them; building it twice in one transaction gives the same text."""
+    data = await load_cohort_data(session, cohort_id)
+    if data is None:
+        return []
+    lang = TEAM_LANGUAGE
+    repo = AlertRepo(session)
+    lines = [t("digest.header", lang, cohort=data.cohort.name, week=week), ""]
+    lines += _response_lines(data, week)
+    unresolved = await repo.unresolved(cohort_id)
+    lines.append("")
+    if unresolved:
+        lines.append(t("digest.open_gaps", lang, count=len(unresolved)))
+        lines += _capped([summary_line(a, data) for a in unresolved])
+    else:
+        lines.append(t("digest.no_gaps", lang))
+    agenda = [a for a in unresolved if a.discuss]
+    if agenda:
+        lines += ["", t("digest.agenda", lang)]
+        lines += _capped([f"• {_describe(a, data)}" for a in agenda])
+    resolved = await repo.resolved_unreported(cohort_id)
+    if resolved:
+        lines += ["", t("digest.resolved", lang)]
+        lines += _capped([f"✓ {_describe(a, data)}" for a in resolved])
+        await repo.mark_reported([a.id for a in resolved])
+    text = "\n".join(lines)
+    if len(text) > TEXT_LIMIT:
+        text = text[: TEXT_LIMIT - 1] + "…"
+    messages = [Outgoing(text)]
+    matrix = skill_week_means(data)
+    if matrix.weeks:
+        from bot.charts import (
+            class_chart as charts,  # matplotlib is loaded on first use, not at start-up
+        )
+
+        png = await asyncio.to_thread(charts.heatmap_png, matrix, data.cohort.name)
+        caption = t("digest.chart_caption", lang, cohort=data.cohort.name)
+        messages.append(Outgoing(caption, photo=png))
+    return messages
+
+
+def _response_lines(data: CohortData, week: int) -> list[str]:
+    lang = TEAM_LANGUAGE
+    earlier = [r for r in data.rounds if r.week < week] or [
+        r for r in data.rounds if r.week <= week
+    ]
+    if not earlier:
+        return [t("digest.no_round", lang)]
+    rnd = earlier[-1]
+    done = data.completed.get(rnd.id, set())
+    enrolled = data.enrolled.get(rnd.id, set()) | done
+    percent = round(100 * len(done) / len(enrolled)) if enrolled else 0
+    lines = [
+        t("digest.response", lang, week=rnd.week, done=len(done), total=len(enrolled),
+          percent=percent)
+    ]  # fmt: skip
+    missing = sorted((data.name(m) for m in enrolled - done), key=str.casefold)
+    if missing:
+        lines.append(t("digest.missing", lang, names=", ".join(missing)))
+    return lines
+
+
+def _describe(alert: AlertRecord, data: CohortData) -> str:
+    who = data.name(alert.member_id) if alert.member_id else t("alert.the_class", TEAM_LANGUAGE)
+    what = skill_title(data.plan, alert.skill) or t(f"alert.kind.{alert.kind}", TEAM_LANGUAGE)
+    return f"{who} — {what}"
+
+
+def _capped(lines: list[str]) -> list[str]:
+    if len(lines) <= MAX_LINES:
+        return lines
+    return [*lines[:MAX_LINES], f"… (+{len(lines) - MAX_LINES})"]

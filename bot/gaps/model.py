@@ -1,0 +1,246 @@
+"""Gap rules, shared part: the answers the rules read, their settings, the findings they give,
+and the per-ask primitives and answer index every rule is built on (SPEC §5).
+
+Pure data and functions, no I/O. ``bot.gaps.rules`` re-exports everything public here; the rules
+themselves live in ``bot.gaps.evidence`` (student and class gaps), ``bot.gaps.timing`` (silence
+and decline) and ``bot.gaps.rules`` (all rules together, resolution).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Annotated, Literal, NamedTuple
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Kind = Literal["student_gap", "class_gap", "silence", "decline"]
+KIND_ORDER: dict[str, int] = {"class_gap": 0, "student_gap": 1, "decline": 2, "silence": 3}
+
+
+@dataclass(frozen=True)
+class RatingAnswer:
+    """A 1–5 self-rating of one student on one skill in the reflection of ``week``."""
+
+    student_id: int
+    week: int
+    skill: str
+    rating: int
+
+
+@dataclass(frozen=True)
+class HelpRequest:
+    """The student named ``skill`` under "where do you want help" in ``week``."""
+
+    student_id: int
+    week: int
+    skill: str
+
+
+@dataclass(frozen=True)
+class StudentWords:
+    """Free-text answers of one reflection: shown as evidence, never scored."""
+
+    student_id: int
+    week: int
+    text: str
+
+
+@dataclass(frozen=True)
+class ReflectionRound:
+    """A closed (or current) round: the skills it asked, who was enrolled, who answered."""
+
+    week: int
+    skills: tuple[str, ...]
+    enrolled: frozenset[int]
+    respondents: frozenset[int]
+
+
+@dataclass(frozen=True)
+class CohortAnswers:
+    """Everything the rules look at for one cohort."""
+
+    rounds: tuple[ReflectionRound, ...]
+    ratings: tuple[RatingAnswer, ...]
+    helps: tuple[HelpRequest, ...] = ()
+    words: tuple[StudentWords, ...] = ()
+
+
+class GapSettings(BaseModel):
+    """Per-cohort rule settings; the defaults are the improved (``"evidence"``) rules."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    mode: Literal["evidence", "spec"] = "evidence"
+    # SPEC §5 parameters (mode "spec"; low_max_rating and class_min_students in both)
+    student_low_needed: Annotated[int, Field(ge=1)] = 2
+    student_window: Annotated[int, Field(ge=1)] = 3
+    class_share: Annotated[float, Field(gt=0, le=1)] = 0.30
+    class_min_students: Annotated[int, Field(ge=1)] = 3
+    class_low_needed: Annotated[int, Field(ge=1)] = 2
+    class_window: Annotated[int, Field(ge=1)] = 3
+    silence_rounds: Annotated[int, Field(ge=1)] = 2
+    decline_delta: Annotated[float, Field(gt=0)] = 1.0
+    decline_window: Annotated[int, Field(ge=1)] = 3
+    low_max_rating: Annotated[int, Field(ge=1, le=4)] = 2
+    # Evidence rules. Points per rating 1..5 are about 1.3 × the log-likelihood ratio of
+    # "true level 2" against "true level 3" at σ = 0.8, rounded so a mentor can add them up.
+    rating_points: tuple[int, int, int, int, int] = (3, 1, -1, -3, -5)
+    help_points: int = 2
+    evidence_threshold: Annotated[int, Field(ge=1)] = 5
+    evidence_window: Annotated[int, Field(ge=1)] = 4
+    resolve_ok_asks: Annotated[int, Field(ge=1)] = 2
+    class_mean_max: float = 2.65
+    class_mean_asks: Annotated[int, Field(ge=1)] = 2
+    fold_into_class: bool = True
+    silence_max_chance: Annotated[float, Field(gt=0, lt=1)] = 0.001
+    silence_prior_rate: Annotated[float, Field(gt=0, lt=1)] = 0.15
+    silence_prior_rounds: Annotated[int, Field(ge=1)] = 10  # >= 1: the rate stays < 1
+    decline_recent_rounds: Annotated[int, Field(ge=1)] = 8
+    decline_baseline_rounds: Annotated[int, Field(ge=1)] = 16
+    decline_paired_delta: Annotated[float, Field(gt=0)] = 0.8
+
+    @classmethod
+    def spec_baseline(cls) -> GapSettings:
+        """The SPEC §5 starting rules, unchanged (for comparison, or a cohort that wants them)."""
+        return cls(mode="spec", fold_into_class=False)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One fact behind a finding: a rating, a missed round, the student's words, a figure."""
+
+    week: int
+    student_id: int | None
+    skill: str | None
+    rating: int | None
+    text: str | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A gap as the rules see it now; ``fingerprint`` identifies it across weeks."""
+
+    kind: Kind
+    student_id: int | None
+    skill: str | None
+    weeks: tuple[int, ...]
+    evidence: tuple[Evidence, ...]
+    fingerprint: str
+
+
+def fingerprint_of(kind: str, student_id: int | None, skill: str | None) -> str:
+    """Stable identity of a gap: ``kind:student:skill`` with ``-`` for an absent part."""
+    return f"{kind}:{'-' if student_id is None else student_id}:{skill or '-'}"
+
+
+def parse_fingerprint(fingerprint: str) -> tuple[str, int | None, str | None]:
+    """Inverse of :func:`fingerprint_of` (a skill key may itself contain ``:``)."""
+    kind, student, skill = fingerprint.split(":", 2)
+    return kind, None if student == "-" else int(student), None if skill == "-" else skill
+
+
+class Ask(NamedTuple):
+    """One answered ask of a skill to a student: a rating, a help request, or both."""
+
+    week: int
+    rating: int | None
+    help: bool
+
+
+class _Index:
+    """The answers regrouped once, so that each rule is a linear scan."""
+
+    def __init__(self, data: CohortAnswers) -> None:
+        self.rounds = sorted(data.rounds, key=lambda r: r.week)
+        rated: dict[tuple[int, str, int], int] = {}
+        for r in data.ratings:
+            key = (r.student_id, r.skill, r.week)
+            # Two ratings of one ask keep the lowest: independent of their order, and a
+            # second rating can never hide a low one.
+            if key not in rated or r.rating < rated[key]:
+                rated[key] = r.rating
+        helps = {(h.student_id, h.skill, h.week) for h in data.helps}
+        self.ask_at = {k: Ask(k[2], v, k in helps) for k, v in rated.items()}
+        self.ask_at.update({k: Ask(k[2], None, True) for k in helps if k not in rated})
+        grouped: dict[tuple[int, str], list[Ask]] = defaultdict(list)
+        self.by_student_week: dict[int, dict[int, list[tuple[str, int]]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
+        for (sid, skill, week), ask in self.ask_at.items():
+            grouped[(sid, skill)].append(ask)
+            if ask.rating is not None:
+                self.by_student_week[sid][week].append((skill, ask.rating))
+        self.asks = {k: sorted(v) for k, v in grouped.items()}  # one ask a week: by week
+        for weeks in self.by_student_week.values():
+            for answers in weeks.values():
+                answers.sort()  # float sums in one fixed order, whatever the input order
+        self.words: dict[tuple[int, int], list[str]] = defaultdict(list)
+        for w in sorted(data.words, key=lambda w: (w.student_id, w.week, w.text)):
+            self.words[(w.student_id, w.week)].append(w.text)
+
+
+_last: tuple[CohortAnswers, _Index] | None = None
+
+
+def _index(data: CohortAnswers) -> _Index:
+    """Index ``data``, reusing the index of the very same (immutable) snapshot object:
+    evaluate() and ok_streaks() are normally called one after the other on one snapshot.
+    The cache entry is read and replaced as a whole, so threads cannot mix two entries."""
+    global _last
+    entry = _last
+    if entry is not None and entry[0] is data:
+        return entry[1]
+    idx = _Index(data)
+    _last = (data, idx)
+    return idx
+
+
+def is_low(ask: Ask, settings: GapSettings) -> bool:
+    """SPEC §5: a rating of at most ``low_max_rating``, or a request for help."""
+    return ask.help or (ask.rating is not None and ask.rating <= settings.low_max_rating)
+
+
+def is_ok(ask: Ask, settings: GapSettings) -> bool:
+    """An ask that counts towards resolution: rated above low, and no request for help."""
+    return ask.rating is not None and not is_low(ask, settings)
+
+
+def ask_points(ask: Ask, settings: GapSettings) -> int:
+    """Evidence points of one ask (positive: towards a gap)."""
+    points = settings.help_points if ask.help else 0
+    if ask.rating is not None:
+        points += settings.rating_points[min(max(ask.rating, 1), 5) - 1]
+    return points
+
+
+def open_since(
+    ok: list[bool], window: int, resolve: int, trigger: Callable[[int, int], bool]
+) -> int | None:
+    """The evidence rules' common shape, over one series of asks, oldest first.
+
+    A gap is open when an ask that was not OK completed a window (its last ``window`` asks,
+    ``lo:hi``) for which ``trigger`` holds, and no ``resolve`` OK asks in a row came after that
+    ask. Returns the first index of the evidence, or None. Stated without a running state, the
+    rule cannot depend on where an earlier alert happened to open, so adding a good answer
+    can never open a gap (tests/gaps/test_properties.py).
+    """
+    run, after = 0, 0
+    for i, fine in enumerate(ok):
+        run = run + 1 if fine else 0
+        if run >= resolve:
+            after = i + 1  # a gap opened before this point is resolved
+    for i in range(after, len(ok)):
+        if not ok[i] and trigger(lo := max(0, i + 1 - window), i + 1):
+            return lo
+    return None
+
+
+def _trailing(flags: Iterable[bool]) -> int:
+    """The length of the run of True at the end of ``flags``."""
+    n = 0
+    for flag in flags:
+        n = n + 1 if flag else 0
+    return n

@@ -1,0 +1,434 @@
+"""The outbox sender: delivers queued rows to Telegram within its limits (SPEC §7, §8).
+
+One loop per instance claims a row shortly before the pacing allows its send, books the slot
+and hands the row to a delivery task; at most `in_flight` run at once. A row is marked
+`sending` (committed) before its request, so neither a restart nor a second instance sends
+it again — but for the one or two requests in flight when an instance dies: those rows are
+reclaimed after `stale_after` and counted as repeats.
+
+Telegram's answers (see `bot.outbox.pacing.classify`): 429 → everyone waits `retry_after`; network
+trouble and 5xx → retry with backoff and jitter up to `max_attempts`; 403 or "chat not found"
+→ the chat is unreachable (its other pending rows too) and `on_unreachable` is called once per
+member; anything else → failed. Logs name the outbox id, kind and error kind; never the text,
+the chat or the token. The bot's HTTP pool must allow `in_flight` requests at once (a bare
+`telegram.Bot` has a pool of one; an Application's bot has plenty).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import secrets
+import socket
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram import Bot
+
+from bot import metrics
+from bot.outbox.pacing import (
+    DEFAULT_CHAT_MARGIN,
+    DEFAULT_HEADROOM,
+    DEFAULT_SEND_RATE,
+    Outcome,
+    RateLimiter,
+    backoff_delay,
+    classify,
+)
+from bot.outbox.requests import PayloadError, send_item
+from storage.db import Database
+from storage.models import utcnow
+from storage.repos.outbox import OutboxItem, OutboxRepo
+
+log = logging.getLogger(__name__)
+
+OnUnreachable = Callable[[OutboxItem], Awaitable[None]]
+Mode = Literal["forever", "due", "empty"]
+
+_CLAIM_AHEAD = 0.1  # seconds before its send slot a row may be claimed
+_HOLD_LIMIT = 5.0  # a claimed row whose slot is further off than this is given back
+_MARK_TRIES = 3  # an outcome left unrecorded would make the row a repeat later
+
+
+@dataclass
+class DrainResult:
+    """What one `drain` (or one `start`…`stop` run) did."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    unreachable: int = 0
+    reclaimed: int = 0
+
+
+def _note(level: int, item: OutboxItem, event: str, **fields: object) -> None:
+    """One log line per event: outbox id, kind, event, fields; never text, never chat ids."""
+    details = " ".join(f"{name}={value}" for name, value in fields.items())
+    log.log(level, "outbox %d %s %s %s", item.id, item.kind, event, details)
+
+
+def default_instance_id() -> str:
+    """Host, process and a random part: unique per running sender."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+class OutboxSender:
+    """Delivers outbox rows: `start()`/`stop()` in the bot, `drain()` in tests and the demo."""
+
+    def __init__(
+        self,
+        db: Database,
+        bot: Bot,
+        *,
+        rate: float = DEFAULT_SEND_RATE,
+        per_chat_rate: float = 1.0,
+        headroom: float = DEFAULT_HEADROOM,
+        group_per_minute: float = 20.0,
+        chat_margin: float = DEFAULT_CHAT_MARGIN,
+        instance_id: str | None = None,
+        in_flight: int = 2,
+        on_unreachable: OnUnreachable | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = utcnow,
+        pacer: RateLimiter | None = None,
+        poll_interval: float = 1.0,
+        stale_after: timedelta = timedelta(minutes=5),
+        max_attempts: int = 6,
+        backoff_base: float = 1.0,
+        backoff_cap: float = 300.0,
+        rng: random.Random | None = None,
+    ) -> None:
+        if in_flight < 1:
+            raise ValueError("in_flight must be at least 1")
+        self.db = db
+        self.bot = bot
+        self.instance_id = instance_id or default_instance_id()
+        self.pacer = pacer or RateLimiter(
+            rate,
+            headroom=headroom,
+            per_chat_rate=per_chat_rate,
+            group_per_minute=group_per_minute,
+            chat_margin=chat_margin,
+            clock=clock,
+        )
+        self.in_flight = in_flight
+        self.on_unreachable = on_unreachable
+        self.poll_interval = poll_interval
+        self.stale_after = stale_after
+        self.max_attempts = max_attempts
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.result = DrainResult()
+        self._clock = clock
+        self._now = now
+        self._rng = rng or random.Random()
+        self._runner: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._busy_chats: set[int] = set()  # chats with a request in flight
+        self._notified: set[tuple[str, int]] = set()  # members told about as unreachable
+        self._stopping = False
+        self._stop_event = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._next_reclaim = float("-inf")
+        self._next_gauges = float("-inf")
+        self._sent: list[tuple[int, int | None, datetime]] = []  # sent, not yet recorded
+        self._db_turn: contextlib.AbstractAsyncContextManager[Any] = (
+            asyncio.Lock() if db.is_sqlite else contextlib.nullcontext()
+        )
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Run the sender in a background task until `stop()`."""
+        if self._runner is not None:
+            raise RuntimeError("the outbox sender is already running")
+        self._reset()
+        self._runner = asyncio.create_task(self._run("forever"), name="outbox-sender")
+
+    async def stop(self, timeout: float | None = 30.0) -> None:  # noqa: ASYNC109
+        """Claim nothing more, let the requests in flight finish (and be marked), return.
+
+        After `timeout` the remaining requests are cancelled: their rows stay `sending` and
+        are reclaimed (as repeats) by the next sender once stale."""
+        if self._runner is None:
+            return
+        self._stopping = True
+        self._stop_event.set()
+        self._wake.set()
+        runner, self._runner = self._runner, None
+        try:
+            await asyncio.wait_for(asyncio.shield(runner), timeout)
+        except TimeoutError:
+            log.warning("outbox sender stop timed out; cancelling %d requests", len(self._tasks))
+            for task in list(self._tasks):
+                task.cancel()
+            runner.cancel()
+            await asyncio.gather(runner, *self._tasks, return_exceptions=True)
+        log.info("outbox sender stopped instance=%s", self.instance_id)
+
+    def wake(self) -> None:
+        """New rows were queued: look now instead of at the next poll."""
+        self._wake.set()
+
+    async def drain(self, until_empty: bool = True) -> DrainResult:
+        """Send in the foreground and return what this drain did.
+
+        `until_empty`: until no row is pending at all (waiting out retries); otherwise until
+        nothing is due any more."""
+        if self._runner is not None:
+            raise RuntimeError("drain() while the sender runs in the background")
+        self._reset()
+        await self._run("empty" if until_empty else "due")
+        return self.result
+
+    @property
+    def running(self) -> bool:
+        return self._runner is not None and not self._runner.done()
+
+    def _reset(self) -> None:
+        self._stopping = False
+        self._stop_event = asyncio.Event()
+        self._wake = asyncio.Event()
+        self.result = DrainResult()
+        self._next_reclaim = float("-inf")  # a fresh start looks for stale claims at once
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncSession]:
+        """A transaction of this sender; it first records the messages sent since the last
+        one, so a send costs one transaction (its claim), not two.
+
+        On SQLite the sender's transactions take turns: two racing for the single write lock
+        would wait in SQLite's busy handler, which sleeps in steps of milliseconds."""
+        async with self._db_turn:
+            sent, self._sent = self._sent, []
+            try:
+                async with self.db.transaction() as session:
+                    await OutboxRepo(session).mark_sent_many(sent)
+                    yield session
+            except BaseException:
+                self._sent[:0] = sent  # not recorded: the next transaction tries again
+                raise
+
+    async def _flush(self) -> None:
+        """Record the messages sent so far (if any) now."""
+        if not self._sent:
+            return
+        try:
+            async with self._transaction():
+                pass
+        except Exception as exc:
+            log.error(
+                "outbox could not record %d sent rows: %s", len(self._sent), type(exc).__name__
+            )
+
+    # -- the loop --------------------------------------------------------------------------
+
+    async def _run(self, mode: Mode) -> None:
+        slots = asyncio.Semaphore(self.in_flight)
+        log.info("outbox sender running instance=%s mode=%s", self.instance_id, mode)
+        try:
+            while not self._stopping:
+                await slots.acquire()
+                item = await self._next_or_none()
+                if item is not None:
+                    self._spawn(item, slots)
+                    continue
+                slots.release()
+                if self._stopping or await self._idle(mode):
+                    break
+        finally:
+            # A clean stop: the requests in flight finish and are marked.
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            await self._flush()
+
+    async def _next_or_none(self) -> OutboxItem | None:
+        """The next row to send, claimed; None when nothing may go now (or on DB trouble)."""
+        # Claim just ahead of the next global slot: close enough that the database round
+        # trip overlaps the wait, never long before (a claimed row should be about to go).
+        delay = self.pacer.global_delay() - _CLAIM_AHEAD
+        if delay > 0:
+            await self._flush()  # do not leave sent rows unrecorded during a long pause
+            if await self._wait(self._stop_event, delay):
+                return None
+        if self._stopping:
+            return None
+        try:
+            return await self._claim()
+        except Exception as exc:
+            log.error("outbox claim failed: %s", type(exc).__name__)
+            return None
+
+    async def _claim(self) -> OutboxItem | None:
+        now = self._now()
+        exclude = self.pacer.busy_chats() | self._busy_chats
+        async with self._transaction() as session:
+            repo = OutboxRepo(session)
+            if self._clock() >= self._next_reclaim:
+                await self._reclaim(repo, now)
+            items = await repo.claim(self.instance_id, now, 1, exclude_chats=exclude)
+            if self._clock() >= self._next_gauges:
+                await self._refresh_gauges(repo, now)
+        return items[0] if items else None
+
+    async def _reclaim(self, repo: OutboxRepo, now: datetime) -> None:
+        self._next_reclaim = self._clock() + min(self.stale_after.total_seconds() / 4, 30.0)
+        reclaimed = await repo.reclaim_stale(now, self.stale_after)
+        if reclaimed:
+            self.result.reclaimed += reclaimed
+            metrics.OUTBOX_REPEATS.inc(reclaimed)
+            log.warning("outbox reclaimed %d stale rows (counted as repeats)", reclaimed)
+
+    async def _refresh_gauges(self, repo: OutboxRepo, now: datetime) -> tuple[int, datetime | None]:
+        """Update the depth and age gauges; returns (depth, next due time)."""
+        self._next_gauges = self._clock() + 1.0
+        depth = await repo.depth()
+        metrics.OUTBOX_DEPTH.set(depth)
+        metrics.OUTBOX_OLDEST_AGE.set(await repo.oldest_pending_age(now))
+        return depth, await repo.next_due()
+
+    async def _idle(self, mode: Mode) -> bool:
+        """Nothing to claim now: True when a drain is done, else wait for the next chance."""
+        now = self._now()
+        # Read before the survey: a delivery finishing during it may have put its row back
+        # to pending after the survey looked.
+        busy = bool(self._tasks)
+        try:
+            async with self._transaction() as session:
+                depth, next_due = await self._refresh_gauges(OutboxRepo(session), now)
+        except Exception as exc:
+            log.error("outbox survey failed: %s", type(exc).__name__)
+            depth, next_due = 1, None  # unknown: keep going, look again after a poll
+        due_now = next_due is not None and next_due <= now
+        if not busy and (depth == 0 if mode == "empty" else mode == "due" and not due_now):
+            return True
+        waits = [self.poll_interval]
+        if next_due is not None:
+            waits.append((next_due - now).total_seconds())
+        if (free_in := self.pacer.next_chat_free_in()) is not None:
+            waits.append(free_in)
+        await self._wait(self._wake, max(0.0, min(waits)))
+        self._wake.clear()
+        return False
+
+    @staticmethod
+    async def _wait(event: asyncio.Event, seconds: float) -> bool:
+        """Wait up to `seconds` for `event`; True when it came."""
+        try:
+            await asyncio.wait_for(event.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
+
+    def _spawn(self, item: OutboxItem, slots: asyncio.Semaphore) -> None:
+        wait = self.pacer.reserve(item.chat_id)
+        self._busy_chats.add(item.chat_id)
+        task = asyncio.create_task(self._deliver(item, wait), name=f"outbox-{item.id}")
+        self._tasks.add(task)
+
+        def done(finished: asyncio.Task[None]) -> None:
+            if not finished.cancelled() and finished.exception() is not None:
+                _note(logging.ERROR, item, "crashed", error=type(finished.exception()).__name__)
+            self._tasks.discard(finished)
+            self._busy_chats.discard(item.chat_id)
+            slots.release()
+            self._wake.set()  # its outcome may make a drain finish or a chat free
+
+        task.add_done_callback(done)
+
+    # -- one delivery ----------------------------------------------------------------------
+
+    async def _deliver(self, item: OutboxItem, wait: float) -> None:
+        if wait <= _HOLD_LIMIT:
+            if wait > 0:
+                await asyncio.sleep(wait)
+            wait = self.pacer.paused_for()  # did a 429 elsewhere start a pause meanwhile?
+        if wait > 0:
+            # Give the row back rather than send into a pause or hold it `sending` for long
+            # (where a dying instance would leave it to be counted as a repeat).
+            until = self._now() + timedelta(seconds=wait)
+            await self._mark(item, "released", lambda repo: repo.release(item.id, until))
+            _note(logging.INFO, item, "released", after=f"{wait:.2f}s")
+            return
+        try:
+            message = await send_item(self.bot, item)
+        except Exception as exc:
+            await self._handle_failure(item, exc)
+            return
+        # Recorded by the loop's next transaction (normally the very next claim).
+        self._sent.append((item.id, message.message_id, self._now()))
+        self.result.sent += 1
+        metrics.MESSAGES_SENT.inc()
+        _note(logging.INFO, item, "sent", attempt=item.attempts)
+
+    async def _handle_failure(self, item: OutboxItem, exc: Exception) -> None:
+        payload_trouble = isinstance(exc, PayloadError)
+        outcome = Outcome("failed", "bad_payload") if payload_trouble else classify(exc)
+        metrics.SEND_ERRORS.labels(kind=outcome.kind).inc()
+        if outcome.action == "pause":
+            # Treated as global: Telegram does not say which limit was hit.
+            self.pacer.pause(outcome.delay)
+            await self._retry(item, outcome, outcome.delay)
+        elif outcome.action == "retry" and item.attempts < self.max_attempts:
+            delay = backoff_delay(item.attempts, self.backoff_base, self.backoff_cap, self._rng)
+            await self._retry(item, outcome, delay)
+        elif outcome.action == "unreachable":
+            await self._unreachable(item, outcome)
+        else:
+            await self._mark(item, "failed", lambda repo: repo.mark_failed(item.id, outcome.kind))
+            self.result.failed += 1
+            _note(logging.WARNING, item, "failed", kind=outcome.kind, attempts=item.attempts)
+
+    async def _retry(self, item: OutboxItem, outcome: Outcome, delay: float) -> None:
+        not_before = self._now() + timedelta(seconds=delay)
+        await self._mark(
+            item,
+            "retry",
+            lambda repo: repo.mark_retry(
+                item.id, not_before, outcome.kind, possible_repeat=outcome.maybe_delivered
+            ),
+        )
+        if outcome.maybe_delivered:
+            metrics.OUTBOX_REPEATS.inc()
+        self.result.retried += 1
+        after = f"{delay:.2f}s"
+        _note(logging.WARNING, item, "retry", kind=outcome.kind, attempt=item.attempts, after=after)
+
+    async def _unreachable(self, item: OutboxItem, outcome: Outcome) -> None:
+        others: list[int] = []
+
+        async def mark(repo: OutboxRepo) -> None:
+            others.extend(await repo.mark_unreachable(item.id, outcome.kind))
+
+        await self._mark(item, "unreachable", mark)
+        self.result.unreachable += 1 + len(others)
+        _note(logging.WARNING, item, "unreachable", kind=outcome.kind, other_rows=len(others))
+        key = ("member", item.member_id) if item.member_id is not None else ("chat", item.chat_id)
+        if self.on_unreachable is None or key in self._notified:
+            return
+        self._notified.add(key)
+        try:
+            await self.on_unreachable(item)
+        except Exception as exc:  # the caller's trouble must not stop deliveries
+            _note(logging.ERROR, item, "on_unreachable failed", error=type(exc).__name__)
+
+    async def _mark(
+        self, item: OutboxItem, what: str, action: Callable[[OutboxRepo], Awaitable[Any]]
+    ) -> None:
+        """Record an outcome, retrying briefly: the row must not stay `sending`."""
+        for attempt in range(1, _MARK_TRIES + 1):
+            try:
+                async with self._transaction() as session:
+                    await action(OutboxRepo(session))
+                return
+            except Exception as exc:
+                error = type(exc).__name__
+                _note(logging.ERROR, item, f"not marked {what}", tried=attempt, error=error)
+                if attempt < _MARK_TRIES:
+                    await asyncio.sleep(0.2 * attempt)

@@ -1,0 +1,35 @@
+"""Reaching the mentor team: its linked group chat, else each mentor privately."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.outbox.queue import Outgoing, Queued, queue
+from storage.repos import CohortRepo, MemberRepo
+
+
+async def team_chats(session: AsyncSession, cohort_id: int) -> list[int]:
+    cohort = await CohortRepo(session).get(cohort_id)
+    if cohort is not None and cohort.group_chat_id is not None:
+        return [cohort.group_chat_id]
+    mentors = await MemberRepo(session).in_cohort(cohort_id, "mentor", statuses=("active",))
+    return [m.chat_id for m in mentors if m.chat_id is not None]
+
+
+async def notify_team(
+    session: AsyncSession,
+    cohort_id: int,
+    dedupe_key: str,
+    message: Outgoing,
+    now: datetime,
+    kind: str = "notice",
+    priority: int = 5,
+) -> int:
+    """Queue `message` to the team once per chat (the dedupe key makes repeats harmless)."""
+    items = [
+        Queued(f"{dedupe_key}:{chat_id}", chat_id, kind, message, cohort_id, priority=priority)
+        for chat_id in await team_chats(session, cohort_id)
+    ]
+    return await queue(session, items, now)

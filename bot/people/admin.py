@@ -1,0 +1,114 @@
+"""Coordinator operations behind the CLI: cohorts, class lists and invites."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import func, select
+
+from bot.people.roster import (
+    Invitation,
+    create_invites,
+    expiry,
+    import_students,
+    pending_invitations,
+)
+from storage.db import Database
+from storage.models import Member
+from storage.records import CohortRecord
+from storage.repos import CohortRepo
+from storage.repos.cohorts import CohortExists
+
+
+class AdminError(Exception):
+    """A coordinator's request that cannot be done; the message says why, in one line."""
+
+
+async def create_cohort(
+    db: Database,
+    name: str,
+    start: date,
+    timezone: str,
+    times: dict[str, str],
+    plan_text: str | None,
+) -> CohortRecord:
+    """Create a cohort; a plan given with it must validate first."""
+    name = " ".join(name.split())
+    if not name or len(name) > 100:
+        raise AdminError("the cohort name must be 1 to 100 characters")
+    if plan_text is not None:
+        plan_text = validated_plan(plan_text, "--plan")
+    async with db.transaction() as session:
+        try:
+            cohort = await CohortRepo(session).create(name, start, timezone, **times)
+        except CohortExists:
+            raise AdminError(f"a cohort named {name!r} exists already") from None
+        if plan_text is not None:
+            await CohortRepo(session).update_settings(
+                cohort.id, plan_yaml=plan_text, plan_version=1
+            )
+    return cohort
+
+
+def validated_plan(text: str, source: str) -> str:
+    """The plan text if it validates; otherwise AdminError with every error and its line."""
+    from bot.plans import PlanError, load_plan
+
+    try:
+        load_plan(text, source)
+    except PlanError as exc:
+        raise AdminError(f"plan refused, nothing changed:\n{exc}") from None
+    return text
+
+
+async def cohort_overview(db: Database) -> list[tuple[object, ...]]:
+    async with db.transaction() as session:
+        cohorts = await CohortRepo(session).all()
+        rows = await session.execute(
+            select(Member.cohort_id, Member.role, func.count())
+            .where(Member.status == "active")
+            .group_by(Member.cohort_id, Member.role)
+        )
+        counts = {f"{cohort_id}:{role}": n for cohort_id, role, n in rows}
+    return [
+        (
+            c.name,
+            c.start_date,
+            c.timezone,
+            c.expectations_at,
+            c.reflection_at,
+            counts.get(f"{c.id}:student", 0),
+            counts.get(f"{c.id}:mentor", 0),
+        )
+        for c in cohorts
+    ]
+
+
+async def cohort_by_name(db: Database, name: str) -> CohortRecord:
+    async with db.transaction() as session:
+        cohort = await CohortRepo(session).by_name(name)
+    if cohort is None:
+        raise AdminError(f"no cohort named {name!r} (see: mentorbot cohort list)")
+    return cohort
+
+
+async def import_roster(
+    db: Database, cohort_name: str, raw: bytes, expires_days: int | None
+) -> list[Invitation]:
+    cohort = await cohort_by_name(db, cohort_name)
+    async with db.transaction() as session:
+        return await import_students(session, cohort, raw, expiry(_now(), expires_days))
+
+
+async def make_invites(
+    db: Database, cohort_name: str, role: str, count: int, expires_days: int | None, pending: bool
+) -> list[Invitation]:
+    cohort = await cohort_by_name(db, cohort_name)
+    async with db.transaction() as session:
+        if pending:
+            return await pending_invitations(session, cohort)
+        return await create_invites(session, cohort, role, count, expiry(_now(), expires_days))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

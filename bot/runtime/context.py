@@ -1,0 +1,55 @@
+"""The typed context handlers see: `context.state` holds the long-lived services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.runtime.config import Settings
+
+if TYPE_CHECKING:
+    from bot.runtime.services import Services
+    from storage.db import Database
+
+
+@dataclass
+class AppState:
+    """Created empty by PTB; filled in `post_init`, emptied in `post_shutdown`."""
+
+    settings: Settings | None = None
+    db: Database | None = None
+    running: Services | None = None
+    services: dict[str, Any] = field(default_factory=dict)
+
+    def database(self) -> Database:
+        if self.db is None:
+            raise RuntimeError("the database is not open (post_init has not run)")
+        return self.db
+
+    def live(self) -> Services:
+        if self.running is None:
+            raise RuntimeError("the services are not running (post_init has not run)")
+        return self.running
+
+    def wake_sender(self) -> None:
+        """Rows were queued by a handler: deliver them now."""
+        if self.running is not None:
+            self.running.sender.wake()
+
+    def config(self) -> Settings:
+        if self.settings is None:
+            raise RuntimeError("settings missing")
+        return self.settings
+
+
+class MentorContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], AppState]):
+    """CallbackContext with typed access to the application state."""
+
+    @property
+    def state(self) -> AppState:
+        return self.bot_data
+
+
+MentorApp = Application[ExtBot[None], MentorContext, dict[Any, Any], dict[Any, Any], AppState, Any]

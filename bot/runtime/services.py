@@ -1,0 +1,143 @@
+"""The long-lived services of a running bot, created in post_init and closed in post_shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+
+from telegram import Bot
+
+from bot.gaps.alerts import evaluate_cohort
+from bot.metrics import ALERTS_RAISED
+from bot.outbox.queue import Outgoing
+from bot.outbox.sender import OutboxSender
+from bot.outbox.team import notify_team
+from bot.people.retention import purge_expired
+from bot.runtime.config import Settings
+from bot.runtime.now import reset_clock, use_clock
+from bot.schedule.clock import Clock, SystemClock
+from bot.schedule.rounds import OpenedRound
+from bot.schedule.scheduler import RoundScheduler
+from bot.texts import t
+from bot.trends import is_report_day, queue_monthly_reports
+from storage.db import Database
+from storage.repos import MemberRepo
+from storage.repos.outbox import OutboxItem
+
+log = logging.getLogger(__name__)
+
+
+class Services:
+    """Database, outbox sender and scheduler, started and stopped together."""
+
+    def __init__(self, settings: Settings, bot: Bot, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self.db = Database(settings.database_url)
+        self.sender = OutboxSender(
+            self.db,
+            bot,
+            rate=settings.send_rate,
+            per_chat_rate=settings.per_chat_rate,
+            headroom=settings.send_headroom,
+            stale_after=timedelta(seconds=settings.outbox_stale_after),
+            on_unreachable=self.member_unreachable,
+        )
+        self._housekeeping: asyncio.Task[None] | None = None
+        self._evaluating: dict[int, asyncio.Lock] = {}
+        self.scheduler = RoundScheduler(
+            self.db, settings, clock=self.clock, on_round_opened=self.round_opened
+        )
+
+    async def start(self, *, scheduler: bool = True) -> None:
+        use_clock(self.clock)
+        self.sender.start()
+        if scheduler:
+            await self.scheduler.start()
+            self._housekeeping = asyncio.create_task(self._daily(), name="housekeeping")
+
+    async def stop_work(self) -> None:
+        """Stop opening rounds and sending; the requests in flight finish. Runs while the bot's
+        HTTP client is still open (post_stop), so nothing in flight is cut and sent twice."""
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._housekeeping
+            self._housekeeping = None
+        await self.scheduler.shutdown()
+        await self.sender.stop()
+
+    async def stop(self) -> None:
+        """Stop the work (if still running) and close the database."""
+        await self.stop_work()
+        await self.db.dispose()
+        reset_clock()
+
+    async def _daily(self) -> None:
+        """Once at start and then every day: delete what is past the retention period."""
+        while True:
+            try:
+                purged = await purge_expired(self.db, self.settings, self.clock.now())
+                if purged:
+                    log.info("retention purged rows=%s", purged)
+            except Exception:  # retried tomorrow; the bot keeps running
+                log.exception("retention purge failed")
+            await self.monthly_reports()
+            await asyncio.sleep(24 * 3600)
+
+    async def monthly_reports(self) -> None:
+        """On the first Monday of a month, the regiegroep's report (once per month: the
+        outbox dedupe key carries the month, so restarts and other instances add nothing)."""
+        now = self.clock.now()
+        if not is_report_day(now.astimezone(self.settings.tz).date()):
+            return
+        try:
+            async with self.db.transaction() as session:
+                queued = await queue_monthly_reports(session, now)
+        except Exception:
+            log.exception("monthly observer reports failed")
+            return
+        if queued:
+            self.sender.wake()
+
+    async def round_opened(self, opened: OpenedRound) -> None:
+        """New outbox rows exist: let the sender look now. A round that closed on the way is
+        the moment to check the cohort's gaps (silence shows only when a round closes)."""
+        if opened.closed_round_ids:
+            await self.evaluate_alerts(opened.round.cohort_id)
+        self.sender.wake()
+
+    async def evaluate_alerts(self, cohort_id: int) -> None:
+        """Decide alerts from stored answers, in their own transaction (after the answer's).
+        One evaluation per cohort at a time in this process: students finishing together would
+        otherwise decide from each other's half-seen state (other instances are kept apart by
+        the unique open alert per fingerprint)."""
+        lock = self._evaluating.setdefault(cohort_id, asyncio.Lock())
+        try:
+            async with lock, self.db.transaction() as session:
+                raised = await evaluate_cohort(session, cohort_id, self.clock.now())
+        except Exception:  # an alert can be decided again later; never lose the answer flow
+            log.exception("alert evaluation failed cohort=%s", cohort_id)
+            return
+        if raised:
+            ALERTS_RAISED.inc(len(raised))
+            self.sender.wake()
+
+    async def member_unreachable(self, item: OutboxItem) -> None:
+        """A student blocked the bot: mark them and tell the mentor team, once."""
+        if item.member_id is None:
+            return
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            member = await MemberRepo(session).get(item.member_id)
+            if member is None or member.role != "student":
+                return
+            await MemberRepo(session).set_status(member.id, "unreachable")
+            text = t("team.unreachable", "nl", name=member.name)
+            await notify_team(
+                session, member.cohort_id, f"unreachable:{member.id}", Outgoing(text), now
+            )
+        log.warning("member unreachable member=%s cohort=%s", member.id, member.cohort_id)
+        self.sender.wake()

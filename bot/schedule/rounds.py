@@ -1,0 +1,179 @@
+"""Opening a round: created once per (cohort, week, kind), its messages queued in the outbox
+in the same transaction, so a crash leaves either the whole round or none of it."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.checkin.flow import EXPECTATIONS_KEY, RESUME, Ask, ask_next, render_expectations
+from bot.outbox.queue import Outgoing, Queued, queue
+from bot.outbox.team import team_chats
+from bot.plans.store import plan_for, week_of
+from bot.texts import normalise_language, t
+from storage.db import Database
+from storage.records import CohortRecord, MemberRecord
+from storage.repos import CohortRepo, MemberRepo, UserSettingsRepo
+from storage.repos.rounds import AnswerRepo, PromptRepo, RoundRecord, RoundRepo
+
+log = logging.getLogger(__name__)
+STUDENT_KINDS = ("expectations", "reflection", "reminder")
+KINDS = (*STUDENT_KINDS, "digest")
+
+
+@dataclass
+class OpenedRound:
+    round: RoundRecord
+    created: bool
+    queued: int = 0
+    closed_round_ids: list[int] = field(default_factory=list)
+
+
+async def open_round(
+    db: Database, cohort_id: int, week: int, kind: str, due_at: datetime, now: datetime
+) -> OpenedRound:
+    """Create the round if it does not exist and queue its messages; idempotent."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown round kind {kind!r}")
+    async with db.transaction() as session:
+        rounds = RoundRepo(session)
+        round_, created = await rounds.insert_if_absent(cohort_id, week, kind, due_at)
+        if not created:
+            return OpenedRound(round_, False)
+        closed = []
+        if kind in ("expectations", "reflection"):
+            # answers may change until the next round of the same kind opens
+            closed = await rounds.close_others(cohort_id, kind, round_.id, now)
+        cohort = await CohortRepo(session).get(cohort_id)
+        assert cohort is not None
+        items = await _messages(session, cohort, round_, now)
+        queued = await queue(session, items, now)
+    log.info("round opened cohort=%s week=%s kind=%s queued=%s", cohort_id, week, kind, queued)
+    return OpenedRound(round_, True, queued, closed)
+
+
+async def record_skipped(
+    db: Database, cohort_id: int, week: int, kind: str, due_at: datetime
+) -> bool:
+    """Note a round missed beyond the grace period, so that it is never sent late."""
+    async with db.transaction() as session:
+        _round, created = await RoundRepo(session).insert_if_absent(
+            cohort_id, week, kind, due_at, status="skipped"
+        )
+    if created:
+        log.warning("round skipped (too late) cohort=%s week=%s kind=%s", cohort_id, week, kind)
+    return created
+
+
+async def _messages(
+    session: AsyncSession, cohort: CohortRecord, round_: RoundRecord, now: datetime
+) -> list[Queued]:
+    if round_.kind == "digest":
+        return await _digest(session, cohort, round_, now)
+    students = await MemberRepo(session).in_cohort(cohort.id, "student", statuses=("active",))
+    languages = await UserSettingsRepo(session).languages(
+        [s.telegram_user_id for s in students if s.telegram_user_id]
+    )
+    build = {"expectations": _expectations, "reflection": _reflection, "reminder": _reminder}.get(
+        round_.kind
+    )
+    if build is None:
+        return []
+    items = []
+    for student in students:
+        if student.chat_id is None:
+            continue
+        lang = normalise_language(languages.get(student.telegram_user_id or 0))
+        message = await build(session, cohort, round_, student, lang, now)
+        if message is not None:
+            items.append(
+                Queued(
+                    f"round:{round_.id}:{student.id}",
+                    student.chat_id,
+                    "round",
+                    message,
+                    cohort.id,
+                    round_.id,
+                    student.id,
+                )
+            )
+    return items
+
+
+async def _expectations(
+    session: AsyncSession,
+    cohort: CohortRecord,
+    round_: RoundRecord,
+    student: MemberRecord,
+    lang: str,
+    now: datetime,
+) -> Outgoing:
+    week = week_of(await plan_for(session, cohort), round_.week)
+    override = expectations_override(cohort, round_.week)  # the team's own text (/verwachting)
+    if override is not None:
+        week = week.model_copy(update={"expectations": override})
+    token, _new = await PromptRepo(session).ensure(round_.id, student.id, EXPECTATIONS_KEY)
+    return render_expectations(week, token, lang)
+
+
+async def _reflection(
+    session: AsyncSession,
+    cohort: CohortRecord,
+    round_: RoundRecord,
+    student: MemberRecord,
+    lang: str,
+    now: datetime,
+) -> Outgoing | None:
+    await RoundRepo(session).add_participants(round_.id, [student.id])
+    week = week_of(await plan_for(session, cohort), round_.week)
+    intro = t("round.reflection_intro", lang, week=round_.week, count=len(week.questions))
+    first = await ask_next(session, round_, student, lang, now, intro=intro)
+    return first.message if isinstance(first, Ask) else first
+
+
+async def _reminder(
+    session: AsyncSession,
+    cohort: CohortRecord,
+    round_: RoundRecord,
+    student: MemberRecord,
+    lang: str,
+    now: datetime,
+) -> Outgoing | None:
+    """Only to a student whose reflection of the same week is open and unfinished."""
+    reflection = await RoundRepo(session).find(cohort.id, round_.week, "reflection")
+    if reflection is None or not reflection.is_open:
+        return None
+    if await RoundRepo(session).is_completed(reflection.id, student.id):
+        return None
+    week = week_of(await plan_for(session, cohort), round_.week)
+    done = len(await AnswerRepo(session).of(reflection.id, student.id))
+    text = t("round.reminder", lang, week=round_.week, done=done, total=len(week.questions))
+    return Outgoing(text, [[(t("round.continue_button", lang), RESUME)]])
+
+
+async def _digest(
+    session: AsyncSession, cohort: CohortRecord, round_: RoundRecord, now: datetime
+) -> list[Queued]:
+    """The mentor team's digest of week N (sent Monday): it looks back at week N-1."""
+    from bot.gaps.digest import build_digest
+
+    messages = await build_digest(session, cohort.id, round_.week, now)
+    chats = await team_chats(session, cohort.id)
+    return [
+        Queued(f"digest:{round_.id}:{index}:{chat}", chat, "digest", message, cohort.id, round_.id)
+        for index, message in enumerate(messages)
+        for chat in chats
+    ]
+
+
+EXPECTATIONS_OVERRIDE = "expectations_override"  # key in cohort.gap_settings: {week: text}
+
+
+def expectations_override(cohort: CohortRecord, week: int) -> str | None:
+    """The mentor team's own expectations text for `week`, if they set one (/verwachting)."""
+    overrides = cohort.gap_settings.get(EXPECTATIONS_OVERRIDE) or {}
+    value = overrides.get(str(week)) if isinstance(overrides, dict) else None
+    return value if isinstance(value, str) and value.strip() else None
