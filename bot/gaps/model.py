@@ -48,6 +48,21 @@ class StudentWords:
 
 
 @dataclass(frozen=True)
+class WorkplaceObservation:
+    """A werkbegeleider's observation of one student on one skill in the week ``week``.
+
+    ``level``: 0 nooit, 1 oefenen, 2 voldoende, 3 goed. "Niet gezien" is no evidence either way
+    and never becomes an observation here. ``observer_id`` is the werkbegeleider's member id.
+    """
+
+    student_id: int
+    week: int
+    skill: str
+    level: int
+    observer_id: int
+
+
+@dataclass(frozen=True)
 class ReflectionRound:
     """A closed (or current) round: the skills it asked, who was enrolled, who answered."""
 
@@ -65,6 +80,7 @@ class CohortAnswers:
     ratings: tuple[RatingAnswer, ...]
     helps: tuple[HelpRequest, ...] = ()
     words: tuple[StudentWords, ...] = ()
+    observations: tuple[WorkplaceObservation, ...] = ()  # the workplace's view, where linked
 
 
 class GapSettings(BaseModel):
