@@ -28,6 +28,7 @@ def to_record(row: Invite) -> InviteRecord:
         single_use=row.single_use,
         expires_at=row.expires_at,
         used_at=row.used_at,
+        student_id=row.student_id,
     )
 
 
@@ -43,8 +44,10 @@ class InviteRepo:
         member_id: int | None = None,
         single_use: bool = True,
         expires_at: datetime | None = None,
+        student_id: int | None = None,
     ) -> InviteRecord:
         row = Invite(
+            student_id=student_id,
             code=new_code(),
             cohort_id=cohort_id,
             role=role,
