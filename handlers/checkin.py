@@ -20,10 +20,12 @@ from telegram.error import BadRequest, RetryAfter
 from bot.checkin import flow as checkin
 from bot.checkin.flow import EXPECT, QUESTION_KEY, SKIP, Ask, Outcome, has_visible_text
 from bot.checkin.student_questions import MAX_QUESTION, ask_team
+from bot.observe import links
 from bot.outbox.queue import Outgoing
 from bot.runtime.context import MentorContext
 from bot.schedule.next_round import next_round_phrase
 from bot.texts import t
+from handlers import observe
 from handlers.base import answer, command_argument, identify, now, unit_of_work
 from handlers.common import private_fallback
 from storage.repos import CohortRepo
@@ -119,6 +121,13 @@ async def text_answer(update: Update, context: MentorContext) -> None:
                 session, student, message.text, reply_to, who.language, now()
             )
     if outcome is None:
+        # a werkbegeleider's line after a student's skills (handlers/observe.py)
+        if (
+            student is None
+            and who.active(links.ROLE)
+            and await observe.note_text(update, context, who)
+        ):
+            return
         await private_fallback(update, context)
         return
     context.state.wake_sender()  # a question for the team may have been queued
@@ -170,10 +179,19 @@ async def resume_command(update: Update, context: MentorContext) -> None:
     async with unit_of_work(context) as session:
         who = await identify(session, update, context)
         student = who.student
-        if student is None:
+        if student is None and who.active(links.ROLE):
+            werkbegeleider = True
+        elif student is None:
             key = "input.not_enrolled" if not who.is_enrolled else "input.students_only"
             await answer(update, who.language, key)
             return
+        else:
+            werkbegeleider = False
+    if werkbegeleider:  # the observation round has its own /verder (handlers/observe.py)
+        await observe.resume(update, context, who)
+        return
+    assert student is not None
+    async with unit_of_work(context) as session:
         round_ = await checkin.open_reflection(session, student)
         follow = (
             await checkin.ask_next(session, round_, student, who.language, now(), again=True)

@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
+from bot.observe.views import supervised
 from bot.people.identity import Identity
 from bot.runtime.commands import publish_role_commands
 from bot.runtime.context import MentorContext
@@ -28,6 +29,9 @@ async def help_command(update: Update, context: MentorContext) -> None:
         await answer(update, who.language, "help.mentor", cohorts=names)
     elif who.student is not None:
         await answer(update, who.language, "help.student")
+    elif who.active("werkbegeleider"):
+        students = await supervised_names(session_factory=context, who=who)
+        await answer(update, who.language, "help.werkbegeleider", students=students)
     elif who.is_observer:
         await answer(update, who.language, "help.observer", cohorts=names)
     else:
@@ -60,7 +64,19 @@ def _menu_role(who: Identity) -> str:
         return "mentor"
     if who.student is not None:
         return "student"
+    if who.active("werkbegeleider"):
+        return "werkbegeleider"
     return "observer" if who.is_observer else "stranger"
+
+
+async def supervised_names(session_factory: MentorContext, who: Identity) -> str:
+    """The names of the students this werkbegeleider observes, for /help."""
+    async with unit_of_work(session_factory) as session:
+        names = []
+        for member in who.active("werkbegeleider"):
+            for _link, student in await supervised(session, member.id):
+                names.append(student.name)
+    return ", ".join(names) or "-"
 
 
 async def private_fallback(update: Update, context: MentorContext) -> None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
+from bot.observe import links
 from bot.people import enrolment
 from bot.people.enrolment import CodeProblem, Joined, Offer
 from bot.runtime.commands import publish_role_commands
 from bot.runtime.context import MentorContext
 from bot.texts import t
+from handlers import observe
 from handlers.base import answer, command_argument, display_name, identify, now, unit_of_work
 from handlers.common import help_command, is_private
 
@@ -32,13 +34,19 @@ async def start_command(update: Update, context: MentorContext) -> None:
             else:
                 await answer(update, who.language, "help.stranger")
             return
-        known = await enrolment.membership_by_code(session, code, who.user_id)
-        if known is not None:
-            role = t(f"role.{known[0].role}", who.language)
-            await answer(update, who.language, "enrol.already", cohort=known[1].name, role=role)
-            return
-        offer = await enrolment.inspect_code(session, code, now())
-    if isinstance(offer, CodeProblem):
+        if await links.is_link(session, code):
+            link = True
+        else:
+            link = False
+            known = await enrolment.membership_by_code(session, code, who.user_id)
+            if known is not None:
+                role = t(f"role.{known[0].role}", who.language)
+                await answer(update, who.language, "enrol.already", cohort=known[1].name, role=role)
+                return
+            offer = await enrolment.inspect_code(session, code, now())
+    if link:  # a student's link for their werkbegeleider: its own consent (handlers/observe.py)
+        await observe.offer_link(update, context, code)
+    elif isinstance(offer, CodeProblem):
         await answer(update, who.language, offer.value)
     elif offer.invite.role == "student":
         await _ask_consent(update, context, offer, code, who.language)

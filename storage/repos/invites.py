@@ -73,3 +73,11 @@ class InviteRepo:
     async def for_member(self, member_id: int) -> InviteRecord | None:
         row = await self.session.scalar(select(Invite).where(Invite.member_id == member_id))
         return None if row is None else to_record(row)
+
+    async def set_expiry(self, code: str, expires_at: datetime) -> InviteRecord:
+        await self.session.execute(
+            update(Invite).where(Invite.code == code).values(expires_at=expires_at)
+        )
+        found = await self.get(code)
+        assert found is not None
+        return found

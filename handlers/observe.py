@@ -1,0 +1,236 @@
+"""The werkbegeleider's side: /werkbegeleider (a student's link), joining with it, the
+observation taps and the optional line, /verder, /signaal, and a mentor's unlink button."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+
+from bot.observe import links
+from bot.observe import round as observation
+from bot.observe.links import LinkOffer, LinkProblem
+from bot.observe.signals import MAX_SIGNAL, SENDER_ROLES, send_signal
+from bot.outbox.queue import Outgoing
+from bot.people.identity import Identity
+from bot.runtime.commands import publish_role_commands
+from bot.runtime.context import MentorContext
+from bot.texts import t
+from handlers.base import answer, command_argument, display_name, identify, now, unit_of_work
+from storage.repos.rounds import PromptRepo
+
+CONSENT_YES = "w:y:"
+CONSENT_NO = "w:n:"
+CONSENT_PATTERN = r"^w:[yn]:[A-Za-z0-9_-]{1,60}$"
+UNLINK = "u:"
+UNLINK_PATTERN = r"^u:\d{1,12}$"
+
+
+async def link_command(update: Update, context: MentorContext) -> None:
+    """/werkbegeleider: a student gets a personal link to forward to their werkbegeleider."""
+    async with unit_of_work(context) as session:
+        who = await identify(session, update, context)
+        student = who.student
+        invite = await links.new_link(session, student, now()) if student else None
+    if student is None or invite is None:
+        key = "input.not_enrolled" if not who.is_enrolled else "observe.students_link_only"
+        await answer(update, who.language, key)
+        return
+    await answer(update, who.language, "observe.link_for_student", days=links.LINK_DAYS)
+    username = context.bot.username
+    if username:
+        link = f"https://t.me/{username}?start={invite.code}"
+        await answer(update, who.language, "observe.link_forward", student=student.name, link=link)
+    else:
+        await answer(
+            update,
+            who.language,
+            "observe.link_forward_code",
+            student=student.name,
+            code=invite.code,
+        )
+
+
+async def offer_link(update: Update, context: MentorContext, code: str) -> None:
+    """/start with a werkbegeleider's link: explain what is kept and ask for consent."""
+    async with unit_of_work(context) as session:
+        who = await identify(session, update, context)
+        offer = await links.inspect_link(session, code, who.user_id, now())
+    if isinstance(offer, LinkProblem):
+        await answer(update, who.language, offer.value)
+        return
+    lang = who.language
+    agree = InlineKeyboardButton(t("consent.agree_button", lang), callback_data=CONSENT_YES + code)
+    decline = InlineKeyboardButton(
+        t("consent.decline_button", lang), callback_data=CONSENT_NO + code
+    )
+    buttons = InlineKeyboardMarkup([[agree], [decline]])
+    await answer(
+        update,
+        who.language,
+        "observe.consent",
+        markup=buttons,
+        student=offer.student.name,
+        cohort=offer.cohort.name,
+        retention_days=context.state.config().retention_days,
+    )
+
+
+async def consent_button(update: Update, context: MentorContext) -> None:
+    """The werkbegeleider's answer to the consent question: agree links, decline keeps nothing."""
+    query = update.callback_query
+    assert query is not None and query.data is not None and update.effective_chat is not None
+    await query.answer()
+    code = query.data[len(CONSENT_YES) :]
+    async with unit_of_work(context) as session:
+        who = await identify(session, update, context)
+        if query.data.startswith(CONSENT_YES):
+            result: object = await links.accept(
+                session,
+                code,
+                user_id=who.user_id,
+                chat_id=update.effective_chat.id,
+                display_name=display_name(update),
+                now=now(),
+            )
+        else:
+            result = await links.inspect_link(session, code, who.user_id, now())
+            if isinstance(result, LinkOffer):
+                await links.refuse(session, result, now())
+    await _remove_buttons(query)
+    if isinstance(result, LinkProblem):
+        await answer(update, who.language, result.value)
+    elif isinstance(result, LinkOffer):
+        await answer(update, who.language, "observe.declined")
+    elif isinstance(result, links.Linked):
+        name, student, cohort = result.werkbegeleider.name, result.student.name, result.cohort.name
+        await answer(update, who.language, "observe.welcome", name=name, student=student,
+                     cohort=cohort)  # fmt: skip
+        if result.first:
+            await publish_role_commands(
+                context.bot, update.effective_chat.id, links.ROLE, who.language
+            )
+
+
+async def tap_button(update: Update, context: MentorContext) -> None:
+    """A tapped level (or Klaar): store it, confirm it, send the next skill or the line."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    token, _, raw = query.data[len(observation.TAP) :].rpartition(":")
+    async with unit_of_work(context) as session:
+        who = await identify(session, update, context)
+        outcome = await observation.save_tap(session, who.user_id, token, raw, who.language, now())
+    await query.answer(outcome.ack)
+    await _send(update, context, outcome.follow_ups)
+    message = query.message
+    text = getattr(message, "text", None)
+    if outcome.edit is not None and text is not None:
+        base = text.split("\n\n➡️")[0].rstrip()
+        markup = getattr(message, "reply_markup", None)
+        try:  # the buttons stay: the werkbegeleider can change the answer until the round closes
+            await query.edit_message_text(f"{base}\n\n{outcome.edit}", reply_markup=markup)
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():
+                raise
+
+
+async def note_text(update: Update, context: MentorContext, who: Identity) -> bool:
+    """A werkbegeleider's typed line; False when no line was waiting (the caller falls back)."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    reply_to = message.reply_to_message.message_id if message.reply_to_message else None
+    async with unit_of_work(context) as session:
+        outcome = None
+        for member in who.active(links.ROLE):
+            outcome = await observation.save_note(
+                session, member, message.text, reply_to, who.language, now()
+            )
+            if outcome is not None:
+                break
+    if outcome is None:
+        return False
+    await answer_plain(update, outcome.ack)
+    await _send(update, context, outcome.follow_ups)
+    return True
+
+
+async def resume(update: Update, context: MentorContext, who: Identity) -> None:
+    """/verder for a werkbegeleider: the request where they stopped, per student."""
+    async with unit_of_work(context) as session:
+        asks = []
+        for member in who.active(links.ROLE):
+            asks += await observation.resume(session, member, who.language)
+    if not asks:
+        await answer(update, who.language, "observe.resume_nothing")
+        return
+    await _send(update, context, list(asks))
+
+
+async def signal_command(update: Update, context: MentorContext) -> None:
+    """/signaal <tekst>: a need seen in the field, to the mentor team (and the monthly report)."""
+    text = command_argument(context)
+    async with unit_of_work(context) as session:
+        who = await identify(session, update, context)
+        sender = next((m for role in SENDER_ROLES for m in who.active(role)), None)
+        if sender is None:
+            key = "input.not_enrolled" if not who.is_enrolled else "observe.signal_only"
+            await answer(update, who.language, key)
+            return
+        if not text or not any(ch.isalnum() for ch in text) or len(text) > MAX_SIGNAL:
+            await answer(update, who.language, "observe.signal_usage")
+            return
+        await send_signal(session, sender, text, now())
+    context.state.wake_sender()
+    await answer(update, who.language, "observe.signal_sent")
+
+
+async def unlink_button(update: Update, context: MentorContext) -> None:
+    """A mentor's Ontkoppel under /student: that werkbegeleider no longer observes the student."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    async with unit_of_work(context) as session:
+        who = await identify(session, update, context)
+        ended = await links.unlink(
+            session, int(query.data[len(UNLINK) :]), who.mentor_cohorts(), now()
+        )
+    if ended is None:
+        await query.answer(t("observe.unlink_refused", who.language))
+        return
+    await query.answer()
+    await answer(update, who.language, "observe.unlinked", werkbegeleider=ended[0].name,
+                 student=ended[1].name)  # fmt: skip
+
+
+async def answer_plain(update: Update, text: str) -> None:
+    if update.effective_chat is not None:
+        await update.effective_chat.send_message(text)
+
+
+async def _send(
+    update: Update, context: MentorContext, items: list[observation.Ask | Outgoing]
+) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    for item in items:
+        message = item.message if isinstance(item, observation.Ask) else item
+        markup = (
+            InlineKeyboardMarkup(
+                [[InlineKeyboardButton(label, callback_data=data) for label, data in row]
+                 for row in message.buttons]
+            )
+            if message.buttons
+            else None
+        )  # fmt: skip
+        sent = await chat.send_message(message.text, reply_markup=markup)
+        if isinstance(item, observation.Ask) and item.remember_message:
+            async with unit_of_work(context) as session:
+                await PromptRepo(session).set_message(item.token, sent.message_id)
+
+
+async def _remove_buttons(query: object) -> None:
+    if getattr(getattr(query, "message", None), "reply_markup", None) is None:
+        return
+    try:
+        await query.edit_message_reply_markup(reply_markup=None)  # type: ignore[attr-defined]
+    except BadRequest as exc:  # a double tap: the first press removed them already
+        if "not modified" not in str(exc).lower():
+            raise
