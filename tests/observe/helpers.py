@@ -55,4 +55,5 @@ async def observations(h: Harness) -> list[ObservationRecord]:
 
 
 def is_request(message: SentMessage) -> bool:
-    return "vaardigheid" in (message.text or "") or "Nog iets kwijt" in (message.text or "")
+    text = message.text or ""
+    return re.search(r"vaardigheid \d van \d", text) is not None or "Nog iets kwijt" in text

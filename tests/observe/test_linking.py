@@ -122,7 +122,10 @@ def test_cli_invite_prints_one_line_for_the_named_student(
     roster = tmp_path / "klas.csv"
     roster.write_text("naam,organisatie\nAnna de Vries,KDV De Boomhut\n", encoding="utf-8")
     runner = CliRunner()
-    assert runner.invoke(app, ["cohort", "create", "PW3A", "--observation", "thu 15:00"]).exit_code == 0
+    assert (
+        runner.invoke(app, ["cohort", "create", "PW3A", "--observation", "thu 15:00"]).exit_code
+        == 0
+    )
     assert runner.invoke(app, ["students", "import", "PW3A", str(roster)]).exit_code == 0
     made = runner.invoke(
         app, ["invite", "PW3A", "--role", "werkbegeleider", "--student", "Anna de Vries",
@@ -133,7 +136,9 @@ def test_cli_invite_prints_one_line_for_the_named_student(
     assert len(lines) == 1 and "Anna de Vries" in lines[0]
     assert re.search(r"[A-Za-z0-9_-]{22,64}$", lines[0])
     assert (tmp_path / "wb.pdf").read_bytes().startswith(b"%PDF")
-    unknown = runner.invoke(app, ["invite", "PW3A", "--role", "werkbegeleider", "--student", "Nobody"])
+    unknown = runner.invoke(
+        app, ["invite", "PW3A", "--role", "werkbegeleider", "--student", "Nobody"]
+    )
     assert unknown.exit_code == 2 and "no student named" in unknown.output
     missing = runner.invoke(app, ["invite", "PW3A", "--role", "werkbegeleider"])
     assert missing.exit_code == 2 and "--student" in missing.output
