@@ -120,7 +120,7 @@ async def tap_button(update: Update, context: MentorContext) -> None:
         who = await identify(session, update, context)
         outcome = await observation.save_tap(session, who.user_id, token, raw, who.language, now())
     await query.answer(outcome.ack)
-    await _send(update, context, outcome.follow_ups)
+    await _send(update, context, outcome.follow_ups, outcome.completed_cohort)
     message = query.message
     text = getattr(message, "text", None)
     if outcome.edit is not None and text is not None:
@@ -149,7 +149,7 @@ async def note_text(update: Update, context: MentorContext, who: Identity) -> bo
     if outcome is None:
         return False
     await answer_plain(update, outcome.ack)
-    await _send(update, context, outcome.follow_ups)
+    await _send(update, context, outcome.follow_ups, outcome.completed_cohort)
     return True
 
 
@@ -206,10 +206,16 @@ async def answer_plain(update: Update, text: str) -> None:
 
 
 async def _send(
-    update: Update, context: MentorContext, items: list[observation.Ask | Outgoing]
+    update: Update,
+    context: MentorContext,
+    items: list[observation.Ask | Outgoing],
+    completed: int | None = None,
 ) -> None:
     chat = update.effective_chat
     assert chat is not None
+    if completed is not None and context.state.running is not None:
+        # the workplace's view is evidence too: decide the class's alerts with it now
+        await context.state.running.evaluate_alerts(completed)
     for item in items:
         message = item.message if isinstance(item, observation.Ask) else item
         markup = (

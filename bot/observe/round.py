@@ -44,6 +44,7 @@ class TapOutcome:
     edit: str | None = None
     follow_ups: list[Ask | Outgoing] = field(default_factory=list)
     stale: bool = False
+    completed_cohort: int | None = None  # a werkbegeleider just finished: check the gaps
 
 
 def prompt_key(student_id: int, skill: str) -> str:
@@ -261,6 +262,7 @@ async def _store(
         round_.id, wb.id, now
     ):
         outcome.follow_ups.append(Outgoing(t("observe.thanks", lang, week=round_.week)))
+        outcome.completed_cohort = round_.cohort_id
     return outcome
 
 

@@ -25,7 +25,7 @@ async def count(h: Harness, model: type, *where: object) -> int:
 
 
 async def test_student_link_consent_first_then_linked_with_its_own_menu(h: Harness) -> None:
-    cohort_id, [anna] = await class_with_students(h, "Anna de Vries")
+    _cohort_id, [anna] = await class_with_students(h, "Anna de Vries")
     mark = h.api.mark(anna)
     await h.api.send_text(anna, "/werkbegeleider")
     told = await h.api.wait_for_message(anna, since=mark)
@@ -55,7 +55,7 @@ async def test_student_link_consent_first_then_linked_with_its_own_menu(h: Harne
 
 
 async def test_one_werkbegeleider_two_students_and_a_student_at_most_two(h: Harness) -> None:
-    cohort_id, [anna, bram] = await class_with_students(h, "Anna", "Bram")
+    _cohort_id, [anna, bram] = await class_with_students(h, "Anna", "Bram")
     ellen, frits, gerda = h.api.add_user("Ellen"), h.api.add_user("Frits"), h.api.add_user("Gerda")
     await accept(h, ellen, await link_of(h, anna))
     await accept(h, ellen, await link_of(h, bram))  # each link adds one student
@@ -106,7 +106,7 @@ async def test_declining_keeps_only_the_refusal(h: Harness) -> None:
 
 
 async def test_the_coordinators_link_joins_the_named_student(h: Harness) -> None:
-    cohort_id, [anna] = await class_with_students(h, "Anna de Vries")
+    _cohort_id, [_anna] = await class_with_students(h, "Anna de Vries")
     invitation = await werkbegeleider_invitation(h.db, "PW3A", "anna de vries", None)
     assert invitation.invite.student_id is not None
     assert invitation.invite.expires_at is not None

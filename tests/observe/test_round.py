@@ -118,7 +118,7 @@ async def test_every_other_week_skips_the_even_weeks(h: Harness) -> None:
     from bot.schedule.scheduler import observes_in
     from storage.repos import CohortRepo
 
-    cohort_id, [anna] = await class_with_students(h, "Anna")
+    cohort_id, [_anna] = await class_with_students(h, "Anna")
     async with h.db.transaction() as s:
         await CohortRepo(s).update_settings(cohort_id, observation_every=2)
         cohort = await CohortRepo(s).get(cohort_id)
