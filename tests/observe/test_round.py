@@ -110,21 +110,3 @@ async def test_reminder_once_verder_resumes_and_a_closed_round_refuses(h: Harnes
     await h.api.wait_until(lambda: query in h.api.answered_callbacks)
     assert "gesloten" in h.api.answered_callbacks[query].text
     assert {o.level for o in await observations(h) if o.week == 1} == {3}
-
-
-async def test_every_other_week_skips_the_even_weeks(h: Harness) -> None:
-    from datetime import UTC, datetime
-
-    from bot.schedule.scheduler import observes_in
-    from storage.repos import CohortRepo
-
-    cohort_id, [_anna] = await class_with_students(h, "Anna")
-    async with h.db.transaction() as s:
-        await CohortRepo(s).update_settings(cohort_id, observation_every=2)
-        cohort = await CohortRepo(s).get(cohort_id)
-    assert cohort is not None and cohort.observation_every == 2
-    assert [observes_in(cohort, "observation", w) for w in (1, 2, 3, 4)] == [
-        True, False, True, False
-    ]  # fmt: skip
-    assert observes_in(cohort, "reflection", 2)
-    assert datetime.now(UTC)  # the scheduler path itself is covered by test_scheduled_round
