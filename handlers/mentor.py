@@ -11,7 +11,7 @@ import asyncio
 import io
 from dataclasses import dataclass
 
-from telegram import InputFile, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
@@ -19,10 +19,12 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 from bot.gaps import alerts
 from bot.gaps.cohort_data import CohortData, load_cohort_data, local_time, skill_week_means
 from bot.mentor import actions, export, views
+from bot.observe import links
 from bot.people.identity import Identity
 from bot.runtime.context import MentorContext
 from bot.texts import t
 from handlers.base import answer, identify, now, unit_of_work
+from handlers.observe import UNLINK
 from storage.records import MemberRecord
 from storage.repos import CohortRepo
 from storage.repos.alerts import AlertRepo, AuditRepo
@@ -121,10 +123,19 @@ async def student_command(update: Update, context: MentorContext) -> None:
         await AuditRepo(session).add(
             scope.who.user_id, scope.cohort_id, "student_view", f"member:{student.id}", now()
         )
-    body = views.student_history_html(data, student, open_alerts, lang)
+        linked = await links.linked_to(session, student.id)
+    linked_names = [wb.name for _link, wb in linked]
+    body = views.student_history_html(data, student, open_alerts, lang, linked_names)
+    # one Ontkoppel button per werkbegeleider (handlers/observe.py unlink_button)
+    buttons = [
+        [InlineKeyboardButton(t("observe.unlink_button", lang, name=wb.name[:40]),
+                              callback_data=f"{UNLINK}{link.id}")]
+        for link, wb in linked
+    ]  # fmt: skip
     chat = update.effective_chat
     if chat is not None:
-        await chat.send_message(body[:4000], parse_mode=ParseMode.HTML)
+        markup = InlineKeyboardMarkup(buttons) if buttons else None
+        await chat.send_message(body[:4000], parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
 async def export_command(update: Update, context: MentorContext) -> None:
