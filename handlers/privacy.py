@@ -12,13 +12,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from bot.people import privacy
+from bot.people import privacy, workplace_data
 from bot.people.identity import Identity
 from bot.people.privacy import STOP_NO, STOP_PATTERN, STOP_YES
 from bot.runtime.commands import publish_role_commands
 from bot.runtime.context import MentorContext
 from bot.texts import t
 from handlers.base import answer, identify, now, unit_of_work
+from storage.records import MemberRecord
 from storage.repos import CohortRepo
 
 log = logging.getLogger(__name__)
@@ -39,20 +40,31 @@ async def _not_a_student(update: Update, who: Identity) -> None:
     await answer(update, who.language, key)
 
 
+def _werkbegeleider(who: Identity) -> MemberRecord | None:
+    found = who.active(workplace_data.ROLE)
+    return found[-1] if found else None
+
+
 async def my_data_command(update: Update, context: MentorContext) -> None:
-    """/mijngegevens: send the student a JSON file with everything kept about them."""
+    """/mijngegevens: send the student (or werkbegeleider) a JSON file with everything kept."""
     async with unit_of_work(context) as session:
         who = await identify(session, update, context)
-        student = privacy.own_student(who.memberships)
+        student = privacy.own_student(who.memberships) or _werkbegeleider(who)
         if student is None:
             await _not_a_student(update, who)
             return
         moment = now()
-        content = privacy.export_json(await privacy.export_data(session, student, moment))
+        if student.role == workplace_data.ROLE:
+            data = await workplace_data.werkbegeleider_export(session, student, moment)
+            intro = "observe.export_intro"
+        else:
+            data = await privacy.export_data(session, student, moment)
+            intro = "privacy.export_intro"
+        content = privacy.export_json(data)
         cohort = await CohortRepo(session).get(student.cohort_id)
     chat = update.effective_chat
     assert chat is not None
-    await answer(update, who.language, "privacy.export_intro")
+    await answer(update, who.language, intro)
     zone = ZoneInfo(cohort.timezone if cohort is not None else "Europe/Amsterdam")
     day = moment.astimezone(zone).date().isoformat()
     caption = t("privacy.export_caption", who.language, date=day)
@@ -62,10 +74,11 @@ async def my_data_command(update: Update, context: MentorContext) -> None:
 
 
 async def stop_command(update: Update, context: MentorContext) -> None:
-    """/stop: ask the student to confirm leaving, and say what happens to their data."""
+    """/stop: ask the student (or werkbegeleider) to confirm leaving, and what happens to
+    their data."""
     async with unit_of_work(context) as session:
         who = await identify(session, update, context)
-        student = privacy.own_student(who.memberships)
+        student = privacy.own_student(who.memberships) or _werkbegeleider(who)
         if student is None:
             await _not_a_student(update, who)
             return
@@ -89,7 +102,8 @@ async def stop_command(update: Update, context: MentorContext) -> None:
         ]
     )
     name = cohort.name if cohort is not None else ""
-    await answer(update, lang, "privacy.stop_confirm", markup=buttons, cohort=name, fate=fate)
+    key = "observe.stop_confirm" if student.role == workplace_data.ROLE else "privacy.stop_confirm"
+    await answer(update, lang, key, markup=buttons, cohort=name, fate=fate)
 
 
 async def stop_button(update: Update, context: MentorContext) -> None:
@@ -101,12 +115,15 @@ async def stop_button(update: Update, context: MentorContext) -> None:
     stopped = None
     async with unit_of_work(context) as session:
         who = await identify(session, update, context)
-        student = privacy.own_student(who.memberships)
+        werkbegeleider = _werkbegeleider(who)
+        if werkbegeleider is not None and werkbegeleider.id == member_id:
+            stop = workplace_data.stop_werkbegeleider
+            student: MemberRecord | None = werkbegeleider
+        else:
+            stop, student = privacy.stop_student, privacy.own_student(who.memberships)  # type: ignore[assignment]
         valid = student is not None and student.id == member_id
         if valid and student is not None and query.data.startswith(STOP_YES):
-            stopped = await privacy.stop_student(
-                session, student, delete_data=settings.delete_on_stop, now=now()
-            )
+            stopped = await stop(session, student, delete_data=settings.delete_on_stop, now=now())
             valid = stopped is not None
     lang = who.language
     if not valid:
@@ -119,18 +136,17 @@ async def stop_button(update: Update, context: MentorContext) -> None:
         await answer(update, lang, "privacy.stop_cancelled")
         return
     log.info(
-        "student stopped member=%s cohort=%s deleted=%s cancelled=%s removed=%s",
+        "member stopped member=%s cohort=%s deleted=%s",
         stopped.member_id,
         stopped.cohort_id,
         stopped.deleted,
-        stopped.cancelled,
-        stopped.removed,
     )
     context.state.wake_sender()
+    prefix = "observe" if isinstance(stopped, workplace_data.WerkbegeleiderStopped) else "privacy"
     if stopped.deleted:
-        await answer(update, lang, "privacy.stopped_deleted")
+        await answer(update, lang, f"{prefix}.stopped_deleted")
     else:
-        await answer(update, lang, "privacy.stopped_kept", retention_days=settings.retention_days)
+        await answer(update, lang, f"{prefix}.stopped_kept", retention_days=settings.retention_days)
     chat = update.effective_chat
     if chat is not None:
         await publish_role_commands(context.bot, chat.id, "stranger", lang)

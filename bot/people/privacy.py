@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.outbox.queue import Outgoing
 from bot.outbox.team import notify_team
+from bot.people.workplace_data import observations_about
 from bot.texts import t
 from storage.models import (
     Alert,
@@ -104,6 +105,7 @@ async def export_data(session: AsyncSession, member: MemberRecord, now: datetime
         "questions_sent_to_you": await _prompts(session, member.id),
         "questions_to_mentor_team": await _questions(session, member.id),
         "alerts_about_you": await _alerts(session, member.id),
+        "workplace_observations_about_you": await observations_about(session, member.id),
         "viewed_by_mentor_team": await _views(session, member),
     }
 

@@ -11,8 +11,10 @@ What goes, when it is older than the period:
 * finished outbox rows (sent, failed, unreachable; by `created_at`): they hold copies of
   alert and question texts;
 * audit log entries (by `at`);
-* students who left with /stop while their data was kept, once nothing of theirs is left and
-  they joined before the cut-off.
+* werkbegeleiders' observations and lines (by `updated_at`, or their round), field signals
+  (/signaal, by `sent_at`), and links a mentor ended or a /stop ended (by `ended_at`);
+* students and werkbegeleiders who left with /stop while their data was kept, once nothing
+  of theirs is left and they joined before the cut-off.
 Rounds and cohorts stay: they say nothing about a person.
 """
 
@@ -30,12 +32,15 @@ from storage.models import (
     Alert,
     Answer,
     AuditEntry,
+    FieldSignal,
     Member,
+    Observation,
     OutboxMessage,
     Participation,
     Prompt,
     Round,
     StudentQuestion,
+    Supervision,
 )
 
 log = logging.getLogger(__name__)
@@ -100,6 +105,21 @@ async def purge_in(session: AsyncSession, limit: datetime) -> dict[str, int]:
             ),
         ),
         "audit_log": await _delete(session, delete(AuditEntry).where(AuditEntry.at < limit)),
+        "observations": await _delete(
+            session,
+            delete(Observation).where(
+                or_(Observation.updated_at < limit, Observation.round_id.in_(old_rounds))
+            ),
+        ),
+        "field_signals": await _delete(
+            session, delete(FieldSignal).where(FieldSignal.sent_at < limit)
+        ),
+        "supervisions": await _delete(
+            session,
+            delete(Supervision).where(
+                Supervision.ended_at.is_not(None), Supervision.ended_at < limit
+            ),
+        ),
     }
     counts["stopped_members"] = await _delete(session, _stopped_members_without_data(limit))
     return counts
@@ -111,8 +131,10 @@ def _stopped_members_without_data(limit: datetime) -> Any:
         exists().where(model.member_id == member)
         for model in (Answer, Participation, Prompt, StudentQuestion, Alert)
     ]
+    left_behind.append(exists().where(Observation.werkbegeleider_id == member))
+    left_behind.append(exists().where(Observation.student_id == member))
     return delete(Member).where(
-        Member.role == "student",
+        Member.role.in_(("student", "werkbegeleider")),
         Member.status == "stopped",
         or_(Member.joined_at.is_(None), Member.joined_at < limit),
         and_(*(~clause for clause in left_behind)),
