@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.gaps.alerts import TEAM_LANGUAGE, summary_line
 from bot.gaps.cohort_data import CohortData, load_cohort_data, skill_title, skill_week_means
+from bot.gaps.workplace_silence import silent_werkbegeleiders
 from bot.outbox.queue import Outgoing
 from bot.texts import t
 from storage.repos.alerts import AlertRecord, AlertRepo
@@ -43,6 +44,9 @@ async def build_digest(
     if agenda:
         lines += ["", t("digest.agenda", lang)]
         lines += _capped([f"• {_describe(a, data)}" for a in agenda])
+    silent = await silent_werkbegeleiders(session, cohort_id, week)
+    if silent:
+        lines += ["", t("digest.werkbegeleider_silent", lang, names=", ".join(silent))]
     resolved = await repo.resolved_unreported(cohort_id)
     if resolved:
         lines += ["", t("digest.resolved", lang)]
