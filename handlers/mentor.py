@@ -20,6 +20,7 @@ from bot.gaps import alerts
 from bot.gaps.cohort_data import CohortData, load_cohort_data, local_time, skill_week_means
 from bot.mentor import actions, export, views
 from bot.observe import links
+from bot.observe.views import workplace_response
 from bot.people.identity import Identity
 from bot.runtime.context import MentorContext
 from bot.texts import t
@@ -79,7 +80,8 @@ async def overview_command(update: Update, context: MentorContext) -> None:
             return
         data = await _data(session, scope)
         open_alerts = len(await AlertRepo(session).unresolved(scope.cohort_id))
-    text = views.overview_text(data, open_alerts, scope.who.language)
+        workplace = await workplace_response(session, scope.cohort_id)
+    text = views.overview_text(data, open_alerts, scope.who.language, workplace)
     await _send(update, text)
 
 
@@ -147,13 +149,10 @@ async def export_command(update: Update, context: MentorContext) -> None:
             return
         data = await _data(session, scope)
         await AuditRepo(session).add(scope.who.user_id, scope.cohort_id, "export", "csv", now())
-    rows = [a for a in data.answers if not a.question_key.startswith("__")]
-    content = export.answers_csv(rows)
+    content, count = export.cohort_rows(data)  # both views, with a `source` column
     today = local_time(data.cohort, now()).date()
     name = export.export_filename(data.cohort.name, today)
-    caption = t(
-        "mentor.export_caption", scope.who.language, cohort=data.cohort.name, count=len(rows)
-    )
+    caption = t("mentor.export_caption", scope.who.language, cohort=data.cohort.name, count=count)
     chat = update.effective_chat
     if chat is not None:
         await chat.send_document(InputFile(io.BytesIO(content), filename=name), caption=caption)
@@ -181,6 +180,13 @@ async def chart_command(update: Update, context: MentorContext) -> None:
     if chat is not None:
         caption = t("mentor.chart_caption", lang, cohort=data.cohort.name)
         await chat.send_photo(png, caption=caption)
+        both = views.both_views_matrices(data)
+        if both is not None:  # werkbegeleiders observe: the two views side by side
+            from bot.charts.both_views import both_views_png
+
+            png = await asyncio.to_thread(both_views_png, *both, data.cohort.name)
+            caption = t("observe.chart_caption", lang, cohort=data.cohort.name)
+            await chat.send_photo(png, caption=caption)
 
 
 async def expectations_command(update: Update, context: MentorContext) -> None:

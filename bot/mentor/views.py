@@ -7,9 +7,10 @@ import difflib
 import html
 from dataclasses import dataclass
 
+from bot.charts.matrix import Matrix
 from bot.gaps.alerts import summary_line
 from bot.gaps.cohort_data import CohortData
-from bot.observe.views import letter
+from bot.observe.views import WorkplaceResponse, letter
 from bot.texts import t
 from storage.records import MemberRecord
 from storage.repos.alerts import AlertRecord
@@ -20,8 +21,20 @@ LABEL_WIDTH = 14
 MAX_ALERT_LINES = 10
 
 
-def overview_text(data: CohortData, open_alerts: int, lang: str) -> str:
-    """This week's reflection round: who completed it, who did not, open alerts."""
+def overview_text(
+    data: CohortData, open_alerts: int, lang: str, workplace: WorkplaceResponse | None = None
+) -> str:
+    """This week's reflection round: who completed it, who did not, open alerts; and the
+    latest observation round's response when werkbegeleiders take part."""
+    text = _reflection_overview(data, open_alerts, lang)
+    if workplace is not None and workplace.total:
+        text += "\n" + t("observe.overview_line", lang, week=workplace.week,
+                         answered=workplace.answered, total=workplace.total,
+                         percent=workplace.percent)  # fmt: skip
+    return text
+
+
+def _reflection_overview(data: CohortData, open_alerts: int, lang: str) -> str:
     if not data.rounds:
         return t("mentor.no_round", lang, cohort=data.cohort.name)
     rnd = data.rounds[-1]
@@ -164,3 +177,27 @@ def workplace_letters(data: CohortData, student_id: int) -> dict[tuple[str, int]
             key = (o.skill, o.week)
             letters[key] = (letters.get(key, "") + letter(o.level))[-2:]
     return letters
+
+
+def both_views_matrices(data: CohortData, last_weeks: int = 12) -> tuple[Matrix, Matrix] | None:
+    """Per skill and week the class's mean self-rating and the workplace's mean level
+    (0 nooit … 3 goed); None while no werkbegeleider has observed anything."""
+    levels: dict[tuple[str, int], list[int]] = {}
+    for o in data.observations:
+        if o.level is not None and o.skill != NOTE_SKILL:
+            levels.setdefault((o.skill, o.week), []).append(o.level)
+    if not levels:
+        return None
+    own: dict[tuple[str, int], list[int]] = {}
+    for a in data.answers:
+        if a.kind == "rating" and a.rating is not None and a.skill and not a.skipped:
+            own.setdefault((a.skill, a.week), []).append(a.rating)
+    weeks = sorted({w for _, w in levels} | {w for _, w in own})[-last_weeks:]
+    keys = [s.key for s in data.plan.skills if any((s.key, w) in levels for w in weeks)]
+
+    def means(source: dict[tuple[str, int], list[int]]) -> list[list[float | None]]:
+        return [[sum(v) / len(v) if (v := source.get((k, w))) else None for w in weeks]
+                for k in keys]  # fmt: skip
+
+    titles = [_label(data, k) if len(keys) > 4 else data.plan.skill(k).title for k in keys]
+    return Matrix(titles, weeks, means(own)), Matrix(titles, weeks, means(levels))
