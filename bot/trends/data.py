@@ -13,6 +13,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.gaps.cohort_data import CohortData, load_cohort_data, local_time
+from bot.trends.workplace import SignalLine, WorkplaceSkill, month_signals, workplace_view
 from storage.models import Alert
 
 MIN_GROUP = 5  # SPEC §2/§9: observers see groups of at least five students only
@@ -77,6 +78,8 @@ class TrendsReport:
     series: tuple[SkillSeries, ...]
     hidden_cells: int  # (skill, week) cells left out for having fewer than MIN_GROUP students
     min_group: int = MIN_GROUP
+    workplace: tuple[WorkplaceSkill, ...] = ()  # the werkbegeleiders' view per skill
+    signals: tuple[SignalLine, ...] = ()  # the month's field signals (/signaal)
 
     @property
     def has_chart(self) -> bool:
@@ -218,4 +221,7 @@ async def trends(session: AsyncSession, cohort_ids: Iterable[int], now: datetime
     raw, weeks, hidden = _series(shown, since, now, order)
     series = tuple(SkillSeries(titles.get(k, k), tuple(points)) for k, points in raw)
     gaps = await _class_gaps(session, [d.cohort.id for d in shown], since, titles)
-    return TrendsReport(now, tuple(cohorts), tuple(gaps), tuple(weeks), series, hidden)
+    workplace = workplace_view(shown, since, titles, MIN_GROUP)
+    signals = await month_signals(session, [d.cohort.id for d in datas], now, titles)
+    return TrendsReport(now, tuple(cohorts), tuple(gaps), tuple(weeks), series, hidden,
+                        MIN_GROUP, workplace, signals)  # fmt: skip

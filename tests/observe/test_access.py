@@ -113,3 +113,9 @@ async def test_signaal_reaches_the_mentor_team_tagged_with_a_skill(h: Harness) -
         rows = (await s.execute(select(FieldSignal.role, FieldSignal.skill))).all()
         total = await s.scalar(select(func.count()).select_from(FieldSignal))
     assert sorted(rows) == [("mentor", None), ("werkbegeleider", "klimaat")] and total == 2
+    regie = h.api.add_user("Regie")
+    await h.say(regie, f"/start {await h.code(cohort_id, 'observer')}")
+    report = await h.say(regie, "/trends")
+    assert "Signalen uit de praktijk deze maand:" in report.text
+    assert "„Nieuwe stagiairs vinden het klimaat in de groep lastig” (" in report.text
+    assert "Ellen" not in report.text and "Docent" not in report.text
