@@ -58,13 +58,14 @@ def _panel(
     own: list[float | None],
     workplace: list[float | None],
 ) -> None:
-    ax.set_title(textwrap.shorten(skill, 45), fontsize=12)
+    ax.set_title(textwrap.shorten(skill, 50, placeholder="…"), fontsize=12)
     mine = [(w, v) for w, v in zip(weeks, own, strict=True) if v is not None]
     if mine:
         ax.plot(*zip(*mine, strict=True), color=SELF_COLOUR, marker="o", linewidth=2)
     ax.set_ylim(0.8, 5.2)
     ax.set_yticks([1, 2, 3, 4, 5])
     ax.set_xticks(weeks)
+    ax.set_xlim(min(weeks) - 0.5, max(weeks) + 0.5)  # every panel on the same weeks
     ax.tick_params(axis="y", colors=SELF_COLOUR)
     right = ax.twinx()
     seen = [(w, v) for w, v in zip(weeks, workplace, strict=True) if v is not None]

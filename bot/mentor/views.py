@@ -199,5 +199,5 @@ def both_views_matrices(data: CohortData, last_weeks: int = 12) -> tuple[Matrix,
         return [[sum(v) / len(v) if (v := source.get((k, w))) else None for w in weeks]
                 for k in keys]  # fmt: skip
 
-    titles = [_label(data, k) if len(keys) > 4 else data.plan.skill(k).title for k in keys]
+    titles = [data.plan.skill(k).short or data.plan.skill(k).title for k in keys]
     return Matrix(titles, weeks, means(own)), Matrix(titles, weeks, means(levels))
