@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup, Message, Update
 
 from bot.people.identity import Identity, load_identity
@@ -15,6 +14,7 @@ from bot.runtime.context import MentorContext
 from bot.runtime.logs import bind
 from bot.runtime.now import now as process_now
 from bot.texts import t
+from storage.db import Session
 
 
 def now() -> datetime:
@@ -23,13 +23,13 @@ def now() -> datetime:
 
 
 @asynccontextmanager
-async def unit_of_work(context: MentorContext) -> AsyncIterator[AsyncSession]:
+async def unit_of_work(context: MentorContext) -> AsyncIterator[Session]:
     """One database transaction for the update being handled."""
     async with context.state.database().transaction() as session:
         yield session
 
 
-async def identify(session: AsyncSession, update: Update, context: MentorContext) -> Identity:
+async def identify(session: Session, update: Update, context: MentorContext) -> Identity:
     user = update.effective_user
     assert user is not None, "handlers are registered for updates with a user"
     identity = await load_identity(session, user.id, context.state.config().admin_ids)

@@ -16,6 +16,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+# The one session type the rest of the code names, so bot/ and handlers/ never import SQLAlchemy.
+Session = AsyncSession
+
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"

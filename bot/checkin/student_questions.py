@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.outbox.queue import Outgoing
 from bot.outbox.team import notify_team
 from bot.texts import t
+from storage.db import Session
 from storage.models import StudentQuestion
 from storage.records import MemberRecord
 from storage.repos import CohortRepo
@@ -16,7 +15,7 @@ from storage.repos import CohortRepo
 MAX_QUESTION = 2000
 
 
-async def ask_team(session: AsyncSession, member: MemberRecord, text: str, now: datetime) -> int:
+async def ask_team(session: Session, member: MemberRecord, text: str, now: datetime) -> int:
     """Store the question and queue it to the mentor team (in the team's language: Dutch)."""
     row = StudentQuestion(cohort_id=member.cohort_id, member_id=member.id, text=text, asked_at=now)
     session.add(row)

@@ -13,8 +13,6 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.gaps import rules as gaps
 from bot.gaps.check import gap_check
 from bot.gaps.cohort_data import CohortData, gap_settings_of, local_time, shorten, skill_title
@@ -23,6 +21,7 @@ from bot.gaps.rules import Finding
 from bot.outbox.queue import Outgoing
 from bot.outbox.team import notify_team
 from bot.texts import t
+from storage.db import Session
 from storage.records import MemberRecord
 from storage.repos import CohortRepo
 from storage.repos.alerts import AlertRecord, AlertRepo, AuditRepo
@@ -40,7 +39,7 @@ MUTE_FOR = timedelta(days=14)
 _CLASS_NOTE = re.compile(r"class mean ([\d.]+|-), (\d+) of (\d+) low")
 
 
-async def evaluate_cohort(session: AsyncSession, cohort_id: int, now: datetime) -> list[int]:
+async def evaluate_cohort(session: Session, cohort_id: int, now: datetime) -> list[int]:
     """Recompute the cohort's gaps from stored answers and apply the alert lifecycle.
 
     New gaps are stored and queued to the team; gaps that stayed 3 rounds after "Gezien" (or
@@ -279,7 +278,7 @@ def parse_button(data: str) -> tuple[int, str] | None:
 
 
 async def press(
-    session: AsyncSession,
+    session: Session,
     data: str,
     user_id: int,
     mentors: dict[int, MemberRecord],

@@ -8,8 +8,6 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.gaps import rules as gaps
 from bot.gaps.cohort_data import (
     COUNTED_STATUSES,
@@ -28,6 +26,7 @@ from bot.gaps.rules import (
 )
 from bot.gaps.rules import StudentWords as Words
 from bot.plans.store import plan_for
+from storage.db import Session
 from storage.records import CohortRecord, MemberRecord
 from storage.repos import CohortRepo, MemberRepo
 from storage.repos.answers_query import AnswersQuery
@@ -238,7 +237,7 @@ class GapCheck:
         return out
 
 
-async def gap_check(session: AsyncSession, cohort_id: int) -> GapCheck | None:
+async def gap_check(session: Session, cohort_id: int) -> GapCheck | None:
     """The cohort's gap check, reading only what changed since the last one (see above)."""
     cohort = await CohortRepo(session).get(cohort_id)
     if cohort is None:
@@ -273,7 +272,7 @@ async def gap_check(session: AsyncSession, cohort_id: int) -> GapCheck | None:
 
 
 async def _load_closed(
-    session: AsyncSession,
+    session: Session,
     cohort: CohortRecord,
     rounds: list[RoundRecord],
     closed_rounds: list[RoundRecord],

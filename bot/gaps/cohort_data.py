@@ -11,7 +11,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.charts.matrix import Matrix
 from bot.gaps.rules import (
@@ -25,6 +24,7 @@ from bot.gaps.rules import StudentWords as Words
 from bot.plans import Plan
 from bot.plans.model import ResolvedWeek
 from bot.plans.store import plan_for
+from storage.db import Session
 from storage.records import CohortRecord, MemberRecord
 from storage.repos import CohortRepo, MemberRepo
 from storage.repos.answers_query import AnswerRow, AnswersQuery, StoredAnswer
@@ -190,7 +190,7 @@ def snapshot_part(
     return SnapshotPart(views, ratings, helps, words)
 
 
-async def load_cohort_data(session: AsyncSession, cohort_id: int) -> CohortData | None:
+async def load_cohort_data(session: Session, cohort_id: int) -> CohortData | None:
     cohort = await CohortRepo(session).get(cohort_id)
     if cohort is None:
         return None

@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from storage.db import Session
 from storage.dialect import insert_ignore
 from storage.models import OutboxMessage
 
@@ -51,7 +50,7 @@ class Queued:
     priority: int = 0
 
 
-async def queue(session: AsyncSession, items: list[Queued], now: datetime) -> int:
+async def queue(session: Session, items: list[Queued], now: datetime) -> int:
     """Insert the rows; a dedupe key already present is left alone. Returns rows added."""
     rows = [
         {

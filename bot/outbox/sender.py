@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot
 
 from bot import metrics
@@ -43,7 +42,7 @@ from bot.outbox.pacing import (
     classify,
 )
 from bot.outbox.requests import PayloadError, send_item
-from storage.db import Database
+from storage.db import Database, Session
 from storage.models import utcnow
 from storage.repos.outbox import OutboxItem, OutboxRepo
 
@@ -200,7 +199,7 @@ class OutboxSender:
         self._next_reclaim = float("-inf")  # a fresh start looks for stale claims at once
 
     @contextlib.asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[AsyncSession]:
+    async def _transaction(self) -> AsyncIterator[Session]:
         """A transaction of this sender; it first records the messages sent since the last
         one, so a send costs one transaction (its claim), not two.
 

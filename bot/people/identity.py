@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.texts import normalise_language
+from storage.db import Session
 from storage.records import MemberRecord
 from storage.repos import MemberRepo, UserSettingsRepo
 
@@ -46,7 +45,7 @@ class Identity:
         return next((m for m in self.memberships if m.cohort_id == cohort_id and m.is_active), None)
 
 
-async def load_identity(session: AsyncSession, user_id: int, admin_ids: list[int]) -> Identity:
+async def load_identity(session: Session, user_id: int, admin_ids: list[int]) -> Identity:
     memberships = await MemberRepo(session).of_user(user_id)
     language = await UserSettingsRepo(session).language(user_id)
     return Identity(

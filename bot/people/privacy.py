@@ -21,11 +21,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.outbox.queue import Outgoing
 from bot.outbox.team import notify_team
 from bot.texts import t
+from storage.db import Session
 from storage.models import (
     Alert,
     Answer,
@@ -71,7 +71,7 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-async def export_data(session: AsyncSession, member: MemberRecord, now: datetime) -> dict[str, Any]:
+async def export_data(session: Session, member: MemberRecord, now: datetime) -> dict[str, Any]:
     """Everything stored about this student, as plain JSON values: nothing of anyone else."""
     cohort = await CohortRepo(session).get(member.cohort_id)
     language = None
@@ -108,7 +108,7 @@ async def export_data(session: AsyncSession, member: MemberRecord, now: datetime
     }
 
 
-async def _answers(session: AsyncSession, member_id: int) -> list[dict[str, Any]]:
+async def _answers(session: Session, member_id: int) -> list[dict[str, Any]]:
     rows = await session.execute(
         select(Answer, Round.week, Round.kind)
         .join(Round, Round.id == Answer.round_id)
@@ -133,7 +133,7 @@ async def _answers(session: AsyncSession, member_id: int) -> list[dict[str, Any]
     ]
 
 
-async def _participations(session: AsyncSession, member_id: int) -> list[dict[str, Any]]:
+async def _participations(session: Session, member_id: int) -> list[dict[str, Any]]:
     rows = await session.execute(
         select(Participation, Round.week, Round.kind, Round.due_at)
         .join(Round, Round.id == Participation.round_id)
@@ -153,7 +153,7 @@ async def _participations(session: AsyncSession, member_id: int) -> list[dict[st
     ]
 
 
-async def _prompts(session: AsyncSession, member_id: int) -> list[dict[str, Any]]:
+async def _prompts(session: Session, member_id: int) -> list[dict[str, Any]]:
     rows = await session.execute(
         select(Prompt.question_key, Prompt.created_at, Round.week, Round.kind)
         .join(Round, Round.id == Prompt.round_id)
@@ -166,7 +166,7 @@ async def _prompts(session: AsyncSession, member_id: int) -> list[dict[str, Any]
     ]
 
 
-async def _questions(session: AsyncSession, member_id: int) -> list[dict[str, Any]]:
+async def _questions(session: Session, member_id: int) -> list[dict[str, Any]]:
     rows = await session.scalars(
         select(StudentQuestion)
         .where(StudentQuestion.member_id == member_id)
@@ -185,7 +185,7 @@ async def _questions(session: AsyncSession, member_id: int) -> list[dict[str, An
     ]
 
 
-async def _alerts(session: AsyncSession, member_id: int) -> list[dict[str, Any]]:
+async def _alerts(session: Session, member_id: int) -> list[dict[str, Any]]:
     rows = await session.scalars(
         select(Alert).where(Alert.member_id == member_id).order_by(Alert.raised_at, Alert.id)
     )
@@ -219,7 +219,7 @@ def _own_evidence(evidence: dict[str, Any], member_id: int) -> dict[str, Any]:
     return {"weeks": list(evidence.get("weeks", [])), "items": items}
 
 
-async def _views(session: AsyncSession, member: MemberRecord) -> list[dict[str, Any]]:
+async def _views(session: Session, member: MemberRecord) -> list[dict[str, Any]]:
     """When the mentor team looked at this student's history (from the audit log; the mentor
     is not named here, that is the mentor's own data)."""
     rows = await session.execute(
@@ -254,7 +254,7 @@ class Stopped:
 
 
 async def stop_student(
-    session: AsyncSession, member: MemberRecord, *, delete_data: bool, now: datetime
+    session: Session, member: MemberRecord, *, delete_data: bool, now: datetime
 ) -> Stopped | None:
     """End this student's membership in the caller's transaction; None when it was already
     ended (a double tap, another instance): then nothing changes and nobody is told twice."""
@@ -295,7 +295,7 @@ async def stop_student(
     return Stopped(member.id, member.cohort_id, delete_data, cancelled, removed, told)
 
 
-async def _cancel_pending(session: AsyncSession, member_id: int) -> int:
+async def _cancel_pending(session: Session, member_id: int) -> int:
     result = await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.member_id == member_id, OutboxMessage.status == "pending")
@@ -304,7 +304,7 @@ async def _cancel_pending(session: AsyncSession, member_id: int) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def _close_alerts(session: AsyncSession, member_id: int, now: datetime) -> None:
+async def _close_alerts(session: Session, member_id: int, now: datetime) -> None:
     """A student who left has no open gap any more: close them quietly (not reported as
     resolved in the digest), so that the retention period can remove them."""
     await session.execute(
@@ -314,7 +314,7 @@ async def _close_alerts(session: AsyncSession, member_id: int, now: datetime) ->
     )
 
 
-async def _forget_user_settings(session: AsyncSession, telegram_user_id: int) -> None:
+async def _forget_user_settings(session: Session, telegram_user_id: int) -> None:
     """The language choice is tied to the Telegram number: gone once no membership uses it."""
     still = await session.scalar(
         select(func.count()).select_from(Member).where(Member.telegram_user_id == telegram_user_id)
@@ -325,7 +325,7 @@ async def _forget_user_settings(session: AsyncSession, telegram_user_id: int) ->
         )
 
 
-async def delete_student_data(session: AsyncSession, member: MemberRecord) -> int:
+async def delete_student_data(session: Session, member: MemberRecord) -> int:
     """Delete everything about one student, the member row last; returns the rows deleted."""
     member_id = member.id
     alert_ids = list(await session.scalars(select(Alert.id).where(Alert.member_id == member_id)))
@@ -351,7 +351,7 @@ async def delete_student_data(session: AsyncSession, member: MemberRecord) -> in
     return removed
 
 
-async def _scrub_class_alerts(session: AsyncSession, member: MemberRecord) -> None:
+async def _scrub_class_alerts(session: Session, member: MemberRecord) -> None:
     """Class alerts keep their figures but lose any item that names this student."""
     rows = await session.scalars(
         select(Alert).where(Alert.cohort_id == member.cohort_id, Alert.member_id.is_(None))
@@ -364,6 +364,6 @@ async def _scrub_class_alerts(session: AsyncSession, member: MemberRecord) -> No
     await session.flush()
 
 
-async def _count(session: AsyncSession, statement: Any) -> int:
+async def _count(session: Session, statement: Any) -> int:
     result = await session.execute(statement)
     return int(getattr(result, "rowcount", 0) or 0)

@@ -23,9 +23,8 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import and_, delete, exists, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import Database
+from storage.db import Database, Session
 from storage.models import (
     Alert,
     Answer,
@@ -70,7 +69,7 @@ async def purge_expired(db: Database, settings: RetentionSettings, now: datetime
     return total
 
 
-async def purge_in(session: AsyncSession, limit: datetime) -> dict[str, int]:
+async def purge_in(session: Session, limit: datetime) -> dict[str, int]:
     """The purge in the caller's transaction; rows deleted per table."""
     old_rounds = select(Round.id).where(Round.due_at < limit).scalar_subquery()
     counts = {
@@ -119,6 +118,6 @@ def _stopped_members_without_data(limit: datetime) -> Any:
     )
 
 
-async def _delete(session: AsyncSession, statement: Any) -> int:
+async def _delete(session: Session, statement: Any) -> int:
     result = await session.execute(statement.execution_options(synchronize_session=False))
     return int(getattr(result, "rowcount", 0) or 0)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.plans import Plan, ResolvedWeek, default_plan, load_plan
+from storage.db import Session
 from storage.records import CohortRecord
 from storage.repos import CohortRepo
 
@@ -16,7 +15,7 @@ def _parsed(cohort_id: int, version: int, text: str) -> Plan:
     return load_plan(text, source=f"cohort {cohort_id} plan v{version}")
 
 
-async def plan_for(session: AsyncSession, cohort: CohortRecord) -> Plan:
+async def plan_for(session: Session, cohort: CohortRecord) -> Plan:
     """The plan in force; parsed once per (cohort, plan version)."""
     if cohort.plan_version == 0:
         return default_plan()

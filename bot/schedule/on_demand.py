@@ -8,12 +8,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.people.admin import AdminError
 from bot.plans.store import plan_for
 from bot.schedule.rounds import KINDS, OpenedRound, open_round
-from storage.db import Database
+from storage.db import Database, Session
 from storage.records import CohortRecord
 from storage.repos import CohortRepo
 from storage.repos.rounds import RoundRecord, RoundRepo
@@ -75,7 +73,7 @@ async def push(
     return Pushed(record, week, kind, opened)
 
 
-async def find_cohort(session: AsyncSession, cohort: str | int) -> CohortRecord:
+async def find_cohort(session: Session, cohort: str | int) -> CohortRecord:
     """A cohort by name, or else by id; PushError naming it when there is none."""
     repo = CohortRepo(session)
     found = await repo.by_name(cohort) if isinstance(cohort, str) else await repo.get(cohort)

@@ -7,14 +7,12 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.checkin.flow import EXPECTATIONS_KEY, RESUME, Ask, ask_next, render_expectations
 from bot.outbox.queue import Outgoing, Queued, queue
 from bot.outbox.team import team_chats
 from bot.plans.store import plan_for, week_of
 from bot.texts import normalise_language, t
-from storage.db import Database
+from storage.db import Database, Session
 from storage.records import CohortRecord, MemberRecord
 from storage.repos import CohortRepo, MemberRepo, UserSettingsRepo
 from storage.repos.rounds import AnswerRepo, PromptRepo, RoundRecord, RoundRepo
@@ -69,7 +67,7 @@ async def record_skipped(
 
 
 async def _messages(
-    session: AsyncSession, cohort: CohortRecord, round_: RoundRecord, now: datetime
+    session: Session, cohort: CohortRecord, round_: RoundRecord, now: datetime
 ) -> list[Queued]:
     if round_.kind == "digest":
         return await _digest(session, cohort, round_, now)
@@ -104,7 +102,7 @@ async def _messages(
 
 
 async def _expectations(
-    session: AsyncSession,
+    session: Session,
     cohort: CohortRecord,
     round_: RoundRecord,
     student: MemberRecord,
@@ -120,7 +118,7 @@ async def _expectations(
 
 
 async def _reflection(
-    session: AsyncSession,
+    session: Session,
     cohort: CohortRecord,
     round_: RoundRecord,
     student: MemberRecord,
@@ -135,7 +133,7 @@ async def _reflection(
 
 
 async def _reminder(
-    session: AsyncSession,
+    session: Session,
     cohort: CohortRecord,
     round_: RoundRecord,
     student: MemberRecord,
@@ -155,7 +153,7 @@ async def _reminder(
 
 
 async def _digest(
-    session: AsyncSession, cohort: CohortRecord, round_: RoundRecord, now: datetime
+    session: Session, cohort: CohortRecord, round_: RoundRecord, now: datetime
 ) -> list[Queued]:
     """The mentor team's digest of week N (sent Monday): it looks back at week N-1."""
     from bot.gaps.digest import build_digest

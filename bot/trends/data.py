@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.gaps.cohort_data import CohortData, load_cohort_data, local_time
+from storage.db import Session
 from storage.models import Alert
 
 MIN_GROUP = 5  # SPEC §2/§9: observers see groups of at least five students only
@@ -160,7 +160,7 @@ def _series(
 
 
 async def _class_gaps(
-    session: AsyncSession, cohort_ids: list[int], since: datetime, titles: dict[str, str]
+    session: Session, cohort_ids: list[int], since: datetime, titles: dict[str, str]
 ) -> list[GapSkill]:
     """Skills of class_gap alerts raised, open or resolved in the window, most frequent first.
 
@@ -203,7 +203,7 @@ async def _class_gaps(
     return found[:MAX_GAP_SKILLS]
 
 
-async def trends(session: AsyncSession, cohort_ids: Iterable[int], now: datetime) -> TrendsReport:
+async def trends(session: Session, cohort_ids: Iterable[int], now: datetime) -> TrendsReport:
     """The trends report over these cohorts at `now` (see the module doc for the rules)."""
     datas: list[CohortData] = []
     for cohort_id in dict.fromkeys(cohort_ids):
