@@ -17,16 +17,17 @@ from storage.models import (
     Member,
     OutboxMessage,
     Participation,
-    Prompt,
     StudentQuestion,
     UserSetting,
 )
+from storage.personal_data import PERSONAL_TABLES
 from tests.e2e.conftest import Harness
 from tests.privacy.helpers import Klas, count, klas
 from tgsandbox import SandboxUser, SentMessage
 
 STOPPED_NOTICE = "is gestopt met de check-ins"
-PER_MEMBER = (Answer, Participation, Prompt, StudentQuestion, Alert)
+# every registered table that names a member: after /stop with deletion none names the student
+PER_MEMBER = tuple(t.model for t in PERSONAL_TABLES if t.member_column == "member_id")
 
 
 async def ask_stop(h: Harness, user: SandboxUser) -> SentMessage:
