@@ -32,7 +32,7 @@ async def unit_of_work(context: MentorContext) -> AsyncIterator[Session]:
 async def identify(session: Session, update: Update, context: MentorContext) -> Identity:
     user = update.effective_user
     assert user is not None, "handlers are registered for updates with a user"
-    identity = await load_identity(session, user.id, context.state.config().admin_ids)
+    identity = await load_identity(session, user.id)
     member = identity.student or (identity.memberships[0] if identity.memberships else None)
     if member is not None:
         bind(cohort=member.cohort_id)  # every later log line of this update names the cohort

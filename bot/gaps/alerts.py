@@ -13,9 +13,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.gaps import rules as gaps
 from bot.gaps.check import gap_check
-from bot.gaps.cohort_data import CohortData, gap_settings_of, local_time, shorten, skill_title
+from bot.gaps.cohort_data import CohortData, local_time, shorten, skill_title
 from bot.gaps.lifecycle import AlertState, Raise, Reraise, Resolve, decide
 from bot.gaps.rules import Finding
 from bot.outbox.queue import Outgoing
@@ -95,10 +94,6 @@ async def evaluate_cohort(session: Session, cohort_id: int, now: datetime) -> li
         raised.append(alert_id)
         log.info("alert raised cohort=%s alert=%s count=%s", cohort_id, alert_id, count)
     return raised
-
-
-def gaps_settings(data: CohortData) -> gaps.GapSettings:
-    return gap_settings_of(data.cohort)
 
 
 def _state(alert: AlertRecord, data: CohortData, round_index: int, now: datetime) -> AlertState:

@@ -177,19 +177,6 @@ class AlertRepo:
             .values(status="muted", muted_until=until)
         )
 
-    async def to_discuss(self, cohort_id: int) -> list[AlertRecord]:
-        """Alerts marked Bespreken that are still open: the agenda of the class meeting."""
-        rows = await self.session.scalars(
-            select(Alert)
-            .where(
-                Alert.cohort_id == cohort_id,
-                Alert.discuss.is_(True),
-                Alert.open_key.is_not(None),
-            )
-            .order_by(Alert.id)
-        )
-        return [_record(row) for row in rows]
-
     async def resolved_unreported(self, cohort_id: int) -> list[AlertRecord]:
         rows = await self.session.scalars(
             select(Alert)

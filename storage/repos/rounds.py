@@ -215,15 +215,6 @@ class RoundRepo:
         )
         return list(rows)
 
-    async def completed_count(self, round_id: int) -> tuple[int, int]:
-        rows = (
-            await self.session.execute(
-                select(Participation.completed_at).where(Participation.round_id == round_id)
-            )
-        ).scalars()
-        values = list(rows)
-        return sum(v is not None for v in values), len(values)
-
 
 class AnswerRepo:
     def __init__(self, session: AsyncSession) -> None:
