@@ -51,3 +51,13 @@ class InviteRecord:
     single_use: bool
     expires_at: datetime | None
     used_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ClassGapRecord:
+    """A class_gap alert as the trends report reads it: never a member."""
+
+    cohort_id: int
+    skill: str
+    is_open: bool
+    weeks: tuple[int, ...]  # the evidence's round weeks

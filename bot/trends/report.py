@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-
 from bot.outbox.queue import Outgoing, Queued, queue
 from bot.texts import normalise_language, t
 from bot.trends.data import (
@@ -23,8 +21,8 @@ from bot.trends.data import (
     trends,
 )
 from storage.db import Session
-from storage.models import OutboxMessage
 from storage.repos import CohortRepo, MemberRepo, UserSettingsRepo
+from storage.repos.outbox import OutboxRepo
 
 TEXT_WEEKS = 4  # weeks per skill in the text (the chart shows the whole window)
 TEXT_LIMIT = 4000
@@ -239,15 +237,7 @@ async def queue_monthly_reports(session: Session, now: datetime) -> int:
     Returns the rows added."""
     readers = await _readers(session)
     firsts = [report_dedupe_key(now, r.member_id, 0) for r in readers]
-    done = (
-        set(
-            await session.scalars(
-                select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(firsts))
-            )
-        )
-        if firsts
-        else set()
-    )
+    done = await OutboxRepo(session).existing_keys(firsts)
     items = await _items(
         session, [r for r in readers if report_dedupe_key(now, r.member_id, 0) not in done], now
     )

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert_ignore
 from storage.models import Alert, AuditEntry
+from storage.records import ClassGapRecord
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,33 @@ class AlertRepo:
             .where(Alert.id == alert_id, Alert.open_key.is_not(None))
             .values(status="muted", muted_until=until)
         )
+
+    async def class_gaps(self, cohort_ids: list[int], since: datetime) -> list[ClassGapRecord]:
+        """Class gaps with a skill in these cohorts that are open, or were raised or resolved
+        since `since`."""
+        if not cohort_ids:
+            return []
+        rows = await self.session.execute(
+            select(Alert.cohort_id, Alert.skill, Alert.open_key, Alert.evidence).where(
+                Alert.cohort_id.in_(cohort_ids),
+                Alert.kind == "class_gap",
+                Alert.skill.is_not(None),
+                or_(
+                    Alert.open_key.is_not(None),
+                    Alert.raised_at >= since,
+                    Alert.resolved_at >= since,
+                ),
+            )
+        )
+        return [
+            ClassGapRecord(
+                cohort_id,
+                skill,
+                open_key is not None,
+                tuple(w for w in (evidence or {}).get("weeks") or [] if isinstance(w, int)),
+            )
+            for cohort_id, skill, open_key, evidence in rows
+        ]
 
     async def resolved_unreported(self, cohort_id: int) -> list[AlertRecord]:
         rows = await self.session.scalars(

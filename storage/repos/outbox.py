@@ -366,6 +366,16 @@ class OutboxRepo:
         row = (await self.session.execute(statement)).first()
         return None if row is None else _item(row)
 
+    async def existing_keys(self, keys: Collection[str]) -> set[str]:
+        """Those of these dedupe keys that are in the outbox already."""
+        if not keys:
+            return set()
+        return set(
+            await self.session.scalars(
+                select(_TABLE.c.dedupe_key).where(_TABLE.c.dedupe_key.in_(list(keys)))
+            )
+        )
+
     async def all(self, statuses: Sequence[str] | None = None) -> list[OutboxItem]:
         """Every row (optionally of some statuses), oldest first: for tests and tools."""
         statement = select(_TABLE).order_by(_TABLE.c.id)
