@@ -61,3 +61,15 @@ class ClassGapRecord:
     skill: str
     is_open: bool
     weeks: tuple[int, ...]  # the evidence's round weeks
+
+
+@dataclass(frozen=True)
+class RaisedAlert:
+    """An alert as the mentor team saw it: its kind, the student's name (None for the class)."""
+
+    kind: str
+    student: str | None
+    skill: str | None
+    week: int
+    times_raised: int
+    status: str

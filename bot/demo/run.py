@@ -13,7 +13,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr
-from sqlalchemy import func, select
 
 from bot.app.application import build_application
 from bot.app.embedded import running
@@ -25,7 +24,8 @@ from bot.runtime.config import Settings
 from bot.schedule.clock import FakeClock
 from storage import migrate
 from storage.db import Database
-from storage.models import Alert, Member, OutboxMessage
+from storage.repos.alerts import AlertRepo
+from storage.repos.outbox import OutboxRepo
 from tgsandbox import SandboxServer, SentMessage
 
 ZONE = ZoneInfo("Europe/Amsterdam")
@@ -144,11 +144,8 @@ async def _all_delivered(db: Database, limit: float = 60.0) -> None:
     deadline = loop.time() + limit
     while loop.time() < deadline:
         async with db.transaction() as session:
-            waiting = await session.scalar(
-                select(func.count())
-                .select_from(OutboxMessage)
-                .where(OutboxMessage.status.in_(("pending", "sending")))
-            )
+            counts = await OutboxRepo(session).stats()
+        waiting = counts["pending"] + counts["sending"]
         if not waiting:
             return
         await asyncio.sleep(0.1)  # the sender works on its own; look again shortly
@@ -173,13 +170,8 @@ async def _set_up(url: str) -> tuple[list[str], list[str]]:
 async def _alerts_raised(db: Database) -> list[tuple[str, str | None, str | None, int, int, str]]:
     """Every alert the run raised, as the mentor team saw it (for the 8-week test)."""
     async with db.transaction() as session:
-        rows = await session.execute(
-            select(Alert.kind, Member.name, Alert.skill, Alert.raised_week, Alert.raise_count,
-                   Alert.status)
-            .outerjoin(Member, Member.id == Alert.member_id)
-            .order_by(Alert.raised_week, Alert.kind, Member.name, Alert.skill)
-        )  # fmt: skip
-        return [tuple(row) for row in rows]  # type: ignore[misc]
+        raised = await AlertRepo(session).raised()
+    return [(a.kind, a.student, a.skill, a.week, a.times_raised, a.status) for a in raised]
 
 
 def _at(day: date, hour: int, minute: int) -> datetime:

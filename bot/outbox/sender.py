@@ -26,7 +26,7 @@ import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from telegram import Bot
@@ -43,7 +43,6 @@ from bot.outbox.pacing import (
 )
 from bot.outbox.requests import PayloadError, send_item
 from storage.db import Database, Session
-from storage.models import utcnow
 from storage.repos.outbox import OutboxItem, OutboxRepo
 
 log = logging.getLogger(__name__)
@@ -73,6 +72,11 @@ def _note(level: int, item: OutboxItem, event: str, **fields: object) -> None:
     log.log(level, "outbox %d %s %s %s", item.id, item.kind, event, details)
 
 
+def _utcnow() -> datetime:
+    # the wall clock by default; tests and the demo pass their own `now`
+    return datetime.now(UTC)
+
+
 def default_instance_id() -> str:
     """Host, process and a random part: unique per running sender."""
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
@@ -95,7 +99,7 @@ class OutboxSender:
         in_flight: int = 2,
         on_unreachable: OnUnreachable | None = None,
         clock: Callable[[], float] = time.monotonic,
-        now: Callable[[], datetime] = utcnow,
+        now: Callable[[], datetime] = _utcnow,
         pacer: RateLimiter | None = None,
         poll_interval: float = 1.0,
         stale_after: timedelta = timedelta(minutes=5),

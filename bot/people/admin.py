@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import func, select
-
 from bot.people.roster import (
     Invitation,
     create_invites,
@@ -14,9 +12,8 @@ from bot.people.roster import (
     pending_invitations,
 )
 from storage.db import Database
-from storage.models import Member
 from storage.records import CohortRecord
-from storage.repos import CohortRepo
+from storage.repos import CohortRepo, MemberRepo
 from storage.repos.cohorts import CohortExists
 
 
@@ -64,12 +61,7 @@ def validated_plan(text: str, source: str) -> str:
 async def cohort_overview(db: Database) -> list[tuple[object, ...]]:
     async with db.transaction() as session:
         cohorts = await CohortRepo(session).all()
-        rows = await session.execute(
-            select(Member.cohort_id, Member.role, func.count())
-            .where(Member.status == "active")
-            .group_by(Member.cohort_id, Member.role)
-        )
-        counts = {f"{cohort_id}:{role}": n for cohort_id, role, n in rows}
+        counts = await MemberRepo(session).active_counts()
     return [
         (
             c.name,
@@ -77,8 +69,8 @@ async def cohort_overview(db: Database) -> list[tuple[object, ...]]:
             c.timezone,
             c.expectations_at,
             c.reflection_at,
-            counts.get(f"{c.id}:student", 0),
-            counts.get(f"{c.id}:mentor", 0),
+            counts.get((c.id, "student"), 0),
+            counts.get((c.id, "mentor"), 0),
         )
         for c in cohorts
     ]

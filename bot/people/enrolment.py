@@ -9,7 +9,6 @@ from enum import Enum
 
 from bot.texts import catalogue
 from storage.db import Session
-from storage.models import ConsentRefusal
 from storage.records import CohortRecord, InviteRecord, MemberRecord
 from storage.repos import CohortRepo, InviteRepo, MemberRepo
 
@@ -128,5 +127,4 @@ async def join(
 
 async def refuse(session: Session, offer: Offer, now: datetime) -> None:
     """Keep only that a refusal happened: the cohort and role, no person."""
-    session.add(ConsentRefusal(cohort_id=offer.cohort.id, role=offer.invite.role, refused_at=now))
-    await session.flush()
+    await InviteRepo(session).record_refusal(offer.cohort.id, offer.invite.role, now)

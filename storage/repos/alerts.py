@@ -14,8 +14,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert_ignore
-from storage.models import Alert, AuditEntry
-from storage.records import ClassGapRecord
+from storage.models import Alert, AuditEntry, Member
+from storage.records import ClassGapRecord, RaisedAlert
 
 
 @dataclass(frozen=True)
@@ -204,6 +204,16 @@ class AlertRepo:
             )
             for cohort_id, skill, open_key, evidence in rows
         ]
+
+    async def raised(self) -> list[RaisedAlert]:
+        """Every alert, by week, kind, student name and skill."""
+        rows = await self.session.execute(
+            select(Alert.kind, Member.name, Alert.skill, Alert.raised_week, Alert.raise_count,
+                   Alert.status)
+            .outerjoin(Member, Member.id == Alert.member_id)
+            .order_by(Alert.raised_week, Alert.kind, Member.name, Alert.skill)
+        )  # fmt: skip
+        return [RaisedAlert(*row) for row in rows]
 
     async def resolved_unreported(self, cohort_id: int) -> list[AlertRecord]:
         rows = await self.session.scalars(

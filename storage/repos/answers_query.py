@@ -179,6 +179,13 @@ class QuestionsRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    async def add(self, cohort_id: int, member_id: int, text: str, now: datetime) -> int:
+        """Store a new question; returns its number."""
+        row = StudentQuestion(cohort_id=cohort_id, member_id=member_id, text=text, asked_at=now)
+        self.session.add(row)
+        await self.session.flush()
+        return row.id
+
     async def get(self, question_id: int) -> QuestionRecord | None:
         row = await self.session.get(StudentQuestion, question_id)
         if row is None:

@@ -30,7 +30,7 @@ SENT = "sent"
 FAILED = "failed"
 UNREACHABLE = "unreachable"
 STATUSES = (PENDING, SENDING, SENT, FAILED, UNREACHABLE)
-KINDS = ("round", "reminder", "alert", "digest", "notice", "answer")
+KINDS = ("round", "reminder", "alert", "digest", "notice", "answer", "report")
 
 _TABLE: Table = OutboxMessage.__table__  # type: ignore[assignment]
 _ERROR_LIMIT = 300  # the width of the last_error column
@@ -167,24 +167,27 @@ class OutboxRepo:
             round_id=round_id,
             member_id=member_id,
         )
-        return await self.enqueue_many([draft]) == 1
+        return bool(await self.enqueue_many([draft], utcnow()))
 
-    async def enqueue_many(self, drafts: Iterable[OutboxDraft]) -> int:
-        """Queue many messages at once; returns how many were new (the rest already existed)."""
-        now = utcnow()
+    async def enqueue_many(self, drafts: Iterable[OutboxDraft], now: datetime) -> list[str]:
+        """Queue many messages at once, queued at `now`; returns the dedupe keys that were new
+        (a key already present is left alone).
+
+        The one way rows enter the outbox: one multi-row `INSERT … ON CONFLICT (dedupe_key) DO
+        NOTHING RETURNING` per chunk (SQLite ≥ 3.35 and PostgreSQL)."""
         rows = [_values(draft, now) for draft in drafts]
         unknown = {row["kind"] for row in rows} - set(KINDS)
         if unknown:
             raise ValueError(f"unknown outbox kind(s): {sorted(unknown)}")
-        inserted = 0
+        inserted: list[str] = []
         for start in range(0, len(rows), _INSERT_CHUNK):
             chunk = rows[start : start + _INSERT_CHUNK]
             statement = self._insert().values(chunk)
             statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
             # RETURNING lists only the rows really inserted; rowcount is not reliable for
             # multi-row ON CONFLICT inserts on every driver.
-            result = await self.session.execute(statement.returning(_TABLE.c.id))
-            inserted += len(result.all())
+            result = await self.session.execute(statement.returning(_TABLE.c.dedupe_key))
+            inserted += result.scalars().all()
         return inserted
 
     def _insert(self) -> Any:

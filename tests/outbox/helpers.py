@@ -23,7 +23,7 @@ def draft(n: int, chat_id: int | None = None, **extra: Any) -> OutboxDraft:
 
 async def enqueue(db: Database, drafts: list[OutboxDraft]) -> int:
     async with db.transaction() as s:
-        return await OutboxRepo(s).enqueue_many(drafts)
+        return len(await OutboxRepo(s).enqueue_many(drafts, now()))
 
 
 async def rows(db: Database) -> list[OutboxItem]:
