@@ -80,12 +80,15 @@ async def _messages(
     )
     if build is None:
         return []
+    tokens = await _prepare_in_bulk(
+        session, round_, [s.id for s in students if s.chat_id is not None]
+    )
     items = []
     for student in students:
         if student.chat_id is None:
             continue
         lang = normalise_language(languages.get(student.telegram_user_id or 0))
-        message = await build(session, cohort, round_, student, lang, now)
+        message = await build(session, cohort, round_, student, lang, now, tokens.get(student.id))
         if message is not None:
             items.append(
                 Queued(
@@ -101,6 +104,19 @@ async def _messages(
     return items
 
 
+async def _prepare_in_bulk(
+    session: Session, round_: RoundRecord, member_ids: list[int]
+) -> dict[int, str]:
+    """The rows every student of the round needs, one insert for the whole class rather than
+    one per student: the expectations' prompt tokens (returned by member id), the
+    reflection's participations."""
+    if round_.kind == "expectations":
+        return await PromptRepo(session).ensure_many(round_.id, member_ids, EXPECTATIONS_KEY)
+    if round_.kind == "reflection":
+        await RoundRepo(session).add_participants(round_.id, member_ids)
+    return {}
+
+
 async def _expectations(
     session: Session,
     cohort: CohortRecord,
@@ -108,12 +124,13 @@ async def _expectations(
     student: MemberRecord,
     lang: str,
     now: datetime,
+    token: str | None,  # the student's prompt token made in bulk (expectations only)
 ) -> Outgoing:
     week = week_of(await plan_for(session, cohort), round_.week)
     override = expectations_override(cohort, round_.week)  # the team's own text (/verwachting)
     if override is not None:
         week = week.model_copy(update={"expectations": override})
-    token, _new = await PromptRepo(session).ensure(round_.id, student.id, EXPECTATIONS_KEY)
+    assert token is not None  # made in bulk for every student with a chat
     return render_expectations(week, token, lang)
 
 
@@ -124,8 +141,8 @@ async def _reflection(
     student: MemberRecord,
     lang: str,
     now: datetime,
+    token: str | None,  # the student's prompt token made in bulk (expectations only)
 ) -> Outgoing | None:
-    await RoundRepo(session).add_participants(round_.id, [student.id])
     week = week_of(await plan_for(session, cohort), round_.week)
     intro = t("round.reflection_intro", lang, week=round_.week, count=len(week.questions))
     first = await ask_next(session, round_, student, lang, now, intro=intro)
@@ -139,6 +156,7 @@ async def _reminder(
     student: MemberRecord,
     lang: str,
     now: datetime,
+    token: str | None,  # the student's prompt token made in bulk (expectations only)
 ) -> Outgoing | None:
     """Only to a student whose reflection of the same week is open and unfinished."""
     reflection = await RoundRepo(session).find(cohort.id, round_.week, "reflection")

@@ -297,6 +297,40 @@ class PromptRepo:
         assert token is not None
         return token, created > 0
 
+    async def ensure_many(
+        self, round_id: int, member_ids: list[int], question_key: str
+    ) -> dict[int, str]:
+        """`ensure` for a whole class at once: one multi-row insert of the new tokens and one
+        read of them all; member id -> token."""
+        now = utcnow()
+        rows = [
+            {
+                "token": secrets.token_urlsafe(9),
+                "round_id": round_id,
+                "member_id": member_id,
+                "question_key": question_key,
+                "created_at": now,
+            }
+            for member_id in member_ids
+        ]
+        for start in range(0, len(rows), 500):  # well under SQLite's bound-parameter limit
+            await insert_ignore(
+                self.session,
+                Prompt.__table__,
+                rows[start : start + 500],
+                ("round_id", "member_id", "question_key"),
+            )
+        if not member_ids:
+            return {}
+        found = await self.session.execute(
+            select(Prompt.member_id, Prompt.token).where(
+                Prompt.round_id == round_id,
+                Prompt.question_key == question_key,
+                Prompt.member_id.in_(member_ids),
+            )
+        )
+        return {member_id: token for member_id, token in found.tuples()}
+
     async def get(self, token: str) -> PromptRecord | None:
         row = await self.session.get(Prompt, token) if 0 < len(token) <= 24 else None
         return (
