@@ -80,10 +80,6 @@ def _asked(ratings: list[RatingAnswer], helps: list[HelpRequest]) -> set[tuple[i
     return {(r.student_id, r.week) for r in ratings} | {(h.student_id, h.week) for h in helps}
 
 
-def _sort_key(f: Finding) -> tuple[int, int, str]:
-    return gaps.KIND_ORDER[f.kind], -1 if f.student_id is None else f.student_id, f.skill or ""
-
-
 class GapCheck:
     """The gap findings of one cohort now, as `gaps.evaluate` would give them on
     `CohortData.cohort_answers()`, and `ok_streak` for stored fingerprints."""
@@ -214,7 +210,7 @@ class GapCheck:
             for f in self._student(sid).findings
             if not (f.kind == "student_gap" and f.skill in folded)
         ]
-        return sorted(classes + per_student, key=_sort_key)
+        return sorted(classes + per_student, key=gaps.finding_order)
 
     def ok_streaks(self, fingerprints: Iterable[str]) -> dict[str, int]:
         """`gaps.ok_streaks` of the cohort's snapshot for these fingerprints."""

@@ -11,7 +11,7 @@ from bot.people.roster import (
     import_students,
     pending_invitations,
 )
-from storage.db import Database
+from storage.db import Database, Session
 from storage.records import CohortRecord
 from storage.repos import CohortRepo, MemberRepo
 from storage.repos.cohorts import CohortExists
@@ -77,11 +77,20 @@ async def cohort_overview(db: Database) -> list[tuple[object, ...]]:
 
 
 async def cohort_by_name(db: Database, name: str) -> CohortRecord:
+    """`find_cohort` in a transaction of its own."""
     async with db.transaction() as session:
-        cohort = await CohortRepo(session).by_name(name)
-    if cohort is None:
-        raise AdminError(f"no cohort named {name!r} (see: mentorbot cohort list)")
-    return cohort
+        return await find_cohort(session, name)
+
+
+async def find_cohort(session: Session, cohort: str | int) -> CohortRecord:
+    """A cohort by name, or else by id; AdminError naming it when there is none."""
+    repo = CohortRepo(session)
+    found = await repo.by_name(cohort) if isinstance(cohort, str) else await repo.get(cohort)
+    if found is None and isinstance(cohort, str) and cohort.isdigit():
+        found = await repo.get(int(cohort))
+    if found is None:
+        raise AdminError(f"no cohort named {cohort!r} (see: mentorbot cohort list)")
+    return found
 
 
 async def import_roster(
