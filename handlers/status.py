@@ -9,8 +9,9 @@ from bot.runtime.context import MentorContext
 from bot.schedule.next_round import next_round_phrase
 from bot.texts import t
 from handlers.base import answer, identify, unit_of_work
+from storage.records import WeekStatus
 from storage.repos import CohortRepo
-from storage.repos.rounds import RoundRepo, WeekStatus, student_history
+from storage.repos.rounds import RoundRepo, student_history
 
 
 async def status_command(update: Update, context: MentorContext) -> None:

@@ -13,9 +13,9 @@ from bot.plans import ResolvedQuestion, ResolvedWeek
 from bot.plans.store import plan_for, week_of
 from bot.texts import t
 from storage.db import Session
-from storage.records import MemberRecord
+from storage.records import AnswerRecord, MemberRecord, RoundRecord
 from storage.repos import CohortRepo, MemberRepo
-from storage.repos.rounds import AnswerRecord, AnswerRepo, PromptRepo, RoundRecord, RoundRepo
+from storage.repos.rounds import AnswerRepo, PromptRepo, RoundRepo
 
 EXPECTATIONS_KEY = "__expectations__"
 QUESTION_KEY = "__vraag__"

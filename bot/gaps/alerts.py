@@ -21,9 +21,9 @@ from bot.outbox.queue import Outgoing
 from bot.outbox.team import notify_team
 from bot.texts import t
 from storage.db import Session
-from storage.records import MemberRecord
+from storage.records import AlertRecord, MemberRecord
 from storage.repos import CohortRepo
-from storage.repos.alerts import AlertRecord, AlertRepo, AuditRepo
+from storage.repos.alerts import AlertRepo, AuditRepo
 from storage.repos.rounds import RoundRepo
 
 log = logging.getLogger(__name__)

@@ -27,10 +27,9 @@ from bot.gaps.rules import (
 from bot.gaps.rules import StudentWords as Words
 from bot.plans.store import plan_for
 from storage.db import Session
-from storage.records import CohortRecord, MemberRecord
+from storage.records import CohortRecord, MemberRecord, RoundRecord
 from storage.repos import CohortRepo, MemberRepo
 from storage.repos.answers_query import AnswersQuery
-from storage.repos.rounds import RoundRecord
 
 log = logging.getLogger(__name__)
 

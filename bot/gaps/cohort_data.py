@@ -25,10 +25,10 @@ from bot.plans import Plan
 from bot.plans.model import ResolvedWeek
 from bot.plans.store import plan_for
 from storage.db import Session
-from storage.records import CohortRecord, MemberRecord
+from storage.records import AnswerRecord, CohortRecord, MemberRecord, RoundRecord, StoredAnswer
 from storage.repos import CohortRepo, MemberRepo
-from storage.repos.answers_query import AnswerRow, AnswersQuery, StoredAnswer
-from storage.repos.rounds import RoundRecord, RoundRepo
+from storage.repos.answers_query import AnswersQuery
+from storage.repos.rounds import RoundRepo
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +150,7 @@ class SnapshotPart:
 def snapshot_part(
     plan: Plan,
     rounds: Sequence[RoundRecord],
-    answers: Iterable[StoredAnswer | AnswerRow],
+    answers: Iterable[AnswerRecord],
     completed: dict[int, set[int]],
     enrolled: dict[int, set[int]],
     active: set[int],

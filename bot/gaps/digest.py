@@ -11,7 +11,8 @@ from bot.gaps.cohort_data import CohortData, load_cohort_data, skill_title, skil
 from bot.outbox.queue import Outgoing
 from bot.texts import t
 from storage.db import Session
-from storage.repos.alerts import AlertRecord, AlertRepo
+from storage.records import AlertRecord
+from storage.repos.alerts import AlertRepo
 
 MAX_LINES = 25
 TEXT_LIMIT = 4000

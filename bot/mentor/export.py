@@ -8,7 +8,7 @@ import re
 from datetime import date
 
 from storage.db import Session
-from storage.repos.answers_query import StoredAnswer
+from storage.records import StoredAnswer
 
 HEADER = ["week", "student", "question", "skill", "rating", "choice", "text", "answered_at"]
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")

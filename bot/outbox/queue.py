@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from storage.db import Session
-from storage.repos.outbox import OutboxDraft, OutboxRepo
+from storage.records import OutboxDraft
+from storage.repos.outbox import OutboxRepo
 
 Buttons = list[list[tuple[str, str]]]  # rows of (label, callback_data)
 

@@ -43,7 +43,8 @@ from bot.outbox.pacing import (
 )
 from bot.outbox.requests import PayloadError, send_item
 from storage.db import Database, Session
-from storage.repos.outbox import OutboxItem, OutboxRepo
+from storage.records import OutboxItem
+from storage.repos.outbox import OutboxRepo
 
 log = logging.getLogger(__name__)
 

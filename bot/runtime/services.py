@@ -23,8 +23,8 @@ from bot.schedule.scheduler import RoundScheduler
 from bot.texts import t
 from bot.trends import is_report_day, queue_monthly_reports
 from storage.db import Database
+from storage.records import OutboxItem
 from storage.repos import MemberRepo
-from storage.repos.outbox import OutboxItem
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from bot.plans.store import plan_for
 from bot.schedule.rounds import KINDS, OpenedRound, open_round
 from bot.schedule.timespec import cohort_zone
 from storage.db import Database
-from storage.records import CohortRecord
-from storage.repos.rounds import RoundRecord, RoundRepo
+from storage.records import CohortRecord, RoundRecord
+from storage.repos.rounds import RoundRepo
 
 
 class PushError(AdminError):

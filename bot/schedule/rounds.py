@@ -13,9 +13,9 @@ from bot.outbox.team import team_chats
 from bot.plans.store import plan_for, week_of
 from bot.texts import normalise_language, t
 from storage.db import Database, Session
-from storage.records import CohortRecord, MemberRecord
+from storage.records import CohortRecord, MemberRecord, RoundRecord
 from storage.repos import CohortRepo, MemberRepo, UserSettingsRepo
-from storage.repos.rounds import AnswerRepo, PromptRepo, RoundRecord, RoundRepo
+from storage.repos.rounds import AnswerRepo, PromptRepo, RoundRepo
 
 log = logging.getLogger(__name__)
 STUDENT_KINDS = ("expectations", "reflection", "reminder")

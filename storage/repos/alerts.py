@@ -6,7 +6,6 @@ evaluate the same cohort at the same moment."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,33 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert_ignore
 from storage.models import Alert, AuditEntry, Member
-from storage.records import ClassGapRecord, RaisedAlert
-
-
-@dataclass(frozen=True)
-class AlertRecord:
-    id: int
-    cohort_id: int
-    fingerprint: str
-    kind: str
-    member_id: int | None
-    skill: str | None
-    status: str
-    evidence: dict[str, Any]
-    raised_week: int
-    raise_count: int
-    raised_at: datetime
-    acknowledged_by: str | None
-    acknowledged_at: datetime | None
-    acknowledged_week: int | None
-    discuss: bool
-    muted_until: datetime | None
-    resolved_at: datetime | None
-    resolution_reported: bool
-
-    @property
-    def is_open(self) -> bool:
-        return self.status != "resolved"
+from storage.records import AlertRecord, ClassGapRecord, RaisedAlert
 
 
 def _record(row: Alert) -> AlertRecord:

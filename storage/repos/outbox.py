@@ -14,7 +14,6 @@ pass over each other's rows, then marks them by id; on SQLite it is one
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage, utcnow
+from storage.records import OutboxDraft, OutboxItem
 
 PENDING = "pending"
 SENDING = "sending"
@@ -35,48 +35,6 @@ KINDS = ("round", "reminder", "alert", "digest", "notice", "answer", "report")
 _TABLE: Table = OutboxMessage.__table__  # type: ignore[assignment]
 _ERROR_LIMIT = 300  # the width of the last_error column
 _INSERT_CHUNK = 500  # rows per INSERT: well under SQLite's bound-parameter limit
-
-
-@dataclass(frozen=True)
-class OutboxDraft:
-    """A message to queue; `dedupe_key` makes queuing it twice harmless."""
-
-    dedupe_key: str
-    chat_id: int
-    kind: str
-    payload: dict[str, Any]
-    priority: int = 0
-    attachment: bytes | None = None
-    not_before: datetime | None = None
-    cohort_id: int | None = None
-    round_id: int | None = None
-    member_id: int | None = None
-
-
-@dataclass(frozen=True)
-class OutboxItem:
-    """One outbox row as read from the database; safe to pass on after the session closed."""
-
-    id: int
-    dedupe_key: str
-    chat_id: int
-    kind: str
-    payload: dict[str, Any]
-    attachment: bytes | None
-    priority: int
-    status: str
-    attempts: int
-    not_before: datetime
-    claimed_by: str | None
-    claimed_at: datetime | None
-    sent_at: datetime | None
-    telegram_message_id: int | None
-    repeats: int
-    last_error: str | None
-    cohort_id: int | None = None
-    round_id: int | None = None
-    member_id: int | None = None
-    created_at: datetime | None = field(default=None, compare=False)
 
 
 def _item(row: Row[Any] | OutboxMessage) -> OutboxItem:

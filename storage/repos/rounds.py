@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, delete, select, update
@@ -11,42 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert_ignore
 from storage.models import Answer, Member, Participation, Prompt, Round, utcnow
-
-
-@dataclass(frozen=True)
-class RoundRecord:
-    id: int
-    cohort_id: int
-    week: int
-    kind: str
-    status: str
-    due_at: datetime
-    closed_at: datetime | None
-
-    @property
-    def is_open(self) -> bool:
-        return self.status == "open"
-
-
-@dataclass(frozen=True)
-class AnswerRecord:
-    question_key: str
-    kind: str
-    skill: str | None
-    rating: int | None
-    choice: str | None
-    text: str | None
-    skipped: bool
-    answered_at: datetime
-
-
-@dataclass(frozen=True)
-class PromptRecord:
-    token: str
-    round_id: int
-    member_id: int
-    question_key: str
-    message_id: int | None
+from storage.records import AnswerRecord, PromptRecord, RoundRecord, WeekStatus
 
 
 def _round(row: Round) -> RoundRecord:
@@ -61,6 +25,8 @@ def _prompt(row: Prompt) -> PromptRecord:
 
 def _answer(row: Answer) -> AnswerRecord:
     return AnswerRecord(
+        row.round_id,
+        row.member_id,
         row.question_key,
         row.kind,
         row.skill,
@@ -369,13 +335,6 @@ class PromptRepo:
                 row.token, row.round_id, row.member_id, row.question_key, row.message_id
             )
         )
-
-
-@dataclass(frozen=True)
-class WeekStatus:
-    week: int
-    completed: bool
-    ratings: tuple[tuple[str, int], ...]  # (skill, rating)
 
 
 async def student_history(

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from storage.db import Database
-from storage.repos.outbox import OutboxDraft, OutboxItem, OutboxRepo
+from storage.records import OutboxDraft, OutboxItem
+from storage.repos.outbox import OutboxRepo
 
 
 def draft(n: int, chat_id: int | None = None, **extra: Any) -> OutboxDraft:
