@@ -1,9 +1,9 @@
 """The one registry of the tables that hold personal data: how a row links to a member, what
 leaving with /stop does to it, and whether (and by which timestamp) retention purges it.
 
-Erasure (`storage.repos.privacy`), retention (`storage.repos.retention`) and their tests read
-this list; a test fails when a table with a member or Telegram user column is missing here, so
-a new table is one entry below.
+Erasure (`storage.repos.privacy`), retention (`storage.repos.retention`), the /mijngegevens
+export's sections and their tests read this list; a test fails when a table with a member or
+Telegram user column is missing here, so a new table is one entry below.
 """
 
 from __future__ import annotations
@@ -45,6 +45,9 @@ class PersonalTable:
     erasure: Erasure
     # timestamp column by which retention purges rows older than the period; None: not by age
     retention_by: str | None
+    # the section of the /mijngegevens export that shows these rows; None: not the student's
+    # own data to read (copies of messages, codes)
+    exported_as: str | None
     # rows of a round due before the cut-off go too (their round is past the period)
     purge_with_round: bool = False
     # a student who left keeps a member row while rows of this table name them
@@ -62,32 +65,42 @@ class PersonalTable:
 
 
 PERSONAL_TABLES: tuple[PersonalTable, ...] = (
-    PersonalTable(Answer, "member_id", Erasure.DELETE, "answered_at", True, True),
-    PersonalTable(Participation, "member_id", Erasure.DELETE, None, True, True),
-    PersonalTable(Prompt, "member_id", Erasure.DELETE, None, True, True),
-    PersonalTable(StudentQuestion, "member_id", Erasure.DELETE, "asked_at", keeps_member=True),
+    PersonalTable(
+        Answer, "member_id", Erasure.DELETE, retention_by="answered_at", exported_as="answers",
+        purge_with_round=True, keeps_member=True,
+    ),
+    PersonalTable(
+        Participation, "member_id", Erasure.DELETE, retention_by=None, exported_as="rounds",
+        purge_with_round=True, keeps_member=True,
+    ),
+    PersonalTable(
+        Prompt, "member_id", Erasure.DELETE, retention_by=None,
+        exported_as="questions_sent_to_you", purge_with_round=True, keeps_member=True,
+    ),
+    PersonalTable(
+        StudentQuestion, "member_id", Erasure.DELETE, retention_by="asked_at",
+        exported_as="questions_to_mentor_team", keeps_member=True,
+    ),
     # resolved alerts only: open ones stay until they are resolved
     PersonalTable(
-        Alert,
-        "member_id",
-        Erasure.DELETE,
-        "resolved_at",
-        keeps_member=True,
-        purge_statuses=("resolved",),
+        Alert, "member_id", Erasure.DELETE, retention_by="resolved_at",
+        exported_as="alerts_about_you", keeps_member=True, purge_statuses=("resolved",),
     ),
     # finished rows only; they hold copies of alert and question texts
     PersonalTable(
-        OutboxMessage,
-        "member_id",
-        Erasure.OWN,
-        "created_at",
+        OutboxMessage, "member_id", Erasure.OWN, retention_by="created_at", exported_as=None,
         purge_statuses=("sent", "failed", "unreachable"),
     ),
-    PersonalTable(AuditEntry, "actor_user_id", Erasure.OWN, "at"),
-    PersonalTable(UserSetting, "telegram_user_id", Erasure.OWN, None),
-    PersonalTable(Member, None, Erasure.OWN, None),
-    PersonalTable(Invite, "member_id", Erasure.CASCADE, None),
-)
+    PersonalTable(
+        AuditEntry, "actor_user_id", Erasure.OWN, retention_by="at",
+        exported_as="viewed_by_mentor_team",
+    ),
+    PersonalTable(
+        UserSetting, "telegram_user_id", Erasure.OWN, retention_by=None, exported_as="settings"
+    ),
+    PersonalTable(Member, None, Erasure.OWN, retention_by=None, exported_as="membership"),
+    PersonalTable(Invite, "member_id", Erasure.CASCADE, retention_by=None, exported_as=None),
+)  # fmt: skip
 
 
 def erased_by_member() -> tuple[PersonalTable, ...]:
