@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
@@ -34,8 +35,8 @@ async def help_command(update: Update, context: MentorContext) -> None:
         await answer(update, who.language, "help.stranger")
 
 
-async def _cohort_names(session: object, who: Identity, role: str) -> str:
-    repo = CohortRepo(session)  # type: ignore[arg-type]
+async def _cohort_names(session: AsyncSession, who: Identity, role: str) -> str:
+    repo = CohortRepo(session)
     names = [c.name for m in who.active(role) if (c := await repo.get(m.cohort_id)) is not None]
     return ", ".join(names)
 

@@ -10,7 +10,7 @@ from bot.people.enrolment import CodeProblem, Joined, Offer
 from bot.runtime.commands import publish_role_commands
 from bot.runtime.context import MentorContext
 from bot.texts import t
-from handlers.base import answer, command_argument, display_name, identify, now, unit_of_work
+from handlers.base import answer, command_argument, display_name, identify, unit_of_work
 from handlers.common import help_command, is_private
 
 CONSENT_YES = "c:y:"
@@ -37,7 +37,7 @@ async def start_command(update: Update, context: MentorContext) -> None:
             role = t(f"role.{known[0].role}", who.language)
             await answer(update, who.language, "enrol.already", cohort=known[1].name, role=role)
             return
-        offer = await enrolment.inspect_code(session, code, now())
+        offer = await enrolment.inspect_code(session, code, context.state.now())
     if isinstance(offer, CodeProblem):
         await answer(update, who.language, offer.value)
     elif offer.invite.role == "student":
@@ -99,9 +99,9 @@ async def consent_button(update: Update, context: MentorContext) -> None:
 async def _decline(update: Update, context: MentorContext, code: str) -> None:
     async with unit_of_work(context) as session:
         who = await identify(session, update, context)
-        offer = await enrolment.inspect_code(session, code, now())
+        offer = await enrolment.inspect_code(session, code, context.state.now())
         if isinstance(offer, Offer):
-            await enrolment.refuse(session, offer, now())
+            await enrolment.refuse(session, offer, context.state.now())
     if isinstance(offer, CodeProblem):
         await answer(update, who.language, offer.value)
     else:
@@ -119,7 +119,7 @@ async def _join(update: Update, context: MentorContext, code: str, lang: str | N
             user_id=who.user_id,
             chat_id=chat.id,
             display_name=display_name(update),
-            now=now(),
+            now=context.state.now(),
         )
     lang = who.language
     if isinstance(result, CodeProblem):

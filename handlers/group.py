@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.runtime.context import MentorContext
-from handlers.base import answer, command_argument, identify, now, unit_of_work
+from handlers.base import answer, command_argument, identify, unit_of_work
 from handlers.common import is_private
 from storage.repos import CohortRepo, InviteRepo
 
@@ -25,7 +25,9 @@ async def link_command(update: Update, context: MentorContext) -> None:
             return
         invite = await InviteRepo(session).get(code) if len(code) <= 64 else None
         expired = (
-            invite is not None and invite.expires_at is not None and invite.expires_at <= now()
+            invite is not None
+            and invite.expires_at is not None
+            and invite.expires_at <= context.state.now()
         )
         mentor = who.in_cohort(invite.cohort_id) if invite is not None else None
         if (

@@ -16,7 +16,6 @@ from bot.outbox.sender import OutboxSender
 from bot.outbox.team import notify_team
 from bot.people.retention import purge_expired
 from bot.runtime.config import Settings
-from bot.runtime.now import reset_clock, use_clock
 from bot.schedule.clock import Clock, SystemClock
 from bot.schedule.rounds import OpenedRound
 from bot.schedule.scheduler import RoundScheduler
@@ -52,7 +51,6 @@ class Services:
         )
 
     async def start(self, *, scheduler: bool = True) -> None:
-        use_clock(self.clock)
         self.sender.start()
         if scheduler:
             await self.scheduler.start()
@@ -73,7 +71,6 @@ class Services:
         """Stop the work (if still running) and close the database."""
         await self.stop_work()
         await self.db.dispose()
-        reset_clock()
 
     async def _daily(self) -> None:
         """Once at start and then every day: delete what is past the retention period."""
