@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.outbox.queue import Outgoing
 from bot.plans import ResolvedQuestion, ResolvedWeek
-from bot.plans.store import plan_for, week_of
+from bot.plans.store import plan_for
 from bot.texts import t
 from storage.records import MemberRecord
 from storage.repos import CohortRepo, MemberRepo
@@ -137,7 +137,7 @@ def _short_label(question: ResolvedQuestion, week: ResolvedWeek) -> str:
 async def reflection_week(session: AsyncSession, round_: RoundRecord) -> ResolvedWeek:
     cohort = await CohortRepo(session).get(round_.cohort_id)
     assert cohort is not None
-    return week_of(await plan_for(session, cohort), round_.week)
+    return (await plan_for(session, cohort)).week(round_.week)
 
 
 async def ask_next(

@@ -10,6 +10,7 @@ from datetime import timedelta
 from telegram import Bot
 
 from bot.gaps.alerts import evaluate_cohort
+from bot.gaps.check import GapCache
 from bot.metrics import ALERTS_RAISED
 from bot.outbox.queue import Outgoing
 from bot.outbox.sender import OutboxSender
@@ -46,6 +47,7 @@ class Services:
         )
         self._housekeeping: asyncio.Task[None] | None = None
         self._evaluating: dict[int, asyncio.Lock] = {}
+        self.gap_cache = GapCache()  # closed rounds of recent cohorts, for the per-answer check
         self.scheduler = RoundScheduler(
             self.db, settings, clock=self.clock, on_round_opened=self.round_opened
         )
@@ -114,7 +116,7 @@ class Services:
         lock = self._evaluating.setdefault(cohort_id, asyncio.Lock())
         try:
             async with lock, self.db.transaction() as session:
-                raised = await evaluate_cohort(session, cohort_id, self.clock.now())
+                raised = await evaluate_cohort(session, cohort_id, self.clock.now(), self.gap_cache)
         except Exception:  # an alert can be decided again later; never lose the answer flow
             log.exception("alert evaluation failed cohort=%s", cohort_id)
             return

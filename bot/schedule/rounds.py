@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.checkin.flow import EXPECTATIONS_KEY, RESUME, Ask, ask_next, render_expectations
 from bot.outbox.queue import Outgoing, Queued, queue
 from bot.outbox.team import team_chats
-from bot.plans.store import plan_for, week_of
+from bot.plans.store import plan_for
 from bot.texts import normalise_language, t
 from storage.db import Database
 from storage.records import CohortRecord, MemberRecord
@@ -111,7 +111,7 @@ async def _expectations(
     lang: str,
     now: datetime,
 ) -> Outgoing:
-    week = week_of(await plan_for(session, cohort), round_.week)
+    week = (await plan_for(session, cohort)).week(round_.week)
     override = expectations_override(cohort, round_.week)  # the team's own text (/verwachting)
     if override is not None:
         week = week.model_copy(update={"expectations": override})
@@ -128,7 +128,7 @@ async def _reflection(
     now: datetime,
 ) -> Outgoing | None:
     await RoundRepo(session).add_participants(round_.id, [student.id])
-    week = week_of(await plan_for(session, cohort), round_.week)
+    week = (await plan_for(session, cohort)).week(round_.week)
     intro = t("round.reflection_intro", lang, week=round_.week, count=len(week.questions))
     first = await ask_next(session, round_, student, lang, now, intro=intro)
     return first.message if isinstance(first, Ask) else first
@@ -148,7 +148,7 @@ async def _reminder(
         return None
     if await RoundRepo(session).is_completed(reflection.id, student.id):
         return None
-    week = week_of(await plan_for(session, cohort), round_.week)
+    week = (await plan_for(session, cohort)).week(round_.week)
     done = len(await AnswerRepo(session).of(reflection.id, student.id))
     text = t("round.reminder", lang, week=round_.week, done=done, total=len(week.questions))
     return Outgoing(text, [[(t("round.continue_button", lang), RESUME)]])
