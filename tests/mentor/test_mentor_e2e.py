@@ -11,7 +11,7 @@ from bot.gaps.alerts import evaluate_cohort
 from storage.models import Alert, AuditEntry, OutboxMessage, StudentQuestion
 from storage.repos import CohortRepo
 from storage.repos.answers_query import AnswersQuery
-from tests.e2e.conftest import Harness
+from tests.harness import Harness
 from tests.mentor.helpers import add_mentor, add_student, add_week, make_cohort, week_time
 from tgsandbox import SandboxUser
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from bot.texts import t
-from tests.e2e.conftest import Harness
+from tests.harness import Harness
 from tests.observer.helpers import add_member, add_round, add_students, make_cohort
 
 NAMES = ["Anna de Vries", "Bram Bakker", "Cem Yilmaz", "Daan Smit", "Eva Janssen", "Fleur Mulder"]
@@ -14,7 +14,7 @@ NAMES = ["Anna de Vries", "Bram Bakker", "Cem Yilmaz", "Daan Smit", "Eva Janssen
 
 async def class_with_three_closed_weeks(h: Harness) -> int:
     """A class of six whose last three reflection rounds (before today) are closed."""
-    today = datetime.now(UTC)
+    today = h.now()
     async with h.db.transaction() as s:
         cohort = await make_cohort(s, "PW3A")
         ids = await add_students(s, cohort, NAMES)

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, Table, select
 from bot.gaps.alerts import evaluate_cohort
 from storage.models import Base, Member, Round, StudentQuestion
 from storage.repos import CohortRepo
-from tests.e2e.conftest import Harness
+from tests.harness import Harness
 from tests.mentor.helpers import add_mentor, add_student, add_week, make_cohort, week_time
 from tgsandbox import SandboxChat, SandboxUser, SentMessage
 
