@@ -121,11 +121,13 @@ async def text_answer(update: Update, context: MentorContext, scope: Scope) -> R
     reply_to = message.reply_to_message.message_id if message.reply_to_message else None
     session, student, lang = scope.session, scope.who.student, scope.language
     outcome: Outcome | None = None
-    if student is None:
-        pass
-    elif reply_to and await _is_question_prompt(session, student.id, reply_to):
+    if (
+        student is not None
+        and reply_to
+        and await _is_question_prompt(session, student.id, reply_to)
+    ):
         outcome = await _question(scope, student, message.text)
-    else:
+    elif student is not None:
         outcome = await checkin.save_text(session, student, message.text, reply_to, lang, scope.now)
     if outcome is None:  # not a student, or nothing open to answer
         return lambda: private_fallback(update, context)
