@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
@@ -12,14 +11,8 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from bot.people.identity import Identity, load_identity
 from bot.runtime.context import MentorContext
 from bot.runtime.logs import bind
-from bot.runtime.now import now as process_now
 from bot.texts import t
 from storage.db import Session
-
-
-def now() -> datetime:
-    """The process clock: real time in production, the simulated time in the demo."""
-    return process_now()
 
 
 @asynccontextmanager
@@ -52,6 +45,12 @@ async def answer(
     if chat is None:
         return None
     return await chat.send_message(t(key, lang, **values), reply_markup=markup)
+
+
+async def answer_text(update: Update, text: str) -> None:
+    """Reply in the chat of the update with a text made already."""
+    if update.effective_chat is not None:
+        await update.effective_chat.send_message(text)
 
 
 def display_name(update: Update) -> str:

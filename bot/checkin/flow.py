@@ -10,7 +10,7 @@ from datetime import datetime
 
 from bot.outbox.queue import Outgoing
 from bot.plans import ResolvedQuestion, ResolvedWeek
-from bot.plans.store import plan_for, week_of
+from bot.plans.store import plan_for
 from bot.texts import t
 from storage.db import Session
 from storage.records import AnswerRecord, MemberRecord, RoundRecord
@@ -136,7 +136,7 @@ def _short_label(question: ResolvedQuestion, week: ResolvedWeek) -> str:
 async def reflection_week(session: Session, round_: RoundRecord) -> ResolvedWeek:
     cohort = await CohortRepo(session).get(round_.cohort_id)
     assert cohort is not None
-    return week_of(await plan_for(session, cohort), round_.week)
+    return (await plan_for(session, cohort)).week(round_.week)
 
 
 async def ask_next(

@@ -75,8 +75,8 @@ async def _run(
     api: SandboxServer, settings: Settings, out_dir: Path, weeks: int, seed: int, step: Step
 ) -> DemoResult:
     step("database and class set up (mentorbot migrate, cohort create, students import)")
-    codes, mentor_codes = await _set_up(settings.database_url)
     clock = FakeClock(datetime.combine(START - timedelta(days=1), time(12), ZONE))
+    codes, mentor_codes = await _set_up(settings.database_url, clock.now())
     application = build_application(settings, migrate_on_start=False, clock=clock, scheduler=False)
     result = DemoResult(out_dir)
     async with running(application):
@@ -152,7 +152,7 @@ async def _all_delivered(db: Database, limit: float = 60.0) -> None:
     raise TimeoutError("the outbox did not drain within the demo's time")
 
 
-async def _set_up(url: str) -> tuple[list[str], list[str]]:
+async def _set_up(url: str, now: datetime) -> tuple[list[str], list[str]]:
     await migrate.upgrade(url)
     db = Database(url)
     try:
@@ -160,8 +160,8 @@ async def _set_up(url: str) -> tuple[list[str], list[str]]:
         from bot.demo.cast import NAMES
 
         roster = "naam,organisatie\n" + "".join(f"{n},KDV De Regenboog\n" for n in NAMES)
-        invited = await import_roster(db, COHORT, roster.encode(), None)
-        mentors = await make_invites(db, COHORT, "mentor", 2, None, False)
+        invited = await import_roster(db, COHORT, roster.encode(), None, now)
+        mentors = await make_invites(db, COHORT, "mentor", 2, None, False, now)
     finally:
         await db.dispose()
     return [i.invite.code for i in invited], [i.invite.code for i in mentors]

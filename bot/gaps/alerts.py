@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.gaps.check import gap_check
+from bot.gaps.check import GapCache, gap_check
 from bot.gaps.cohort_data import CohortData, local_time, shorten, skill_title
 from bot.gaps.lifecycle import AlertState, Raise, Reraise, Resolve, decide
 from bot.gaps.rules import Finding
@@ -38,13 +38,16 @@ MUTE_FOR = timedelta(days=14)
 _CLASS_NOTE = re.compile(r"class mean ([\d.]+|-), (\d+) of (\d+) low")
 
 
-async def evaluate_cohort(session: Session, cohort_id: int, now: datetime) -> list[int]:
+async def evaluate_cohort(
+    session: Session, cohort_id: int, now: datetime, cache: GapCache | None = None
+) -> list[int]:
     """Recompute the cohort's gaps from stored answers and apply the alert lifecycle.
 
     New gaps are stored and queued to the team; gaps that stayed 3 rounds after "Gezien" (or
     outlived "Stil 2 weken") are queued again; gaps no longer low are marked resolved for the
-    next digest. Returns the ids of the alerts whose message was queued now."""
-    check = await gap_check(session, cohort_id)
+    next digest. Returns the ids of the alerts whose message was queued now. `cache` is the
+    running bot's (Services.gap_cache); without one everything is read afresh."""
+    check = await gap_check(session, cohort_id, cache)
     if check is None or not check.data.rounds:
         return []
     data = check.data

@@ -72,7 +72,26 @@ class _CohortCache:
     skills: dict[str, _Memo]
 
 
-_GAP_CACHE: OrderedDict[tuple[str, int], _CohortCache] = OrderedDict()
+class GapCache:
+    """The closed rounds' part of recent cohorts' snapshots, least recently used first.
+    Owned by the running bot's `Services` (one per process and database); a caller without
+    one gets a fresh, empty cache and so reads everything."""
+
+    def __init__(self, size: int = _GAP_CACHE_SIZE) -> None:
+        self._size = size
+        self._entries: OrderedDict[tuple[str, int], _CohortCache] = OrderedDict()
+
+    def get(self, key: tuple[str, int]) -> _CohortCache | None:
+        return self._entries.get(key)
+
+    def put(self, key: tuple[str, int], entry: _CohortCache) -> None:
+        self._entries[key] = entry
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 def _asked(ratings: list[RatingAnswer], helps: list[HelpRequest]) -> set[tuple[int, int]]:
@@ -232,8 +251,11 @@ class GapCheck:
         return out
 
 
-async def gap_check(session: Session, cohort_id: int) -> GapCheck | None:
+async def gap_check(
+    session: Session, cohort_id: int, cache: GapCache | None = None
+) -> GapCheck | None:
     """The cohort's gap check, reading only what changed since the last one (see above)."""
+    cache = GapCache() if cache is None else cache
     cohort = await CohortRepo(session).get(cohort_id)
     if cohort is None:
         return None
@@ -248,14 +270,11 @@ async def gap_check(session: Session, cohort_id: int) -> GapCheck | None:
            tuple(students.values()))  # fmt: skip
     bind = session.bind
     cache_key = (str(getattr(bind, "url", id(bind))), cohort_id)
-    entry = _GAP_CACHE.get(cache_key)
+    entry = cache.get(cache_key)
     active = {m.id for m in students.values() if m.status == "active"}
     if entry is None or entry.key != key:
         entry = await _load_closed(session, cohort, rounds, closed_rounds, students, active, key)
-        _GAP_CACHE[cache_key] = entry
-        while len(_GAP_CACHE) > _GAP_CACHE_SIZE:
-            _GAP_CACHE.popitem(last=False)
-    _GAP_CACHE.move_to_end(cache_key)
+    cache.put(cache_key, entry)
     open_rounds = [r for r in rounds if r.is_open]
     completed: dict[int, set[int]] = {}
     for round_id, member_id, done in await query.participation_rows(open_ids):

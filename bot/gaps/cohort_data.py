@@ -22,7 +22,6 @@ from bot.gaps.rules import (
 )
 from bot.gaps.rules import StudentWords as Words
 from bot.plans import Plan
-from bot.plans.model import ResolvedWeek
 from bot.plans.store import plan_for
 from storage.db import Session
 from storage.records import AnswerRecord, CohortRecord, MemberRecord, RoundRecord, StoredAnswer
@@ -106,32 +105,15 @@ class CohortData:
         return help_skill(self.plan, week, question_key, choice)
 
 
-# A plan is immutable and resolving one of its weeks is costly (pydantic models are built
-# each time): the gap snapshot asks for the same few weeks thousands of times.
-_WEEKS: dict[int, tuple[Plan, dict[int, ResolvedWeek]]] = {}
-
-
-def resolved_week(plan: Plan, week: int) -> ResolvedWeek:
-    held = _WEEKS.get(id(plan))
-    if held is None or held[0] is not plan:
-        if len(_WEEKS) >= 64:
-            _WEEKS.clear()
-        held = _WEEKS[id(plan)] = (plan, {})
-    weeks = held[1]
-    if week not in weeks:
-        weeks[week] = plan.week(week)
-    return weeks[week]
-
-
 def asked_skills(plan: Plan, week: int) -> tuple[str, ...]:
-    resolved = resolved_week(plan, week)
+    resolved = plan.week(week)
     skills = [q.skill for q in resolved.questions if q.kind == "rating" and q.skill]
     return tuple(dict.fromkeys(skills))
 
 
 def help_skill(plan: Plan, week: int, question_key: str, choice: str) -> str | None:
     try:
-        question = resolved_week(plan, week).question(question_key)
+        question = plan.week(week).question(question_key)
     except KeyError:
         return None
     return question.low_skill(choice) if question.help else None

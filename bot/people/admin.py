@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from bot.people.roster import (
     Invitation,
@@ -94,22 +94,26 @@ async def find_cohort(session: Session, cohort: str | int) -> CohortRecord:
 
 
 async def import_roster(
-    db: Database, cohort_name: str, raw: bytes, expires_days: int | None
+    db: Database, cohort_name: str, raw: bytes, expires_days: int | None, now: datetime
 ) -> list[Invitation]:
+    """Invite the class list's students; their codes expire `expires_days` after `now`."""
     cohort = await cohort_by_name(db, cohort_name)
     async with db.transaction() as session:
-        return await import_students(session, cohort, raw, expiry(_now(), expires_days))
+        return await import_students(session, cohort, raw, expiry(now, expires_days))
 
 
 async def make_invites(
-    db: Database, cohort_name: str, role: str, count: int, expires_days: int | None, pending: bool
+    db: Database,
+    cohort_name: str,
+    role: str,
+    count: int,
+    expires_days: int | None,
+    pending: bool,
+    now: datetime,
 ) -> list[Invitation]:
+    """New invite codes (expiring `expires_days` after `now`), or with `pending` the unused."""
     cohort = await cohort_by_name(db, cohort_name)
     async with db.transaction() as session:
         if pending:
             return await pending_invitations(session, cohort)
-        return await create_invites(session, cohort, role, count, expiry(_now(), expires_days))
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+        return await create_invites(session, cohort, role, count, expiry(now, expires_days))

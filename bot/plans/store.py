@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from bot.plans import Plan, ResolvedWeek, default_plan, load_plan
+from bot.plans import Plan, default_plan, load_plan
 from storage.db import Session
 from storage.records import CohortRecord
 from storage.repos import CohortRepo
@@ -21,23 +21,3 @@ async def plan_for(session: Session, cohort: CohortRecord) -> Plan:
         return default_plan()
     text = await CohortRepo(session).plan_yaml(cohort.id)
     return default_plan() if text is None else _parsed(cohort.id, cohort.plan_version, text)
-
-
-# Resolving a week builds pydantic models (about half the cost of opening a round for a big
-# class when done per student). Plans are immutable and cached per (cohort, version), so the
-# resolved weeks are cached per plan object; the plan is kept with them so its id stays valid.
-_WEEKS: dict[tuple[int, int], tuple[Plan, ResolvedWeek]] = {}
-_WEEKS_MAX = 512
-
-
-def week_of(plan: Plan, number: int) -> ResolvedWeek:
-    """`plan.week(number)`, resolved once per plan."""
-    key = (id(plan), number)
-    cached = _WEEKS.get(key)
-    if cached is not None and cached[0] is plan:
-        return cached[1]
-    if len(_WEEKS) >= _WEEKS_MAX:
-        _WEEKS.clear()
-    week = plan.week(number)
-    _WEEKS[key] = (plan, week)
-    return week

@@ -10,7 +10,7 @@ from datetime import datetime
 from bot.checkin.flow import EXPECTATIONS_KEY, RESUME, Ask, ask_next, render_expectations
 from bot.outbox.queue import Outgoing, Queued, queue
 from bot.outbox.team import team_chats
-from bot.plans.store import plan_for, week_of
+from bot.plans.store import plan_for
 from bot.texts import normalise_language, t
 from storage.db import Database, Session
 from storage.records import CohortRecord, MemberRecord, RoundRecord
@@ -126,7 +126,7 @@ async def _expectations(
     now: datetime,
     token: str | None,  # the student's prompt token made in bulk (expectations only)
 ) -> Outgoing:
-    week = week_of(await plan_for(session, cohort), round_.week)
+    week = (await plan_for(session, cohort)).week(round_.week)
     override = expectations_override(cohort, round_.week)  # the team's own text (/verwachting)
     if override is not None:
         week = week.model_copy(update={"expectations": override})
@@ -143,7 +143,7 @@ async def _reflection(
     now: datetime,
     token: str | None,  # the student's prompt token made in bulk (expectations only)
 ) -> Outgoing | None:
-    week = week_of(await plan_for(session, cohort), round_.week)
+    week = (await plan_for(session, cohort)).week(round_.week)
     intro = t("round.reflection_intro", lang, week=round_.week, count=len(week.questions))
     first = await ask_next(session, round_, student, lang, now, intro=intro)
     return first.message if isinstance(first, Ask) else first
@@ -164,7 +164,7 @@ async def _reminder(
         return None
     if await RoundRepo(session).is_completed(reflection.id, student.id):
         return None
-    week = week_of(await plan_for(session, cohort), round_.week)
+    week = (await plan_for(session, cohort)).week(round_.week)
     done = len(await AnswerRepo(session).of(reflection.id, student.id))
     text = t("round.reminder", lang, week=round_.week, done=done, total=len(week.questions))
     return Outgoing(text, [[(t("round.continue_button", lang), RESUME)]])

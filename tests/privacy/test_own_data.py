@@ -9,7 +9,7 @@ from sqlalchemy import select
 from bot.people.enrolment import consent_version
 from storage.models import Answer, Round
 from storage.personal_data import PERSONAL_TABLES
-from tests.e2e.conftest import Harness
+from tests.harness import Harness
 from tests.privacy.helpers import klas
 
 

@@ -9,14 +9,9 @@ import pytest
 from storage.db import Database
 from storage.repos import CohortRepo, InviteRepo, MemberRepo, UserSettingsRepo
 from storage.repos.cohorts import CohortExists
+from tests.factories import make_cohort
 
 NOW = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
-
-
-async def make_cohort(db: Database, name: str = "PW3A") -> int:
-    async with db.transaction() as s:
-        cohort = await CohortRepo(s).create(name, date(2026, 9, 1), "Europe/Amsterdam")
-    return cohort.id
 
 
 async def test_cohort_round_trip_and_unique_name(db: Database) -> None:
