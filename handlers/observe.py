@@ -15,7 +15,7 @@ from bot.people.identity import Identity
 from bot.runtime.commands import publish_role_commands
 from bot.runtime.context import MentorContext
 from bot.texts import t
-from handlers.base import answer, command_argument, display_name, identify, now, unit_of_work
+from handlers.base import answer, command_argument, display_name, identify, unit_of_work
 from storage.repos.rounds import PromptRepo
 
 CONSENT_YES = "w:y:"
@@ -30,7 +30,7 @@ async def link_command(update: Update, context: MentorContext) -> None:
     async with unit_of_work(context) as session:
         who = await identify(session, update, context)
         student = who.student
-        invite = await links.new_link(session, student, now()) if student else None
+        invite = await links.new_link(session, student, context.state.now()) if student else None
     if student is None or invite is None:
         key = "input.not_enrolled" if not who.is_enrolled else "observe.students_link_only"
         await answer(update, who.language, key)
@@ -54,7 +54,7 @@ async def offer_link(update: Update, context: MentorContext, code: str) -> None:
     """/start with a werkbegeleider's link: explain what is kept and ask for consent."""
     async with unit_of_work(context) as session:
         who = await identify(session, update, context)
-        offer = await links.inspect_link(session, code, who.user_id, now())
+        offer = await links.inspect_link(session, code, who.user_id, context.state.now())
     if isinstance(offer, LinkProblem):
         await answer(update, who.language, offer.value)
         return
@@ -90,12 +90,12 @@ async def consent_button(update: Update, context: MentorContext) -> None:
                 user_id=who.user_id,
                 chat_id=update.effective_chat.id,
                 display_name=display_name(update),
-                now=now(),
+                now=context.state.now(),
             )
         else:
-            result = await links.inspect_link(session, code, who.user_id, now())
+            result = await links.inspect_link(session, code, who.user_id, context.state.now())
             if isinstance(result, LinkOffer):
-                await links.refuse(session, result, now())
+                await links.refuse(session, result, context.state.now())
     await _remove_buttons(query)
     if isinstance(result, LinkProblem):
         await answer(update, who.language, result.value)
@@ -118,7 +118,9 @@ async def tap_button(update: Update, context: MentorContext) -> None:
     token, _, raw = query.data[len(observation.TAP) :].rpartition(":")
     async with unit_of_work(context) as session:
         who = await identify(session, update, context)
-        outcome = await observation.save_tap(session, who.user_id, token, raw, who.language, now())
+        outcome = await observation.save_tap(
+            session, who.user_id, token, raw, who.language, context.state.now()
+        )
     await query.answer(outcome.ack)
     await _send(update, context, outcome.follow_ups, outcome.completed_cohort)
     message = query.message
@@ -142,7 +144,7 @@ async def note_text(update: Update, context: MentorContext, who: Identity) -> bo
         outcome = None
         for member in who.active(links.ROLE):
             outcome = await observation.save_note(
-                session, member, message.text, reply_to, who.language, now()
+                session, member, message.text, reply_to, who.language, context.state.now()
             )
             if outcome is not None:
                 break
@@ -178,7 +180,7 @@ async def signal_command(update: Update, context: MentorContext) -> None:
         if not text or not any(ch.isalnum() for ch in text) or len(text) > MAX_SIGNAL:
             await answer(update, who.language, "observe.signal_usage")
             return
-        await send_signal(session, sender, text, now())
+        await send_signal(session, sender, text, context.state.now())
     context.state.wake_sender()
     await answer(update, who.language, "observe.signal_sent")
 
@@ -190,7 +192,7 @@ async def unlink_button(update: Update, context: MentorContext) -> None:
     async with unit_of_work(context) as session:
         who = await identify(session, update, context)
         ended = await links.unlink(
-            session, int(query.data[len(UNLINK) :]), who.mentor_cohorts(), now()
+            session, int(query.data[len(UNLINK) :]), who.mentor_cohorts(), context.state.now()
         )
     if ended is None:
         await query.answer(t("observe.unlink_refused", who.language))

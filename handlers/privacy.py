@@ -18,7 +18,8 @@ from bot.people.privacy import STOP_NO, STOP_PATTERN, STOP_YES
 from bot.runtime.commands import publish_role_commands
 from bot.runtime.context import MentorContext
 from bot.texts import t
-from handlers.base import answer, identify, now, unit_of_work
+from handlers.base import answer
+from handlers.roles import Reply, Scope, as_anyone
 from storage.records import MemberRecord
 from storage.repos import CohortRepo
 
@@ -35,56 +36,78 @@ def privacy_handlers() -> list[BaseHandler[Any, Any, Any]]:
     ]
 
 
-async def _not_a_student(update: Update, who: Identity) -> None:
+# Their own data stays a student's to see and end while linked (e.g. unreachable after a
+# block), and a werkbegeleider's too: `_own_member` picks whose it is.
+
+
+def _own_member(who: Identity) -> MemberRecord | None:
+    """The student (see `own_student`) or, else, the werkbegeleider whose data this is."""
+    found = who.active(workplace_data.ROLE)
+    return privacy.own_student(who.memberships) or (found[-1] if found else None)
+
+
+async def _not_yours(update: Update, who: Identity) -> None:
     key = "privacy.students_only" if who.is_enrolled else "input.not_enrolled"
     await answer(update, who.language, key)
 
 
-def _werkbegeleider(who: Identity) -> MemberRecord | None:
-    found = who.active(workplace_data.ROLE)
-    return found[-1] if found else None
-
-
-async def my_data_command(update: Update, context: MentorContext) -> None:
+@as_anyone
+async def my_data_command(update: Update, context: MentorContext, scope: Scope) -> Reply:
     """/mijngegevens: send the student (or werkbegeleider) a JSON file with everything kept."""
-    async with unit_of_work(context) as session:
-        who = await identify(session, update, context)
-        student = privacy.own_student(who.memberships) or _werkbegeleider(who)
-        if student is None:
-            await _not_a_student(update, who)
-            return
-        moment = now()
-        if student.role == workplace_data.ROLE:
-            data = await workplace_data.werkbegeleider_export(session, student, moment)
-            intro = "observe.export_intro"
-        else:
-            data = await privacy.export_data(session, student, moment)
-            intro = "privacy.export_intro"
-        content = privacy.export_json(data)
-        cohort = await CohortRepo(session).get(student.cohort_id)
-    chat = update.effective_chat
-    assert chat is not None
-    await answer(update, who.language, intro)
+    student, moment = _own_member(scope.who), scope.now
+    if student is None:
+        await _not_yours(update, scope.who)
+        return None
+    if student.role == workplace_data.ROLE:
+        data = await workplace_data.werkbegeleider_export(scope.session, student, moment)
+        intro = "observe.export_intro"
+    else:
+        data = await privacy.export_data(scope.session, student, moment)
+        intro = "privacy.export_intro"
+    content = privacy.export_json(data)
+    cohort = await CohortRepo(scope.session).get(student.cohort_id)
     zone = ZoneInfo(cohort.timezone if cohort is not None else "Europe/Amsterdam")
     day = moment.astimezone(zone).date().isoformat()
-    caption = t("privacy.export_caption", who.language, date=day)
+    caption = t("privacy.export_caption", scope.language, date=day)
     document = InputFile(io.BytesIO(content), filename=privacy.EXPORT_FILENAME)
+    size = len(content)
+    lang = scope.language
+    return lambda: _send_export(update, lang, intro, document, caption, (student.id, size))
+
+
+async def _send_export(
+    update: Update,
+    lang: str,
+    intro: str,
+    document: InputFile,
+    caption: str,
+    logged: tuple[int, int],
+) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    await answer(update, lang, intro)
     await chat.send_document(document, caption=caption)
-    log.info("own data exported member=%s bytes=%s", student.id, len(content))
+    log.info("own data exported member=%s bytes=%s", *logged)
 
 
-async def stop_command(update: Update, context: MentorContext) -> None:
+@as_anyone
+async def stop_command(update: Update, context: MentorContext, scope: Scope) -> Reply:
     """/stop: ask the student (or werkbegeleider) to confirm leaving, and what happens to
     their data."""
-    async with unit_of_work(context) as session:
-        who = await identify(session, update, context)
-        student = privacy.own_student(who.memberships) or _werkbegeleider(who)
-        if student is None:
-            await _not_a_student(update, who)
-            return
-        cohort = await CohortRepo(session).get(student.cohort_id)
+    member = _own_member(scope.who)
+    if member is None:
+        await _not_yours(update, scope.who)
+        return None
+    cohort = await CohortRepo(scope.session).get(member.cohort_id)
+    name = cohort.name if cohort is not None else ""
+    key = "observe.stop_confirm" if member.role == workplace_data.ROLE else "privacy.stop_confirm"
+    return lambda: _ask_stop(update, context, scope.language, member.id, name, key)
+
+
+async def _ask_stop(
+    update: Update, context: MentorContext, lang: str, member_id: int, name: str, key: str
+) -> None:
     settings = context.state.config()
-    lang = who.language
     if settings.delete_on_stop:
         fate = t("privacy.fate_delete", lang)
     else:
@@ -93,39 +116,51 @@ async def stop_command(update: Update, context: MentorContext) -> None:
         [
             [
                 InlineKeyboardButton(
-                    t("privacy.stop_yes_button", lang), callback_data=f"{STOP_YES}{student.id}"
+                    t("privacy.stop_yes_button", lang), callback_data=f"{STOP_YES}{member_id}"
                 ),
                 InlineKeyboardButton(
-                    t("privacy.stop_no_button", lang), callback_data=f"{STOP_NO}{student.id}"
+                    t("privacy.stop_no_button", lang), callback_data=f"{STOP_NO}{member_id}"
                 ),
             ]
         ]
     )
-    name = cohort.name if cohort is not None else ""
-    key = "observe.stop_confirm" if student.role == workplace_data.ROLE else "privacy.stop_confirm"
     await answer(update, lang, key, markup=buttons, cohort=name, fate=fate)
 
 
-async def stop_button(update: Update, context: MentorContext) -> None:
+@as_anyone
+async def stop_button(update: Update, context: MentorContext, scope: Scope) -> Reply:
     """Ja, stoppen (leave now) or Nee, toch niet (nothing changes) under the /stop question."""
     query = update.callback_query
     assert query is not None and query.data is not None
     member_id = int(query.data[len(STOP_YES) :])
     settings = context.state.config()
     stopped = None
-    async with unit_of_work(context) as session:
-        who = await identify(session, update, context)
-        werkbegeleider = _werkbegeleider(who)
-        if werkbegeleider is not None and werkbegeleider.id == member_id:
-            stop = workplace_data.stop_werkbegeleider
-            student: MemberRecord | None = werkbegeleider
-        else:
-            stop, student = privacy.stop_student, privacy.own_student(who.memberships)  # type: ignore[assignment]
-        valid = student is not None and student.id == member_id
-        if valid and student is not None and query.data.startswith(STOP_YES):
-            stopped = await stop(session, student, delete_data=settings.delete_on_stop, now=now())
-            valid = stopped is not None
-    lang = who.language
+    student = _own_member(scope.who)
+    valid = student is not None and student.id == member_id
+    if valid and student is not None and query.data.startswith(STOP_YES):
+        stop = (
+            workplace_data.stop_werkbegeleider
+            if student.role == workplace_data.ROLE
+            else privacy.stop_student
+        )
+        stopped = await stop(
+            scope.session, student, delete_data=settings.delete_on_stop, now=scope.now
+        )
+        valid = stopped is not None
+    return lambda: _stop_reply(update, context, scope.language, valid, stopped)
+
+
+async def _stop_reply(
+    update: Update,
+    context: MentorContext,
+    lang: str,
+    valid: bool,
+    stopped: privacy.Stopped | workplace_data.WerkbegeleiderStopped | None,
+) -> None:
+    """Show the choice under the question and say what happened."""
+    query = update.callback_query
+    assert query is not None
+    settings = context.state.config()
     if not valid:
         await query.answer(t("input.stale_button", lang))
         return

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from bot.cli.common import err, fail, out, parse_date, read_bytes, read_text, run_db, settings
 from bot.people.roster import Invitation
+from bot.schedule.clock import SystemClock
 from bot.schedule.timespec import parse_weekly
 from storage.db import Database
 from storage.repos import InviteRepo
@@ -84,7 +85,8 @@ def students_import(
 
     raw = read_bytes(file)
     try:
-        made = run_db(lambda db: import_roster(db, cohort, raw, expires_days))
+        now = SystemClock().now()  # a coordinator's command runs on the wall clock
+        made = run_db(lambda db: import_roster(db, cohort, raw, expires_days, now))
     except RosterError as exc:
         fail(f"{file}: nothing imported\n" + "\n".join(f"  {p}" for p in exc.problems))
     username = settings().bot_username
@@ -113,12 +115,13 @@ def invite(
     from bot.people.admin import make_invites
     from bot.people.roster import ROLES, deep_link
 
+    now = SystemClock().now()  # a coordinator's command runs on the wall clock
     if role == "werkbegeleider":
         made = _werkbegeleider_invite(cohort, student, expires_days)
     elif role not in ROLES:
         fail(f"--role must be one of {', '.join(ROLES)}, werkbegeleider")
     else:
-        made = run_db(lambda db: make_invites(db, cohort, role, count, expires_days, pending))
+        made = run_db(lambda db: make_invites(db, cohort, role, count, expires_days, pending, now))
     username = settings().bot_username
     for item in made:
         link = deep_link(username, item.invite.code)

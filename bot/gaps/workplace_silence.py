@@ -4,8 +4,7 @@ team can ask the student to nudge them."""
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from storage.db import Session
 from storage.repos import MemberRepo
 from storage.repos.answers_query import AnswersQuery
 from storage.repos.observations import ObservationRepo
@@ -14,7 +13,7 @@ from storage.repos.rounds import RoundRepo
 SILENT_ROUNDS = 3
 
 
-async def silent_werkbegeleiders(session: AsyncSession, cohort_id: int, week: int) -> list[str]:
+async def silent_werkbegeleiders(session: Session, cohort_id: int, week: int) -> list[str]:
     """Names of active werkbegeleiders whose last three observation rounds before `week` (the
     digest's week: those rounds have had their reminder) went unanswered."""
     rounds = [r for r in await RoundRepo(session).of_cohort(cohort_id, "observation")

@@ -11,10 +11,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from storage.records import ObservationRecord
-from storage.repos.answers_query import StoredAnswer
+from storage.db import Session
+from storage.records import ObservationRecord, StoredAnswer
 from storage.repos.observations import NOTE_SKILL
 
 if TYPE_CHECKING:
@@ -98,7 +96,7 @@ def export_filename(cohort_name: str, today: date) -> str:
     return f"{safe}-antwoorden-{today.isoformat()}.csv"
 
 
-async def cohort_csv(session: AsyncSession, cohort_id: int) -> tuple[bytes, int]:
+async def cohort_csv(session: Session, cohort_id: int) -> tuple[bytes, int]:
     """The cohort's answers as CSV bytes, and how many rows (the same as /export sends)."""
     from bot.gaps.cohort_data import load_cohort_data
 

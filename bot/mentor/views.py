@@ -12,8 +12,7 @@ from bot.gaps.alerts import summary_line
 from bot.gaps.cohort_data import CohortData
 from bot.observe.views import WorkplaceResponse, letter
 from bot.texts import t
-from storage.records import MemberRecord
-from storage.repos.alerts import AlertRecord
+from storage.records import AlertRecord, MemberRecord
 from storage.repos.observations import NOTE_SKILL
 
 HISTORY_WEEKS = 8

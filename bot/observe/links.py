@@ -8,10 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.texts import catalogue
-from storage.models import ConsentRefusal
+from storage.db import Session
 from storage.records import CohortRecord, InviteRecord, MemberRecord, SupervisionRecord
 from storage.repos import CohortRepo, InviteRepo, MemberRepo
 from storage.repos.observations import SupervisionRepo
@@ -54,7 +52,7 @@ def consent_version() -> str:
     return f"wb-consent-{digest[:10]}"
 
 
-async def new_link(session: AsyncSession, student: MemberRecord, now: datetime) -> InviteRecord:
+async def new_link(session: Session, student: MemberRecord, now: datetime) -> InviteRecord:
     """A personal link for the student's werkbegeleider: single use, valid 14 days."""
     return await InviteRepo(session).create(
         student.cohort_id,
@@ -65,14 +63,14 @@ async def new_link(session: AsyncSession, student: MemberRecord, now: datetime) 
     )
 
 
-async def is_link(session: AsyncSession, code: str) -> bool:
+async def is_link(session: Session, code: str) -> bool:
     """Whether the code is a werkbegeleider's link (so /start routes it here)."""
     invite = await InviteRepo(session).get(code) if _plausible(code) else None
     return invite is not None and invite.role == ROLE
 
 
 async def inspect_link(
-    session: AsyncSession, code: str, user_id: int, now: datetime
+    session: Session, code: str, user_id: int, now: datetime
 ) -> LinkOffer | LinkProblem:
     """Can this user open this link? Changes nothing."""
     invite = await InviteRepo(session).get(code) if _plausible(code) else None
@@ -98,7 +96,7 @@ async def inspect_link(
 
 
 async def accept(
-    session: AsyncSession,
+    session: Session,
     code: str,
     *,
     user_id: int,
@@ -141,14 +139,13 @@ async def accept(
     return Linked(member, offer.student, offer.cohort, first=mine is None or not mine.is_active)
 
 
-async def refuse(session: AsyncSession, offer: LinkOffer, now: datetime) -> None:
+async def refuse(session: Session, offer: LinkOffer, now: datetime) -> None:
     """Keep only that a refusal happened: the class and the role, no person."""
-    session.add(ConsentRefusal(cohort_id=offer.cohort.id, role=ROLE, refused_at=now))
-    await session.flush()
+    await InviteRepo(session).record_refusal(offer.cohort.id, ROLE, now)
 
 
 async def unlink(
-    session: AsyncSession, supervision_id: int, mentor_cohorts: list[int], now: datetime
+    session: Session, supervision_id: int, mentor_cohorts: list[int], now: datetime
 ) -> tuple[MemberRecord, MemberRecord] | None:
     """A mentor of the student's class ends a link: (werkbegeleider, student), or None when
     the link is unknown, ended already, or of another class."""
@@ -166,7 +163,7 @@ async def unlink(
 
 
 async def linked_to(
-    session: AsyncSession, student_id: int
+    session: Session, student_id: int
 ) -> list[tuple[SupervisionRecord, MemberRecord]]:
     """The student's current werkbegeleiders, with their link."""
     members = MemberRepo(session)
@@ -178,7 +175,7 @@ async def linked_to(
     return result
 
 
-async def _membership(session: AsyncSession, cohort_id: int, user_id: int) -> MemberRecord | None:
+async def _membership(session: Session, cohort_id: int, user_id: int) -> MemberRecord | None:
     """The user's row in the class, active or not (a user has one row per class)."""
     memberships = await MemberRepo(session).of_user(user_id)
     return next((m for m in memberships if m.cohort_id == cohort_id), None)

@@ -7,16 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.outbox.queue import Outgoing, Queued
 from bot.plans import Skill
-from bot.plans.store import plan_for, week_of
+from bot.plans.store import plan_for
 from bot.texts import normalise_language, t
-from storage.records import CohortRecord, MemberRecord
+from storage.db import Session
+from storage.records import CohortRecord, MemberRecord, RoundRecord
 from storage.repos import CohortRepo, MemberRepo, UserSettingsRepo
 from storage.repos.observations import NOTE_SKILL, ObservationRepo, SupervisionRepo
-from storage.repos.rounds import PromptRepo, RoundRecord, RoundRepo
+from storage.repos.rounds import PromptRepo, RoundRepo
 
 ROLE = "werkbegeleider"
 KIND = "observation"
@@ -63,17 +62,17 @@ def level_label(level: int | None, lang: str) -> str:
     )
 
 
-async def week_skills(session: AsyncSession, cohort: CohortRecord, week: int) -> list[Skill]:
+async def week_skills(session: Session, cohort: CohortRecord, week: int) -> list[Skill]:
     """The skills the students rate in that week, in the order they are asked."""
-    resolved = week_of(await plan_for(session, cohort), week)
+    plan = await plan_for(session, cohort)
+    resolved = plan.week(week)  # the plan caches its resolved weeks
     keys = [q.skill for q in resolved.questions if q.kind == "rating" and q.skill]
     by_key = {s.key: s for s in resolved.focus_skills}
-    plan = await plan_for(session, cohort)
     return [by_key.get(k) or plan.skill(k) for k in dict.fromkeys(keys)]
 
 
 async def round_messages(
-    session: AsyncSession, cohort: CohortRecord, round_: RoundRecord
+    session: Session, cohort: CohortRecord, round_: RoundRecord
 ) -> list[Queued]:
     """One message per (werkbegeleider, supervised student): that student's first skill."""
     skills = await week_skills(session, cohort, round_.week)
@@ -101,7 +100,7 @@ async def round_messages(
 
 
 async def next_ask(
-    session: AsyncSession,
+    session: Session,
     round_: RoundRecord,
     wb: MemberRecord,
     student_id: int,
@@ -142,7 +141,7 @@ async def next_ask(
 
 
 async def save_tap(
-    session: AsyncSession, user_id: int, token: str, raw: str, lang: str, now: datetime
+    session: Session, user_id: int, token: str, raw: str, lang: str, now: datetime
 ) -> TapOutcome:
     """A tapped level (or Klaar under the line), checked against the sender, the open round
     and the link; anything else changes nothing."""
@@ -165,7 +164,7 @@ async def save_tap(
 
 
 async def save_note(
-    session: AsyncSession,
+    session: Session,
     wb: MemberRecord,
     text: str,
     reply_to: int | None,
@@ -190,7 +189,7 @@ async def save_note(
     return await _store(session, round_, wb, parsed[0], NOTE_SKILL, None, text.strip(), lang, now)
 
 
-async def resume(session: AsyncSession, wb: MemberRecord, lang: str) -> list[Ask]:
+async def resume(session: Session, wb: MemberRecord, lang: str) -> list[Ask]:
     """/verder: for each supervised student, the request where the werkbegeleider stopped."""
     round_ = await RoundRepo(session).latest(wb.cohort_id, KIND)
     if round_ is None:
@@ -206,7 +205,7 @@ async def resume(session: AsyncSession, wb: MemberRecord, lang: str) -> list[Ask
 
 
 async def reminder_messages(
-    session: AsyncSession, cohort: CohortRecord, week: int, reminder_round_id: int
+    session: Session, cohort: CohortRecord, week: int, reminder_round_id: int
 ) -> list[Queued]:
     """One reminder to each werkbegeleider whose observation round of `week` is unfinished."""
     round_ = await RoundRepo(session).find(cohort.id, week, KIND)
@@ -230,7 +229,7 @@ async def reminder_messages(
 
 
 async def _store(
-    session: AsyncSession,
+    session: Session,
     round_: RoundRecord,
     wb: MemberRecord,
     student_id: int,
@@ -266,7 +265,7 @@ async def _store(
     return outcome
 
 
-async def _all_done(session: AsyncSession, round_: RoundRecord, wb: MemberRecord) -> bool:
+async def _all_done(session: Session, round_: RoundRecord, wb: MemberRecord) -> bool:
     done = {
         (o.student_id, o.skill) for o in await ObservationRepo(session).in_round(round_.id, wb.id)
     }
@@ -274,7 +273,7 @@ async def _all_done(session: AsyncSession, round_: RoundRecord, wb: MemberRecord
     return all((link.student_id, NOTE_SKILL) in done for link in links)
 
 
-async def _waiting_note(session: AsyncSession, wb: MemberRecord):  # type: ignore[no-untyped-def]
+async def _waiting_note(session: Session, wb: MemberRecord):  # type: ignore[no-untyped-def]
     """The line request of the open round that was sent and has no answer yet."""
     round_ = await RoundRepo(session).latest(wb.cohort_id, KIND)
     if round_ is None:
@@ -291,6 +290,6 @@ async def _waiting_note(session: AsyncSession, wb: MemberRecord):  # type: ignor
     return None
 
 
-async def _supervises(session: AsyncSession, wb_id: int, student_id: int) -> bool:
+async def _supervises(session: Session, wb_id: int, student_id: int) -> bool:
     links = await SupervisionRepo(session).of_werkbegeleider(wb_id)
     return any(link.student_id == student_id for link in links)

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.outbox.queue import Outgoing
 from bot.outbox.team import notify_team
 from bot.plans import Plan
 from bot.plans.store import plan_for
 from bot.texts import t
+from storage.db import Session
 from storage.records import MemberRecord, SignalRecord
 from storage.repos import CohortRepo
 from storage.repos.observations import SignalRepo
@@ -34,7 +33,7 @@ def skill_named(plan: Plan, text: str) -> str | None:
 
 
 async def send_signal(
-    session: AsyncSession, sender: MemberRecord, text: str, now: datetime
+    session: Session, sender: MemberRecord, text: str, now: datetime
 ) -> SignalRecord:
     """Store the signal and queue it to the sender's mentor team (in Dutch, the team's language)."""
     cohort = await CohortRepo(session).get(sender.cohort_id)

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from storage.db import Session
 from storage.records import MemberRecord, SupervisionRecord
 from storage.repos import MemberRepo
 from storage.repos.answers_query import AnswersQuery
@@ -22,7 +21,7 @@ def letter(level: int | None) -> str:
 
 
 async def supervised(
-    session: AsyncSession, werkbegeleider_id: int
+    session: Session, werkbegeleider_id: int
 ) -> list[tuple[SupervisionRecord, MemberRecord]]:
     """The students this werkbegeleider observes now, with their link."""
     members = MemberRepo(session)
@@ -47,7 +46,7 @@ class WorkplaceResponse:
         return round(100 * self.answered / self.total) if self.total else 0
 
 
-async def workplace_response(session: AsyncSession, cohort_id: int) -> WorkplaceResponse | None:
+async def workplace_response(session: Session, cohort_id: int) -> WorkplaceResponse | None:
     """The observation response of the latest observation round (None before the first)."""
     rounds = [
         r

@@ -8,16 +8,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, update
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.outbox.queue import Outgoing
 from bot.outbox.team import notify_team
 from bot.texts import t
-from storage.models import Member, Observation, OutboxMessage, Participation, Prompt, Supervision
+from storage.db import Session
 from storage.records import MemberRecord, ObservationRecord
 from storage.repos import CohortRepo, MemberRepo
-from storage.repos.observations import NOTE_SKILL, ObservationRepo, SignalRepo, SupervisionRepo
+from storage.repos.observations import (
+    NOTE_SKILL,
+    ObservationRepo,
+    SignalRepo,
+    SupervisionRepo,
+    WerkbegeleiderRepo,
+)
+from storage.repos.privacy import ErasureRepo
 
 ROLE = "werkbegeleider"
 STOPPED = "stopped"
@@ -35,7 +39,7 @@ def _observation(o: ObservationRecord) -> dict[str, Any]:
     return {"week": o.week, "skill": o.skill, "observation": level, "at": _iso(o.answered_at)}
 
 
-async def observations_about(session: AsyncSession, student_id: int) -> list[dict[str, Any]]:
+async def observations_about(session: Session, student_id: int) -> list[dict[str, Any]]:
     """The workplace's observations about a student (for the student's own export). The
     werkbegeleider is named: the student linked them and knows who they are."""
     members = MemberRepo(session)
@@ -50,7 +54,7 @@ async def observations_about(session: AsyncSession, student_id: int) -> list[dic
 
 
 async def werkbegeleider_export(
-    session: AsyncSession, member: MemberRecord, now: datetime
+    session: Session, member: MemberRecord, now: datetime
 ) -> dict[str, Any]:
     """Everything kept about a werkbegeleider: membership, links, observations, signals."""
     cohort = await CohortRepo(session).get(member.cohort_id)
@@ -104,42 +108,24 @@ class WerkbegeleiderStopped:
 
 
 async def stop_werkbegeleider(
-    session: AsyncSession, member: MemberRecord, *, delete_data: bool, now: datetime
+    session: Session, member: MemberRecord, *, delete_data: bool, now: datetime
 ) -> WerkbegeleiderStopped | None:
     """End a werkbegeleider's membership: no more requests, links ended, the team told;
     their observations deleted or kept as MENTORBOT_DELETE_ON_STOP says. None on a repeat."""
-    claimed = await session.execute(
-        update(Member)
-        .where(Member.id == member.id, Member.role == ROLE, Member.status != STOPPED)
-        .values(status=STOPPED, telegram_user_id=None, chat_id=None)
-    )
-    if not getattr(claimed, "rowcount", 0):
+    repo = WerkbegeleiderRepo(session)
+    if not await repo.claim_stop(member.id):
         return None
     students = [
         s.name
         for link in await SupervisionRepo(session).of_werkbegeleider(member.id)
         if (s := await MemberRepo(session).get(link.student_id)) is not None
     ]
-    await session.execute(
-        update(Supervision)
-        .where(Supervision.werkbegeleider_id == member.id, Supervision.ended_at.is_(None))
-        .values(ended_at=now)
-    )
-    await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.member_id == member.id, OutboxMessage.status == "pending")
-        .values(status="failed", last_error=STOPPED)
-    )
+    await repo.end_links(member.id, now)
+    await ErasureRepo(session).cancel_pending(member.id, STOPPED)
     notice = t("observe.team_stopped", "nl", name=member.name, students=", ".join(students) or "-")
     await notify_team(session, member.cohort_id, f"stopped:{member.id}", Outgoing(notice), now)
     if delete_data:
-        await session.execute(delete(Observation).where(Observation.werkbegeleider_id == member.id))
-        for other in (Participation, Prompt):
-            await session.execute(delete(other).where(other.member_id == member.id))
-        await session.execute(
-            delete(OutboxMessage).where(
-                OutboxMessage.member_id == member.id, OutboxMessage.status != "sending"
-            )
-        )
-        await session.execute(delete(Member).where(Member.id == member.id))
+        await repo.delete_werkbegeleider(member.id)
+    if member.telegram_user_id is not None:
+        await ErasureRepo(session).forget_user_settings(member.telegram_user_id)
     return WerkbegeleiderStopped(member.id, member.cohort_id, delete_data)

@@ -8,9 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.gaps.cohort_data import CohortData
+from storage.db import Session
 from storage.repos.observations import NOTE_SKILL, SignalRepo
 
 SIGNAL_DAYS = 31  # "the month's signals": the month before the report
@@ -58,7 +57,7 @@ def workplace_view(
 
 
 async def month_signals(
-    session: AsyncSession, cohort_ids: list[int], now: datetime, titles: dict[str, str]
+    session: Session, cohort_ids: list[int], now: datetime, titles: dict[str, str]
 ) -> tuple[SignalLine, ...]:
     """The field signals of the last month in these classes, newest first, without senders."""
     since = now - timedelta(days=SIGNAL_DAYS)

@@ -6,13 +6,24 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import Session
 from storage.dialect import insert_ignore
-from storage.models import FieldSignal, Member, Observation, Round, Supervision
+from storage.models import (
+    FieldSignal,
+    Member,
+    Observation,
+    OutboxMessage,
+    Participation,
+    Prompt,
+    Round,
+    Supervision,
+)
 from storage.records import ObservationRecord, SignalRecord, SupervisionRecord
 
 NOTE_SKILL = "__note__"  # the optional line after a student's skills
+ROLE = "werkbegeleider"
+STOPPED = "stopped"
 
 
 def _supervision(row: Supervision) -> SupervisionRecord:
@@ -28,7 +39,7 @@ def _signal(row: FieldSignal) -> SignalRecord:
 
 
 class SupervisionRepo:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
     async def link(
@@ -104,7 +115,7 @@ class SupervisionRepo:
 
 
 class ObservationRepo:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
     async def save(
@@ -207,7 +218,7 @@ class ObservationRepo:
 
 
 class SignalRepo:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
 
     async def add(
@@ -246,3 +257,43 @@ class SignalRepo:
             select(func.count()).select_from(FieldSignal).where(FieldSignal.cohort_id == cohort_id)
         )
         return int(found or 0)
+
+
+class WerkbegeleiderRepo:
+    """A werkbegeleider leaving with /stop: the claim, the links, and erasure."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    async def claim_stop(self, member_id: int) -> bool:
+        """Mark them stopped and unlink Telegram; False when they had stopped already."""
+        claimed = await self.session.execute(
+            update(Member)
+            .where(Member.id == member_id, Member.role == ROLE, Member.status != STOPPED)
+            .values(status=STOPPED, telegram_user_id=None, chat_id=None)
+        )
+        return bool(getattr(claimed, "rowcount", 0))
+
+    async def end_links(self, member_id: int, now: datetime) -> None:
+        await self.session.execute(
+            update(Supervision)
+            .where(Supervision.werkbegeleider_id == member_id, Supervision.ended_at.is_(None))
+            .values(ended_at=now)
+        )
+
+    async def delete_werkbegeleider(self, member_id: int) -> int:
+        """Their observations, prompts, progress, unsent messages and the member row."""
+        removed = 0
+        statements = [
+            delete(Observation).where(Observation.werkbegeleider_id == member_id),
+            delete(Participation).where(Participation.member_id == member_id),
+            delete(Prompt).where(Prompt.member_id == member_id),
+            delete(OutboxMessage).where(
+                OutboxMessage.member_id == member_id, OutboxMessage.status != "sending"
+            ),
+            delete(Member).where(Member.id == member_id),
+        ]
+        for statement in statements:
+            result = await self.session.execute(statement)
+            removed += int(getattr(result, "rowcount", 0) or 0)
+        return removed

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from storage.models import Observation
 from storage.records import ObservationRecord
 from storage.repos.observations import ObservationRepo
-from tests.e2e.conftest import Harness
+from tests.harness import Harness
 from tests.mentor.helpers import make_cohort
 from tgsandbox import SandboxUser, SentMessage
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from storage.models import FieldSignal, Supervision
-from tests.e2e.conftest import Harness
 from tests.e2e.test_checkin import answer_until
+from tests.harness import Harness
 from tests.observe.helpers import accept, class_with_students, is_request, link_of
 from tests.security.helpers import MENTOR_ONLY
 

@@ -3,7 +3,9 @@ team's digest (SPEC §5), never an alert; one tap in those rounds is enough to s
 
 from __future__ import annotations
 
-from tests.e2e.conftest import Harness
+from datetime import timedelta
+
+from tests.harness import Harness
 from tests.observe.helpers import accept, class_with_students, is_request, link_of
 
 LINE = "Werkbegeleider(s) zonder observatie in de laatste 3 weken"
@@ -19,6 +21,7 @@ async def test_three_unanswered_rounds_make_a_digest_line(h: Harness) -> None:
     await h.say(docent, f"/start {await h.code(cohort_id, 'mentor')}")
     await accept(h, ellen, await link_of(h, anna))
     await accept(h, frits, await link_of(h, bram))
+    h.clock.advance(timedelta(weeks=3))  # week 5 of the class: weeks 1-4 have begun
     scheduler = h.state.live().scheduler
     for week in (1, 2):
         await scheduler.push(cohort_id, "observation", week=week)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -15,7 +15,7 @@ from bot.cli.cohorts import werkbegeleider_invitation
 from bot.cli.main import app
 from storage.models import ConsentRefusal, Member, Supervision
 from storage.repos import InviteRepo, MemberRepo
-from tests.e2e.conftest import Harness
+from tests.harness import Harness
 from tests.observe.helpers import accept, class_with_students, link_of
 
 
@@ -84,7 +84,7 @@ async def test_expired_used_and_foreign_links_are_refused_and_change_nothing(h: 
 
     async with h.db.transaction() as s:
         [student] = [m for m in await MemberRepo(s).of_user(bram.id)]
-        past = datetime.now(UTC) - timedelta(minutes=1)
+        past = h.now() - timedelta(minutes=1)
         expired = await InviteRepo(s).create(
             cohort_id, "werkbegeleider", student_id=student.id, expires_at=past
         )

@@ -6,8 +6,8 @@ from __future__ import annotations
 import csv
 import io
 
-from tests.e2e.conftest import Harness
 from tests.e2e.test_checkin import answer_until
+from tests.harness import Harness
 from tests.observe.helpers import accept, class_with_students, is_request, link_of
 from tgsandbox import SandboxUser
 

@@ -5,13 +5,13 @@ period removes the new tables' rows."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from bot.people.retention import purge_in
 from storage.models import FieldSignal, Member, Observation, Supervision
-from tests.e2e.conftest import Harness
+from tests.harness import Harness
 from tests.observe.helpers import accept, class_with_students, is_request, link_of
 from tgsandbox import SandboxUser
 
@@ -92,11 +92,11 @@ async def test_werkbegeleider_stops_the_team_is_told_and_no_more_requests(h: Har
 async def test_retention_removes_old_observations_signals_and_ended_links(h: Harness) -> None:
     await observed_week_1(h)
     async with h.db.transaction() as s:
-        kept = await purge_in(s, datetime.now(UTC) - timedelta(days=1))
+        kept = await purge_in(s, h.now() - timedelta(days=1))
     assert kept["observations"] == 0 and kept["field_signals"] == 0
     assert await count(h, Observation) == 3
     async with h.db.transaction() as s:
-        gone = await purge_in(s, datetime.now(UTC) + timedelta(days=1))
+        gone = await purge_in(s, h.now() + timedelta(days=1))
     assert gone["observations"] == 3 and gone["field_signals"] == 1
     assert await count(h, Observation) == 0 and await count(h, FieldSignal) == 0
     assert await count(h, Supervision) == 1  # a current link is no old data

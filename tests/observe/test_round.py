@@ -5,7 +5,7 @@ the optional line, one reminder, /verder."""
 from __future__ import annotations
 
 from storage.repos.observations import NOTE_SKILL
-from tests.e2e.conftest import Harness
+from tests.harness import Harness
 from tests.observe.helpers import (
     SKILL_1,
     SKILL_2,

@@ -8,8 +8,8 @@ from bot.gaps.check import gap_check
 from bot.gaps.cohort_data import load_cohort_data
 from bot.gaps.model import WorkplaceObservation
 from storage.repos import MemberRepo
-from tests.e2e.conftest import Harness
 from tests.e2e.test_checkin import answer_until
+from tests.harness import Harness
 from tests.observe.helpers import accept, class_with_students, is_request, link_of
 
 
