@@ -10,8 +10,9 @@ from sqlalchemy import select
 from storage.models import Observation
 from storage.records import ObservationRecord
 from storage.repos.observations import ObservationRepo
+from tests.factories import make_cohort
 from tests.harness import Harness
-from tests.mentor.helpers import make_cohort
+from tests.mentor.helpers import PLAN
 from tgsandbox import SandboxUser, SentMessage
 
 LINK = re.compile(r"start=([A-Za-z0-9_-]+)")
@@ -21,7 +22,7 @@ SKILL_2 = "Werkt samen met betrokkenen"
 
 async def class_with_students(h: Harness, *names: str) -> tuple[int, list[SandboxUser]]:
     async with h.db.transaction() as s:
-        cohort_id = await make_cohort(s)
+        cohort_id = await make_cohort(s, plan=PLAN)
     users = []
     for name in names:
         user = h.api.add_user(name)

@@ -11,14 +11,15 @@ from bot.trends import render_trends
 from storage.db import Database
 from storage.repos.observations import ObservationRepo, SignalRepo
 from storage.repos.rounds import RoundRepo
-from tests.observer.helpers import NOW, add_member, add_round, add_students, make_cohort, week_time
+from tests.factories import add_member, add_students, make_cohort
+from tests.observer.helpers import NOW, PLAN, add_round, week_time
 
 NAMES = ["Anna de Vries", "Bram Bakker", "Cem Yilmaz", "Daan Smit", "Eva Janssen", "Fleur Mulder"]
 
 
 async def test_workplace_view_beside_self_ratings_for_groups_of_five(db: Database) -> None:
     async with db.transaction() as s:
-        cohort = await make_cohort(s, "PW3A")
+        cohort = await make_cohort(s, "PW3A", plan=PLAN)
         students = await add_students(s, cohort, NAMES)
         ellen = await add_member(s, cohort, "Ellen Werkplek", role="werkbegeleider")
         await add_round(s, cohort, 1, {sid: {"klimaat": 4, "samenwerken": 3} for sid in students})

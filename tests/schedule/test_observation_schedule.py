@@ -3,8 +3,6 @@ other week, one message per supervised student through the outbox, closed by the
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import select
 
 from bot.runtime.config import Settings
@@ -14,7 +12,7 @@ from storage.db import Database
 from storage.models import OutboxMessage
 from storage.repos import CohortRepo, MemberRepo
 from storage.repos.observations import SupervisionRepo
-from tests.schedule.conftest import local, make_cohort, rounds_of
+from tests.schedule.conftest import class_with_students, local, rounds_of
 
 
 async def add_werkbegeleider(db: Database, cohort_id: int, students: int) -> int:
@@ -23,10 +21,10 @@ async def add_werkbegeleider(db: Database, cohort_id: int, students: int) -> int
         members = MemberRepo(s)
         wb = await members.add_active(
             cohort_id, "werkbegeleider", name="Ellen", telegram_user_id=90001, chat_id=90001,
-            consent_version="v", now=datetime.now(UTC),
+            consent_version="v", now=local(2026, 8, 30, 12),
         )  # fmt: skip
         for student in (await members.in_cohort(cohort_id, "student"))[:students]:
-            await SupervisionRepo(s).link(cohort_id, wb, student.id, datetime.now(UTC))
+            await SupervisionRepo(s).link(cohort_id, wb, student.id, local(2026, 8, 30, 12))
     return wb
 
 
@@ -42,7 +40,7 @@ async def werkbegeleider_rows(db: Database, prefix: str) -> list[str]:
 async def test_weekly_on_friday_at_four_one_message_per_student(
     db: Database, settings: Settings
 ) -> None:
-    cohort = await make_cohort(db, students=3)
+    cohort = await class_with_students(db, students=3)
     await add_werkbegeleider(db, cohort.id, students=2)
     scheduler = RoundScheduler(db, settings, clock=FakeClock(local(2026, 8, 30, 12)))
     await scheduler.advance_to(local(2026, 9, 12, 6))  # the Saturday of week 2
@@ -57,7 +55,7 @@ async def test_weekly_on_friday_at_four_one_message_per_student(
 
 
 async def test_every_other_week_runs_in_odd_weeks_only(db: Database, settings: Settings) -> None:
-    cohort = await make_cohort(db, observation_at="thu 15:00")
+    cohort = await class_with_students(db, observation_at="thu 15:00")
     async with db.transaction() as s:
         await CohortRepo(s).update_settings(cohort.id, observation_every=2)
     await add_werkbegeleider(db, cohort.id, students=1)
