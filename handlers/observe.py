@@ -15,7 +15,9 @@ from bot.people.identity import Identity
 from bot.runtime.commands import publish_role_commands
 from bot.runtime.context import MentorContext
 from bot.texts import t
-from handlers.base import answer, command_argument, display_name, identify, unit_of_work
+from handlers.base import answer, command_argument, display_name, unit_of_work
+from handlers.roles import Reply, Scope, StudentScope, as_anyone, as_student
+from storage.records import MemberRecord
 from storage.repos.rounds import PromptRepo
 
 CONSENT_YES = "w:y:"
@@ -25,102 +27,103 @@ UNLINK = "u:"
 UNLINK_PATTERN = r"^u:\d{1,12}$"
 
 
-async def link_command(update: Update, context: MentorContext) -> None:
+@as_student(not_student="observe.students_link_only")
+async def link_command(update: Update, context: MentorContext, scope: StudentScope) -> Reply:
     """/werkbegeleider: a student gets a personal link to forward to their werkbegeleider."""
-    async with unit_of_work(context) as session:
-        who = await identify(session, update, context)
-        student = who.student
-        invite = await links.new_link(session, student, context.state.now()) if student else None
-    if student is None or invite is None:
-        key = "input.not_enrolled" if not who.is_enrolled else "observe.students_link_only"
-        await answer(update, who.language, key)
-        return
-    await answer(update, who.language, "observe.link_for_student", days=links.LINK_DAYS)
+    student, lang = scope.student, scope.language
+    invite = await links.new_link(scope.session, student, scope.now)
+    return lambda: _send_link(update, context, lang, student.name, invite.code)
+
+
+async def _send_link(
+    update: Update, context: MentorContext, lang: str, student: str, code: str
+) -> None:
+    await answer(update, lang, "observe.link_for_student", days=links.LINK_DAYS)
     username = context.bot.username
     if username:
-        link = f"https://t.me/{username}?start={invite.code}"
-        await answer(update, who.language, "observe.link_forward", student=student.name, link=link)
+        link = f"https://t.me/{username}?start={code}"
+        await answer(update, lang, "observe.link_forward", student=student, link=link)
     else:
-        await answer(
-            update,
-            who.language,
-            "observe.link_forward_code",
-            student=student.name,
-            code=invite.code,
-        )
+        await answer(update, lang, "observe.link_forward_code", student=student, code=code)
 
 
 async def offer_link(update: Update, context: MentorContext, code: str) -> None:
     """/start with a werkbegeleider's link: explain what is kept and ask for consent."""
-    async with unit_of_work(context) as session:
-        who = await identify(session, update, context)
-        offer = await links.inspect_link(session, code, who.user_id, context.state.now())
+    await _offer_link(update, context)
+
+
+@as_anyone
+async def _offer_link(update: Update, context: MentorContext, scope: Scope) -> Reply:
+    code = command_argument(context)
+    offer = await links.inspect_link(scope.session, code, scope.who.user_id, scope.now)
+    lang = scope.language
     if isinstance(offer, LinkProblem):
-        await answer(update, who.language, offer.value)
-        return
-    lang = who.language
+        return lambda: answer(update, lang, offer.value)
     agree = InlineKeyboardButton(t("consent.agree_button", lang), callback_data=CONSENT_YES + code)
     decline = InlineKeyboardButton(
         t("consent.decline_button", lang), callback_data=CONSENT_NO + code
     )
-    buttons = InlineKeyboardMarkup([[agree], [decline]])
-    await answer(
-        update,
-        who.language,
-        "observe.consent",
-        markup=buttons,
-        student=offer.student.name,
-        cohort=offer.cohort.name,
-        retention_days=context.state.config().retention_days,
-    )
+    values = {"student": offer.student.name, "cohort": offer.cohort.name,
+              "retention_days": context.state.config().retention_days}  # fmt: skip
+    markup = InlineKeyboardMarkup([[agree], [decline]])
+    return lambda: answer(update, lang, "observe.consent", markup=markup, **values)
 
 
-async def consent_button(update: Update, context: MentorContext) -> None:
+@as_anyone
+async def consent_button(update: Update, context: MentorContext, scope: Scope) -> Reply:
     """The werkbegeleider's answer to the consent question: agree links, decline keeps nothing."""
     query = update.callback_query
     assert query is not None and query.data is not None and update.effective_chat is not None
-    await query.answer()
     code = query.data[len(CONSENT_YES) :]
-    async with unit_of_work(context) as session:
-        who = await identify(session, update, context)
-        if query.data.startswith(CONSENT_YES):
-            result: object = await links.accept(
-                session,
-                code,
-                user_id=who.user_id,
-                chat_id=update.effective_chat.id,
-                display_name=display_name(update),
-                now=context.state.now(),
-            )
-        else:
-            result = await links.inspect_link(session, code, who.user_id, context.state.now())
-            if isinstance(result, LinkOffer):
-                await links.refuse(session, result, context.state.now())
+    who, session = scope.who, scope.session
+    result: links.Linked | LinkOffer | LinkProblem
+    if query.data.startswith(CONSENT_YES):
+        result = await links.accept(session, code, user_id=who.user_id,
+                                    chat_id=update.effective_chat.id,
+                                    display_name=display_name(update), now=scope.now)  # fmt: skip
+    else:
+        result = await links.inspect_link(session, code, who.user_id, scope.now)
+        if isinstance(result, LinkOffer):
+            await links.refuse(session, result, scope.now)
+    return lambda: _consent_reply(update, context, scope.language, result)
+
+
+async def _consent_reply(
+    update: Update,
+    context: MentorContext,
+    lang: str,
+    result: links.Linked | LinkOffer | LinkProblem,
+) -> None:
+    query = update.callback_query
+    assert query is not None and update.effective_chat is not None
+    await query.answer()
     await _remove_buttons(query)
     if isinstance(result, LinkProblem):
-        await answer(update, who.language, result.value)
+        await answer(update, lang, result.value)
     elif isinstance(result, LinkOffer):
-        await answer(update, who.language, "observe.declined")
-    elif isinstance(result, links.Linked):
+        await answer(update, lang, "observe.declined")
+    else:
         name, student, cohort = result.werkbegeleider.name, result.student.name, result.cohort.name
-        await answer(update, who.language, "observe.welcome", name=name, student=student,
-                     cohort=cohort)  # fmt: skip
+        await answer(update, lang, "observe.welcome", name=name, student=student, cohort=cohort)
         if result.first:
-            await publish_role_commands(
-                context.bot, update.effective_chat.id, links.ROLE, who.language
-            )
+            await publish_role_commands(context.bot, update.effective_chat.id, links.ROLE, lang)
 
 
-async def tap_button(update: Update, context: MentorContext) -> None:
+@as_anyone
+async def tap_button(update: Update, context: MentorContext, scope: Scope) -> Reply:
     """A tapped level (or Klaar): store it, confirm it, send the next skill or the line."""
     query = update.callback_query
     assert query is not None and query.data is not None
     token, _, raw = query.data[len(observation.TAP) :].rpartition(":")
-    async with unit_of_work(context) as session:
-        who = await identify(session, update, context)
-        outcome = await observation.save_tap(
-            session, who.user_id, token, raw, who.language, context.state.now()
-        )
+    outcome = await observation.save_tap(
+        scope.session, scope.who.user_id, token, raw, scope.language, scope.now
+    )
+    return lambda: _tapped(update, context, outcome)
+
+
+async def _tapped(update: Update, context: MentorContext, outcome: observation.TapOutcome) -> None:
+    query = update.callback_query
+    assert query is not None
     await query.answer(outcome.ack)
     await _send(update, context, outcome.follow_ups, outcome.completed_cohort)
     message = query.message
@@ -167,38 +170,45 @@ async def resume(update: Update, context: MentorContext, who: Identity) -> None:
     await _send(update, context, list(asks))
 
 
-async def signal_command(update: Update, context: MentorContext) -> None:
+@as_anyone
+async def signal_command(update: Update, context: MentorContext, scope: Scope) -> Reply:
     """/signaal <tekst>: a need seen in the field, to the mentor team (and the monthly report)."""
-    text = command_argument(context)
-    async with unit_of_work(context) as session:
-        who = await identify(session, update, context)
-        sender = next((m for role in SENDER_ROLES for m in who.active(role)), None)
-        if sender is None:
-            key = "input.not_enrolled" if not who.is_enrolled else "observe.signal_only"
-            await answer(update, who.language, key)
-            return
-        if not text or not any(ch.isalnum() for ch in text) or len(text) > MAX_SIGNAL:
-            await answer(update, who.language, "observe.signal_usage")
-            return
-        await send_signal(session, sender, text, context.state.now())
+    text, who, lang = command_argument(context), scope.who, scope.language
+    sender = next((m for role in SENDER_ROLES for m in who.active(role)), None)
+    if sender is None:
+        key = "input.not_enrolled" if not who.is_enrolled else "observe.signal_only"
+        return lambda: answer(update, lang, key)
+    if not text or not any(ch.isalnum() for ch in text) or len(text) > MAX_SIGNAL:
+        return lambda: answer(update, lang, "observe.signal_usage")
+    await send_signal(scope.session, sender, text, scope.now)
+    return lambda: _signal_sent(update, context, lang)
+
+
+async def _signal_sent(update: Update, context: MentorContext, lang: str) -> None:
     context.state.wake_sender()
-    await answer(update, who.language, "observe.signal_sent")
+    await answer(update, lang, "observe.signal_sent")
 
 
-async def unlink_button(update: Update, context: MentorContext) -> None:
+@as_anyone
+async def unlink_button(update: Update, context: MentorContext, scope: Scope) -> Reply:
     """A mentor's Ontkoppel under /student: that werkbegeleider no longer observes the student."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    async with unit_of_work(context) as session:
-        who = await identify(session, update, context)
-        ended = await links.unlink(
-            session, int(query.data[len(UNLINK) :]), who.mentor_cohorts(), context.state.now()
-        )
+    supervision = int(query.data[len(UNLINK) :])
+    ended = await links.unlink(scope.session, supervision, scope.who.mentor_cohorts(), scope.now)
+    return lambda: _unlinked(update, scope.language, ended)
+
+
+async def _unlinked(
+    update: Update, lang: str, ended: tuple[MemberRecord, MemberRecord] | None
+) -> None:
+    query = update.callback_query
+    assert query is not None
     if ended is None:
-        await query.answer(t("observe.unlink_refused", who.language))
+        await query.answer(t("observe.unlink_refused", lang))
         return
     await query.answer()
-    await answer(update, who.language, "observe.unlinked", werkbegeleider=ended[0].name,
+    await answer(update, lang, "observe.unlinked", werkbegeleider=ended[0].name,
                  student=ended[1].name)  # fmt: skip
 
 
