@@ -21,8 +21,8 @@ MAX_PER_STUDENT = 2  # a change of placement: the old and the new werkbegeleider
 
 class LinkProblem(Enum):
     UNKNOWN = "enrol.code_unknown"
-    USED = "enrol.code_used"
-    EXPIRED = "enrol.code_expired"
+    USED = "observe.link_used"
+    EXPIRED = "observe.link_expired"
     OWN = "observe.link_own"  # the student, or anyone else of the class, opened it
     FULL = "observe.link_full"  # the student has two werkbegeleiders already
     ALREADY = "observe.link_already"  # this werkbegeleider supervises the student already
@@ -76,10 +76,6 @@ async def inspect_link(
     invite = await InviteRepo(session).get(code) if _plausible(code) else None
     if invite is None or invite.role != ROLE or invite.student_id is None:
         return LinkProblem.UNKNOWN
-    if invite.used_at is not None:
-        return LinkProblem.USED
-    if invite.expires_at is not None and invite.expires_at <= now:
-        return LinkProblem.EXPIRED
     cohort = await CohortRepo(session).get(invite.cohort_id)
     student = await MemberRepo(session).get(invite.student_id)
     if cohort is None or student is None or not student.is_active:
@@ -89,7 +85,11 @@ async def inspect_link(
         return LinkProblem.OWN
     current = await SupervisionRepo(session).of_student(student.id)
     if mine is not None and mine.is_active and any(s.werkbegeleider_id == mine.id for s in current):
-        return LinkProblem.ALREADY
+        return LinkProblem.ALREADY  # also a double tap on "Ik ga akkoord": nothing to do
+    if invite.used_at is not None:
+        return LinkProblem.USED
+    if invite.expires_at is not None and invite.expires_at <= now:
+        return LinkProblem.EXPIRED
     if len(current) >= MAX_PER_STUDENT:
         return LinkProblem.FULL
     return LinkOffer(invite, cohort, student)

@@ -38,10 +38,15 @@ async def test_student_link_consent_first_then_linked_with_its_own_menu(h: Harne
     assert "je Telegram-nummer" in consent.text and "mentorteam" in consent.text
     assert await count(h, Member, Member.telegram_user_id == ellen.id) == 0  # nothing yet
 
+    agree = consent.buttons()[0]["callback_data"]
     mark = h.api.mark(ellen)
     await h.api.press(ellen, consent, "Ik ga akkoord")
     welcome = await h.api.wait_for_message(ellen, since=mark)
     assert "werkbegeleider van Anna de Vries" in welcome.text
+    mark = h.api.mark(ellen)
+    await h.api.press_button(ellen, consent, agree, check=False)
+    again = await h.api.wait_for_message(ellen, since=mark)  # a double tap changes nothing
+    assert "Je bent al werkbegeleider van deze student" in again.text
     async with h.db.transaction() as s:
         [member] = await MemberRepo(s).of_user(ellen.id)
     assert member.role == "werkbegeleider" and member.consent_version.startswith("wb-consent-")
@@ -80,7 +85,8 @@ async def test_expired_used_and_foreign_links_are_refused_and_change_nothing(h: 
 
     ellen, frits = h.api.add_user("Ellen"), h.api.add_user("Frits")
     await accept(h, ellen, code)
-    assert "al gebruikt" in (await h.say(frits, f"/start {code}")).text
+    used = await h.say(frits, f"/start {code}")
+    assert "Deze link is al gebruikt. Vraag de student om een nieuwe link" in used.text
 
     async with h.db.transaction() as s:
         [student] = [m for m in await MemberRepo(s).of_user(bram.id)]
