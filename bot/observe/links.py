@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-from bot.texts import catalogue
+from bot.outbox.queue import Outgoing
+from bot.outbox.team import notify_team
+from bot.texts import catalogue, t
 from storage.db import Session
 from storage.records import CohortRecord, InviteRecord, MemberRecord, SupervisionRecord
 from storage.repos import CohortRepo, InviteRepo, MemberRepo
@@ -136,6 +138,9 @@ async def accept(
     await SupervisionRepo(session).link(offer.cohort.id, member_id, offer.student.id, now)
     member = await members.get(member_id)
     assert member is not None
+    # the mentor team hears who observes whom (in Dutch, the team's language); /student shows it
+    notice = t("observe.team_linked", "nl", werkbegeleider=member.name, student=offer.student.name)
+    await notify_team(session, offer.cohort.id, f"wb-linked:{code}", Outgoing(notice), now)
     return Linked(member, offer.student, offer.cohort, first=mine is None or not mine.is_active)
 
 

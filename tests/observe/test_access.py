@@ -55,6 +55,10 @@ async def test_mentor_sees_both_views_and_unlinks(h: Harness) -> None:
     docent, ellen = h.api.add_user("Docent"), h.api.add_user("Ellen")
     await h.say(docent, f"/start {await h.code(cohort_id, 'mentor')}")
     await accept(h, ellen, await link_of(h, anna))
+    told = await h.api.wait_for_message(
+        docent, lambda m: "is nu werkbegeleider van" in (m.text or ""), timeout=20
+    )
+    assert told.text.startswith("Ellen is nu werkbegeleider van Anna.")
     scheduler = h.state.live().scheduler
     await scheduler.push(cohort_id, "reflection", week=1)
     first = await h.api.wait_for_message(

@@ -24,6 +24,10 @@ async def both_views(h: Harness) -> tuple[SandboxUser, SandboxUser]:
     await h.say(docent, f"/start {await h.code(cohort_id, 'mentor')}")
     await accept(h, ellen, await link_of(h, anna))
     await accept(h, frits, await link_of(h, bram))
+    for name in ("Ellen", "Frits"):  # the team heard of both links before it asks anything
+        await h.api.wait_for_message(
+            docent, lambda m, name=name: f"{name} is nu werkbegeleider" in (m.text or ""), since=0
+        )
     scheduler = h.state.live().scheduler
     await scheduler.push(cohort_id, "reflection", week=1)
     first = await h.api.wait_for_message(
@@ -60,7 +64,9 @@ async def test_overview_export_and_chart_show_both_views(h: Harness) -> None:
 
     mark = h.api.mark(docent)
     await h.api.send_text(docent, "/grafiek")
-    heatmap = await h.api.wait_for_message(docent, since=mark, timeout=20)
-    both = await h.api.wait_for_message(docent, since=mark + 1, timeout=20)
+    heatmap = await h.api.wait_for_message(docent, lambda m: m.kind == "photo", since=mark)
+    both = await h.api.wait_for_message(
+        docent, lambda m: m.kind == "photo" and m is not heatmap, since=mark
+    )
     assert heatmap.kind == "photo" and both.kind == "photo"
     assert "blauw de eigen inschatting" in both.caption and "oranje de werkplek" in both.caption
