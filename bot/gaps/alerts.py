@@ -31,7 +31,8 @@ from storage.repos.rounds import RoundRepo
 log = logging.getLogger(__name__)
 
 PREFIX = "al:"
-ACTIONS = ("ack", "talk", "mute")
+ACTIONS = ("ack", "talk", "mute")  # "deal" (Afspraak) is bot.loop's, see DEAL_PATTERN
+DEAL_PATTERN = r"^al:\d{1,12}:deal$"
 BUTTON_PATTERN = r"^al:\d{1,12}:(ack|talk|mute)$"
 TEAM_LANGUAGE = "nl"
 MAX_WORDS = 3
@@ -190,6 +191,8 @@ def render_alert(
         ],
         [(t("alert.button.mute", lang), f"{PREFIX}{alert_id}:mute")],
     ]
+    if member_id is not None:  # an agreement is made with one student, never with a class
+        buttons[1].insert(0, (t("alert.button.deal", lang), f"{PREFIX}{alert_id}:deal"))
     return Outgoing(shorten_message("\n".join(lines)), buttons)
 
 

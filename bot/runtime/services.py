@@ -10,6 +10,7 @@ from datetime import timedelta
 from telegram import Bot
 
 from bot.gaps.alerts import evaluate_cohort
+from bot.loop.followup import apply_outcomes
 from bot.metrics import ALERTS_RAISED
 from bot.outbox.queue import Outgoing
 from bot.outbox.sender import OutboxSender
@@ -118,6 +119,8 @@ class Services:
         try:
             async with lock, self.db.transaction() as session:
                 raised = await evaluate_cohort(session, cohort_id, self.clock.now())
+                # after the rules: an agreement's outcome may resolve what they left open
+                await apply_outcomes(session, cohort_id, self.clock.now())
         except Exception:  # an alert can be decided again later; never lose the answer flow
             log.exception("alert evaluation failed cohort=%s", cohort_id)
             return

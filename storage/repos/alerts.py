@@ -37,6 +37,7 @@ class AlertRecord:
     muted_until: datetime | None
     resolved_at: datetime | None
     resolution_reported: bool
+    resolution: str | None = None  # "after_agreement" when an agreement closed it (bot.loop)
 
     @property
     def is_open(self) -> bool:
@@ -63,6 +64,7 @@ def _record(row: Alert) -> AlertRecord:
         muted_until=row.muted_until,
         resolved_at=row.resolved_at,
         resolution_reported=row.resolution_reported,
+        resolution=row.resolution,
     )
 
 
@@ -145,11 +147,11 @@ class AlertRepo:
         )
         return bool(getattr(result, "rowcount", 0))
 
-    async def resolve(self, alert_id: int, now: datetime) -> bool:
+    async def resolve(self, alert_id: int, now: datetime, resolution: str | None = None) -> bool:
         result = await self.session.execute(
             update(Alert)
             .where(Alert.id == alert_id, Alert.open_key.is_not(None))
-            .values(status="resolved", open_key=None, resolved_at=now)
+            .values(status="resolved", open_key=None, resolved_at=now, resolution=resolution)
         )
         return bool(getattr(result, "rowcount", 0))
 
@@ -176,6 +178,19 @@ class AlertRepo:
             .where(Alert.id == alert_id, Alert.open_key.is_not(None))
             .values(status="muted", muted_until=until)
         )
+
+    async def set_discuss(self, alert_id: int, discuss: bool) -> None:
+        """On or off the class meeting's agenda (Bespreken, Besproken)."""
+        await self.session.execute(
+            update(Alert).where(Alert.id == alert_id).values(discuss=discuss)
+        )
+
+    async def of_member(self, member_id: int) -> list[AlertRecord]:
+        """Every alert about one student, resolved ones too (the student's timeline)."""
+        rows = await self.session.scalars(
+            select(Alert).where(Alert.member_id == member_id).order_by(Alert.id)
+        )
+        return [_record(row) for row in rows]
 
     async def to_discuss(self, cohort_id: int) -> list[AlertRecord]:
         """Alerts marked Bespreken that are still open: the agenda of the class meeting."""

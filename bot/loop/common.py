@@ -1,0 +1,122 @@
+"""What the loop's services share: who may act on a cohort, the plan week of today, one-line
+input checks, and sending a personal message to a student."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.gaps.cohort_data import local_time
+from bot.outbox.queue import Outgoing, Queued, queue
+from bot.plans.store import plan_for
+from bot.texts import normalise_language
+from storage.records import CohortRecord, MemberRecord
+from storage.repos import CohortRepo, MemberRepo, UserSettingsRepo
+
+MAX_LINE = 300
+"""One line of an agreement, a note or a compliment: short enough to read in a chat."""
+TEAM_LANGUAGE = "nl"
+PROMPT_MARK = "✍️"
+"""Every question whose reply the loop waits for starts with it (handlers/loop.py's filter)."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a loop service asks the handler to say: a text key and its values, optionally
+    buttons, or a question to answer by replying (`prompt`: remember it for `kind`/`row_id`)."""
+
+    key: str
+    values: dict[str, object]
+    buttons: list[list[tuple[str, str]]] | None = None
+    prompt: tuple[str, int] | None = None  # (kind, row id) when the text is a question
+
+
+def reply(key: str, **values: object) -> Reply:
+    return Reply(key, values)
+
+
+def line_problem(text: str) -> Reply | None:
+    """A polite refusal for an empty or too long line, else None."""
+    if not text.strip():
+        return reply("loop.line_empty")
+    if len(text) > MAX_LINE or "\n" in text.strip():
+        return reply("loop.line_too_long", length=len(text), limit=MAX_LINE)
+    return None
+
+
+async def current_week(session: AsyncSession, cohort: CohortRecord, now: datetime) -> int:
+    """The plan week of today; in a holiday the next teaching week; week 1 before the start."""
+    plan = await plan_for(session, cohort)
+    today = local_time(cohort, now).date()
+    for days in range(0, 120):
+        week = plan.teaching_week(cohort.start_date, today + timedelta(days=days))
+        if week is not None:
+            return week
+    return 1
+
+
+async def cohort_of(session: AsyncSession, cohort_id: int) -> CohortRecord:
+    cohort = await CohortRepo(session).get(cohort_id)
+    assert cohort is not None, "members and alerts belong to an existing cohort"
+    return cohort
+
+
+async def student_of(
+    session: AsyncSession, member_id: int | None, mentors: dict[int, MemberRecord]
+) -> MemberRecord | None:
+    """The student when the acting user is a mentor of the student's cohort, else None."""
+    if member_id is None:
+        return None
+    student = await MemberRepo(session).get(member_id)
+    if student is None or student.role != "student" or student.cohort_id not in mentors:
+        return None
+    return student
+
+
+async def language_of(session: AsyncSession, member: MemberRecord) -> str:
+    return normalise_language(
+        await UserSettingsRepo(session).language(member.telegram_user_id or 0)
+    )
+
+
+async def to_student(
+    session: AsyncSession, student: MemberRecord, key: str, message: Outgoing, now: datetime
+) -> bool:
+    """Queue a personal message to the student; False when they cannot be reached."""
+    if not student.is_active or student.chat_id is None:
+        return False
+    item = Queued(key, student.chat_id, "loop", message, student.cohort_id,
+                  member_id=student.id, priority=5)  # fmt: skip
+    await queue(session, [item], now)
+    return True
+
+
+@dataclass(frozen=True)
+class StudentChoice:
+    """The student named at the start of a command's words, and how many words the name took."""
+
+    found: MemberRecord | None
+    candidates: list[MemberRecord]
+    name_words: int = 0
+
+
+MAX_NAME_WORDS = 4
+
+
+async def name_at_start(session: AsyncSession, cohort_id: int, words: list[str]) -> StudentChoice:
+    """/afspraak and /compliment start with a (part of a) student's name: the longest run of
+    first words that is part of exactly one active student's name wins; "Anna de Vries oefent
+    …" and "anna oefent …" both find Anna de Vries."""
+    students = await MemberRepo(session).in_cohort(cohort_id, "student", statuses=("active",))
+    candidates: list[MemberRecord] = []
+    for n in range(min(MAX_NAME_WORDS, len(words)), 0, -1):
+        key = " ".join(words[:n]).casefold()
+        within = [s for s in students if key in s.name.casefold()]
+        exact = [s for s in within if s.name.casefold() == key]
+        if len(exact) == 1 or len(within) == 1:
+            return StudentChoice((exact or within)[0], [], n)
+        if within and not candidates:
+            candidates = within
+    return StudentChoice(None, candidates)
