@@ -9,7 +9,14 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.checkin.flow import EXPECTATIONS_KEY, RESUME, Ask, ask_next, render_expectations
+from bot.checkin.flow import (
+    EXPECTATIONS_KEY,
+    RESUME,
+    Ask,
+    ask_next,
+    reflection_week,
+    render_expectations,
+)
 from bot.outbox.queue import Outgoing, Queued, queue
 from bot.outbox.team import team_chats
 from bot.plans.store import plan_for, week_of
@@ -128,7 +135,7 @@ async def _reflection(
     now: datetime,
 ) -> Outgoing | None:
     await RoundRepo(session).add_participants(round_.id, [student.id])
-    week = week_of(await plan_for(session, cohort), round_.week)
+    week = await reflection_week(session, round_, student.id, lang)  # with agreement follow-ups
     intro = t("round.reflection_intro", lang, week=round_.week, count=len(week.questions))
     first = await ask_next(session, round_, student, lang, now, intro=intro)
     return first.message if isinstance(first, Ask) else first
@@ -148,7 +155,7 @@ async def _reminder(
         return None
     if await RoundRepo(session).is_completed(reflection.id, student.id):
         return None
-    week = week_of(await plan_for(session, cohort), round_.week)
+    week = await reflection_week(session, reflection, student.id, lang)
     done = len(await AnswerRepo(session).of(reflection.id, student.id))
     text = t("round.reminder", lang, week=round_.week, done=done, total=len(week.questions))
     return Outgoing(text, [[(t("round.continue_button", lang), RESUME)]])
