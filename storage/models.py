@@ -265,6 +265,8 @@ class Alert(Base):
     resolution_reported: Mapped[bool] = mapped_column(Boolean, default=False)
     resolution: Mapped[str | None] = mapped_column(String(32), default=None)
     """Why it was resolved when not by the rules alone: "after_agreement" (bot.loop)."""
+    resolved_week: Mapped[int | None] = mapped_column(default=None)
+    """The plan week of an "after_agreement" resolution: only later evidence raises it again."""
 
 
 class StudentQuestion(Base):

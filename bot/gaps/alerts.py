@@ -60,6 +60,8 @@ async def evaluate_cohort(session: AsyncSession, cohort_id: int, now: datetime) 
     week = data.rounds[-1].week
     states = [_state(a, data, round_index, now) for a in stored.values()]
     ok = check.ok_streaks(list(stored))
+    # resolved after a learning agreement (bot.loop): raised again only on later evidence
+    agreed = await repo.resolved_by(cohort_id, "after_agreement")
     raised: list[int] = []
     for action in decide(states, findings, round_index, ok):
         if isinstance(action, Resolve):
@@ -76,6 +78,8 @@ async def evaluate_cohort(session: AsyncSession, cohort_id: int, now: datetime) 
             alert_id, count = alert.id, alert.raise_count + 1
         else:
             assert isinstance(action, Raise)
+            if max(finding.weeks, default=0) <= agreed.get(finding.fingerprint, -1):
+                continue
             new_id = await repo.raise_new(
                 cohort_id,
                 finding.fingerprint,

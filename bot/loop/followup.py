@@ -16,6 +16,7 @@ from bot.gaps.cohort_data import load_cohort_data
 from bot.plans.model import LOW_RATING
 from storage.repos.alerts import AlertRepo
 from storage.repos.loop import AgreementRecord, AgreementRepo
+from storage.repos.rounds import RoundRepo
 
 log = logging.getLogger(__name__)
 AFTER_AGREEMENT = "after_agreement"
@@ -58,7 +59,9 @@ async def _resolve_alert(
         rating = latest.get((agreement.member_id, alert.skill))
         if rating is None or rating <= LOW_RATING:
             return False  # the student says it worked, their own rating does not (yet)
-    done = await alerts.resolve(alert.id, now, AFTER_AGREEMENT)
+    answered_in = await RoundRepo(session).get(agreement.outcome_round_id or 0)
+    week = answered_in.week if answered_in else agreement.follow_up_week
+    done = await alerts.resolve(alert.id, now, AFTER_AGREEMENT, week)
     if done:
         log.info("alert resolved after agreement alert=%s agreement=%s", alert.id, agreement.id)
     return done

@@ -147,11 +147,24 @@ class AlertRepo:
         )
         return bool(getattr(result, "rowcount", 0))
 
-    async def resolve(self, alert_id: int, now: datetime, resolution: str | None = None) -> bool:
+    async def resolve(
+        self,
+        alert_id: int,
+        now: datetime,
+        resolution: str | None = None,
+        week: int | None = None,
+    ) -> bool:
+        """Resolved by the rules, or (`resolution`, in plan `week`) by an agreement."""
         result = await self.session.execute(
             update(Alert)
             .where(Alert.id == alert_id, Alert.open_key.is_not(None))
-            .values(status="resolved", open_key=None, resolved_at=now, resolution=resolution)
+            .values(
+                status="resolved",
+                open_key=None,
+                resolved_at=now,
+                resolution=resolution,
+                resolved_week=week,
+            )
         )
         return bool(getattr(result, "rowcount", 0))
 
@@ -178,6 +191,18 @@ class AlertRepo:
             .where(Alert.id == alert_id, Alert.open_key.is_not(None))
             .values(status="muted", muted_until=until)
         )
+
+    async def resolved_by(self, cohort_id: int, resolution: str) -> dict[str, int]:
+        """Fingerprint → the latest plan week it was resolved with `resolution`."""
+        rows = await self.session.execute(
+            select(Alert.fingerprint, Alert.resolved_week).where(
+                Alert.cohort_id == cohort_id, Alert.resolution == resolution
+            )
+        )
+        weeks: dict[str, int] = {}
+        for fingerprint, week in rows:
+            weeks[fingerprint] = max(weeks.get(fingerprint, 0), week or 0)
+        return weeks
 
     async def set_discuss(self, alert_id: int, discuss: bool) -> None:
         """On or off the class meeting's agenda (Bespreken, Besproken)."""

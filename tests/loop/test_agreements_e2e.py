@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from bot.gaps.alerts import evaluate_cohort
 from storage.models import Agreement, Alert, AuditEntry
 from tests.loop.conftest import LoopHarness
 from tests.loop.helpers import (
@@ -74,6 +75,8 @@ async def test_agreement_from_alert_to_outcome(
     row = await _alert(h, c.alert_id)
     if resolved:
         assert (row.status, row.resolution) == ("resolved", "after_agreement")
+        async with h.db.transaction() as s:  # another evaluation does not raise it again
+            assert await evaluate_cohort(s, c.cohort, h.clock.now()) == []
     else:
         assert row.status != "resolved" and row.resolution is None
     agenda = await h.say(c.marit, "/agenda")

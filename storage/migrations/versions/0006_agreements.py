@@ -26,6 +26,7 @@ def _prompt_columns() -> list[sa.Column[object]]:
 def upgrade() -> None:
     with op.batch_alter_table("alerts") as batch:
         batch.add_column(sa.Column("resolution", sa.String(length=32), nullable=True))
+        batch.add_column(sa.Column("resolved_week", sa.Integer(), nullable=True))
     op.create_table(
         "agreements",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -146,4 +147,5 @@ def downgrade() -> None:
         op.drop_index(op.f(f"ix_{table}_cohort_id"), table_name=table)
         op.drop_table(table)
     with op.batch_alter_table("alerts") as batch:
+        batch.drop_column("resolved_week")
         batch.drop_column("resolution")
