@@ -46,7 +46,7 @@ async def build_digest(
     resolved = await repo.resolved_unreported(cohort_id)
     if resolved:
         lines += ["", t("digest.resolved", lang)]
-        lines += _capped([f"✓ {_describe(a, data)}" for a in resolved])
+        lines += _capped([f"✓ {_describe(a, data)}{_how(a)}" for a in resolved])
         await repo.mark_reported([a.id for a in resolved])
     text = "\n".join(lines)
     if len(text) > TEXT_LIMIT:
@@ -89,6 +89,13 @@ def _describe(alert: AlertRecord, data: CohortData) -> str:
     who = data.name(alert.member_id) if alert.member_id else t("alert.the_class", TEAM_LANGUAGE)
     what = skill_title(data.plan, alert.skill) or t(f"alert.kind.{alert.kind}", TEAM_LANGUAGE)
     return f"{who} — {what}"
+
+
+def _how(alert: AlertRecord) -> str:
+    """How a resolved gap closed, when a learning agreement did it (bot.loop)."""
+    if alert.resolution == "after_agreement":
+        return " " + t("digest.after_agreement", TEAM_LANGUAGE)
+    return ""
 
 
 def _capped(lines: list[str]) -> list[str]:

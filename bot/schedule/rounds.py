@@ -166,8 +166,11 @@ async def _digest(
 ) -> list[Queued]:
     """The mentor team's digest of week N (sent Monday): it looks back at week N-1."""
     from bot.gaps.digest import build_digest
+    from bot.loop.digest import meeting_messages
 
+    meeting = await meeting_messages(session, cohort.id, now)  # before resolved gaps are marked
     messages = await build_digest(session, cohort.id, round_.week, now)
+    messages[1:1] = meeting  # the text first, then the meeting and progress, then the chart
     chats = await team_chats(session, cohort.id)
     return [
         Queued(f"digest:{round_.id}:{index}:{chat}", chat, "digest", message, cohort.id, round_.id)

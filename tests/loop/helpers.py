@@ -44,7 +44,7 @@ async def class_with_gap(h: LoopHarness) -> Class:
 
 
 async def alert_message(h: LoopHarness, c: Class) -> SentMessage:
-    return await h.api.wait_for_message(c.marit, lambda m: "Signaal" in (m.text or ""))
+    return await h.api.wait_for_message(c.marit, lambda m: "Signaal" in (m.text or ""), since=0)
 
 
 async def make_agreement(h: LoopHarness, c: Class, line: str, week_label: str) -> SentMessage:
