@@ -74,8 +74,8 @@ async def test_digest_carries_agenda_and_improvements_with_compliment(h: LoopHar
     c = await class_with_gap(h)
     await alert_message(h, c)
     async with h.db.transaction() as s:  # week 3: Anna rates "klimaat" 4 now
-        await add_week(s, c.cohort, 3, {c.ids["anna"]: {"klimaat": 4, "samenwerken": 4},
-                                        c.ids["bram"]: {"klimaat": 4, "samenwerken": 4}})  # fmt: skip
+        both = {"klimaat": 4, "samenwerken": 4}
+        await add_week(s, c.cohort, 3, {c.ids["anna"]: both, c.ids["bram"]: both})
     h.clock.set(MONDAY_WEEK_3 + timedelta(weeks=1))
     mark = h.api.mark(c.marit)
     await h.state.live().scheduler.push(c.cohort, "digest", week=4)
