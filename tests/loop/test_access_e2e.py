@@ -39,8 +39,10 @@ async def test_commands_and_buttons_refuse_everyone_but_the_class_mentors(h: Loo
     async with h.db.transaction() as s:
         other = await make_cohort(s, "PW3B")
         await add_mentor(s, other, "Olga", olga.id)
-        await MemberRepo(s).add_active(c.cohort, "observer", name="Otto", telegram_user_id=observer.id,
-                                       chat_id=observer.id, consent_version="test", now=START)  # fmt: skip
+        await MemberRepo(s).add_active(
+            c.cohort, "observer", name="Otto", telegram_user_id=observer.id,
+            chat_id=observer.id, consent_version="test", now=START,
+        )  # fmt: skip
     draft = await h.say(c.marit, "/afspraak Anna oefent het kringgesprek")
     [draft_id] = [int(b["callback_data"].split(":")[1]) for b in draft.buttons()][:1]
 
