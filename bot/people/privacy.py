@@ -27,9 +27,12 @@ from bot.outbox.queue import Outgoing
 from bot.outbox.team import notify_team
 from bot.texts import t
 from storage.models import (
+    Agreement,
     Alert,
     Answer,
     AuditEntry,
+    Compliment,
+    LoopNote,
     Member,
     OutboxMessage,
     Participation,
@@ -41,6 +44,7 @@ from storage.models import (
 from storage.records import MemberRecord
 from storage.repos import CohortRepo
 from storage.repos.alerts import AuditRepo
+from storage.repos.loop import AgreementRepo, ComplimentRepo, NoteRepo
 
 EXPORT_FILENAME = "mijngegevens.json"
 EXPORT_FORMAT = "mentorbot-mijngegevens-1"
@@ -104,6 +108,7 @@ async def export_data(session: AsyncSession, member: MemberRecord, now: datetime
         "questions_sent_to_you": await _prompts(session, member.id),
         "questions_to_mentor_team": await _questions(session, member.id),
         "alerts_about_you": await _alerts(session, member.id),
+        **await _loop(session, member.id),
         "viewed_by_mentor_team": await _views(session, member),
     }
 
@@ -206,6 +211,33 @@ async def _alerts(session: AsyncSession, member_id: int) -> list[dict[str, Any]]
         }
         for a in rows
     ]
+
+
+async def _loop(session: AsyncSession, member_id: int) -> dict[str, Any]:
+    """Agreements with them (and how they said it went), compliments to them, and the mentor
+    team's meeting notes about them (bot.loop)."""
+    agreements = await AgreementRepo(session).of_member(member_id)
+    compliments = await ComplimentRepo(session).of_member(member_id)
+    notes = await NoteRepo(session).of_member(member_id)
+    return {
+        "agreements_with_you": [
+            {
+                "text": a.text,
+                "made_by": a.made_by,
+                "made_at": _iso(a.made_at),
+                "follow_up_week": a.follow_up_week,
+                "outcome": a.outcome,
+                "your_words": a.outcome_note,
+            }
+            for a in agreements
+        ],
+        "compliments_to_you": [
+            {"text": c.text, "by": c.written_by, "at": _iso(c.created_at)} for c in compliments
+        ],
+        "meeting_notes_about_you": [
+            {"text": n.text, "by": n.written_by, "at": _iso(n.created_at)} for n in notes
+        ],
+    }
 
 
 def _own_evidence(evidence: dict[str, Any], member_id: int) -> dict[str, Any]:
@@ -345,6 +377,10 @@ async def delete_student_data(session: AsyncSession, member: MemberRecord) -> in
         ),
     )
     await _scrub_class_alerts(session, member)
+    for loop_model in (Agreement, Compliment, LoopNote):  # bot.loop's rows about them
+        removed += await _count(
+            session, delete(loop_model).where(loop_model.member_id == member_id)
+        )
     for model in (Answer, Participation, Prompt, StudentQuestion, Alert):
         removed += await _count(session, delete(model).where(model.member_id == member_id))
     removed += await _count(session, delete(Member).where(Member.id == member_id))
