@@ -8,6 +8,7 @@ only the cohort linked to that group (/koppel). Anyone else gets the polite
 from __future__ import annotations
 
 import asyncio
+import html
 import io
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.gaps import alerts
 from bot.gaps.cohort_data import CohortData, load_cohort_data, local_time, skill_week_means
+from bot.loop.timeline import timeline_lines
 from bot.mentor import actions, export, views
 from bot.people.identity import Identity
 from bot.runtime.context import MentorContext
@@ -118,10 +120,13 @@ async def student_command(update: Update, context: MentorContext) -> None:
                 )
             return
         open_alerts = await AlertRepo(session).unresolved(scope.cohort_id)
+        events = await timeline_lines(session, data, student, lang)
         await AuditRepo(session).add(
             scope.who.user_id, scope.cohort_id, "student_view", f"member:{student.id}", now()
         )
     body = views.student_history_html(data, student, open_alerts, lang)
+    if events:  # the loop's timeline: alerts, agreements and outcomes, notes, compliments
+        body += "\n\n" + html.escape("\n".join([t("loop.timeline.header", lang), *events]))
     chat = update.effective_chat
     if chat is not None:
         await chat.send_message(body[:4000], parse_mode=ParseMode.HTML)
