@@ -6,13 +6,14 @@ which re-exports everything public here; ``bot.trends.report`` renders and sends
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.gaps.cohort_data import CohortData, load_cohort_data, local_time
+from bot.trends.effect import Effect, effect
 from storage.models import Alert
 
 MIN_GROUP = 5  # SPEC §2/§9: observers see groups of at least five students only
@@ -77,6 +78,9 @@ class TrendsReport:
     series: tuple[SkillSeries, ...]
     hidden_cells: int  # (skill, week) cells left out for having fewer than MIN_GROUP students
     min_group: int = MIN_GROUP
+    effect: Effect = field(
+        default_factory=lambda: Effect((), 0)
+    )  # from alert to agreement to outcome (bot.trends.effect)
 
     @property
     def has_chart(self) -> bool:
@@ -218,4 +222,6 @@ async def trends(session: AsyncSession, cohort_ids: Iterable[int], now: datetime
     raw, weeks, hidden = _series(shown, since, now, order)
     series = tuple(SkillSeries(titles.get(k, k), tuple(points)) for k, points in raw)
     gaps = await _class_gaps(session, [d.cohort.id for d in shown], since, titles)
-    return TrendsReport(now, tuple(cohorts), tuple(gaps), tuple(weeks), series, hidden)
+    loop = await effect(session, [d.cohort.id for d in shown], since, titles, MIN_GROUP)
+    return TrendsReport(now, tuple(cohorts), tuple(gaps), tuple(weeks), series, hidden,
+                        effect=loop)  # fmt: skip

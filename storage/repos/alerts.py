@@ -204,6 +204,21 @@ class AlertRepo:
             weeks[fingerprint] = max(weeks.get(fingerprint, 0), week or 0)
         return weeks
 
+    async def about_students_since(
+        self, cohort_ids: list[int], since: datetime
+    ) -> list[AlertRecord]:
+        """Alerts about one student raised since `since`, resolved ones too (the report)."""
+        rows = await self.session.scalars(
+            select(Alert)
+            .where(
+                Alert.cohort_id.in_(cohort_ids),
+                Alert.member_id.is_not(None),
+                Alert.raised_at >= since,
+            )
+            .order_by(Alert.id)
+        )
+        return [_record(row) for row in rows]
+
     async def set_discuss(self, alert_id: int, discuss: bool) -> None:
         """On or off the class meeting's agenda (Bespreken, Besproken)."""
         await self.session.execute(

@@ -138,6 +138,15 @@ class AgreementRepo:
         )
         return [_agreement(row) for row in rows]
 
+    async def of_alerts(self, alert_ids: list[int]) -> list[AgreementRecord]:
+        """Sent agreements made from these alerts."""
+        rows = await self.session.scalars(
+            select(Agreement)
+            .where(Agreement.alert_id.in_(alert_ids), Agreement.status == "active")
+            .order_by(Agreement.id)
+        )
+        return [_agreement(row) for row in rows]
+
     async def of_member(self, member_id: int) -> list[AgreementRecord]:
         rows = await self.session.scalars(
             select(Agreement)
