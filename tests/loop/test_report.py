@@ -21,7 +21,7 @@ async def test_report_shows_the_loop_for_groups_of_five_or_more(db: Database) ->
         alerts = AlertRepo(s)
         agreements = AgreementRepo(s)
         ids = []
-        for n, member in enumerate(students):  # six students low on "klimaat"
+        for member in students:  # six students low on "klimaat"
             alert_id = await alerts.raise_new(
                 cohort, f"student_gap:{member}:klimaat", kind="student_gap", member_id=member,
                 skill="klimaat", evidence={}, week=2, now=START,
