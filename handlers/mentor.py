@@ -19,7 +19,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.gaps import alerts
 from bot.gaps.cohort_data import CohortData, load_cohort_data, local_time, skill_week_means
-from bot.loop.timeline import timeline_lines
+from bot.loop.timeline import cohort_rows, timeline_lines
 from bot.mentor import actions, export, views
 from bot.people.identity import Identity
 from bot.runtime.context import MentorContext
@@ -140,6 +140,7 @@ async def export_command(update: Update, context: MentorContext) -> None:
             await _refuse(update, scope)
             return
         data = await _data(session, scope)
+        loop_rows = await cohort_rows(session, data)
         await AuditRepo(session).add(scope.who.user_id, scope.cohort_id, "export", "csv", now())
     rows = [a for a in data.answers if not a.question_key.startswith("__")]
     content = export.answers_csv(rows)
@@ -151,6 +152,11 @@ async def export_command(update: Update, context: MentorContext) -> None:
     chat = update.effective_chat
     if chat is not None:
         await chat.send_document(InputFile(io.BytesIO(content), filename=name), caption=caption)
+    if chat is not None and loop_rows:  # agreements, notes, compliments: a file of their own
+        loop_name = name.replace("-antwoorden-", "-leerafspraken-")
+        loop_file = InputFile(io.BytesIO(export.loop_csv(loop_rows)), filename=loop_name)
+        caption = t("loop.export_caption", scope.who.language, count=len(loop_rows))
+        await chat.send_document(loop_file, caption=caption)
 
 
 async def chart_command(update: Update, context: MentorContext) -> None:

@@ -51,3 +51,33 @@ async def timeline_lines(
 
 def _short(text: str | None) -> str:
     return shorten(text or "", TEXT_LIMIT)
+
+
+async def cohort_rows(session: AsyncSession, data: CohortData) -> list[list[str]]:
+    """Every student's agreements, meeting notes and compliments, for /export:
+    [student, date, kind, text, follow-up week, outcome, student's words, by]."""
+    rows: list[tuple[datetime, list[str]]] = []
+    for student in data.students.values():
+        name = student.name
+        for ag in await AgreementRepo(session).of_member(student.id):
+            extra = [str(ag.follow_up_week or ""), ag.outcome or "", ag.outcome_note or ""]
+            rows.append(_row(data, name, ag.made_at, "leerafspraak", ag.text, extra, ag.made_by))
+        for note in await NoteRepo(session).of_member(student.id):
+            rows.append(_row(data, name, note.created_at, "notitie", note.text, [],
+                             note.written_by))  # fmt: skip
+        for c in await ComplimentRepo(session).of_member(student.id):
+            rows.append(_row(data, name, c.created_at, "compliment", c.text, [], c.written_by))
+    return [r for _at, r in sorted(rows, key=lambda r: r[0])]
+
+
+def _row(
+    data: CohortData,
+    name: str,
+    at: datetime,
+    kind: str,
+    text: str | None,
+    extra: list[str],
+    by: str,
+) -> tuple[datetime, list[str]]:
+    day = local_time(data.cohort, at).date().isoformat()
+    return at, [name, day, kind, text or "", *(extra or ["", "", ""]), by]

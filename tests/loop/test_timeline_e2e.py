@@ -51,6 +51,17 @@ async def test_timeline_and_own_data(h: LoopHarness) -> None:
         "🌟 Compliment: „Goed dat je eerlijk bent!”",
     ]
 
+    await h.say(c.marit, "/export")
+    files = await h.api.wait_until(
+        lambda: [m for m in h.api.messages(c.marit) if m.kind == "document"][1:] or None
+    )
+    assert files[0].document is not None
+    assert files[0].document.filename.startswith("PW3A-leerafspraken-")
+    table = files[0].document.data.decode("utf-8").splitlines()
+    assert table[0] == "student,date,kind,text,follow_up_week,outcome,student_words,by"
+    assert [line.split(",")[2] for line in table[1:]] == ["leerafspraak", "notitie", "compliment"]
+    assert "nog_niet,Ik durfde het nog niet.,Marit Jansen" in table[1]
+
     mine = await _own_data(h, c.anna)
     [agreement] = mine["agreements_with_you"]
     assert agreement["made_at"] and agreement == {
