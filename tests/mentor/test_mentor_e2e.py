@@ -51,7 +51,12 @@ async def test_mentor_presses_gezien_and_the_alert_shows_it(h: Harness) -> None:
     h.state.running.sender.wake()
     alert = await h.api.wait_for_message(marit, timeout=10)
     assert "Anna de Vries" in alert.text and "Week 2: 1/5" in alert.text
-    assert [b["text"] for b in alert.buttons()] == ["Gezien", "Bespreken", "Afspraak", "Stil 2 weken"]
+    assert [b["text"] for b in alert.buttons()] == [
+        "Gezien",
+        "Bespreken",
+        "Afspraak",
+        "Stil 2 weken",
+    ]
 
     query = await h.api.press(marit, alert, "Gezien")
     reply = await h.api.wait_for_callback_answer(query)
@@ -61,7 +66,12 @@ async def test_mentor_presses_gezien_and_the_alert_shows_it(h: Harness) -> None:
                       and "Gezien door" in m.text), None)
     )  # fmt: skip
     assert "✓ Gezien door Marit Jansen om " in edited.text
-    assert [b["text"] for b in edited.buttons()] == ["Gezien", "Bespreken", "Afspraak", "Stil 2 weken"]
+    assert [b["text"] for b in edited.buttons()] == [
+        "Gezien",
+        "Bespreken",
+        "Afspraak",
+        "Stil 2 weken",
+    ]
     async with h.db.transaction() as s:
         row = await s.get(Alert, alert_id)
         audit = list(await s.scalars(select(AuditEntry)))
