@@ -122,6 +122,9 @@ async def test_overview_gaps_and_student_history(h: Harness) -> None:
     cohort, marit, _anna, _ids = await class_with_gap(h)
     async with h.db.transaction() as s:
         await evaluate_cohort(s, cohort, week_time(2))
+    assert h.state.running is not None
+    h.state.running.sender.wake()  # the alert first: else it may land between the replies
+    await h.api.wait_for_message(marit, lambda m: "Signaal" in (m.text or ""), timeout=10)
     overview = await h.say(marit, "/overzicht")
     assert "reflectie week 2" in overview.text and "Ingevuld: 3 van 3" in overview.text
     assert "Open signalen: 1" in overview.text
