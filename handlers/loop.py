@@ -15,13 +15,13 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.gaps.alerts import DEAL_PATTERN
 from bot.loop import agenda, agreements, compliments, replies
-from bot.loop.common import PROMPT_MARK, Reply, name_at_start
+from bot.loop.common import PROMPT_MARK, Reply
 from bot.loop.compliments import BUTTON_PATTERN as COMPLIMENT_PATTERN
 from bot.people.identity import Identity
 from bot.runtime.context import MentorContext
 from bot.texts import t
 from handlers.base import answer, identify, now, unit_of_work
-from handlers.mentor import Scope, _rest_of_message, _scope
+from handlers.mentor import _rest_of_message, _scope
 
 
 class _ReplyToLoopQuestion(filters.MessageFilter):
@@ -68,31 +68,6 @@ async def _say_and_remember(update: Update, context: MentorContext, lang: str,
             await replies.remember_prompt(session, result.prompt, sent.chat_id, sent.message_id)
 
 
-async def _named_student(
-    update: Update, session: object, scope: Scope, usage: str
-) -> tuple[Any, str] | None:
-    """The student named first in the command and the text after it; None after a reply."""
-    lang = scope.who.language
-    assert scope.cohort_id is not None
-    words = _rest_of_message(update, scope).split()
-    if not words:
-        await answer(update, lang, usage)
-        return None
-    choice = await name_at_start(session, scope.cohort_id, words)  # type: ignore[arg-type]
-    if choice.found is None:
-        if choice.candidates:
-            names = ", ".join(s.name for s in choice.candidates)
-            await answer(update, lang, "loop.student_ambiguous", names=names)
-        else:
-            await answer(update, lang, "loop.student_not_found", name=words[0])
-        return None
-    rest = _rest_of_message(update, scope)
-    for _ in range(choice.name_words):  # cut the name off; the text keeps its own spacing
-        parts = rest.split(maxsplit=1)
-        rest = parts[1] if len(parts) > 1 else ""
-    return choice.found, rest.strip()
-
-
 async def agreement_command(update: Update, context: MentorContext) -> None:
     """/afspraak <student> [tekst]: make a learning agreement with one student."""
     async with unit_of_work(context) as session:
@@ -101,12 +76,9 @@ async def agreement_command(update: Update, context: MentorContext) -> None:
         if scope.cohort_id is None:
             await answer(update, lang, "input.mentor_only")
             return
-        named = await _named_student(update, session, scope, "loop.agreement.usage")
-        if named is None:
-            return
-        student, text = named
+        text = _rest_of_message(update, scope)
         result = await agreements.start_from_command(
-            session, student, text, scope.who.user_id, scope.mentors, now()
+            session, scope.cohort_id, text, scope.who.user_id, scope.mentors, now()
         )
     await _say_and_remember(update, context, lang, result)
 
@@ -119,12 +91,9 @@ async def compliment_command(update: Update, context: MentorContext) -> None:
         if scope.cohort_id is None:
             await answer(update, lang, "input.mentor_only")
             return
-        named = await _named_student(update, session, scope, "loop.compliment.usage")
-        if named is None:
-            return
-        student, text = named
+        text = _rest_of_message(update, scope)
         result = await compliments.from_command(
-            session, student, text, scope.who.user_id, scope.mentors, now()
+            session, scope.cohort_id, text, scope.who.user_id, scope.mentors, now()
         )
     await _say_and_remember(update, context, lang, result)
 

@@ -20,6 +20,7 @@ from bot.loop.common import (
     current_week,
     language_of,
     line_problem,
+    named_student,
     reply,
     student_of,
     to_student,
@@ -61,13 +62,17 @@ async def start_from_alert(
 
 async def start_from_command(
     session: AsyncSession,
-    student: MemberRecord,
-    text: str,
+    cohort_id: int,
+    raw: str,
     user_id: int,
     mentors: dict[int, MemberRecord],
     now: datetime,
 ) -> Reply:
     """/afspraak <student> [tekst]: with a text the week is asked at once, else the line."""
+    named = await named_student(session, cohort_id, raw, "loop.agreement.usage")
+    if isinstance(named, Reply):
+        return named
+    student, text = named
     if text:
         problem = line_problem(text)
         if problem is not None:

@@ -93,22 +93,19 @@ async def to_student(
     return True
 
 
-@dataclass(frozen=True)
-class StudentChoice:
-    """The student named at the start of a command's words, and how many words the name took."""
-
-    found: MemberRecord | None
-    candidates: list[MemberRecord]
-    name_words: int = 0
-
-
 MAX_NAME_WORDS = 4
 
 
-async def name_at_start(session: AsyncSession, cohort_id: int, words: list[str]) -> StudentChoice:
-    """/afspraak and /compliment start with a (part of a) student's name: the longest run of
-    first words that is part of exactly one active student's name wins; "Anna de Vries oefent
-    …" and "anna oefent …" both find Anna de Vries."""
+async def named_student(
+    session: AsyncSession, cohort_id: int, raw: str, usage: str
+) -> tuple[MemberRecord, str] | Reply:
+    """/afspraak and /compliment start with (part of) a student's name: the student and the
+    text after the name, or the polite answer (`usage` without a name). The longest run of
+    first words that is part of exactly one active student's name wins: "Anna de Vries
+    oefent …" and "anna oefent …" both find Anna de Vries."""
+    words = raw.split()
+    if not words:
+        return reply(usage)
     students = await MemberRepo(session).in_cohort(cohort_id, "student", statuses=("active",))
     candidates: list[MemberRecord] = []
     for n in range(min(MAX_NAME_WORDS, len(words)), 0, -1):
@@ -116,7 +113,18 @@ async def name_at_start(session: AsyncSession, cohort_id: int, words: list[str])
         within = [s for s in students if key in s.name.casefold()]
         exact = [s for s in within if s.name.casefold() == key]
         if len(exact) == 1 or len(within) == 1:
-            return StudentChoice((exact or within)[0], [], n)
+            return (exact or within)[0], _after_words(raw, n)
         if within and not candidates:
             candidates = within
-    return StudentChoice(None, candidates)
+    if candidates:
+        return reply("loop.student_ambiguous", names=", ".join(s.name for s in candidates))
+    return reply("loop.student_not_found", name=words[0])
+
+
+def _after_words(raw: str, count: int) -> str:
+    """The text after the first `count` words, its own spacing and line breaks kept."""
+    rest = raw.strip()
+    for _ in range(count):
+        parts = rest.split(maxsplit=1)
+        rest = parts[1] if len(parts) > 1 else ""
+    return rest.strip()

@@ -8,7 +8,15 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.loop.common import PROMPT_MARK, Reply, language_of, line_problem, reply, student_of
+from bot.loop.common import (
+    PROMPT_MARK,
+    Reply,
+    language_of,
+    line_problem,
+    named_student,
+    reply,
+    student_of,
+)
 from bot.loop.common import to_student as queue_to_student
 from bot.outbox.queue import Outgoing
 from bot.texts import t
@@ -65,13 +73,17 @@ async def _pending(
 
 async def from_command(
     session: AsyncSession,
-    student: MemberRecord,
-    text: str,
+    cohort_id: int,
+    raw: str,
     user_id: int,
     mentors: dict[int, MemberRecord],
     now: datetime,
 ) -> Reply:
     """/compliment <student> [tekst]: sent at once with a text, else the line is asked."""
+    named = await named_student(session, cohort_id, raw, "loop.compliment.usage")
+    if isinstance(named, Reply):
+        return named
+    student, text = named
     if not text:
         return await _pending(session, student, mentors, user_id, now)
     problem = line_problem(text)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from bot.gaps.alerts import evaluate_cohort
 from storage.models import Agreement, Alert, AuditEntry
+from storage.repos import MemberRepo
 from tests.loop.conftest import LoopHarness
 from tests.loop.helpers import (
     alert_message,
@@ -17,6 +18,7 @@ from tests.loop.helpers import (
     make_agreement,
     reflection,
 )
+from tests.mentor.helpers import add_student
 
 LINE = "Anna leidt deze week twee keer het kringgesprek."
 RATINGS_OK = {"veilig pedagogisch klimaat": "4", "Werkt samen": "4"}
@@ -114,6 +116,16 @@ async def test_bad_input_is_refused_politely_and_changes_nothing(h: LoopHarness)
     assert usage.text.startswith("Gebruik: /afspraak <student>")
     unknown = await h.say(c.marit, "/afspraak Zoë moet oefenen")
     assert unknown.text == "Ik ken geen actieve student „Zoë” in deze klas."
+    async with h.db.transaction() as s:
+        anna_bos = await add_student(s, c.cohort, "Anna Bos", 7777)
+    both = await h.say(c.marit, "/afspraak Anna oefent")
+    assert (
+        both.text == "Welke student bedoel je? Anna Bos, Anna de Vries. Schrijf meer van de naam."
+    )
+    full = await h.say(c.marit, "/compliment Anna de Vries")  # the whole name: no doubt
+    assert full.text.startswith("✍️ Compliment voor Anna de Vries")
+    async with h.db.transaction() as s:
+        await MemberRepo(s).set_status(anna_bos, "stopped")  # only active students count
     too_long = await h.say(c.marit, "/afspraak Anna " + "x" * 400)
     assert too_long.text.startswith("Dat is te lang (400 tekens")
     ask = await h.say(c.marit, "/afspraak Anna")
