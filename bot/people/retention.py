@@ -8,6 +8,7 @@ What goes, when it is older than the period:
   answers, participations (who got it, who finished) and prompts (the question messages);
 * students' questions to the team (by `asked_at`), with their answers;
 * alerts that are resolved (by `resolved_at`); open ones stay until they are resolved;
+* learning agreements (by `made_at`), meeting notes and compliments (by `created_at`);
 * finished outbox rows (sent, failed, unreachable; by `created_at`): they hold copies of
   alert and question texts;
 * audit log entries (by `at`);
@@ -27,9 +28,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
 from storage.models import (
+    Agreement,
     Alert,
     Answer,
     AuditEntry,
+    Compliment,
+    LoopNote,
     Member,
     OutboxMessage,
     Participation,
@@ -100,6 +104,11 @@ async def purge_in(session: AsyncSession, limit: datetime) -> dict[str, int]:
             ),
         ),
         "audit_log": await _delete(session, delete(AuditEntry).where(AuditEntry.at < limit)),
+        "agreements": await _delete(session, delete(Agreement).where(Agreement.made_at < limit)),
+        "loop_notes": await _delete(session, delete(LoopNote).where(LoopNote.created_at < limit)),
+        "compliments": await _delete(
+            session, delete(Compliment).where(Compliment.created_at < limit)
+        ),
     }
     counts["stopped_members"] = await _delete(session, _stopped_members_without_data(limit))
     return counts
@@ -110,6 +119,10 @@ def _stopped_members_without_data(limit: datetime) -> Any:
     left_behind = [
         exists().where(model.member_id == member)
         for model in (Answer, Participation, Prompt, StudentQuestion, Alert)
+    ]
+    left_behind += [
+        exists().where(loop_model.member_id == member)
+        for loop_model in (Agreement, LoopNote, Compliment)
     ]
     return delete(Member).where(
         Member.role == "student",
