@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.plans import ResolvedQuestion
 from bot.plans.model import ResolvedOption
 from bot.texts import t
+from storage.db import Session
 from storage.repos.loop import AgreementRepo
 
 OUTCOME_KEY = "__afspraak:"  # + agreement id; internal keys (__…) stay out of rules and CSV
@@ -21,7 +20,7 @@ LINE_LIMIT = 500
 
 
 async def follow_up_questions(
-    session: AsyncSession, member_id: int, week: int, round_id: int, lang: str
+    session: Session, member_id: int, week: int, round_id: int, lang: str
 ) -> list[ResolvedQuestion]:
     """The extra questions of this student's reflection `round_id` (plan week `week`)."""
     questions: list[ResolvedQuestion] = []
@@ -48,7 +47,7 @@ async def follow_up_questions(
 
 
 async def record(
-    session: AsyncSession, question_key: str, values: dict[str, object], round_id: int,
+    session: Session, question_key: str, values: dict[str, object], round_id: int,
     now: datetime,
 ) -> None:  # fmt: skip
     """Store an answer to a follow-up question on its agreement (other keys: nothing)."""

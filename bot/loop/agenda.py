@@ -10,8 +10,6 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.gaps.cohort_data import CohortData, load_cohort_data, shorten, skill_title
 from bot.loop.common import (
     PROMPT_MARK,
@@ -23,8 +21,9 @@ from bot.loop.common import (
     reply,
 )
 from bot.texts import t
-from storage.records import MemberRecord
-from storage.repos.alerts import AlertRecord, AlertRepo, AuditRepo
+from storage.db import Session
+from storage.records import AlertRecord, MemberRecord
+from storage.repos.alerts import AlertRepo, AuditRepo
 from storage.repos.answers_query import QuestionsRepo
 from storage.repos.loop import AgreementRepo, NoteRepo, open_questions
 
@@ -42,7 +41,7 @@ class Item:
     line: str
 
 
-async def items(session: AsyncSession, cohort_id: int, now: datetime) -> list[Item]:
+async def items(session: Session, cohort_id: int, now: datetime) -> list[Item]:
     data = await load_cohort_data(session, cohort_id)
     if data is None:
         return []
@@ -71,7 +70,7 @@ def _alert_item(alert: AlertRecord, data: CohortData) -> Item:
     return Item(f"alert:{alert.id}", alert.member_id, line)
 
 
-async def agenda(session: AsyncSession, cohort_id: int, now: datetime) -> Reply:
+async def agenda(session: Session, cohort_id: int, now: datetime) -> Reply:
     """/agenda: the numbered items, each with its Besproken button."""
     cohort = await cohort_of(session, cohort_id)
     found = await items(session, cohort_id, now)
@@ -86,7 +85,7 @@ async def agenda(session: AsyncSession, cohort_id: int, now: datetime) -> Reply:
 
 
 async def start_note(
-    session: AsyncSession,
+    session: Session,
     data: str,
     user_id: int,
     mentors: dict[int, MemberRecord],
@@ -115,7 +114,7 @@ async def start_note(
                  prompt=("note", note.id))  # fmt: skip
 
 
-async def _cohort_of_subject(session: AsyncSession, subject: str) -> int | None:
+async def _cohort_of_subject(session: Session, subject: str) -> int | None:
     kind, _, raw = subject.partition(":")
     number = int(raw)
     if kind == "alert":
@@ -129,7 +128,7 @@ async def _cohort_of_subject(session: AsyncSession, subject: str) -> int | None:
 
 
 async def fill_note(
-    session: AsyncSession, note_id: int, text: str, user_id: int, now: datetime
+    session: Session, note_id: int, text: str, user_id: int, now: datetime
 ) -> Reply:
     """The note's line: stored, and its item ticked off the agenda."""
     problem = line_problem(text)

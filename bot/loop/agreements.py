@@ -9,8 +9,6 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.gaps.cohort_data import skill_title
 from bot.loop.common import (
     PROMPT_MARK,
@@ -28,10 +26,11 @@ from bot.loop.common import (
 from bot.outbox.queue import Outgoing
 from bot.plans.store import plan_for
 from bot.texts import t
-from storage.records import MemberRecord
+from storage.db import Session
+from storage.records import AgreementRecord, MemberRecord
 from storage.repos import MemberRepo
 from storage.repos.alerts import AlertRepo, AuditRepo
-from storage.repos.loop import AgreementRecord, AgreementRepo
+from storage.repos.loop import AgreementRepo
 
 PREFIX = "ag:"
 BUTTON_PATTERN = r"^ag:\d{1,12}:(w\d{1,2}|x)$"
@@ -42,7 +41,7 @@ WEEK_CHOICES = 3  # buttons for 1, 2 and 3 weeks on (the default one marked)
 
 
 async def start_from_alert(
-    session: AsyncSession,
+    session: Session,
     alert_id: int,
     user_id: int,
     mentors: dict[int, MemberRecord],
@@ -61,7 +60,7 @@ async def start_from_alert(
 
 
 async def start_from_command(
-    session: AsyncSession,
+    session: Session,
     cohort_id: int,
     raw: str,
     user_id: int,
@@ -81,7 +80,7 @@ async def start_from_command(
 
 
 async def _draft(
-    session: AsyncSession,
+    session: Session,
     student: MemberRecord,
     mentors: dict[int, MemberRecord],
     user_id: int,
@@ -114,7 +113,7 @@ async def _draft(
     return await _ask_week(session, draft)
 
 
-async def _default_share(session: AsyncSession, student: MemberRecord, skill: str | None) -> bool:
+async def _default_share(session: Session, student: MemberRecord, skill: str | None) -> bool:
     """Whether the werkbegeleider gets a copy by default (SPEC: yes for a workplace skill).
 
     Hook for the werkbegeleider link (issue 11, bot.observe): until students can have a
@@ -122,7 +121,7 @@ async def _default_share(session: AsyncSession, student: MemberRecord, skill: st
     return False
 
 
-async def fill_line(session: AsyncSession, draft_id: int, text: str) -> Reply:
+async def fill_line(session: Session, draft_id: int, text: str) -> Reply:
     """The mentor's reply with the agreement's one line: then the follow-up week."""
     problem = line_problem(text)
     if problem is not None:
@@ -134,7 +133,7 @@ async def fill_line(session: AsyncSession, draft_id: int, text: str) -> Reply:
     return await _ask_week(session, draft)
 
 
-async def _ask_week(session: AsyncSession, draft: AgreementRecord) -> Reply:
+async def _ask_week(session: Session, draft: AgreementRecord) -> Reply:
     cohort = await cohort_of(session, draft.cohort_id)
     student = await MemberRepo(session).get(draft.member_id)
     weeks_on = _weeks_on(cohort.gap_settings)
@@ -164,7 +163,7 @@ def parse_button(data: str) -> tuple[int, str] | None:
 
 
 async def press(
-    session: AsyncSession,
+    session: Session,
     data: str,
     user_id: int,
     mentors: dict[int, MemberRecord],

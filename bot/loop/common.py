@@ -6,12 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.gaps.cohort_data import local_time
 from bot.outbox.queue import Outgoing, Queued, queue
 from bot.plans.store import plan_for
 from bot.texts import normalise_language
+from storage.db import Session
 from storage.records import CohortRecord, MemberRecord
 from storage.repos import CohortRepo, MemberRepo, UserSettingsRepo
 
@@ -46,7 +45,7 @@ def line_problem(text: str) -> Reply | None:
     return None
 
 
-async def current_week(session: AsyncSession, cohort: CohortRecord, now: datetime) -> int:
+async def current_week(session: Session, cohort: CohortRecord, now: datetime) -> int:
     """The plan week of today; in a holiday the next teaching week; week 1 before the start."""
     plan = await plan_for(session, cohort)
     today = local_time(cohort, now).date()
@@ -57,14 +56,14 @@ async def current_week(session: AsyncSession, cohort: CohortRecord, now: datetim
     return 1
 
 
-async def cohort_of(session: AsyncSession, cohort_id: int) -> CohortRecord:
+async def cohort_of(session: Session, cohort_id: int) -> CohortRecord:
     cohort = await CohortRepo(session).get(cohort_id)
     assert cohort is not None, "members and alerts belong to an existing cohort"
     return cohort
 
 
 async def student_of(
-    session: AsyncSession, member_id: int | None, mentors: dict[int, MemberRecord]
+    session: Session, member_id: int | None, mentors: dict[int, MemberRecord]
 ) -> MemberRecord | None:
     """The student when the acting user is a mentor of the student's cohort, else None."""
     if member_id is None:
@@ -75,14 +74,14 @@ async def student_of(
     return student
 
 
-async def language_of(session: AsyncSession, member: MemberRecord) -> str:
+async def language_of(session: Session, member: MemberRecord) -> str:
     return normalise_language(
         await UserSettingsRepo(session).language(member.telegram_user_id or 0)
     )
 
 
 async def to_student(
-    session: AsyncSession, student: MemberRecord, key: str, message: Outgoing, now: datetime
+    session: Session, student: MemberRecord, key: str, message: Outgoing, now: datetime
 ) -> bool:
     """Queue a personal message to the student; False when they cannot be reached."""
     if not student.is_active or student.chat_id is None:
@@ -97,7 +96,7 @@ MAX_NAME_WORDS = 4
 
 
 async def named_student(
-    session: AsyncSession, cohort_id: int, raw: str, usage: str
+    session: Session, cohort_id: int, raw: str, usage: str
 ) -> tuple[MemberRecord, str] | Reply:
     """/afspraak and /compliment start with (part of) a student's name: the student and the
     text after the name, or the polite answer (`usage` without a name). The longest run of

@@ -6,8 +6,6 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.loop.common import (
     PROMPT_MARK,
     Reply,
@@ -20,6 +18,7 @@ from bot.loop.common import (
 from bot.loop.common import to_student as queue_to_student
 from bot.outbox.queue import Outgoing
 from bot.texts import t
+from storage.db import Session
 from storage.records import MemberRecord
 from storage.repos import MemberRepo
 from storage.repos.alerts import AuditRepo
@@ -34,7 +33,7 @@ def button(member_id: int, alert_id: int | None = None) -> str:
 
 
 async def start_from_button(
-    session: AsyncSession,
+    session: Session,
     data: str,
     user_id: int,
     mentors: dict[int, MemberRecord],
@@ -52,7 +51,7 @@ async def start_from_button(
 
 
 async def _pending(
-    session: AsyncSession,
+    session: Session,
     student: MemberRecord,
     mentors: dict[int, MemberRecord],
     user_id: int,
@@ -72,7 +71,7 @@ async def _pending(
 
 
 async def from_command(
-    session: AsyncSession,
+    session: Session,
     cohort_id: int,
     raw: str,
     user_id: int,
@@ -100,7 +99,7 @@ async def from_command(
 
 
 async def fill_line(
-    session: AsyncSession, compliment_id: int, text: str, user_id: int, now: datetime
+    session: Session, compliment_id: int, text: str, user_id: int, now: datetime
 ) -> Reply:
     """The compliment's line: stored and sent to the student (once)."""
     problem = line_problem(text)

@@ -11,13 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.gaps.cohort_data import CohortData, load_cohort_data, skill_title
 from bot.loop import agenda, compliments
 from bot.loop.common import TEAM_LANGUAGE
 from bot.outbox.queue import Outgoing
 from bot.texts import t
+from storage.db import Session
 from storage.repos.alerts import AlertRepo
 from storage.repos.loop import AgreementRepo
 
@@ -34,7 +33,7 @@ class Improvement:
     alert_id: int | None = None
 
 
-async def meeting_messages(session: AsyncSession, cohort_id: int, now: datetime) -> list[Outgoing]:
+async def meeting_messages(session: Session, cohort_id: int, now: datetime) -> list[Outgoing]:
     """The agenda message (with Besproken buttons) and, when there are any, the outcomes
     and improvements (with Compliment buttons). Build it before the gap digest marks the
     resolved gaps reported."""
@@ -57,7 +56,7 @@ async def meeting_messages(session: AsyncSession, cohort_id: int, now: datetime)
     return messages
 
 
-async def _outcome_lines(session: AsyncSession, data: CohortData, now: datetime) -> list[str]:
+async def _outcome_lines(session: Session, data: CohortData, now: datetime) -> list[str]:
     recent = [
         a
         for a in await AgreementRepo(session).of_cohort(data.cohort.id)
@@ -73,7 +72,7 @@ async def _outcome_lines(session: AsyncSession, data: CohortData, now: datetime)
     return lines
 
 
-async def improvements(session: AsyncSession, data: CohortData) -> list[Improvement]:
+async def improvements(session: Session, data: CohortData) -> list[Improvement]:
     found: list[Improvement] = []
     for alert in await AlertRepo(session).resolved_unreported(data.cohort.id):
         if alert.member_id is not None and alert.member_id in data.students:

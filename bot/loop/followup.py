@@ -10,19 +10,19 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.gaps.cohort_data import load_cohort_data
 from bot.plans.model import LOW_RATING
+from storage.db import Session
+from storage.records import AgreementRecord
 from storage.repos.alerts import AlertRepo
-from storage.repos.loop import AgreementRecord, AgreementRepo
+from storage.repos.loop import AgreementRepo
 from storage.repos.rounds import RoundRepo
 
 log = logging.getLogger(__name__)
 AFTER_AGREEMENT = "after_agreement"
 
 
-async def apply_outcomes(session: AsyncSession, cohort_id: int, now: datetime) -> list[int]:
+async def apply_outcomes(session: Session, cohort_id: int, now: datetime) -> list[int]:
     """Apply the outcomes not applied yet; the ids of the alerts resolved by them."""
     repo = AgreementRepo(session)
     pending = await repo.unapplied(cohort_id)
@@ -44,7 +44,7 @@ async def apply_outcomes(session: AsyncSession, cohort_id: int, now: datetime) -
 
 
 async def _resolve_alert(
-    session: AsyncSession,
+    session: Session,
     agreement: AgreementRecord,
     latest: dict[tuple[int, str], int],
     now: datetime,
@@ -67,7 +67,7 @@ async def _resolve_alert(
     return done
 
 
-async def _latest_ratings(session: AsyncSession, cohort_id: int) -> dict[tuple[int, str], int]:
+async def _latest_ratings(session: Session, cohort_id: int) -> dict[tuple[int, str], int]:
     """(student, skill) → the student's latest self-rating of that skill."""
     data = await load_cohort_data(session, cohort_id)
     if data is None:

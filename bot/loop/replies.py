@@ -6,21 +6,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.loop import agenda, agreements, compliments
 from bot.loop.common import Reply, reply
+from storage.db import Session
 from storage.repos.loop import AgreementRepo, ComplimentRepo, NoteRepo, set_prompt
 
 
 async def remember_prompt(
-    session: AsyncSession, prompt: tuple[str, int], chat_id: int, message_id: int
+    session: Session, prompt: tuple[str, int], chat_id: int, message_id: int
 ) -> None:
     await set_prompt(session, prompt[0], prompt[1], chat_id, message_id)
 
 
 async def fill(
-    session: AsyncSession, user_id: int, chat_id: int, message_id: int, text: str, now: datetime
+    session: Session, user_id: int, chat_id: int, message_id: int, text: str, now: datetime
 ) -> Reply:
     """Fill in what the replied-to question asked for."""
     draft = await AgreementRepo(session).pending_reply(user_id, chat_id, message_id)

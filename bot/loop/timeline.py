@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.gaps.cohort_data import CohortData, local_time, shorten, skill_title
 from bot.texts import t
+from storage.db import Session
 from storage.records import MemberRecord
 from storage.repos.alerts import AlertRepo
 from storage.repos.loop import AgreementRepo, ComplimentRepo, NoteRepo
@@ -19,7 +18,7 @@ TEXT_LIMIT = 160
 
 
 async def timeline_lines(
-    session: AsyncSession, data: CohortData, student: MemberRecord, lang: str
+    session: Session, data: CohortData, student: MemberRecord, lang: str
 ) -> list[str]:
     """The student's events as text lines (empty when there is nothing yet)."""
     events: list[tuple[datetime, str]] = []
@@ -53,7 +52,7 @@ def _short(text: str | None) -> str:
     return shorten(text or "", TEXT_LIMIT)
 
 
-async def cohort_rows(session: AsyncSession, data: CohortData) -> list[list[str]]:
+async def cohort_rows(session: Session, data: CohortData) -> list[list[str]]:
     """Every student's agreements, meeting notes and compliments, for /export:
     [student, date, kind, text, follow-up week, outcome, student's words, by]."""
     rows: list[tuple[datetime, list[str]]] = []

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import median
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from storage.repos.alerts import AlertRecord, AlertRepo
-from storage.repos.loop import AgreementRecord, AgreementRepo
+from storage.db import Session
+from storage.records import AgreementRecord, AlertRecord
+from storage.repos.alerts import AlertRepo
+from storage.repos.loop import AgreementRepo
 
 AGREEMENT_WITHIN = timedelta(weeks=2)
 OUTCOMES = ("gelukt", "deels", "nog_niet")
@@ -38,7 +38,7 @@ class Effect:
 
 
 async def effect(
-    session: AsyncSession,
+    session: Session,
     cohort_ids: Sequence[int],
     since: datetime,
     titles: dict[str, str],

@@ -5,7 +5,6 @@ bot's question, and `pending_reply` finds it again from the reply."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,61 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Agreement, Compliment, LoopNote, StudentQuestion
-
-
-@dataclass(frozen=True)
-class AgreementRecord:
-    id: int
-    cohort_id: int
-    member_id: int
-    alert_id: int | None
-    skill: str | None
-    text: str | None
-    status: str
-    made_by: str
-    made_by_user_id: int
-    made_at: datetime
-    made_week: int
-    follow_up_week: int | None
-    share_workplace: bool
-    outcome: str | None
-    outcome_note: str | None
-    outcome_round_id: int | None
-    outcome_at: datetime | None
-    outcome_applied: bool
-    on_agenda: bool
-    discussed_at: datetime | None
-
-
-@dataclass(frozen=True)
-class NoteRecord:
-    id: int
-    cohort_id: int
-    member_id: int | None
-    subject: str
-    text: str | None
-    written_by: str
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class ComplimentRecord:
-    id: int
-    cohort_id: int
-    member_id: int
-    alert_id: int | None
-    text: str | None
-    written_by: str
-    created_at: datetime
-    sent_at: datetime | None
-
-
-@dataclass(frozen=True)
-class OpenQuestion:
-    id: int
-    member_id: int
-    text: str
-    asked_at: datetime
+from storage.records import AgreementRecord, ComplimentRecord, NoteRecord, OpenQuestion
 
 
 def _agreement(row: Agreement) -> AgreementRecord:

@@ -4,12 +4,15 @@ them in Telegram (through the sandbox server)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.gaps.alerts import evaluate_cohort
-from tests.loop.conftest import MONDAY_WEEK_3, LoopHarness
-from tests.mentor.helpers import add_mentor, add_student, add_week, make_cohort, week_time
+from tests.factories import add_mentor, add_student, make_cohort
+from tests.harness import Harness
+from tests.mentor.helpers import PLAN, add_week, week_time
 from tgsandbox import SandboxUser, SentMessage
+
+MONDAY_WEEK_3 = datetime(2026, 9, 14, 8, 0, tzinfo=UTC)  # the cohorts start on 2026-09-01
 
 
 @dataclass
@@ -22,13 +25,15 @@ class Class:
     alert_id: int
 
 
-async def class_with_gap(h: LoopHarness) -> Class:
-    """Weeks 1 and 2 stored (Anna rates "klimaat" 1), the alert raised and delivered."""
+async def class_with_gap(h: Harness) -> Class:
+    """Weeks 1 and 2 stored (Anna rates "klimaat" 1), the alert raised and delivered; the
+    clock on the Monday of week 3."""
+    h.clock.set(MONDAY_WEEK_3)
     marit = h.api.add_user("Marit", "Jansen")
     anna = h.api.add_user("Anna", "de Vries")
     bram = h.api.add_user("Bram", "Bakker")
     async with h.db.transaction() as s:
-        cohort = await make_cohort(s)
+        cohort = await make_cohort(s, plan=PLAN)
         await add_mentor(s, cohort, "Marit Jansen", marit.id)
         ids = {
             "anna": await add_student(s, cohort, "Anna de Vries", anna.id),
@@ -43,11 +48,11 @@ async def class_with_gap(h: LoopHarness) -> Class:
     return Class(cohort, marit, anna, bram, ids, alert_id)
 
 
-async def alert_message(h: LoopHarness, c: Class) -> SentMessage:
+async def alert_message(h: Harness, c: Class) -> SentMessage:
     return await h.api.wait_for_message(c.marit, lambda m: "Signaal" in (m.text or ""), since=0)
 
 
-async def make_agreement(h: LoopHarness, c: Class, line: str, week_label: str) -> SentMessage:
+async def make_agreement(h: Harness, c: Class, line: str, week_label: str) -> SentMessage:
     """Afspraak under the alert, the line as a reply, then the week: the student's message."""
     alert = await alert_message(h, c)
     mark = h.api.mark(c.marit)
@@ -62,7 +67,7 @@ async def make_agreement(h: LoopHarness, c: Class, line: str, week_label: str) -
     return await h.api.wait_for_message(c.anna, since=mark_anna)
 
 
-async def reflection(h: LoopHarness, c: Class, week: int) -> SentMessage:
+async def reflection(h: Harness, c: Class, week: int) -> SentMessage:
     """Open the reflection of `week` (the clock on its Friday) and return Anna's first question."""
     h.clock.set(MONDAY_WEEK_3 + timedelta(weeks=week - 3, days=4))
     mark = h.api.mark(c.anna)
@@ -73,7 +78,7 @@ async def reflection(h: LoopHarness, c: Class, week: int) -> SentMessage:
 
 
 async def answer_reflection(
-    h: LoopHarness, user: SandboxUser, first: SentMessage, choices: dict[str, str]
+    h: Harness, user: SandboxUser, first: SentMessage, choices: dict[str, str]
 ) -> list[str]:
     """Answer every question: a rating or choice by the first label in `choices` that the
     question's text contains, else skip. Returns the questions' texts in order."""

@@ -8,9 +8,10 @@ from sqlalchemy import func, select
 
 from storage.models import Agreement, AuditEntry, Compliment, LoopNote
 from storage.repos import CohortRepo, MemberRepo
-from tests.loop.conftest import LoopHarness
+from tests.factories import add_mentor, make_cohort
+from tests.harness import Harness
 from tests.loop.helpers import alert_message, class_with_gap
-from tests.mentor.helpers import START, add_mentor, make_cohort
+from tests.mentor.helpers import PLAN, START
 from tgsandbox import SandboxUser
 
 MENTOR_ONLY = "Dat commando is alleen voor het mentorteam."
@@ -18,26 +19,26 @@ NOT_YOURS = "Deze knop is niet (meer) voor jou. Er is niets veranderd."
 NOT_YOUR_ALERT = "Dit signaal hoort bij een klas waar je geen mentor van bent."
 
 
-async def _press_forged(h: LoopHarness, user: SandboxUser, data: str) -> str:
+async def _press_forged(h: Harness, user: SandboxUser, data: str) -> str:
     await h.app.bot.send_message(user.id, "test")
     message = h.api.messages(user)[-1]
     query = await h.api.press_button(user, message, data, check=False)
     return (await h.api.wait_for_callback_answer(query)).text
 
 
-async def _count(h: LoopHarness, model: type) -> int:
+async def _count(h: Harness, model: type) -> int:
     async with h.db.transaction() as s:
         return int(await s.scalar(select(func.count()).select_from(model)) or 0)
 
 
-async def test_commands_and_buttons_refuse_everyone_but_the_class_mentors(h: LoopHarness) -> None:
+async def test_commands_and_buttons_refuse_everyone_but_the_class_mentors(h: Harness) -> None:
     c = await class_with_gap(h)
     await alert_message(h, c)
     olga = h.api.add_user("Olga")  # mentor of another class
     observer = h.api.add_user("Otto")
     stranger = h.api.add_user("Iemand")
     async with h.db.transaction() as s:
-        other = await make_cohort(s, "PW3B")
+        other = await make_cohort(s, "PW3B", plan=PLAN)
         await add_mentor(s, other, "Olga", olga.id)
         await MemberRepo(s).add_active(
             c.cohort, "observer", name="Otto", telegram_user_id=observer.id,
@@ -69,7 +70,7 @@ async def test_commands_and_buttons_refuse_everyone_but_the_class_mentors(h: Loo
     assert not [m for m in h.api.messages(c.anna) if "Afspraak" in (m.text or "")]
 
 
-async def test_in_the_team_group_only_the_asking_mentor_fills_in_the_line(h: LoopHarness) -> None:
+async def test_in_the_team_group_only_the_asking_mentor_fills_in_the_line(h: Harness) -> None:
     c = await class_with_gap(h)
     olga = h.api.add_user("Olga")
     group = h.api.add_group("Mentorteam PW3A")
@@ -77,7 +78,7 @@ async def test_in_the_team_group_only_the_asking_mentor_fills_in_the_line(h: Loo
         await h.api.add_member_to_group(user, group)
     async with h.db.transaction() as s:
         await CohortRepo(s).link_group(c.cohort, group.id)
-        other = await make_cohort(s, "PW3B")
+        other = await make_cohort(s, "PW3B", plan=PLAN)
         await add_mentor(s, other, "Olga", olga.id)
     ask = await h.say(c.marit, "/afspraak Anna", chat=group)
     assert ask.text.startswith("✍️ Leerafspraak met Anna de Vries")

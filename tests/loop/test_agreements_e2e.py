@@ -10,7 +10,8 @@ from sqlalchemy import select
 from bot.gaps.alerts import evaluate_cohort
 from storage.models import Agreement, Alert, AuditEntry
 from storage.repos import MemberRepo
-from tests.loop.conftest import LoopHarness
+from tests.factories import add_student
+from tests.harness import Harness
 from tests.loop.helpers import (
     alert_message,
     answer_reflection,
@@ -18,14 +19,13 @@ from tests.loop.helpers import (
     make_agreement,
     reflection,
 )
-from tests.mentor.helpers import add_student
 
 LINE = "Anna leidt deze week twee keer het kringgesprek."
 RATINGS_OK = {"veilig pedagogisch klimaat": "4", "Werkt samen": "4"}
 RATINGS_LOW = {"veilig pedagogisch klimaat": "2", "Werkt samen": "4"}
 
 
-async def test_alert_has_the_afspraak_button(h: LoopHarness) -> None:
+async def test_alert_has_the_afspraak_button(h: Harness) -> None:
     c = await class_with_gap(h)
     alert = await alert_message(h, c)
     assert [b["text"] for b in alert.buttons()] == [
@@ -43,7 +43,7 @@ async def test_alert_has_the_afspraak_button(h: LoopHarness) -> None:
     ],
 )
 async def test_agreement_from_alert_to_outcome(
-    h: LoopHarness, outcome: str, ratings: dict[str, str], resolved: bool, on_agenda: bool
+    h: Harness, outcome: str, ratings: dict[str, str], resolved: bool, on_agenda: bool
 ) -> None:
     c = await class_with_gap(h)
     told = await make_agreement(h, c, LINE, "Week 5 ✓")  # the default: two weeks on
@@ -88,14 +88,14 @@ async def test_agreement_from_alert_to_outcome(
     assert "agreement_made" in actions
 
 
-async def _alert(h: LoopHarness, alert_id: int) -> Alert:
+async def _alert(h: Harness, alert_id: int) -> Alert:
     async with h.db.transaction() as s:
         row = await s.get(Alert, alert_id)
     assert row is not None
     return row
 
 
-async def test_command_agreement_with_text_and_cancel(h: LoopHarness) -> None:
+async def test_command_agreement_with_text_and_cancel(h: Harness) -> None:
     c = await class_with_gap(h)
     await alert_message(h, c)
     weeks = await h.say(c.marit, "/afspraak anna vraagt haar werkbegeleider om feedback")
@@ -109,7 +109,7 @@ async def test_command_agreement_with_text_and_cancel(h: LoopHarness) -> None:
     assert not [m for m in h.api.messages(c.anna) if "Afspraak" in (m.text or "")]
 
 
-async def test_bad_input_is_refused_politely_and_changes_nothing(h: LoopHarness) -> None:
+async def test_bad_input_is_refused_politely_and_changes_nothing(h: Harness) -> None:
     c = await class_with_gap(h)
     await alert_message(h, c)
     usage = await h.say(c.marit, "/afspraak")

@@ -10,12 +10,12 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from storage.models import AuditEntry, Compliment, LoopNote
-from tests.loop.conftest import MONDAY_WEEK_3, LoopHarness
-from tests.loop.helpers import alert_message, class_with_gap, make_agreement
+from tests.harness import Harness
+from tests.loop.helpers import MONDAY_WEEK_3, alert_message, class_with_gap, make_agreement
 from tests.mentor.helpers import add_week
 
 
-async def test_agenda_and_besproken_with_a_note(h: LoopHarness) -> None:
+async def test_agenda_and_besproken_with_a_note(h: Harness) -> None:
     c = await class_with_gap(h)
     alert = await alert_message(h, c)
     query = await h.api.press(c.marit, alert, "Bespreken")
@@ -55,7 +55,7 @@ async def test_agenda_and_besproken_with_a_note(h: LoopHarness) -> None:
     assert "meeting_note" in actions
 
 
-async def test_compliment_command_reaches_the_student(h: LoopHarness) -> None:
+async def test_compliment_command_reaches_the_student(h: Harness) -> None:
     c = await class_with_gap(h)
     await alert_message(h, c)
     sent = await h.say(c.marit, "/compliment bram Wat fijn dat je elke week alles invult!")
@@ -70,7 +70,7 @@ async def test_compliment_command_reaches_the_student(h: LoopHarness) -> None:
     assert actions.count("compliment") == 1
 
 
-async def test_digest_carries_agenda_and_improvements_with_compliment(h: LoopHarness) -> None:
+async def test_digest_carries_agenda_and_improvements_with_compliment(h: Harness) -> None:
     c = await class_with_gap(h)
     await alert_message(h, c)
     async with h.db.transaction() as s:  # week 3: Anna rates "klimaat" 4 now

@@ -13,7 +13,8 @@ from storage.db import Database
 from storage.models import Agreement, Compliment, LoopNote
 from storage.repos import MemberRepo
 from storage.repos.loop import AgreementRepo, ComplimentRepo, NoteRepo
-from tests.mentor.helpers import START, add_student, make_cohort
+from tests.factories import add_student, make_cohort
+from tests.mentor.helpers import PLAN, START
 
 
 async def _rows_about(db: Database, member_id: int) -> int:
@@ -43,7 +44,7 @@ async def _loop_rows(db: Database, cohort: int, member: int) -> None:
 
 async def test_stop_with_deletion_and_retention_remove_the_loop_rows(db: Database) -> None:
     async with db.transaction() as s:
-        cohort = await make_cohort(s)
+        cohort = await make_cohort(s, plan=PLAN)
         anna = await add_student(s, cohort, "Anna de Vries", 8001)
         bram = await add_student(s, cohort, "Bram Bakker", 8002)
     await _loop_rows(db, cohort, anna)

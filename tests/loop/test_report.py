@@ -9,14 +9,15 @@ from bot.trends import render_trends, trends
 from storage.db import Database
 from storage.repos.alerts import AlertRepo
 from storage.repos.loop import AgreementRepo
-from tests.mentor.helpers import START, add_student, make_cohort
+from tests.factories import add_student, make_cohort
+from tests.mentor.helpers import PLAN, START
 
 WEEK = timedelta(weeks=1)
 
 
 async def test_report_shows_the_loop_for_groups_of_five_or_more(db: Database) -> None:
     async with db.transaction() as s:
-        cohort = await make_cohort(s)
+        cohort = await make_cohort(s, plan=PLAN)
         students = [await add_student(s, cohort, f"Student {n}", 7000 + n) for n in range(6)]
         alerts = AlertRepo(s)
         agreements = AgreementRepo(s)
@@ -62,7 +63,7 @@ async def test_report_shows_the_loop_for_groups_of_five_or_more(db: Database) ->
 
 async def test_report_hides_the_loop_of_a_small_class(db: Database) -> None:
     async with db.transaction() as s:
-        cohort = await make_cohort(s)
+        cohort = await make_cohort(s, plan=PLAN)
         students = [await add_student(s, cohort, f"Student {n}", 7100 + n) for n in range(6)]
         for member in students[:4]:  # alerts about four students only
             await AlertRepo(s).raise_new(

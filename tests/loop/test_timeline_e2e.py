@@ -7,14 +7,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.loop.conftest import LoopHarness
+from tests.harness import Harness
 from tests.loop.helpers import answer_reflection, class_with_gap, make_agreement, reflection
 from tgsandbox import SandboxUser
 
 LINE = "Anna vraagt haar werkbegeleider om feedback."
 
 
-async def _own_data(h: LoopHarness, user: SandboxUser) -> dict[str, Any]:
+async def _own_data(h: Harness, user: SandboxUser) -> dict[str, Any]:
     await h.say(user, "/mijngegevens")
     sent = await h.api.wait_for_message(user, lambda m: m.kind == "document")
     assert sent.document is not None
@@ -22,7 +22,7 @@ async def _own_data(h: LoopHarness, user: SandboxUser) -> dict[str, Any]:
     return data
 
 
-async def test_timeline_and_own_data(h: LoopHarness) -> None:
+async def test_timeline_and_own_data(h: Harness) -> None:
     c = await class_with_gap(h)
     await make_agreement(h, c, LINE, "Week 4")
     first = await reflection(h, c, 4)
