@@ -71,8 +71,12 @@ async def student_command(update: Update, context: MentorContext, scope: MentorS
         scope.who.user_id, scope.cohort_id, "student_view", target, scope.now
     )
     body = views.student_history_html(data, student, open_alerts, lang)
-    if events:  # the loop's timeline: alerts, agreements and outcomes, notes, compliments
-        body += "\n\n" + html.escape("\n".join([t("loop.timeline.header", lang), *events]))
+    while events:  # the loop's timeline (alerts, agreements, notes, compliments), newest kept
+        timeline = html.escape("\n".join([t("loop.timeline.header", lang), *events]))
+        if len(body) + len(timeline) < 3990:  # whole, within one message: no cut entity
+            body += "\n\n" + timeline
+            break
+        events = events[1:]
     return lambda: _send(update, body[:4000], parse_mode=ParseMode.HTML)
 
 
