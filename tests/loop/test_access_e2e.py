@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from bot.texts import t
 from storage.models import Agreement, AuditEntry, Compliment, LoopNote
 from storage.repos import CohortRepo, MemberRepo
 from tests.factories import add_mentor, make_cohort
@@ -86,6 +87,12 @@ async def test_in_the_team_group_only_the_asking_mentor_fills_in_the_line(h: Har
     assert other.text == "Die vraag is al beantwoord of is niet van jou. Er is niets veranderd."
     refused = await h.say(olga, "/agenda", chat=group)  # PW3B's mentor in PW3A's group
     assert refused.text == MENTOR_ONLY
+    mark = h.api.mark(group)
+    await h.api.add_member_to_group(c.anna, group)  # a student in the team's group
+    gate = t("input.student_in_group", "nl")
+    await h.api.wait_for_message(group, lambda m: m.text == gate, since=mark)
+    student = await h.say(c.anna, "Mijn afspraak.", chat=group, reply_to=ask)
+    assert student.text == gate
     weeks = await h.say(c.marit, "Anna oefent het kringgesprek.", chat=group, reply_to=ask)
     assert "„Anna oefent het kringgesprek.”" in weeks.text
     query = await h.api.press(olga, weeks, "Week 5 ✓")
