@@ -157,7 +157,7 @@ async def chart_command(update: Update, context: MentorContext) -> None:
             return
         data = await _data(session, scope)
     lang = scope.who.language
-    matrix = skill_week_means(data)
+    matrix = skill_week_means(data, lang=lang)
     if not matrix.weeks:
         await answer(update, lang, "mentor.chart_empty")
         return

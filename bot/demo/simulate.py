@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from bot.demo.cast import Student
 from bot.plans import Plan
+from bot.texts import t
 from tgsandbox import SandboxServer, SandboxUser, SentMessage
 
 WAIT = 30.0  # seconds: generous, a slow machine must not break the demo
@@ -139,7 +140,9 @@ class SimulatedStudent(Person):
         elif "Waar wil je hulp bij?" in text:
             focus = [s.key for s in plan.week(week).focus_skills]
             wanted = self.who.wants_help_with(focus)
-            await self.tap(question, plan.skill(wanted).label if wanted else "Nergens")
+            await self.tap(
+                question, plan.skill(wanted).label if wanted else t("question.none_option", "nl")
+            )
         elif labels and labels != ["Overslaan"]:
             await self.tap(question, labels[1 if self.who.pattern == "weak" else 0])
         else:

@@ -27,18 +27,18 @@ async def plan_for(session: AsyncSession, cohort: CohortRecord) -> Plan:
 # Resolving a week builds pydantic models (about half the cost of opening a round for a big
 # class when done per student). Plans are immutable and cached per (cohort, version), so the
 # resolved weeks are cached per plan object; the plan is kept with them so its id stays valid.
-_WEEKS: dict[tuple[int, int], tuple[Plan, ResolvedWeek]] = {}
+_WEEKS: dict[tuple[int, int, str], tuple[Plan, ResolvedWeek]] = {}
 _WEEKS_MAX = 512
 
 
-def week_of(plan: Plan, number: int) -> ResolvedWeek:
-    """`plan.week(number)`, resolved once per plan."""
-    key = (id(plan), number)
+def week_of(plan: Plan, number: int, lang: str = "nl") -> ResolvedWeek:
+    """`plan.week(number, lang)`, resolved once per plan and language."""
+    key = (id(plan), number, lang)
     cached = _WEEKS.get(key)
     if cached is not None and cached[0] is plan:
         return cached[1]
     if len(_WEEKS) >= _WEEKS_MAX:
         _WEEKS.clear()
-    week = plan.week(number)
+    week = plan.week(number, lang)
     _WEEKS[key] = (plan, week)
     return week

@@ -111,7 +111,7 @@ async def _expectations(
     lang: str,
     now: datetime,
 ) -> Outgoing:
-    week = week_of(await plan_for(session, cohort), round_.week)
+    week = week_of(await plan_for(session, cohort), round_.week, lang)
     override = expectations_override(cohort, round_.week)  # the team's own text (/verwachting)
     if override is not None:
         week = week.model_copy(update={"expectations": override})
@@ -128,7 +128,7 @@ async def _reflection(
     now: datetime,
 ) -> Outgoing | None:
     await RoundRepo(session).add_participants(round_.id, [student.id])
-    week = week_of(await plan_for(session, cohort), round_.week)
+    week = week_of(await plan_for(session, cohort), round_.week, lang)
     intro = t("round.reflection_intro", lang, week=round_.week, count=len(week.questions))
     first = await ask_next(session, round_, student, lang, now, intro=intro)
     return first.message if isinstance(first, Ask) else first
@@ -148,7 +148,7 @@ async def _reminder(
         return None
     if await RoundRepo(session).is_completed(reflection.id, student.id):
         return None
-    week = week_of(await plan_for(session, cohort), round_.week)
+    week = week_of(await plan_for(session, cohort), round_.week, lang)
     done = len(await AnswerRepo(session).of(reflection.id, student.id))
     text = t("round.reminder", lang, week=round_.week, done=done, total=len(week.questions))
     return Outgoing(text, [[(t("round.continue_button", lang), RESUME)]])
