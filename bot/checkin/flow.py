@@ -87,10 +87,18 @@ def render_question(
     return Outgoing("\n".join(lines), buttons)
 
 
-def render_expectations(week: ResolvedWeek, token: str, lang: str) -> Outgoing:
-    skills = ", ".join(skill.title for skill in week.focus_skills)
+def render_expectations(
+    week: ResolvedWeek, token: str, lang: str, reflection_when: str
+) -> Outgoing:
+    """The week's expectations; `reflection_when` is the cohort's own reflection moment."""
+    skills = ", ".join(skill.label for skill in week.focus_skills)
     text = t(
-        "round.expectations", lang, week=week.number, text=week.expectations.strip(), skills=skills
+        "round.expectations",
+        lang,
+        week=week.number,
+        text=week.expectations.strip(),
+        skills=skills,
+        reflection_when=reflection_when,
     )
     buttons = [
         [(t("expectations.ok_button", lang), f"{EXPECT}{token}:ok")],

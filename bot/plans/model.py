@@ -200,7 +200,7 @@ class Plan(_Frozen):
 
     def missing_translations(self) -> list[str]:
         """Where a student-facing text has no English version (empty when fully bilingual)."""
-        return [where for where, value in _texts(self) if not LocalText.has_english(value)]
+        return [where for where, value in student_texts(self) if not LocalText.has_english(value)]
 
     def is_holiday(self, d: date) -> bool:
         """Whether ``d`` falls in one of the plan's holiday weeks."""
@@ -273,7 +273,7 @@ def _options(question: Question, focus: list[Skill], lang: str) -> list[Resolved
     ]
 
 
-def _texts(plan: Plan) -> list[tuple[str, str]]:
+def student_texts(plan: Plan) -> list[tuple[str, str]]:
     """Every student-facing text of the plan with where it is, for the translation check."""
     found: list[tuple[str, str]] = []
     for skill in plan.skills:

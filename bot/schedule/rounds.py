@@ -13,6 +13,7 @@ from bot.checkin.flow import EXPECTATIONS_KEY, RESUME, Ask, ask_next, render_exp
 from bot.outbox.queue import Outgoing, Queued, queue
 from bot.outbox.team import team_chats
 from bot.plans.store import plan_for, week_of
+from bot.schedule.next_round import weekly_phrase
 from bot.texts import normalise_language, t
 from storage.db import Database
 from storage.records import CohortRecord, MemberRecord
@@ -116,7 +117,7 @@ async def _expectations(
     if override is not None:
         week = week.model_copy(update={"expectations": override})
     token, _new = await PromptRepo(session).ensure(round_.id, student.id, EXPECTATIONS_KEY)
-    return render_expectations(week, token, lang)
+    return render_expectations(week, token, lang, weekly_phrase(cohort.reflection_at, lang))
 
 
 async def _reflection(
@@ -130,6 +131,9 @@ async def _reflection(
     await RoundRepo(session).add_participants(round_.id, [student.id])
     week = week_of(await plan_for(session, cohort), round_.week, lang)
     intro = t("round.reflection_intro", lang, week=round_.week, count=len(week.questions))
+    written = sum(1 for q in week.questions if q.kind == "text")
+    if written:  # no promise of "short questions" when one asks for a STARR story
+        intro += " " + t("round.reflection_writing", lang, written=written)
     first = await ask_next(session, round_, student, lang, now, intro=intro)
     return first.message if isinstance(first, Ask) else first
 

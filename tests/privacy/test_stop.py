@@ -25,13 +25,13 @@ from tests.e2e.conftest import Harness
 from tests.privacy.helpers import Klas, count, klas
 from tgsandbox import SandboxUser, SentMessage
 
-STOPPED_NOTICE = "is gestopt met de check-ins"
+STOPPED_NOTICE = "is gestopt met de wekelijkse vragen"
 PER_MEMBER = (Answer, Participation, Prompt, StudentQuestion, Alert)
 
 
 async def ask_stop(h: Harness, user: SandboxUser) -> SentMessage:
     question = await h.say(user, "/stop")
-    assert "Wil je echt stoppen met de check-ins van PW3A?" in question.text
+    assert "Wil je echt stoppen met de vragen van je mentorteam (PW3A)?" in question.text
     assert [b["text"] for b in question.buttons()] == ["Ja, stoppen", "Nee, toch niet"]
     assert all(b["callback_data"].startswith("st:") for b in question.buttons())
     return question
