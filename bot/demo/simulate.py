@@ -135,7 +135,7 @@ class SimulatedStudent(Person):
         labels = [b["text"] for b in question.buttons()]
         text = question.text or ""
         if "1" in labels:
-            skill = next(s for s in plan.week(week).focus_skills if s.title in text)
+            skill = next(s for s in plan.week(week).focus_skills if f"„{s.label}”" in text)
             await self.tap(question, str(self.who.rating(skill.key, week)))
         elif "Waar wil je hulp bij?" in text:
             focus = [s.key for s in plan.week(week).focus_skills]
