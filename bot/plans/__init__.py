@@ -23,8 +23,12 @@ from bot.plans.model import (
 )
 
 DEFAULT_PLAN_RESOURCE = "default.yaml"
+DEFAULT_PLAN_NAME = "standaard"
 SHIPPED_PLANS = {
-    "standaard": DEFAULT_PLAN_RESOURCE,
+    DEFAULT_PLAN_NAME: DEFAULT_PLAN_RESOURCE,
+    "niveau4": "niveau4.yaml",
+    "bso": "bso.yaml",
+    "eerste-jaar": "eerste-jaar.yaml",
 }
 """The plans that come with mentorbot, by the name `cohort create --plan NAME` takes."""
 
@@ -73,6 +77,6 @@ def shipped_plan_text(name: str) -> str:
 @cache
 def shipped_plan(name: str) -> Plan:
     """Shipped plan ``name``, parsed once; KeyError for an unknown name."""
-    if name == "standaard":
+    if name == DEFAULT_PLAN_NAME:
         return default_plan()
     return load_plan(shipped_plan_text(name), source=SHIPPED_PLANS[name])
