@@ -101,7 +101,9 @@ class SimulatedStudent(Person):
             await self.reply(
                 prompt, "Moet ik het observatieverslag ook aan mijn werkbegeleider laten zien?"
             )
-            await self.next_message(lambda m: "naar je mentorteam gestuurd" in (m.text or ""), since=mark)
+            await self.next_message(
+                lambda m: "naar je mentorteam gestuurd" in (m.text or ""), since=mark
+            )
         elif self.who.pattern != "silent":
             await self.tap(message, "Begrepen")
 
