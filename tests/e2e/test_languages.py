@@ -49,7 +49,7 @@ ENGLISH = Words(
 )  # fmt: skip
 DUTCH = Words(
     "nl", "Begrepen", "Helemaal gelukt", "Overslaan", "Mag ik volgende week van stagedag ruilen?",
-    "Ik hielp bij het eten. Een kind morste melk en ik bleef rustig. Volgende keer vraag ik eerder hulp.",
+    "Ik hielp bij het eten. Een kind morste melk. Ik bleef rustig en vroeg hulp.",
     "Ja, overleg het eerst met je werkbegeleider.", ENGLISH_ONLY,
 )  # fmt: skip
 
