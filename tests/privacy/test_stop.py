@@ -143,7 +143,7 @@ async def test_stop_deletes_the_data_when_configured(hd: Harness) -> None:
     assert await count(h, OutboxMessage, OutboxMessage.member_id == k.anna_id) == 0
     async with h.db.transaction() as s:
         payloads = [str(p) for p in await s.scalars(select(OutboxMessage.payload))]
-    assert not [p for p in payloads if "stageplek" in p]  # her question to the team is gone
+    assert not [p for p in payloads if "andere stageplek zoeken" in p]  # her question is gone
     # Bram's data is untouched; the class alert keeps only his item
     assert {m.__name__: await count(h, m, m.member_id == k.bram_id) for m in kept} == bram_before
     async with h.db.transaction() as s:
