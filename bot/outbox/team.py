@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.outbox.queue import Outgoing, Queued, queue
+from storage.db import Session
 from storage.repos import CohortRepo, MemberRepo, UserSettingsRepo
 
 DEFAULT_TEAM_LANGUAGE = "nl"
 
 
-async def team_chats(session: AsyncSession, cohort_id: int) -> list[int]:
+async def team_chats(session: Session, cohort_id: int) -> list[int]:
     cohort = await CohortRepo(session).get(cohort_id)
     if cohort is not None and cohort.group_chat_id is not None:
         return [cohort.group_chat_id]
@@ -20,7 +19,7 @@ async def team_chats(session: AsyncSession, cohort_id: int) -> list[int]:
     return [m.chat_id for m in mentors if m.chat_id is not None]
 
 
-async def team_language(session: AsyncSession, cohort_id: int) -> str:
+async def team_language(session: Session, cohort_id: int) -> str:
     """The language the mentor team reads: English only when every active mentor chose it
     (/taal en); one Dutch reader keeps the team's messages Dutch, as they share one group."""
     mentors = await MemberRepo(session).in_cohort(cohort_id, "mentor", statuses=("active",))
@@ -32,7 +31,7 @@ async def team_language(session: AsyncSession, cohort_id: int) -> str:
 
 
 async def notify_team(
-    session: AsyncSession,
+    session: Session,
     cohort_id: int,
     dedupe_key: str,
     message: Outgoing,

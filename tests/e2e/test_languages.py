@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.e2e.conftest import Harness
+from tests.harness import Harness
 from tgsandbox import SandboxUser, SentMessage
 
 # Words that only one of the two languages uses; a text in the other language has none of them.
