@@ -130,3 +130,28 @@ async def test_a_week_in_one_language_has_no_word_of_the_other(h: Harness, w: Wo
         assert len(seen) >= 5, [m.text for m in seen]
         wrong = {m.text or m.caption: foreign_words(m, w.foreign) for m in seen}
         assert {text: words for text, words in wrong.items() if words} == {}
+
+
+async def test_the_welcome_and_the_expectations_name_the_cohorts_own_times(h: Harness) -> None:
+    """A class that reflects on Wednesday is never told "Friday" (nor in English)."""
+    from datetime import date
+
+    from storage.repos import CohortRepo
+
+    async with h.db.transaction() as s:
+        cohort = await CohortRepo(s).create(
+            "PW2B", date(2026, 9, 1), "Europe/Amsterdam",
+            expectations_at="tue 09:00", reflection_at="wed 15:30",
+        )  # fmt: skip
+    noor, finn = h.api.add_user("Noor"), h.api.add_user("Finn")
+    welcome = await h.join(noor, await h.code(cohort.id))
+    assert "Elke dinsdag om 09:00" in welcome.text and "Elke woensdag om 15:30" in welcome.text
+    await h.join(finn, await h.code(cohort.id))
+    await h.say(finn, "/taal en")
+    marks = {user.id: h.api.mark(user) for user in (noor, finn)}
+    await h.state.live().scheduler.push(cohort.id, "expectations", week=1)
+    dutch = await h.api.wait_for_message(noor, lambda m: "Week 1" in m.text, since=marks[noor.id])
+    english = await h.api.wait_for_message(finn, lambda m: "Week 1" in m.text, since=marks[finn.id])
+    assert "🎯 Op woensdag om 15:30 krijg je de vragen van deze week." in dutch.text
+    assert "🎯 On Wednesday at 15:30 you get this week's questions." in english.text
+    assert "vrijdag" not in dutch.text.lower() and "friday" not in english.text.lower()
