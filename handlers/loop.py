@@ -99,7 +99,7 @@ async def compliment_command(update: Update, context: MentorContext, scope: Ment
 @as_mentor
 async def agenda_command(update: Update, context: MentorContext, scope: MentorScope) -> Reply:
     """/agenda: the class meeting's items, each with a Besproken button."""
-    result = await agenda.agenda(scope.session, scope.cohort_id, scope.now)
+    result = await agenda.agenda(scope.session, scope.cohort_id, scope.now, scope.language)
     return _say(update, context, scope.language, result)
 
 
@@ -144,7 +144,7 @@ async def discussed_button(update: Update, context: MentorContext, scope: Scope)
     query = update.callback_query
     assert query is not None and query.data is not None
     result = await agenda.start_note(
-        scope.session, query.data, scope.who.user_id, _mentors(scope), scope.now
+        scope.session, query.data, scope.who.user_id, _mentors(scope), scope.now, scope.language
     )
     return _after_button(update, context, scope.language, result)
 

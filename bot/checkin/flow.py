@@ -76,7 +76,7 @@ def render_question(
     ]
     if question.kind == "text":
         if question.starr:
-            lines += ["", question.hint or t("question.starr_hint", lang)]
+            lines += ["", t("question.starr_hint", lang)]
         lines += ["", t("question.type_answer", lang)]
     buttons: list[list[tuple[str, str]]] = []
     if question.kind == "rating":
@@ -88,10 +88,18 @@ def render_question(
     return Outgoing("\n".join(lines), buttons)
 
 
-def render_expectations(week: ResolvedWeek, token: str, lang: str) -> Outgoing:
-    skills = ", ".join(skill.title for skill in week.focus_skills)
+def render_expectations(
+    week: ResolvedWeek, token: str, lang: str, reflection_when: str
+) -> Outgoing:
+    """The week's expectations; `reflection_when` is the cohort's own reflection moment."""
+    skills = ", ".join(skill.label for skill in week.focus_skills)
     text = t(
-        "round.expectations", lang, week=week.number, text=week.expectations.strip(), skills=skills
+        "round.expectations",
+        lang,
+        week=week.number,
+        text=week.expectations.strip(),
+        skills=skills,
+        reflection_when=reflection_when,
     )
     buttons = [
         [(t("expectations.ok_button", lang), f"{EXPECT}{token}:ok")],
@@ -138,10 +146,11 @@ def _short_label(question: ResolvedQuestion, week: ResolvedWeek) -> str:
 async def reflection_week(
     session: Session, round_: RoundRecord, member_id: int, lang: str
 ) -> ResolvedWeek:
-    """The plan's week, with this student's agreement follow-ups asked last."""
+    """The round's plan week in `lang` (the student's language), with this student's
+    agreement follow-ups asked last."""
     cohort = await CohortRepo(session).get(round_.cohort_id)
     assert cohort is not None
-    week = (await plan_for(session, cohort)).week(round_.week)
+    week = (await plan_for(session, cohort)).week(round_.week, lang)
     extra = await follow_up_questions(session, member_id, round_.week, round_.id, lang)
     if not extra:
         return week

@@ -13,7 +13,6 @@ from datetime import datetime
 from bot.gaps.cohort_data import CohortData, load_cohort_data, shorten, skill_title
 from bot.loop.common import (
     PROMPT_MARK,
-    TEAM_LANGUAGE,
     Reply,
     cohort_of,
     current_week,
@@ -41,43 +40,43 @@ class Item:
     line: str
 
 
-async def items(session: Session, cohort_id: int, now: datetime) -> list[Item]:
+async def items(session: Session, cohort_id: int, now: datetime, lang: str) -> list[Item]:
     data = await load_cohort_data(session, cohort_id)
     if data is None:
         return []
     week = await current_week(session, data.cohort, now)
-    found = [_alert_item(a, data) for a in await AlertRepo(session).to_discuss(cohort_id)]
+    found = [_alert_item(a, data, lang) for a in await AlertRepo(session).to_discuss(cohort_id)]
     for ag in await AgreementRepo(session).of_cohort(cohort_id):
         due = ag.follow_up_week == week and ag.outcome is None
         if ag.discussed_at is None and (due or ag.on_agenda):
             key = "loop.agenda.agreement_not_yet" if ag.on_agenda else "loop.agenda.agreement_due"
-            line = t(key, TEAM_LANGUAGE, name=data.name(ag.member_id), text=ag.text or "",
+            line = t(key, lang, name=data.name(ag.member_id), text=ag.text or "",
                      week=ag.follow_up_week)  # fmt: skip
             found.append(Item(f"agreement:{ag.id}", ag.member_id, line))
     noted = await NoteRepo(session).subjects_noted(cohort_id)
     for q in await open_questions(session, cohort_id):
         if f"question:{q.id}" not in noted:
-            line = t("loop.agenda.question", TEAM_LANGUAGE, name=data.name(q.member_id),
+            line = t("loop.agenda.question", lang, name=data.name(q.member_id),
                      text=shorten(q.text, 120), id=q.id)  # fmt: skip
             found.append(Item(f"question:{q.id}", q.member_id, line))
     return found[:MAX_ITEMS]
 
 
-def _alert_item(alert: AlertRecord, data: CohortData) -> Item:
-    who = data.name(alert.member_id) if alert.member_id else t("alert.the_class", TEAM_LANGUAGE)
-    what = skill_title(data.plan, alert.skill) or t(f"alert.kind.{alert.kind}", TEAM_LANGUAGE)
-    line = t("loop.agenda.alert", TEAM_LANGUAGE, name=who, what=what, id=alert.id)
+def _alert_item(alert: AlertRecord, data: CohortData, lang: str) -> Item:
+    who = data.name(alert.member_id) if alert.member_id else t("alert.the_class", lang)
+    what = skill_title(data.plan, alert.skill) or t(f"alert.kind.{alert.kind}", lang)
+    line = t("loop.agenda.alert", lang, name=who, what=what, id=alert.id)
     return Item(f"alert:{alert.id}", alert.member_id, line)
 
 
-async def agenda(session: Session, cohort_id: int, now: datetime) -> Reply:
+async def agenda(session: Session, cohort_id: int, now: datetime, lang: str) -> Reply:
     """/agenda: the numbered items, each with its Besproken button."""
     cohort = await cohort_of(session, cohort_id)
-    found = await items(session, cohort_id, now)
+    found = await items(session, cohort_id, now, lang)
     if not found:
         return reply("loop.agenda.empty", cohort=cohort.name)
     lines = [f"{n}. {item.line}" for n, item in enumerate(found, start=1)]
-    label = t("loop.agenda.done_button", TEAM_LANGUAGE)
+    label = t("loop.agenda.done_button", lang)
     buttons = [[(f"✓ {n} {label}", f"{PREFIX}{item.subject}")]
                for n, item in enumerate(found, start=1)]  # fmt: skip
     return Reply("loop.agenda.header", {"cohort": cohort.name, "items": "\n".join(lines)},
@@ -90,6 +89,7 @@ async def start_note(
     user_id: int,
     mentors: dict[int, MemberRecord],
     now: datetime,
+    lang: str,
 ) -> Reply:
     """Besproken on an item: a pending note and the question for its one line."""
     if re.fullmatch(BUTTON_PATTERN, data) is None:
@@ -98,7 +98,7 @@ async def start_note(
     cohort_id = await _cohort_of_subject(session, subject)
     if cohort_id is None or cohort_id not in mentors:
         return reply("loop.not_yours")
-    found = {item.subject: item for item in await items(session, cohort_id, now)}
+    found = {item.subject: item for item in await items(session, cohort_id, now, lang)}
     item = found.get(subject)
     if item is None:
         return reply("loop.agenda.gone")

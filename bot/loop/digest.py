@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 
 from bot.gaps.cohort_data import CohortData, load_cohort_data, skill_title
 from bot.loop import agenda, compliments
-from bot.loop.common import TEAM_LANGUAGE
 from bot.outbox.queue import Outgoing
+from bot.outbox.team import team_language
 from bot.texts import t
 from storage.db import Session
 from storage.repos.alerts import AlertRepo
@@ -40,15 +40,16 @@ async def meeting_messages(session: Session, cohort_id: int, now: datetime) -> l
     data = await load_cohort_data(session, cohort_id)
     if data is None:
         return []
-    meeting = await agenda.agenda(session, cohort_id, now)
-    messages = [Outgoing(t(meeting.key, TEAM_LANGUAGE, **meeting.values), meeting.buttons or [])]
-    lines = await _outcome_lines(session, data, now)
-    found = await improvements(session, data)
+    lang = await team_language(session, cohort_id)
+    meeting = await agenda.agenda(session, cohort_id, now, lang)
+    messages = [Outgoing(t(meeting.key, lang, **meeting.values), meeting.buttons or [])]
+    lines = await _outcome_lines(session, data, now, lang)
+    found = await improvements(session, data, lang)
     if found:
-        lines += ["", t("loop.digest.improvements", TEAM_LANGUAGE)]
+        lines += ["", t("loop.digest.improvements", lang)]
         lines += [f"🌱 {i.line}" for i in found]
     if lines:
-        label = t("loop.digest.compliment_button", TEAM_LANGUAGE)
+        label = t("loop.digest.compliment_button", lang)
         buttons = [[(f"{label}: {data.name(i.member_id)}",
                      compliments.button(i.member_id, i.alert_id))]
                    for i in _one_per_student(found)[:MAX_BUTTONS]]  # fmt: skip
@@ -56,7 +57,7 @@ async def meeting_messages(session: Session, cohort_id: int, now: datetime) -> l
     return messages
 
 
-async def _outcome_lines(session: Session, data: CohortData, now: datetime) -> list[str]:
+async def _outcome_lines(session: Session, data: CohortData, now: datetime, lang: str) -> list[str]:
     recent = [
         a
         for a in await AgreementRepo(session).of_cohort(data.cohort.id)
@@ -64,31 +65,29 @@ async def _outcome_lines(session: Session, data: CohortData, now: datetime) -> l
     ]
     if not recent:
         return []
-    lines = [t("loop.digest.outcomes", TEAM_LANGUAGE)]
+    lines = [t("loop.digest.outcomes", lang)]
     for a in recent:
-        outcome = t(f"loop.outcome.{a.outcome}", TEAM_LANGUAGE)
-        lines.append(t("loop.digest.outcome_line", TEAM_LANGUAGE, name=data.name(a.member_id),
+        outcome = t(f"loop.outcome.{a.outcome}", lang)
+        lines.append(t("loop.digest.outcome_line", lang, name=data.name(a.member_id),
                        text=a.text or "", outcome=outcome))  # fmt: skip
     return lines
 
 
-async def improvements(session: Session, data: CohortData) -> list[Improvement]:
+async def improvements(session: Session, data: CohortData, lang: str) -> list[Improvement]:
     found: list[Improvement] = []
     for alert in await AlertRepo(session).resolved_unreported(data.cohort.id):
         if alert.member_id is not None and alert.member_id in data.students:
-            what = skill_title(data.plan, alert.skill) or t(
-                f"alert.kind.{alert.kind}", TEAM_LANGUAGE
-            )
+            what = skill_title(data.plan, alert.skill) or t(f"alert.kind.{alert.kind}", lang)
             after = alert.resolution == "after_agreement"
             key = "loop.digest.resolved_after_agreement" if after else "loop.digest.resolved"
-            line = t(key, TEAM_LANGUAGE, name=data.name(alert.member_id), what=what)
+            line = t(key, lang, name=data.name(alert.member_id), what=what)
             found.append(Improvement(alert.member_id, line, alert.id))
-    found += _rising_skills(data)
-    found += _streaks(data)
+    found += _rising_skills(data, lang)
+    found += _streaks(data, lang)
     return found
 
 
-def _rising_skills(data: CohortData) -> list[Improvement]:
+def _rising_skills(data: CohortData, lang: str) -> list[Improvement]:
     if not data.rounds:
         return []
     latest_week = data.rounds[-1].week
@@ -104,13 +103,13 @@ def _rising_skills(data: CohortData) -> list[Improvement]:
             continue
         if last[-1][0] == latest_week and last[-1][1] - last[0][1] >= 1:
             title = skill_title(data.plan, skill)
-            line = t("loop.digest.rising", TEAM_LANGUAGE, name=student.name, skill=title,
+            line = t("loop.digest.rising", lang, name=student.name, skill=title,
                      before=last[0][1], now=last[-1][1])  # fmt: skip
             found.append(Improvement(member_id, line))
     return found
 
 
-def _streaks(data: CohortData) -> list[Improvement]:
+def _streaks(data: CohortData, lang: str) -> list[Improvement]:
     found = []
     for student in data.students.values():
         if not student.is_active:
@@ -121,7 +120,7 @@ def _streaks(data: CohortData) -> list[Improvement]:
                 break
             streak += 1
         if streak and streak % STREAK == 0:
-            line = t("loop.digest.streak", TEAM_LANGUAGE, name=student.name, count=streak)
+            line = t("loop.digest.streak", lang, name=student.name, count=streak)
             found.append(Improvement(student.id, line))
     return found
 

@@ -18,6 +18,7 @@ from bot.checkin.flow import (
 from bot.outbox.queue import Outgoing, Queued, queue
 from bot.outbox.team import team_chats
 from bot.plans.store import plan_for
+from bot.schedule.next_round import weekly_phrase
 from bot.texts import normalise_language, t
 from storage.db import Database, Session
 from storage.records import CohortRecord, MemberRecord, RoundRecord
@@ -133,12 +134,12 @@ async def _expectations(
     now: datetime,
     token: str | None,  # the student's prompt token made in bulk (expectations only)
 ) -> Outgoing:
-    week = (await plan_for(session, cohort)).week(round_.week)
+    week = (await plan_for(session, cohort)).week(round_.week, lang)
     override = expectations_override(cohort, round_.week)  # the team's own text (/verwachting)
     if override is not None:
         week = week.model_copy(update={"expectations": override})
     assert token is not None  # made in bulk for every student with a chat
-    return render_expectations(week, token, lang)
+    return render_expectations(week, token, lang, weekly_phrase(cohort.reflection_at, lang))
 
 
 async def _reflection(
@@ -152,6 +153,9 @@ async def _reflection(
 ) -> Outgoing | None:
     week = await reflection_week(session, round_, student.id, lang)  # with agreement follow-ups
     intro = t("round.reflection_intro", lang, week=round_.week, count=len(week.questions))
+    written = sum(1 for q in week.questions if q.kind == "text")
+    if written:  # no promise of "short questions" when one asks for a STARR story
+        intro += " " + t("round.reflection_writing", lang, written=written)
     first = await ask_next(session, round_, student, lang, now, intro=intro)
     return first.message if isinstance(first, Ask) else first
 

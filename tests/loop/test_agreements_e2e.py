@@ -62,7 +62,7 @@ async def test_agreement_from_alert_to_outcome(
     assert len(asked) == 4 and not any("Afspraak" in q for q in asked)
 
     week_5 = await reflection(h, c, 5)
-    assert "6 korte vragen" in week_5.text
+    assert "Het zijn 6 vragen." in week_5.text
     choices = {**ratings, "Hoe ging het?": outcome, "iets over vertellen": "text:Best spannend."}
     asked = await answer_reflection(h, c.anna, week_5, choices)
     assert len(asked) == 6

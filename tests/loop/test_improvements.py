@@ -35,7 +35,7 @@ async def test_rising_skill_resolved_gap_and_streak(db: Database) -> None:
         await alerts.resolve(gap, START, "after_agreement", 4)
         data = await load_cohort_data(s, cohort)
         assert data is not None
-        found = [(i.member_id, i.line, i.alert_id) for i in await improvements(s, data)]
+        found = [(i.member_id, i.line, i.alert_id) for i in await improvements(s, data, "nl")]
     klimaat = "Zorgt voor een veilig pedagogisch klimaat"
     assert found == [
         (anna, f"Anna de Vries — {klimaat}: opgelost na afspraak", gap),
