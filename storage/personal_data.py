@@ -14,12 +14,15 @@ from enum import Enum
 from sqlalchemy import Table
 
 from storage.models import (
+    Agreement,
     Alert,
     Answer,
     AuditEntry,
     Base,
+    Compliment,
     FieldSignal,
     Invite,
+    LoopNote,
     Member,
     Observation,
     OutboxMessage,
@@ -116,6 +119,19 @@ PERSONAL_TABLES: tuple[PersonalTable, ...] = (
     # /signaal from werkbegeleiders and mentors (never from students)
     PersonalTable(
         FieldSignal, "member_id", Erasure.DELETE, retention_by="sent_at", exported_as=None
+    ),
+    # bot.loop: learning agreements (with the student's outcome), meeting notes, compliments
+    PersonalTable(
+        Agreement, "member_id", Erasure.DELETE, retention_by="made_at",
+        exported_as="agreements_with_you", keeps_member=True,
+    ),
+    PersonalTable(
+        LoopNote, "member_id", Erasure.DELETE, retention_by="created_at",
+        exported_as="meeting_notes_about_you", keeps_member=True,
+    ),
+    PersonalTable(
+        Compliment, "member_id", Erasure.DELETE, retention_by="created_at",
+        exported_as="compliments_to_you", keeps_member=True,
     ),
 )  # fmt: skip
 

@@ -140,7 +140,7 @@ def student_history_html(
                 value = ratings.get((skill, w))
                 cell = "·" if value is None else str(value)
                 cells.append(cell + ("!" if (skill, w) in helps else ""))
-            rows.append(_row(_label(data, skill), cells))
+            rows.append(_row(_label(data, skill, lang), cells))
             if any((skill, w) in observed for w in weeks):
                 workplace = [observed.get((skill, w), "·") for w in weeks]
                 rows.append(_row("  " + t("observe.workplace_row", lang), workplace))
@@ -154,10 +154,9 @@ def student_history_html(
     return "\n".join(parts)
 
 
-def _label(data: CohortData, key: str) -> str:
+def _label(data: CohortData, key: str, lang: str) -> str:
     try:
-        skill = data.plan.skill(key)
-        label = skill.short or skill.title
+        label = data.plan.skill(key).label_in(lang)
     except KeyError:
         label = key
     return label if len(label) <= LABEL_WIDTH else label[: LABEL_WIDTH - 1] + "…"
@@ -198,5 +197,5 @@ def both_views_matrices(data: CohortData, last_weeks: int = 12) -> tuple[Matrix,
         return [[sum(v) / len(v) if (v := source.get((k, w))) else None for w in weeks]
                 for k in keys]  # fmt: skip
 
-    titles = [data.plan.skill(k).short or data.plan.skill(k).title for k in keys]
+    titles = [str(data.plan.skill(k).label) for k in keys]
     return Matrix(titles, weeks, means(own)), Matrix(titles, weeks, means(levels))

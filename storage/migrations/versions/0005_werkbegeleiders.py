@@ -1,7 +1,7 @@
 """werkbegeleiders: supervisions, observations, field signals, the observation round's time
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0006
 Create Date: 2026-12-06 05:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
