@@ -130,7 +130,7 @@ async def next_ask(
         )
     index = skills.index(todo) + 1
     text = t("observe.ask", lang, week=round_.week, student=student.name, index=index,
-             total=len(skills), skill=todo.title)  # fmt: skip
+             total=len(skills), skill=todo.in_language(lang).title)  # fmt: skip
     labels = [t(f"observe.level.{name}", lang) for name in LEVELS]
     buttons = [
         [(labels[i], f"{TAP}{token}:{i}") for i in range(2)],
