@@ -45,7 +45,7 @@ async def test_three_unanswered_rounds_make_a_digest_line(h: Harness) -> None:
     assert "Ellen" in line and "Frits" not in line
     about_ellen = [m.text or "" for m in h.api.messages(docent) if "Ellen" in (m.text or "")]
     assert about_ellen == [  # the link notice and the digest line: never an alert
-        "Ellen is nu werkbegeleider van Anna. Vanaf vrijdag zien jullie ook de blik van de "
-        "werkplek (/student Anna).",
+        "Ellen is nu werkbegeleider van Anna. Vanaf de volgende observatie zien jullie ook de "
+        "blik van de werkplek (/student Anna).",
         digest.text,
     ]
