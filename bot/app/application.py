@@ -35,6 +35,9 @@ def build_application(
         .base_file_url(f"{api}/file/bot")
         .context_types(context_types)
         .concurrent_updates(PerUserUpdateProcessor(16))
+        # No Updater: it confirms updates before they are handled. Polling and the webhook
+        # store them in the inbox first (bot.runtime.inbox, bot.runtime.polling).
+        .updater(None)
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
@@ -53,7 +56,8 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     settings = state.config()
     if state.services.get("migrate_on_start", True):
         await migrate.upgrade(settings.database_url)
-    services = Services(settings, application.bot, state.services.get("clock"))
+    clock = state.services.get("clock")
+    services = Services(settings, application.bot, clock, process=application.process_update)
     state.running, state.db = services, services.db
     await services.start(scheduler=state.services.get("scheduler", True))
     await _set_commands(application)

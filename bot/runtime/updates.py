@@ -23,7 +23,7 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         self._users: dict[int, int] = {}  # key -> updates waiting or running, to drop idle locks
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        key = _key(update)
+        key = user_key(update)
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._users[key] = self._users.get(key, 0) + 1
         try:
@@ -41,7 +41,8 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         """Nothing to close: PTB waits for running updates itself."""
 
 
-def _key(update: object) -> int:
+def user_key(update: object) -> int:
+    """The user an update belongs to (else its chat; 0 for neither): its order key."""
     if isinstance(update, Update):
         if update.effective_user is not None:
             return update.effective_user.id
