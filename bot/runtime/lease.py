@@ -57,6 +57,7 @@ class LeaseKeeper:
         max_attempts: int = 3,
         on_reaped: OnReaped | None = None,
         now: Callable[[], datetime] = utcnow,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.db = db
         self.instance_id = instance_id
@@ -67,6 +68,7 @@ class LeaseKeeper:
         self.host = socket.gethostname()[:64]
         self.pid = os.getpid()
         self._now = now
+        self._monotonic = monotonic
         self._renewed = float("-inf")  # time.monotonic() of the last renewal that held
         self._task: asyncio.Task[None] | None = None
 
@@ -76,7 +78,7 @@ class LeaseKeeper:
             await LeaseRepo(session).acquire(
                 self.instance_id, self.host, self.pid, self._now(), self.ttl
             )
-        self._renewed = time.monotonic()
+        self._renewed = self._monotonic()
         _IN_THIS_PROCESS.add(self.instance_id)
         await self.reap_dead()
         self._task = asyncio.create_task(self._keep(), name="lease-keeper")
@@ -84,7 +86,7 @@ class LeaseKeeper:
 
     def fresh(self) -> bool:
         """Whether the lease was renewed within its ttl (what `/healthz` reports)."""
-        return time.monotonic() - self._renewed < self.ttl.total_seconds()
+        return self._monotonic() - self._renewed < self.ttl.total_seconds()
 
     async def stop(self) -> None:
         """Stop renewing and give the lease up (call after the work it covers stopped)."""
@@ -119,7 +121,7 @@ class LeaseKeeper:
                 # what we still hold can only be marked if the row is ours again, so start over.
                 log.error("lease lost instance=%s; taking a new one", self.instance_id)
                 await repo.acquire(self.instance_id, self.host, self.pid, self._now(), self.ttl)
-        self._renewed = time.monotonic()
+        self._renewed = self._monotonic()
 
     async def reap_dead(self) -> Reaped:
         """Take back the work of every dead instance; returns the total."""

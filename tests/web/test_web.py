@@ -22,6 +22,7 @@ from bot import metrics
 from bot.app.application import build_application
 from bot.app.runner import StartupError, serve, webhook_route
 from bot.app.web import SECRET_HEADER, WebServer, build_web_app, database_ok
+from bot.runtime.lease import LeaseKeeper
 from bot.runtime.logs import configure_logging, install_context_handler
 from storage.db import Database
 from tests.conftest import make_settings
@@ -234,14 +235,24 @@ async def test_a_database_that_hangs_is_unhealthy_after_the_timeout() -> None:
             await db.dispose()
 
 
-async def test_healthz_is_200_with_a_live_database(database_url: str) -> None:
+async def test_healthz_is_200_only_while_the_lease_is_fresh(database_url: str) -> None:
     db = Database(database_url)
+    clock = [100.0]
+    lease = LeaseKeeper(db, "web-test", ttl=10, monotonic=lambda: clock[0])
+    application = SimpleNamespace(bot_data=SimpleNamespace(db=db, running=None))
     try:
-        assert await _get(SimpleNamespace(bot_data=SimpleNamespace(db=db)), "/healthz") == (
-            200,
-            "ok",
-        )
+        assert await _get(application, "/healthz") == (503, "lease not renewed")
+        await lease.start()
+        application.bot_data.running = SimpleNamespace(lease=lease)
+        assert await _get(application, "/healthz") == (200, "ok")
+        clock[0] += 9.9
+        assert await _get(application, "/healthz") == (200, "ok")
+        clock[0] += 0.2  # no renewal for longer than the ttl: others will take its work
+        assert await _get(application, "/healthz") == (503, "lease not renewed")
+        await lease.renew()
+        assert await _get(application, "/healthz") == (200, "ok")
     finally:
+        await lease.stop()
         await db.dispose()
 
 
