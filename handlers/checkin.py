@@ -24,7 +24,7 @@ from bot.outbox.queue import Outgoing
 from bot.runtime.context import MentorContext
 from bot.schedule.next_round import next_round_phrase
 from bot.texts import t
-from handlers.base import answer, command_argument, identify, now, unit_of_work
+from handlers.base import acknowledge, answer, command_argument, identify, now, unit_of_work
 from handlers.common import private_fallback
 from storage.repos import CohortRepo
 from storage.repos.rounds import PromptRepo
@@ -44,7 +44,7 @@ async def answer_button(update: Update, context: MentorContext) -> None:
     async with unit_of_work(context) as session:
         who = await identify(session, update, context)
         outcome = await checkin.save_choice(session, who.user_id, token, raw, who.language, now())
-    await query.answer(outcome.ack)
+    await acknowledge(query, outcome.ack)
     await _send_follow_ups(update, context, outcome)  # the next question first: it is awaited
     if outcome.edit is not None:
         await _show_choice(query, outcome.edit)
@@ -166,7 +166,7 @@ async def ask_command(update: Update, context: MentorContext) -> None:
 async def resume_command(update: Update, context: MentorContext) -> None:
     """/verder or the Verder button: ask the question where the student stopped."""
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await acknowledge(update.callback_query)
     async with unit_of_work(context) as session:
         who = await identify(session, update, context)
         student = who.student
@@ -197,12 +197,12 @@ async def expectations_button(update: Update, context: MentorContext) -> None:
         who = await identify(session, update, context)
         result = await checkin.expectations_action(session, who.student, token, action, now())
     if result is None:
-        await query.answer(t("input.stale_button", who.language))
+        await acknowledge(query, t("input.stale_button", who.language))
         return
     if action == "ok":
-        await query.answer(t("expectations.noted", who.language))
+        await acknowledge(query, t("expectations.noted", who.language))
         return
-    await query.answer()
+    await acknowledge(query)
     chat = update.effective_chat
     assert chat is not None
     prompt = t("expectations.type_question", who.language)

@@ -10,7 +10,15 @@ from bot.people.enrolment import CodeProblem, Joined, Offer
 from bot.runtime.commands import publish_role_commands
 from bot.runtime.context import MentorContext
 from bot.texts import t
-from handlers.base import answer, command_argument, display_name, identify, now, unit_of_work
+from handlers.base import (
+    acknowledge,
+    answer,
+    command_argument,
+    display_name,
+    identify,
+    now,
+    unit_of_work,
+)
 from handlers.common import help_command, is_private
 
 CONSENT_YES = "c:y:"
@@ -82,7 +90,7 @@ async def consent_button(update: Update, context: MentorContext) -> None:
     """The student's answer to the consent question: agree enrols, decline keeps nothing."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    await query.answer()
+    await acknowledge(query)
     code = query.data[len(CONSENT_YES) :]
     if query.data.startswith(CONSENT_YES):
         await _join(update, context, code, None)
