@@ -65,7 +65,8 @@ class LeaseKeeper:
         self.renew_every = renew_every
         self.max_attempts = max_attempts
         self.on_reaped = on_reaped
-        self.host = socket.gethostname()[:64]
+        # $HOSTNAME names a container; two containers may share a kernel's pid numbers
+        self.host = (os.environ.get("HOSTNAME") or socket.gethostname())[:64]
         self.pid = os.getpid()
         self._now = now
         self._monotonic = monotonic
