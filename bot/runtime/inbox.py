@@ -62,6 +62,7 @@ class Inbox:
         *,
         concurrency: int = 16,
         poll_interval: float = 1.0,
+        retry_after: tuple[float, ...] = RETRY_AFTER,
         now: Callable[[], datetime] = utcnow,
     ) -> None:
         self.db = db
@@ -70,6 +71,7 @@ class Inbox:
         self.process = process
         self.concurrency = concurrency
         self.poll_interval = poll_interval
+        self.retry_after = retry_after
         self._now = now
         self._wake = asyncio.Event()
         self._stopping = False
@@ -180,7 +182,7 @@ class Inbox:
             await self._record(row, None)
 
     async def _failed(self, row: InboxRecord, error: BaseException) -> None:
-        delay = RETRY_AFTER[min(row.attempts, len(RETRY_AFTER)) - 1]
+        delay = self.retry_after[min(row.attempts, len(self.retry_after)) - 1]
         status = await self._record(row, type(error).__name__, delay)
         if status == PARKED:
             metrics.INBOX_PARKED.inc()

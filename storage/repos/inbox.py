@@ -186,6 +186,16 @@ class InboxRepo:
         )
         return len(result.all())
 
+    async def unpark(self, update_id: int, now: datetime) -> bool:
+        """An operator gives a parked update three more tries; False when it is not parked."""
+        result = await self.session.execute(
+            update(_TABLE)
+            .where(_TABLE.c.update_id == update_id, _TABLE.c.status == PARKED)
+            .values(status=PENDING, attempts=0, not_before=now)
+            .returning(_TABLE.c.id)
+        )
+        return result.first() is not None
+
     async def get(self, update_id: int) -> InboxRecord | None:
         row = (
             await self.session.execute(select(_TABLE).where(_TABLE.c.update_id == update_id))
