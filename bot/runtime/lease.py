@@ -99,11 +99,18 @@ class LeaseKeeper:
         self._task = None
         self._renewed = float("-inf")
         _IN_THIS_PROCESS.discard(self.instance_id)
-        try:
+        try:  # what is still claimed (a request cut off by the stop timeout) goes back too
             async with self.db.transaction() as session:
-                await LeaseRepo(session).release(self.instance_id)
-        except Exception as exc:  # it lapses by itself; the others reap an empty lease
+                left = await LeaseRepo(session).reap(
+                    self.instance_id, self._now(), self.max_attempts
+                )
+        except Exception as exc:  # it lapses by itself, and the others reap it
             log.warning("lease not released: %s", type(exc).__name__)
+            return
+        if left.outbox or left.inbox or left.parked:
+            log.warning("stopped with work left outbox=%d inbox=%d", left.outbox, left.inbox)
+            if self.on_reaped is not None:
+                self.on_reaped(left)
 
     async def _keep(self) -> None:
         while True:
@@ -128,8 +135,9 @@ class LeaseKeeper:
         """Take back the work of every dead instance; returns the total."""
         now = self._now()
         async with self.db.transaction() as session:
-            dead = [lease for lease in await LeaseRepo(session).all() if self._dead(lease, now)]
-        total = Reaped()
+            repo = LeaseRepo(session)
+            dead = [lease for lease in await repo.all() if self._dead(lease, now)]
+            total = await repo.reap_orphans(now, self.max_attempts)
         for lease in dead:
             async with self.db.transaction() as session:
                 reaped = await LeaseRepo(session).reap(lease.instance_id, now, self.max_attempts)
@@ -145,7 +153,7 @@ class LeaseKeeper:
                 total.inbox + reaped.inbox,
                 total.parked + reaped.parked,
             )
-        if dead and self.on_reaped is not None:
+        if (dead or total.inbox or total.parked) and self.on_reaped is not None:
             self.on_reaped(total)
         return total
 

@@ -97,7 +97,21 @@ class LeaseRepo:
             )
             .returning(_OUTBOX.c.id)
         )
-        mine = (_INBOX.c.status == "handling") & (_INBOX.c.claimed_by == instance_id)
+        inbox, parked = await self._put_back(_INBOX.c.claimed_by == instance_id, now, max_attempts)
+        return Reaped(outbox=len(outbox.all()), inbox=inbox, parked=parked)
+
+    async def reap_orphans(self, now: datetime, max_attempts: int) -> Reaped:
+        """Updates left `handling` by an instance that holds no lease at all (a lease deleted
+        by hand, or a bot that stopped without giving its work back). Outbox rows are left
+        alone here: a one-off sender without a lease may be sending them right now."""
+        holders = select(_LEASES.c.instance_id)
+        orphaned = _INBOX.c.claimed_by.is_(None) | _INBOX.c.claimed_by.not_in(holders)
+        inbox, parked = await self._put_back(orphaned, now, max_attempts)
+        return Reaped(inbox=inbox, parked=parked)
+
+    async def _put_back(self, whose: Any, now: datetime, max_attempts: int) -> tuple[int, int]:
+        """Updates being handled (by `whose`) back to pending, or parked on their last try."""
+        mine = (_INBOX.c.status == "handling") & whose
         last_try = _INBOX.c.attempts >= max_attempts
         parked = await self.session.execute(
             update(_INBOX)
@@ -113,4 +127,4 @@ class LeaseRepo:
             )
             .returning(_INBOX.c.id)
         )
-        return Reaped(outbox=len(outbox.all()), inbox=len(inbox.all()), parked=len(parked.all()))
+        return len(inbox.all()), len(parked.all())

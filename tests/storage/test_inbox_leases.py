@@ -112,3 +112,21 @@ async def test_a_lapsed_lease_gives_back_its_claims(db: Database) -> None:
         assert (rows["k2"].status, rows["k2"].claimed_by) == ("sending", "alive")
         assert (await InboxRepo(s).get(1)).status == "pending"  # type: ignore[union-attr]
         assert (await InboxRepo(s).get(2)).status == "handling"  # type: ignore[union-attr]
+
+
+async def test_updates_held_by_no_lease_go_back_but_outbox_rows_stay(db: Database) -> None:
+    async with db.transaction() as s:
+        await LeaseRepo(s).acquire("alive", "host", 2, NOW, TTL)
+        await InboxRepo(s).store([upd(1, 10), upd(2, 11)], NOW)
+        await OutboxRepo(s).enqueue("k1", 1, "notice", {"text": "a"}, not_before=NOW)
+    async with db.transaction() as s:
+        await InboxRepo(s).claim("ghost", NOW, 1)  # an instance whose lease row is gone
+        await InboxRepo(s).claim("alive", NOW, 1)
+        await OutboxRepo(s).claim("cli-drain", NOW, 1)  # a sender that never held a lease
+    async with db.transaction() as s:
+        reaped = await LeaseRepo(s).reap_orphans(NOW, max_attempts=3)
+    assert (reaped.inbox, reaped.outbox) == (1, 0)
+    async with db.transaction() as s:
+        assert (await InboxRepo(s).get(1)).status == "pending"  # type: ignore[union-attr]
+        assert (await InboxRepo(s).get(2)).status == "handling"  # type: ignore[union-attr]
+        assert (await OutboxRepo(s).by_key("k1")).status == "sending"  # type: ignore[union-attr]
