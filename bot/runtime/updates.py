@@ -2,7 +2,11 @@
 
 PTB handles one update at a time by default; with a class answering at once that queues every
 student behind the others. Updates of different users are independent, so they may run side by
-side; one user's updates (a double tap, an answer then /verder) must not overtake each other."""
+side; one user's updates (a double tap, an answer then /verder) must not overtake each other.
+
+Updates from Telegram come through the inbox (bot.runtime.inbox), which keeps that order itself,
+across instances too, with the same `user_key`; this processor keeps it for anything put on the
+Application's update queue directly."""
 
 from __future__ import annotations
 

@@ -202,25 +202,6 @@ class World:
         async with self.db.transaction() as s:
             return int(await s.scalar(select(func.coalesce(func.sum(OutboxMessage.repeats), 0))))
 
-    async def age_claims(self, by: timedelta) -> int:
-        """Move the claims of rows left `sending` back in time by `by`: what waiting that long
-        before the restart would do (the sender reclaims claims older than `stale_after`)."""
-        async with self.db.transaction() as s:
-            rows = (
-                await s.execute(
-                    select(OutboxMessage.id, OutboxMessage.claimed_at).where(
-                        OutboxMessage.status == "sending"
-                    )
-                )
-            ).all()
-            for row_id, claimed_at in rows:
-                await s.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id == row_id)
-                    .values(claimed_at=claimed_at - by)
-                )
-            return len(rows)
-
     async def kill_all(self) -> None:
         for bot in self.processes:
             if bot.proc.returncode is None:
