@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from bot.people.enrolment import consent_version
 from bot.schedule.timespec import DAY_NAMES
