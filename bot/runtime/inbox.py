@@ -20,14 +20,13 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from telegram import Bot, Update
 
 from bot import metrics
 from bot.runtime.updates import user_key
 from storage.db import Database
-from storage.models import utcnow
 from storage.records import InboxRecord
 from storage.repos.inbox import PARKED, InboxRepo, Incoming
 
@@ -63,7 +62,7 @@ class Inbox:
         concurrency: int = 16,
         poll_interval: float = 1.0,
         retry_after: tuple[float, ...] = RETRY_AFTER,
-        now: Callable[[], datetime] = utcnow,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.db = db
         self.bot = bot

@@ -20,10 +20,9 @@ import os
 import socket
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from storage.db import Database
-from storage.models import utcnow
 from storage.records import LeaseRecord, Reaped
 from storage.repos.leases import LeaseRepo
 
@@ -56,7 +55,7 @@ class LeaseKeeper:
         renew_every: float = 2.0,
         max_attempts: int = 3,
         on_reaped: OnReaped | None = None,
-        now: Callable[[], datetime] = utcnow,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.db = db
