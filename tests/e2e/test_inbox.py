@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bot import metrics
 from storage.repos.inbox import InboxRepo
-from tests.e2e.conftest import Harness
+from tests.harness import Harness
 from tests.process.conftest import eventually
 
 
