@@ -11,6 +11,7 @@ import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.checkin.flow import ANSWER
@@ -45,6 +46,9 @@ class Typed:
     confirmed: bool = False
 
 
+@pytest.mark.parametrize(
+    "world", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
 async def test_sigkill_while_answering_loses_no_confirmed_answer(world: World) -> None:
     api = world.api
     cohort_id = await world.cohort()
