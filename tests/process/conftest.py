@@ -163,13 +163,16 @@ class World:
         return text
 
     async def cohort(self, name: str = "PW3A") -> int:
-        """A cohort that began weeks ago, whose weekly times are all long past for this week
+        """A cohort that began weeks ago, whose weekly times are all still ahead this week
         (so the scheduler's catch-up opens nothing by itself: only pushed rounds go out)."""
         today = datetime.now(UTC).date()
         start = today - timedelta(days=today.weekday() + 21)  # a Monday, three weeks back
-        tomorrow = DAY_NAMES[(today.weekday() + 1) % 7]
-        times = {k: f"{tomorrow} 00:00" for k in ("expectations_at", "reflection_at")}
-        times |= {k: f"{tomorrow} 00:00" for k in ("reminder_at", "digest_at")}
+        # Tomorrow, in this week; but on a Sunday tomorrow is the past Monday of this week (a
+        # due moment: skipped "too late", closing the pushed rounds), so late tonight then.
+        when = "sun 23:59" if today.weekday() == 6 else f"{DAY_NAMES[today.weekday() + 1]} 00:00"
+        times = dict.fromkeys(
+            ("expectations_at", "reflection_at", "reminder_at", "digest_at"), when
+        )
         async with self.db.transaction() as s:
             return (await CohortRepo(s).create(name, start, "UTC", **times)).id
 
