@@ -77,6 +77,7 @@ class Inbox:
         self._runner: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._next_prune = float("-inf")
+        self._next_gauge = float("-inf")
 
     async def receive(self, updates: Sequence[Update]) -> int:
         """Store updates (one transaction); returns how many were new. Raises when the
@@ -138,8 +139,10 @@ class Inbox:
                 rows = await repo.claim(self.instance_id, self._now(), free)
                 if time.monotonic() >= self._next_prune:
                     await self._prune(repo)
-                counts = await repo.counts()
-            metrics.INBOX_DEPTH.set(counts["pending"] + counts["handling"])
+                if time.monotonic() >= self._next_gauge:  # a count, not on every claim
+                    self._next_gauge = time.monotonic() + 1.0
+                    counts = await repo.counts()
+                    metrics.INBOX_DEPTH.set(counts["pending"] + counts["handling"])
         except Exception as exc:
             log.error("inbox claim failed: %s", type(exc).__name__)
             return []
