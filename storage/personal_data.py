@@ -14,12 +14,15 @@ from enum import Enum
 from sqlalchemy import Table
 
 from storage.models import (
+    Agreement,
     Alert,
     Answer,
     AuditEntry,
     Base,
+    Compliment,
     InboxUpdate,
     Invite,
+    LoopNote,
     Member,
     OutboxMessage,
     Participation,
@@ -101,6 +104,19 @@ PERSONAL_TABLES: tuple[PersonalTable, ...] = (
     ),
     PersonalTable(Member, None, Erasure.OWN, retention_by=None, exported_as="membership"),
     PersonalTable(Invite, "member_id", Erasure.CASCADE, retention_by=None, exported_as=None),
+    # bot.loop: learning agreements (with the student's outcome), meeting notes, compliments
+    PersonalTable(
+        Agreement, "member_id", Erasure.DELETE, retention_by="made_at",
+        exported_as="agreements_with_you", keeps_member=True,
+    ),
+    PersonalTable(
+        LoopNote, "member_id", Erasure.DELETE, retention_by="created_at",
+        exported_as="meeting_notes_about_you", keeps_member=True,
+    ),
+    PersonalTable(
+        Compliment, "member_id", Erasure.DELETE, retention_by="created_at",
+        exported_as="compliments_to_you", keeps_member=True,
+    ),
     # raw updates as Telegram sent them (names, texts), keyed by the Telegram user (or chat):
     # the inbox deletes them itself a day after they were handled (parked ones after a week)
     PersonalTable(
