@@ -23,6 +23,7 @@ from bot.checkin.student_questions import MAX_QUESTION, ask_team
 from bot.outbox.queue import Outgoing
 from bot.people.identity import Identity
 from bot.runtime.context import MentorContext
+from bot.runtime.inbox import handled_again
 from bot.schedule.next_round import next_round_phrase
 from bot.texts import t
 from handlers.base import acknowledge, answer, answer_text, command_argument, unit_of_work
@@ -47,7 +48,7 @@ async def answer_button(update: Update, context: MentorContext, scope: Scope) ->
         token, _, raw = query.data[len(checkin.ANSWER) :].rpartition(":")
     who = scope.who
     outcome = await checkin.save_choice(
-        scope.session, who.user_id, token, raw, who.language, scope.now
+        scope.session, who.user_id, token, raw, who.language, scope.now, again=handled_again()
     )
     return lambda: _confirm_choice(update, context, query, outcome)
 
@@ -128,7 +129,9 @@ async def text_answer(update: Update, context: MentorContext, scope: Scope) -> R
     ):
         outcome = await _question(scope, student, message.text)
     elif student is not None:
-        outcome = await checkin.save_text(session, student, message.text, reply_to, lang, scope.now)
+        outcome = await checkin.save_text(
+            session, student, message.text, reply_to, lang, scope.now, again=handled_again()
+        )
     if outcome is None:  # not a student, or nothing open to answer
         return lambda: private_fallback(update, context)
     return lambda: _acknowledge(update, context, outcome)

@@ -40,6 +40,14 @@ KEEP_HANDLED = timedelta(days=1)
 KEEP_PARKED = timedelta(days=7)
 _PRUNE_EVERY = 3600.0  # seconds
 _failures: ContextVar[list[BaseException] | None] = ContextVar("inbox_failures", default=None)
+_again: ContextVar[bool] = ContextVar("inbox_again", default=False)
+
+
+def handled_again() -> bool:
+    """Whether the update being handled was taken up before (by an instance that died, or a
+    try that failed): its replies may never have gone out, so a handler sends them again
+    rather than treating it as a double tap."""
+    return _again.get()
 
 
 def note_failure(error: BaseException | None) -> None:
@@ -171,13 +179,14 @@ class Inbox:
 
     async def _handle(self, row: InboxRecord) -> None:
         failures: list[BaseException] = []
-        token = _failures.set(failures)
+        token, again = _failures.set(failures), _again.set(row.attempts > 1)
         try:
             await self.process(Update.de_json(row.payload, self.bot))
         except Exception as exc:  # PTB hands handler errors to the error handler; not these
             failures.append(exc)
         finally:
             _failures.reset(token)
+            _again.reset(again)
         if failures:
             await self._failed(row, failures[-1])
         else:

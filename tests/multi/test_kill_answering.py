@@ -109,8 +109,8 @@ async def scenario(world: Instances) -> None:
     bots = await world.start_together(*runs)
     hook = api.bot()
     hook.webhook_targets = urls  # round-robin; the next one when a target does not answer
-    answering = await world.students(await world.cohort("PW3A"), ANSWERING, "A")
-    others = await world.students(await world.cohort("PW3B"), ROUND, "B")
+    answering = await world.students(await world.cohort("PW3A", weeks_back=0), ANSWERING, "A")
+    others = await world.students(await world.cohort("PW3B", weeks_back=0), ROUND, "B")
     api.faults.delay("sendMessage", 0.1)
 
     def round_out() -> Counter[int]:

@@ -162,11 +162,13 @@ class World:
         assert proc.returncode == 0, f"mentorbot {' '.join(args)} exited {proc.returncode}:\n{text}"
         return text
 
-    async def cohort(self, name: str = "PW3A") -> int:
-        """A cohort that began weeks ago, whose weekly times are all still ahead this week
-        (so the scheduler's catch-up opens nothing by itself: only pushed rounds go out)."""
+    async def cohort(self, name: str = "PW3A", weeks_back: int = 3) -> int:
+        """A cohort that began `weeks_back` weeks before this one, whose weekly times are all
+        still ahead this week (so the scheduler's catch-up opens nothing by itself: only pushed
+        rounds go out). With `weeks_back=0` no earlier week exists either, whose past moment
+        the catch-up would record as skipped (closing a pushed round of that kind)."""
         today = datetime.now(UTC).date()
-        start = today - timedelta(days=today.weekday() + 21)  # a Monday, three weeks back
+        start = today - timedelta(days=today.weekday() + 7 * weeks_back)  # a Monday
         # Tomorrow, in this week; but on a Sunday tomorrow is the past Monday of this week (a
         # due moment: skipped "too late", closing the pushed rounds), so late tonight then.
         when = "sun 23:59" if today.weekday() == 6 else f"{DAY_NAMES[today.weekday() + 1]} 00:00"
