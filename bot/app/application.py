@@ -6,6 +6,8 @@ import logging
 
 from telegram.ext import Application, ContextTypes
 
+from bot.outbox.limiter import PriorityLimiter
+from bot.outbox.pacing import RateLimiter
 from bot.runtime.config import Settings
 from bot.runtime.context import AppState, MentorApp, MentorContext
 from bot.runtime.services import Services
@@ -35,6 +37,7 @@ def build_application(
         .base_file_url(f"{api}/file/bot")
         .context_types(context_types)
         .concurrent_updates(PerUserUpdateProcessor(16))
+        .rate_limiter(_limiter(settings))
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
@@ -45,6 +48,12 @@ def build_application(
     state.services.update(migrate_on_start=migrate_on_start, clock=clock, scheduler=scheduler)
     handlers.register(application)
     return application  # type: ignore[return-value]
+
+
+def _limiter(settings: Settings) -> PriorityLimiter:
+    """The one limiter of the process: the replies' and the outbox's (bot.outbox.limiter)."""
+    pacer = RateLimiter(settings.send_rate, per_chat_rate=settings.per_chat_rate)
+    return PriorityLimiter(pacer)
 
 
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]

@@ -13,6 +13,7 @@ from bot.gaps.alerts import evaluate_cohort
 from bot.metrics import ALERTS_RAISED
 from bot.outbox.queue import Outgoing
 from bot.outbox.sender import OutboxSender
+from bot.outbox.share import RateShare
 from bot.outbox.team import notify_team
 from bot.people.retention import purge_expired
 from bot.runtime.config import Settings
@@ -41,10 +42,12 @@ class Services:
             bot,
             rate=settings.send_rate,
             per_chat_rate=settings.per_chat_rate,
-            headroom=settings.send_headroom,
+            paid_broadcast=settings.paid_broadcast,
             stale_after=timedelta(seconds=settings.outbox_stale_after),
             on_unreachable=self.member_unreachable,
         )
+        self.rate_share = RateShare(self.sender.pacer, settings.send_rate)
+        self._sharing: asyncio.Task[None] | None = None
         self._housekeeping: asyncio.Task[None] | None = None
         self._evaluating: dict[int, asyncio.Lock] = {}
         self.scheduler = RoundScheduler(
@@ -53,6 +56,10 @@ class Services:
 
     async def start(self, *, scheduler: bool = True) -> None:
         use_clock(self.clock)
+        if self.settings.send_headroom is not None:
+            log.warning("MENTORBOT_SEND_HEADROOM is deprecated and ignored: replies go first")
+        await self.rate_share.refresh()
+        self._sharing = asyncio.create_task(self.rate_share.run(), name="rate-share")
         self.sender.start()
         if scheduler:
             await self.scheduler.start()
@@ -68,6 +75,11 @@ class Services:
             self._housekeeping = None
         await self.scheduler.shutdown()
         await self.sender.stop()
+        if self._sharing is not None:
+            self._sharing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sharing
+            self._sharing = None
 
     async def stop(self) -> None:
         """Stop the work (if still running) and close the database."""
