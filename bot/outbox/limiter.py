@@ -15,8 +15,10 @@ others (answering a callback, editing) only wait out a pause Telegram asked for.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Coroutine
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Literal
 
 from telegram.error import RetryAfter
@@ -73,15 +75,17 @@ class PriorityLimiter(BaseRateLimiter[SendClass]):
         rate_limit_args: SendClass | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         """Pace the request, make it; a reply that meets 429 waits and is made again."""
+        counted = counts_as_message(endpoint)
         if rate_limit_args is not None:  # the outbox booked its slot; it handles 429 itself
-            return await self._once(callback, args, kwargs)
-        chat_id = _chat_key(data) if counts_as_message(endpoint) else None
+            return await self._once(callback, args, kwargs, counted, rate_limit_args == PAID)
+        chat_id = _chat_key(data) if counted else None
         for attempt in range(1, _REPLY_TRIES + 1):
             if chat_id is not None:
                 await self.pacer.acquire(chat_id, reply=True)
             await self.pacer.wait_out_pause()
             try:
-                return await callback(*args, **kwargs)
+                async with self._departure(counted, paid=False):
+                    return await callback(*args, **kwargs)
             except RetryAfter as exc:
                 if attempt == _REPLY_TRIES:
                     raise
@@ -91,11 +95,20 @@ class PriorityLimiter(BaseRateLimiter[SendClass]):
                 log.warning("reply met 429 method=%s retry_after=%.1fs", endpoint, seconds)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _departure(self, counted: bool, paid: bool) -> AbstractAsyncContextManager[None]:
+        return self.pacer.departure(paid) if counted else contextlib.nullcontext()
+
     async def _once(
-        self, callback: Callable[..., Coroutine[Any, Any, Any]], args: Any, kwargs: dict[str, Any]
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Any]],
+        args: Any,
+        kwargs: dict[str, Any],
+        counted: bool,
+        paid: bool,
     ) -> Any:
         try:
-            return await callback(*args, **kwargs)
+            async with self._departure(counted, paid):
+                return await callback(*args, **kwargs)
         except RetryAfter as exc:
             # Telegram does not say which limit was hit: everyone waits.
             self.pacer.pause(retry_after_seconds(exc))

@@ -20,12 +20,13 @@ Times are seconds of a monotonic clock; the clock and the sleep are injectable f
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import time
 import warnings
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
@@ -54,10 +55,10 @@ GROUP_PER_MINUTE = 20.0
 DEFAULT_CHAT_MARGIN = 0.05
 # How far behind its even schedule the bulk sender may catch up (see RateLimiter._global_slot).
 DEFAULT_CATCH_UP = 0.2
-# The global budget counts `rate` slots per this many seconds, not per 1.0: Telegram (and the
-# sandbox) count when a request arrives, and arrivals jitter by milliseconds; a strict
-# one-second window would answer the odd early arrival with a 429 and a pause of a second.
-DEFAULT_WINDOW = 1.02
+# The global budget: `rate` slots per this many seconds.
+DEFAULT_WINDOW = 1.0
+# Waiting for the answer of a request that is still out (see `_Lane.departure_delay`).
+_ANSWER_POLL = 0.01
 _PRUNE_AT = 2048  # chats remembered before past slots are forgotten
 Action = Literal["pause", "retry", "unreachable", "failed"]
 
@@ -85,6 +86,8 @@ class _Lane:
         self._schedule = float("-inf")  # the next slot of the evenly spaced schedule
         self._last = float("-inf")  # the latest slot booked
         self._recent: deque[float] = deque()
+        # [left, answered] of the last `rate` requests (answered: +inf while still out)
+        self._departed: deque[list[float]] = deque()
         self.set_rate(rate)
 
     def set_rate(self, rate: float) -> None:
@@ -92,6 +95,27 @@ class _Lane:
         self.rate = rate
         self._interval = self._window / rate
         self._recent = deque(self._recent, maxlen=max(1, int(rate + 1e-9)))
+        self._departed = deque(self._departed, maxlen=self._recent.maxlen)
+
+    def departure_delay(self, now: float) -> float:
+        """Seconds until a request may really leave.
+
+        Telegram counts a request when it arrives, somewhere between when it left and when
+        its answer came; a process that stalls for a moment (a busy machine, the network)
+        delays some arrivals and not others, and the even slots alone would then let `rate`
+        + 1 arrive within a second: a 429 and a pause of a second for everyone. So a request
+        leaves only once the answer to the one `rate` requests back is `window` old."""
+        if len(self._departed) < (self._departed.maxlen or 1):
+            return 0.0
+        answered = self._departed[0][1]
+        if answered == float("inf"):
+            return _ANSWER_POLL  # still out: rare (an answer slower than the window)
+        return max(0.0, answered + self._window - now)
+
+    def depart(self, now: float) -> list[float]:
+        entry = [now, float("inf")]
+        self._departed.append(entry)
+        return entry
 
     def slot(self, now: float, paused_until: float) -> tuple[float, float]:
         """(where the schedule stands, the earliest slot this budget allows).
@@ -238,6 +262,19 @@ class RateLimiter:
         if wait > 0:
             await self._sleep(wait)
         return wait
+
+    @contextlib.asynccontextmanager
+    async def departure(self, paid: bool = False) -> AsyncIterator[None]:
+        """Around the request itself: wait until it may leave (`_Lane.departure_delay`),
+        and note when its answer came."""
+        lane = self._lane(paid)
+        while (wait := lane.departure_delay(self._clock())) > 0:
+            await self._sleep(wait)
+        entry = lane.depart(self._clock())
+        try:
+            yield
+        finally:
+            entry[1] = self._clock()
 
     async def wait_out_pause(self) -> None:
         """Sleep through a pause Telegram asked for, if one is on."""

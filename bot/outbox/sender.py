@@ -395,11 +395,12 @@ class OutboxSender:
     # -- one delivery ----------------------------------------------------------------------
 
     async def _deliver(self, item: OutboxItem, wait: float | None) -> None:
+        paid = self._paid(item)
         if wait is None:
             wait = self.pacer.chat_delay(item.chat_id)
             if wait <= _HOLD_LIMIT:
                 await asyncio.sleep(wait)
-                wait = self.pacer.reserve(item.chat_id, self._paid(item))
+                wait = self.pacer.reserve(item.chat_id, paid)
         if wait <= _HOLD_LIMIT:
             if wait > 0:
                 await asyncio.sleep(wait)
@@ -411,8 +412,11 @@ class OutboxSender:
             await self._mark(item, "released", lambda repo: repo.release(item.id, until))
             _note(logging.INFO, item, "released", after=f"{wait:.2f}s")
             return
+        # Through the limiter, the limiter keeps the departures itself.
+        departure = contextlib.nullcontext() if self._via_limiter else self.pacer.departure(paid)
         try:
-            message = await send_item(self.bot, item, **self._send_options(item))
+            async with departure:
+                message = await send_item(self.bot, item, **self._send_options(item))
         except Exception as exc:
             await self._handle_failure(item, exc)
             return
