@@ -62,6 +62,7 @@ _CLAIM_AHEAD = 0.1  # seconds before its send slot a row may be claimed
 # A batch holds the slots of this many seconds: one transaction per batch, not per row, and
 # a reply waits at most this long behind bulk slots already booked.
 _BATCH_AHEAD = 0.25
+_FLUSH_AFTER = 1.0  # a wait longer than this records the sent rows first (not every batch)
 PAID_KINDS = frozenset({"round", "reminder"})  # the bulk kinds a paid broadcast carries
 _HOLD_LIMIT = 5.0  # a claimed row whose slot is further off than this is given back
 _MARK_TRIES = 3  # an outcome left unrecorded would make the row a repeat later
@@ -281,10 +282,10 @@ class OutboxSender:
         # Claim just ahead of the next global slot: close enough that the database round
         # trip overlaps the wait, never long before (a claimed row should be about to go).
         delay = self.pacer.global_delay(self.paid_broadcast) - _CLAIM_AHEAD
-        if delay > 0:
+        if delay > _FLUSH_AFTER:
             await self._flush()  # do not leave sent rows unrecorded during a long pause
-            if await self._wait(self._stop_event, delay):
-                return []
+        if delay > 0 and await self._wait(self._stop_event, delay):
+            return []
         if self._stopping:
             return []
         try:
