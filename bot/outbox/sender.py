@@ -1,10 +1,12 @@
 """The outbox sender: delivers queued rows to Telegram within its limits (SPEC §7, §8).
 
-One loop per instance claims a batch — the rows for the slots of the next quarter second — in
+One loop per instance claims a batch — the rows for the slots of the next tenth of a second — in
 one transaction, shortly before the pacing allows the first, books a slot for each and hands
-them to delivery tasks; at most `in_flight` run at once (by default two batches). The slots
+them to delivery tasks; at most `in_flight` rows are claimed and unsettled at once (by default
+two batches), and of those only `max_requests()` have their request out (one or two at
+Telegram's rates: a dying instance leaves at most those delivered but unrecorded). The slots
 come from the pacing the bot's replies use too (`bot.outbox.limiter`): replies book theirs at
-once, the outbox only a quarter second ahead, so replies go first and bulk takes the rest. A
+once, the outbox only a tenth of a second ahead, so replies go first and bulk takes the rest. A
 row is marked `sending` (committed) before its request, so neither a restart nor a second
 instance sends it again — but for the rows claimed when an instance dies: those are
 reclaimed after `stale_after` and counted as repeats.
@@ -25,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import random
 import secrets
@@ -61,7 +64,7 @@ Mode = Literal["forever", "due", "empty"]
 _CLAIM_AHEAD = 0.1  # seconds before its send slot a row may be claimed
 # A batch holds the slots of this many seconds: one transaction per batch, not per row, and
 # a reply waits at most this long behind bulk slots already booked.
-_BATCH_AHEAD = 0.25
+_BATCH_AHEAD = 0.1
 _FLUSH_AFTER = 1.0  # a wait longer than this records the sent rows first (not every batch)
 PAID_KINDS = frozenset({"round", "reminder"})  # the bulk kinds a paid broadcast carries
 _HOLD_LIMIT = 5.0  # a claimed row whose slot is further off than this is given back
@@ -210,7 +213,13 @@ class OutboxSender:
     def running(self) -> bool:
         return self._runner is not None and not self._runner.done()
 
+    def max_requests(self) -> int:
+        """Requests out at once: the ones a dying instance may leave delivered but unrecorded
+        (SPEC §7: one or two), more only as the rate needs them (a tenth of a second's)."""
+        return self.in_flight or max(2, math.ceil(self.pacer.lane_rate(self.paid_broadcast) / 10))
+
     def _reset(self) -> None:
+        self._requests = asyncio.Semaphore(self.max_requests())
         self._stopping = False
         self._stop_event = asyncio.Event()
         self._wake = asyncio.Event()
@@ -416,7 +425,7 @@ class OutboxSender:
         # Through the limiter, the limiter keeps the departures itself.
         departure = contextlib.nullcontext() if self._via_limiter else self.pacer.departure(paid)
         try:
-            async with departure:
+            async with self._requests, departure:
                 message = await send_item(self.bot, item, **self._send_options(item))
         except Exception as exc:
             await self._handle_failure(item, exc)
