@@ -13,19 +13,17 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from bot.gaps import rules as gaps
-from bot.gaps.check import gap_check
-from bot.gaps.cohort_data import CohortData, gap_settings_of, local_time, shorten, skill_title
+from bot.gaps.check import GapCache, gap_check
+from bot.gaps.cohort_data import CohortData, local_time, shorten, skill_title
 from bot.gaps.lifecycle import AlertState, Raise, Reraise, Resolve, decide
 from bot.gaps.rules import Finding
 from bot.outbox.queue import Outgoing
 from bot.outbox.team import notify_team
 from bot.texts import t
-from storage.records import MemberRecord
+from storage.db import Session
+from storage.records import AlertRecord, MemberRecord
 from storage.repos import CohortRepo
-from storage.repos.alerts import AlertRecord, AlertRepo, AuditRepo
+from storage.repos.alerts import AlertRepo, AuditRepo
 from storage.repos.rounds import RoundRepo
 
 log = logging.getLogger(__name__)
@@ -40,13 +38,16 @@ MUTE_FOR = timedelta(days=14)
 _CLASS_NOTE = re.compile(r"class mean ([\d.]+|-), (\d+) of (\d+) low")
 
 
-async def evaluate_cohort(session: AsyncSession, cohort_id: int, now: datetime) -> list[int]:
+async def evaluate_cohort(
+    session: Session, cohort_id: int, now: datetime, cache: GapCache | None = None
+) -> list[int]:
     """Recompute the cohort's gaps from stored answers and apply the alert lifecycle.
 
     New gaps are stored and queued to the team; gaps that stayed 3 rounds after "Gezien" (or
     outlived "Stil 2 weken") are queued again; gaps no longer low are marked resolved for the
-    next digest. Returns the ids of the alerts whose message was queued now."""
-    check = await gap_check(session, cohort_id)
+    next digest. Returns the ids of the alerts whose message was queued now. `cache` is the
+    running bot's (Services.gap_cache); without one everything is read afresh."""
+    check = await gap_check(session, cohort_id, cache)
     if check is None or not check.data.rounds:
         return []
     data = check.data
@@ -96,10 +97,6 @@ async def evaluate_cohort(session: AsyncSession, cohort_id: int, now: datetime) 
         raised.append(alert_id)
         log.info("alert raised cohort=%s alert=%s count=%s", cohort_id, alert_id, count)
     return raised
-
-
-def gaps_settings(data: CohortData) -> gaps.GapSettings:
-    return gap_settings_of(data.cohort)
 
 
 def _state(alert: AlertRecord, data: CohortData, round_index: int, now: datetime) -> AlertState:
@@ -279,7 +276,7 @@ def parse_button(data: str) -> tuple[int, str] | None:
 
 
 async def press(
-    session: AsyncSession,
+    session: Session,
     data: str,
     user_id: int,
     mentors: dict[int, MemberRecord],

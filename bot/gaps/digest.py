@@ -6,20 +6,20 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.gaps.alerts import TEAM_LANGUAGE, summary_line
 from bot.gaps.cohort_data import CohortData, load_cohort_data, skill_title, skill_week_means
 from bot.outbox.queue import Outgoing
 from bot.texts import t
-from storage.repos.alerts import AlertRecord, AlertRepo
+from storage.db import Session
+from storage.records import AlertRecord
+from storage.repos.alerts import AlertRepo
 
 MAX_LINES = 25
 TEXT_LIMIT = 4000
 
 
 async def build_digest(
-    session: AsyncSession, cohort_id: int, week: int, now: datetime
+    session: Session, cohort_id: int, week: int, now: datetime
 ) -> list[Outgoing]:
     """The digest messages for plan week `week` (a text, then a chart when there are ratings).
 

@@ -113,7 +113,8 @@ def _fold(cls: Finding, students: list[Finding]) -> Finding:
     )
 
 
-def _sort_key(f: Finding) -> tuple[int, int, str]:
+def finding_order(f: Finding) -> tuple[int, int, str]:
+    """Findings sort by kind (class, student, decline, silence), student, skill."""
     return KIND_ORDER[f.kind], -1 if f.student_id is None else f.student_id, f.skill or ""
 
 
@@ -127,7 +128,7 @@ def evaluate(data: CohortAnswers, settings: GapSettings) -> list[Finding]:
         classes = [_fold(c, [s for s in students if s.skill == c.skill]) for c in classes]
         students = [s for s in students if s.skill not in class_skills]
     found = classes + students + _decline_findings(idx, settings) + _silence_findings(idx, settings)
-    return sorted(found, key=_sort_key)
+    return sorted(found, key=finding_order)
 
 
 def folded_students(finding: Finding) -> list[int]:

@@ -12,7 +12,7 @@ import logging
 import pytest
 
 from bot.outbox.limiter import PriorityLimiter
-from tests.e2e.conftest import Harness
+from tests.harness import Harness
 from tgsandbox import SandboxUser
 
 CONSENT = "Ga je akkoord?"

@@ -18,7 +18,8 @@ from telegram.request import HTTPXRequest
 from bot import metrics
 from bot.outbox.sender import OutboxSender
 from storage.db import Database
-from storage.repos.outbox import OutboxItem, OutboxRepo
+from storage.records import OutboxItem
+from storage.repos.outbox import OutboxRepo
 from tests.outbox.helpers import draft, enqueue, now, rows
 from tgsandbox import SandboxServer, SandboxUser
 
@@ -381,7 +382,9 @@ async def test_a_row_waiting_for_its_slot_is_not_sent_into_a_long_pause(
     # Two in flight: the second row is claimed while the first meets the 429. Rather than
     # stay `sending` through a pause longer than a few seconds it goes back to pending.
     with caplog.at_level(logging.INFO, logger="bot.outbox.sender"):
-        result = await sender(db, tg, in_flight=2).drain()
+        # 4/s: the second row's slot is 0.25 s after the first's, time for the 429 to be back
+        # (at 30/s it was 33 ms, which a loaded machine does not always make).
+        result = await sender(db, tg, in_flight=2, rate=4).drain()
     assert "outbox 2 notice released" in caplog.text
     assert result.sent == 2 and result.retried == 1
     assert requests_to(api, second.id) == [200] and requests_to(api, first.id) == [429, 200]
