@@ -121,7 +121,7 @@ async def one_run(
         "students": students,
         "paid": paid,
         "in_flight": sender.max_in_flight(),
-        "batch": sender.batch_size(),
+        "batch": min(sender.batch_size(), sender.max_in_flight()),
         "bulk_rate": round(bulk_rate, 1),
         "queued": opened.queued,
         "delivered": len(sends),
