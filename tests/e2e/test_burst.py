@@ -12,6 +12,7 @@ import logging
 import pytest
 
 from bot.outbox.limiter import PriorityLimiter
+from tests.conftest import make_harness
 from tests.harness import Harness
 from tgsandbox import SandboxUser
 
@@ -55,3 +56,24 @@ async def test_a_reply_that_meets_a_429_waits_and_goes_out(
     limiter = h.app.bot.rate_limiter
     assert isinstance(limiter, PriorityLimiter) and limiter.replies_retried == 1
     assert "handler failed" not in caplog.text
+
+
+async def test_paid_broadcast_carries_the_round_and_the_old_headroom_is_ignored(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = {"MENTORBOT_PAID_BROADCAST": True, "MENTORBOT_SEND_HEADROOM": 0.2}
+    with caplog.at_level(logging.WARNING):
+        async with make_harness(database_url, **settings) as h:
+            cohort_id = await h.cohort()
+            students = [h.api.add_user(f"Student{n}") for n in range(5)]
+            for user in students:
+                await h.join(user, await h.code(cohort_id))
+            assert (await h.state.live().scheduler.push(cohort_id, "expectations", week=1)).created
+            for user in students:
+                await h.api.wait_for_message(user, lambda m: "Week 1" in (m.text or ""), timeout=20)
+            sends = [r.params for r in h.api.requests if r.method == "sendMessage"]
+    paid = [p for p in sends if p.get("allow_paid_broadcast")]
+    # The round went out as a paid broadcast; the replies of joining did not.
+    assert sorted(int(p["chat_id"]) for p in paid) == sorted(u.id for u in students)
+    assert all("Week 1" in str(p["text"]) for p in paid) and len(sends) > len(paid)
+    assert "MENTORBOT_SEND_HEADROOM is deprecated and ignored" in caplog.text
