@@ -15,6 +15,7 @@ others (answering a callback, editing) only wait out a pause Telegram asked for.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Coroutine
@@ -80,6 +81,9 @@ class PriorityLimiter(BaseRateLimiter[SendClass]):
             return await self._once(callback, args, kwargs, counted, rate_limit_args == PAID)
         chat_id = _chat_key(data) if counted else None
         for attempt in range(1, _REPLY_TRIES + 1):
+            # A chat that had a message less than its interval ago: a 429 now is most likely
+            # its own limit, and only that chat waits, not the round.
+            chat_busy = chat_id is not None and self.pacer.chat_delay(chat_id) > 0
             if chat_id is not None:
                 await self.pacer.acquire(chat_id, reply=True)
             await self.pacer.wait_out_pause()
@@ -90,7 +94,9 @@ class PriorityLimiter(BaseRateLimiter[SendClass]):
                 if attempt == _REPLY_TRIES:
                     raise
                 seconds = retry_after_seconds(exc)
-                self.pacer.pause(seconds)
+                self.pacer.pause(seconds, chat_id if chat_busy else None)
+                if chat_busy:  # the pause of everyone is waited out above; this one here
+                    await asyncio.sleep(seconds)
                 self.replies_retried += 1
                 log.warning("reply met 429 method=%s retry_after=%.1fs", endpoint, seconds)
         raise AssertionError("unreachable")  # pragma: no cover

@@ -240,9 +240,11 @@ class RateLimiter:
     def reserve(self, chat_id: int, paid: bool = False, *, reply: bool = False) -> float:
         """Book the earliest slot for a message to `chat_id`; returns the seconds to wait.
 
-        A `reply` (which waited for its chat first, see `acquire`) takes the next global slot
-        even if its chat became busy meanwhile, rather than push every later slot back to the
-        chat's; the chat's next slot moves all the same, so bulk sends keep their distance."""
+        A `reply` takes the next global slot even when its chat had a message less than its
+        interval ago: Telegram allows a chat short bursts, and a handler's second message
+        (or a student's quick tap) should not wait a second for it; should Telegram answer
+        429, the limiter waits that chat out. The chat's next slot moves all the same, so bulk
+        sends keep their distance."""
         now = self._clock()
         lane = self._lane(paid)
         base, slot = lane.slot(now, self._paused_until)
@@ -256,17 +258,11 @@ class RateLimiter:
         return slot - now
 
     async def acquire(self, chat_id: int, paid: bool = False, *, reply: bool = False) -> float:
-        """Book a slot and sleep until it; returns the seconds waited. A reply first waits
-        until its chat may have a message (Telegram counts 1/s per chat, 20/min per group),
-        then books the next global slot — never pushing the schedule of everyone else."""
-        waited = 0.0
-        while reply and (chat_wait := self.chat_delay(chat_id)) > 0:
-            await self._sleep(chat_wait)
-            waited += chat_wait
+        """Book a slot and sleep until it; returns the seconds waited."""
         wait = self.reserve(chat_id, paid, reply=reply)
         if wait > 0:
             await self._sleep(wait)
-        return waited + max(wait, 0.0)
+        return wait
 
     @contextlib.asynccontextmanager
     async def departure(self, paid: bool = False) -> AsyncIterator[None]:
