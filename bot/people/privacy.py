@@ -21,12 +21,13 @@ from datetime import datetime
 from typing import Any
 
 from bot.outbox.queue import Outgoing
-from bot.outbox.team import notify_team
+from bot.outbox.team import notify_team, team_language
 from bot.texts import t
 from storage.db import Session
 from storage.records import MemberRecord
 from storage.repos import CohortRepo
 from storage.repos.alerts import AuditRepo
+from storage.repos.loop import AgreementRepo, ComplimentRepo, NoteRepo
 from storage.repos.privacy import ErasureRepo, OwnDataRepo
 
 EXPORT_FILENAME = "mijngegevens.json"
@@ -35,7 +36,6 @@ STOP_PREFIX = "st:"
 STOP_YES = "st:y:"
 STOP_NO = "st:n:"
 STOP_PATTERN = r"^st:[yn]:\d{1,12}$"
-TEAM_LANGUAGE = "nl"
 STOPPED = "stopped"
 CANCELLED_ERROR = "stopped"
 
@@ -90,7 +90,35 @@ async def export_data(session: Session, member: MemberRecord, now: datetime) -> 
             {**alert, "evidence": _own_evidence(alert["evidence"], member.id)}
             for alert in await own.alerts(member.id)
         ],
+        **await _loop(session, member.id),
         "viewed_by_mentor_team": await own.views(member.cohort_id, member.id),
+    }
+
+
+async def _loop(session: Session, member_id: int) -> dict[str, Any]:
+    """Agreements with them (and how they said it went), compliments to them, and the mentor
+    team's meeting notes about them (bot.loop)."""
+    agreements = await AgreementRepo(session).of_member(member_id)
+    compliments = await ComplimentRepo(session).of_member(member_id)
+    notes = await NoteRepo(session).of_member(member_id)
+    return {
+        "agreements_with_you": [
+            {
+                "text": a.text,
+                "made_by": a.made_by,
+                "made_at": _iso(a.made_at),
+                "follow_up_week": a.follow_up_week,
+                "outcome": a.outcome,
+                "your_words": a.outcome_note,
+            }
+            for a in agreements
+        ],
+        "compliments_to_you": [
+            {"text": c.text, "by": c.written_by, "at": _iso(c.created_at)} for c in compliments
+        ],
+        "meeting_notes_about_you": [
+            {"text": n.text, "by": n.written_by, "at": _iso(n.created_at)} for n in notes
+        ],
     }
 
 
@@ -135,12 +163,13 @@ async def stop_student(
         return None
     cohort = await CohortRepo(session).get(member.cohort_id)
     fate = "privacy.team_fate_deleted" if delete_data else "privacy.team_fate_kept"
+    lang = await team_language(session, member.cohort_id)
     notice = t(
         "privacy.team_stopped",
-        TEAM_LANGUAGE,
+        lang,
         name=member.name,
         cohort=cohort.name if cohort is not None else "",
-        fate=t(fate, TEAM_LANGUAGE),
+        fate=t(fate, lang),
     )
     told = await notify_team(
         session, member.cohort_id, f"stopped:{member.id}", Outgoing(notice), now

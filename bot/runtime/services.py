@@ -11,11 +11,12 @@ from telegram import Bot
 
 from bot.gaps.alerts import evaluate_cohort
 from bot.gaps.check import GapCache
+from bot.loop.followup import apply_outcomes
 from bot.metrics import ALERTS_RAISED
 from bot.outbox.queue import Outgoing
 from bot.outbox.sender import OutboxSender
 from bot.outbox.share import RateShare
-from bot.outbox.team import notify_team
+from bot.outbox.team import notify_team, team_language
 from bot.people.retention import purge_expired
 from bot.runtime.config import Settings
 from bot.schedule.clock import Clock, SystemClock
@@ -128,7 +129,10 @@ class Services:
         lock = self._evaluating.setdefault(cohort_id, asyncio.Lock())
         try:
             async with lock, self.db.transaction() as session:
-                raised = await evaluate_cohort(session, cohort_id, self.clock.now(), self.gap_cache)
+                now = self.clock.now()
+                raised = await evaluate_cohort(session, cohort_id, now, self.gap_cache)
+                # after the rules: an agreement's outcome may resolve what they left open
+                await apply_outcomes(session, cohort_id, now)
         except Exception:  # an alert can be decided again later; never lose the answer flow
             log.exception("alert evaluation failed cohort=%s", cohort_id)
             return
@@ -146,7 +150,8 @@ class Services:
             if member is None or member.role != "student":
                 return
             await MemberRepo(session).set_status(member.id, "unreachable")
-            text = t("team.unreachable", "nl", name=member.name)
+            lang = await team_language(session, member.cohort_id)
+            text = t("team.unreachable", lang, name=member.name)
             await notify_team(
                 session, member.cohort_id, f"unreachable:{member.id}", Outgoing(text), now
             )
