@@ -6,6 +6,8 @@ import logging
 
 from telegram.ext import Application, ContextTypes
 
+from bot.outbox.limiter import PriorityLimiter
+from bot.outbox.pacing import RateLimiter
 from bot.runtime.config import Settings
 from bot.runtime.context import AppState, MentorApp, MentorContext, StartOptions
 from bot.runtime.services import Services
@@ -35,6 +37,7 @@ def build_application(
         .base_file_url(f"{api}/file/bot")
         .context_types(context_types)
         .concurrent_updates(PerUserUpdateProcessor(16))
+        .rate_limiter(_limiter(settings))
         # No Updater: it confirms updates before they are handled. Polling and the webhook
         # store them in the inbox first (bot.runtime.inbox, bot.runtime.polling).
         .updater(None)
@@ -48,6 +51,12 @@ def build_application(
     state.options = StartOptions(migrate_on_start, clock, scheduler)
     handlers.register(application)
     return application  # type: ignore[return-value]
+
+
+def _limiter(settings: Settings) -> PriorityLimiter:
+    """The one limiter of the process: the replies' and the outbox's (bot.outbox.limiter)."""
+    pacer = RateLimiter(settings.send_rate, per_chat_rate=settings.per_chat_rate)
+    return PriorityLimiter(pacer)
 
 
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]

@@ -120,6 +120,13 @@ class LeaseKeeper:
             except Exception as exc:  # the database may be back at the next turn
                 log.error("lease renewal failed: %s", type(exc).__name__)
 
+    async def live_instances(self) -> int:
+        """How many instances hold a live lease now, this one included (at least 1): the
+        divisor of the bot's send rate (`bot.outbox.share.RateShare`)."""
+        async with self.db.transaction() as session:
+            live = await LeaseRepo(session).live(self._now())
+        return max(1, len(live))
+
     async def renew(self) -> None:
         async with self.db.transaction() as session:
             repo = LeaseRepo(session)

@@ -16,6 +16,7 @@ from bot.loop.followup import apply_outcomes
 from bot.metrics import ALERTS_RAISED
 from bot.outbox.queue import Outgoing
 from bot.outbox.sender import OutboxSender, default_instance_id
+from bot.outbox.share import RateShare
 from bot.outbox.team import notify_team, team_language
 from bot.people.retention import purge_expired
 from bot.runtime.config import Settings
@@ -59,11 +60,13 @@ class Services:
             bot,
             rate=settings.send_rate,
             per_chat_rate=settings.per_chat_rate,
-            headroom=settings.send_headroom,
+            paid_broadcast=settings.paid_broadcast,
             stale_after=timedelta(seconds=settings.outbox_stale_after),
             instance_id=self.instance_id,
             on_unreachable=self.member_unreachable,
         )
+        self.rate_share = RateShare(self.sender.pacer, settings.send_rate, self.lease)
+        self._sharing: asyncio.Task[None] | None = None
         self._housekeeping: asyncio.Task[None] | None = None
         self._evaluating: dict[int, asyncio.Lock] = {}
         self.gap_cache = GapCache()  # closed rounds of recent cohorts, for the per-answer check
@@ -73,6 +76,10 @@ class Services:
 
     async def start(self, *, scheduler: bool = True) -> None:
         await self.lease.start()
+        if self.settings.send_headroom is not None:
+            log.warning("MENTORBOT_SEND_HEADROOM is deprecated and ignored: replies go first")
+        await self.rate_share.refresh()
+        self._sharing = asyncio.create_task(self.rate_share.run(), name="rate-share")
         self.sender.start()
         if self.inbox is not None:
             self.inbox.start()
@@ -92,6 +99,11 @@ class Services:
             self._housekeeping = None
         await self.scheduler.shutdown()
         await self.sender.stop()
+        if self._sharing is not None:
+            self._sharing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sharing
+            self._sharing = None
         await self.lease.stop()
 
     async def stop(self) -> None:
