@@ -9,14 +9,14 @@ import statistics
 from collections import defaultdict
 
 from bot.gaps.model import (
+    AnswerIndex,
     CohortAnswers,
     Evidence,
     Finding,
     GapSettings,
-    _Index,
-    _index,
-    _trailing,
     fingerprint_of,
+    index_answers,
+    trailing_run,
 )
 
 # ----------------------------------------------------------------------------- silence
@@ -25,28 +25,30 @@ from bot.gaps.model import (
 def silence_needed(answered: int, total: int, settings: GapSettings) -> int:
     """Unanswered rounds in a row that make a silence, given the record before them.
 
-    spec: ``silence_rounds``. evidence: the fewest k >= ``silence_rounds`` for which a student
-    who still takes part, missing rounds at her own rate m, misses k in a row with a chance
-    m^k of at most ``silence_max_chance``. m is her record with a prior of
-    ``silence_prior_rate`` over ``silence_prior_rounds`` rounds: a newcomer needs 4 rounds, a
-    student who always answers 3, one who skips one round in three 5.
+    spec: ``silence_rounds``. evidence: a student who has answered nothing since joining
+    needs ``silence_rounds`` (2): there is no habit of skipping to allow for. Otherwise the
+    fewest k >= ``silence_rounds`` for which a student who still takes part, missing rounds at
+    her own rate m, misses k in a row with a chance m^k of at most ``silence_max_chance``,
+    but never more than ``silence_max_rounds`` (3): a missed round is a fact, not noise, and
+    a month of silence is too long to wait for. m is her record with a prior of
+    ``silence_prior_rate`` over ``silence_prior_rounds`` rounds.
     """
     k = settings.silence_rounds
-    if settings.mode == "spec":
+    if settings.mode == "spec" or answered == 0:
         return k
     prior = settings.silence_prior_rounds
     rate = (total - answered + settings.silence_prior_rate * prior) / (total + prior)
-    while rate**k > settings.silence_max_chance:
+    while rate**k > settings.silence_max_chance and k < settings.silence_max_rounds:
         k += 1
     return k
 
 
-def _silence_findings(idx: _Index, settings: GapSettings) -> list[Finding]:
+def silence_findings(idx: AnswerIndex, settings: GapSettings) -> list[Finding]:
     found = []
     students = {sid for sid, _ in idx.asks}.union(*(r.enrolled for r in idx.rounds))
     for sid in sorted(students):
         mine = [r for r in idx.rounds if sid in r.enrolled]
-        cut = len(mine) - _trailing(sid not in r.respondents for r in mine)
+        cut = len(mine) - trailing_run(sid not in r.respondents for r in mine)
         before, missed = mine[:cut], [r.week for r in mine[cut:]]
         answered = sum(sid in r.respondents for r in before)
         if missed and len(missed) >= silence_needed(answered, len(before), settings):
@@ -59,13 +61,13 @@ def _silence_findings(idx: _Index, settings: GapSettings) -> list[Finding]:
 
 def find_silences(data: CohortAnswers, settings: GapSettings) -> list[Finding]:
     """Students who left the last rounds unanswered (only the rounds passed in count)."""
-    return _silence_findings(_index(data), settings)
+    return silence_findings(index_answers(data), settings)
 
 
 # ----------------------------------------------------------------------------- decline
 
 
-def _decline_at(idx: _Index, sid: int, n: int, s: GapSettings) -> tuple[list[int], str] | None:
+def decline_at(idx: AnswerIndex, sid: int, n: int, s: GapSettings) -> tuple[list[int], str] | None:
     """Decline test on the student's first ``n`` answered rounds: (weeks, summary) or None.
 
     spec: the mean of the last ``decline_window`` rounds is at least ``decline_delta`` below
@@ -101,10 +103,10 @@ def _decline_at(idx: _Index, sid: int, n: int, s: GapSettings) -> tuple[list[int
     return old + new, f"{note} ({span})"
 
 
-def _decline_findings(idx: _Index, settings: GapSettings) -> list[Finding]:
+def decline_findings(idx: AnswerIndex, settings: GapSettings) -> list[Finding]:
     found = []
     for sid, per_week in sorted(idx.by_student_week.items()):
-        hit = _decline_at(idx, sid, len(per_week), settings)
+        hit = decline_at(idx, sid, len(per_week), settings)
         if hit:
             weeks, summary = hit
             ev = [Evidence(wk, sid, k, r, None, "rating") for wk in weeks for k, r in per_week[wk]]
@@ -116,4 +118,4 @@ def _decline_findings(idx: _Index, settings: GapSettings) -> list[Finding]:
 
 def find_declines(data: CohortAnswers, settings: GapSettings) -> list[Finding]:
     """Students whose ratings dropped as a whole (all skills together)."""
-    return _decline_findings(_index(data), settings)
+    return decline_findings(index_answers(data), settings)
