@@ -15,29 +15,24 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.gaps import rules as gaps
+from bot.gaps.alert_text import PREFIX, TEAM_LANGUAGE, render_alert
 from bot.gaps.check import gap_check
-from bot.gaps.cohort_data import CohortData, gap_settings_of, local_time, shorten, skill_title
+from bot.gaps.cohort_data import CohortData, local_time
 from bot.gaps.lifecycle import AlertState, Raise, Reraise, Resolve, decide
 from bot.gaps.rules import Finding
-from bot.outbox.queue import Outgoing
 from bot.outbox.team import notify_team
 from bot.texts import t
 from storage.records import MemberRecord
-from storage.repos import CohortRepo
+from storage.repos import CohortRepo, MemberRepo
 from storage.repos.alerts import AlertRecord, AlertRepo, AuditRepo
 from storage.repos.rounds import RoundRepo
+from storage.repos.users import UserSettingsRepo
 
 log = logging.getLogger(__name__)
 
-PREFIX = "al:"
 ACTIONS = ("ack", "talk", "mute")
 BUTTON_PATTERN = r"^al:\d{1,12}:(ack|talk|mute)$"
-TEAM_LANGUAGE = "nl"
-MAX_WORDS = 3
-WORDS_LIMIT = 200
 MUTE_FOR = timedelta(days=14)
-_CLASS_NOTE = re.compile(r"class mean ([\d.]+|-), (\d+) of (\d+) low")
 
 
 async def evaluate_cohort(session: AsyncSession, cohort_id: int, now: datetime) -> list[int]:
@@ -60,6 +55,7 @@ async def evaluate_cohort(session: AsyncSession, cohort_id: int, now: datetime) 
     states = [_state(a, data, round_index, now) for a in stored.values()]
     ok = check.ok_streaks(list(stored))
     raised: list[int] = []
+    lang = await team_language(session, cohort_id)
     for action in decide(states, findings, round_index, ok):
         if isinstance(action, Resolve):
             alert = stored[action.fingerprint]
@@ -89,17 +85,13 @@ async def evaluate_cohort(session: AsyncSession, cohort_id: int, now: datetime) 
                 continue
             alert_id, count = new_id, 1
         message = render_alert(alert_id, finding.kind, finding.student_id, finding.skill,
-                               evidence, data, again=count > 1)  # fmt: skip
+                               evidence, data, again=count > 1, lang=lang)  # fmt: skip
         await notify_team(
             session, cohort_id, f"alert:{alert_id}:{count}", message, now, kind="alert"
         )
         raised.append(alert_id)
         log.info("alert raised cohort=%s alert=%s count=%s", cohort_id, alert_id, count)
     return raised
-
-
-def gaps_settings(data: CohortData) -> gaps.GapSettings:
-    return gap_settings_of(data.cohort)
 
 
 def _state(alert: AlertRecord, data: CohortData, round_index: int, now: datetime) -> AlertState:
@@ -128,135 +120,14 @@ def evidence_of(finding: Finding) -> dict[str, Any]:
     }
 
 
-# ----------------------------------------------------------------------------- rendering
-
-
-def subject(kind: str, member_id: int | None, data: CohortData) -> str:
-    """Who an alert is about: the student's name, or "de klas"."""
-    if member_id is None:
-        return t("alert.the_class", TEAM_LANGUAGE)
-    return data.name(member_id)
-
-
-def summary_line(alert: AlertRecord, data: CohortData) -> str:
-    """One line for /gaten and the digest."""
-    who = subject(alert.kind, alert.member_id, data)
-    what = skill_title(data.plan, alert.skill) or t(f"alert.kind.{alert.kind}", TEAM_LANGUAGE)
-    status = t(f"alert.status.{alert.status}", TEAM_LANGUAGE)
-    return t(
-        "alert.line",
-        TEAM_LANGUAGE,
-        id=alert.id,
-        who=who,
-        what=what,
-        week=alert.raised_week,
-        status=status,
-    )
-
-
-def render_alert(
-    alert_id: int,
-    kind: str,
-    member_id: int | None,
-    skill: str | None,
-    evidence: dict[str, Any],
-    data: CohortData,
-    *,
-    again: bool = False,
-) -> Outgoing:
-    """The alert message in Dutch: who, which skill, the evidence, and the three buttons."""
-    lang = TEAM_LANGUAGE
-    items: list[dict[str, Any]] = list(evidence.get("items", []))
-    who = subject(kind, member_id, data)
-    title = skill_title(data.plan, skill)
-    weeks = evidence.get("weeks", [])
-    header = t(
-        f"alert.header.{kind}",
-        lang,
-        name=who,
-        skill=title,
-        count=len(weeks),
-        cohort=data.cohort.name,
-    )
-    lines = [header]
-    if again:
-        lines.append(t("alert.again", lang))
-    lines.append("")
-    lines += _evidence_lines(kind, items, data)
-    buttons = [
-        [
-            (t("alert.button.ack", lang), f"{PREFIX}{alert_id}:ack"),
-            (t("alert.button.talk", lang), f"{PREFIX}{alert_id}:talk"),
-        ],
-        [(t("alert.button.mute", lang), f"{PREFIX}{alert_id}:mute")],
-    ]
-    return Outgoing(shorten_message("\n".join(lines)), buttons)
-
-
-def shorten_message(text: str, limit: int = 3800) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _evidence_lines(kind: str, items: list[dict[str, Any]], data: CohortData) -> list[str]:
-    lang = TEAM_LANGUAGE
-    lines: list[str] = []
-    words: list[str] = []
-    for e in items:
-        week, note = e.get("week"), e.get("note") or ""
-        if e.get("text"):
-            words.append(t("alert.words", lang, week=week, text=shorten(e["text"], WORDS_LIMIT)))
-            continue
-        if kind == "class_gap" and e.get("student_id") is None:
-            match = _CLASS_NOTE.search(note)
-            if match and match.group(3) == "0":
-                continue  # a round nobody has answered yet is no evidence either way
-            if match:
-                mean = match.group(1).replace(".", ",")
-                lines.append(
-                    t("alert.ev.class", lang, week=week, mean=mean, low=match.group(2),
-                      total=match.group(3))
-                )  # fmt: skip
-                continue
-        if kind == "class_gap":
-            ratings = note[note.find("(ratings ") + 9 : -1] if "(ratings " in note else ""
-            lines.append(t("alert.ev.class_student", lang, name=data.name(e.get("student_id")),
-                           ratings=ratings.replace(",", ", ")))  # fmt: skip
-            continue
-        if kind == "silence":
-            lines.append(t("alert.ev.silence", lang, week=week))
-            continue
-        if kind == "decline":
-            continue
-        parts = []
-        if e.get("rating") is not None:
-            parts.append(f"{e['rating']}/5")
-        if "help" in note:
-            parts.append(t("alert.ev.help", lang))
-        if parts:
-            lines.append(t("alert.ev.week", lang, week=week, value=", ".join(parts)))
-    if kind == "decline":
-        lines += _decline_lines(items)
-    if words:
-        lines += ["", *words[-MAX_WORDS:]]  # the latest words are the most telling
-    return lines
-
-
-def _decline_lines(items: list[dict[str, Any]]) -> list[str]:
-    by_week: dict[int, list[int]] = {}
-    for e in items:
-        if e.get("rating") is not None:
-            by_week.setdefault(int(e["week"]), []).append(int(e["rating"]))
-    return [
-        t(
-            "alert.ev.week",
-            TEAM_LANGUAGE,
-            week=week,
-            value=t(
-                "alert.ev.mean", TEAM_LANGUAGE, mean=f"{sum(r) / len(r):.1f}".replace(".", ",")
-            ),
-        )
-        for week, r in sorted(by_week.items())
-    ]
+async def team_language(session: AsyncSession, cohort_id: int) -> str:
+    """The team's language: English when every mentor of the cohort chose it, else Dutch."""
+    mentors = await MemberRepo(session).in_cohort(cohort_id, "mentor", ("active",))
+    ids = [m.telegram_user_id for m in mentors if m.telegram_user_id is not None]
+    chosen = await UserSettingsRepo(session).languages(ids)
+    if ids and all(chosen.get(i) == "en" for i in ids):
+        return "en"
+    return TEAM_LANGUAGE
 
 
 # ----------------------------------------------------------------------------- buttons
@@ -313,7 +184,7 @@ async def press(
     moment = local_time(cohort, now)
     line = t(
         f"alert.done.{action}",
-        TEAM_LANGUAGE,
+        await team_language(session, alert.cohort_id),  # the line joins the team's message
         name=mentor.name,
         time=moment.strftime("%H:%M"),
         date=local_time(cohort, now + MUTE_FOR).strftime("%d-%m"),

@@ -8,8 +8,10 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.gaps.alerts import TEAM_LANGUAGE, summary_line
-from bot.gaps.cohort_data import CohortData, load_cohort_data, skill_title, skill_week_means
+from bot.gaps.alert_text import skill_label, summary_line
+from bot.gaps.alerts import team_language
+from bot.gaps.cohort_data import CohortData, gap_settings_of, load_cohort_data, skill_week_means
+from bot.gaps.rules import stricter_for_self
 from bot.outbox.queue import Outgoing
 from bot.texts import t
 from storage.repos.alerts import AlertRecord, AlertRepo
@@ -28,26 +30,29 @@ async def build_digest(
     data = await load_cohort_data(session, cohort_id)
     if data is None:
         return []
-    lang = TEAM_LANGUAGE
+    lang = await team_language(session, cohort_id)
     repo = AlertRepo(session)
     lines = [t("digest.header", lang, cohort=data.cohort.name, week=week), ""]
-    lines += _response_lines(data, week)
+    lines += _response_lines(data, week, lang)
     unresolved = await repo.unresolved(cohort_id)
     lines.append("")
     if unresolved:
         lines.append(t("digest.open_gaps", lang, count=len(unresolved)))
-        lines += _capped([summary_line(a, data) for a in unresolved])
+        lines += _capped([summary_line(a, data, lang) for a in unresolved])
     else:
         lines.append(t("digest.no_gaps", lang))
     agenda = [a for a in unresolved if a.discuss]
     if agenda:
         lines += ["", t("digest.agenda", lang)]
-        lines += _capped([f"• {_describe(a, data)}" for a in agenda])
+        lines += _capped([f"• {_describe(a, data, lang)}" for a in agenda])
     resolved = await repo.resolved_unreported(cohort_id)
     if resolved:
         lines += ["", t("digest.resolved", lang)]
-        lines += _capped([f"✓ {_describe(a, data)}" for a in resolved])
+        lines += _capped([f"✓ {_describe(a, data, lang)}" for a in resolved])
         await repo.mark_reported([a.id for a in resolved])
+    encourage = stricter_lines(data, lang)
+    if encourage:
+        lines += ["", t("digest.stricter", lang), *_capped(encourage)]
     text = "\n".join(lines)
     if len(text) > TEXT_LIMIT:
         text = text[: TEXT_LIMIT - 1] + "…"
@@ -64,8 +69,7 @@ async def build_digest(
     return messages
 
 
-def _response_lines(data: CohortData, week: int) -> list[str]:
-    lang = TEAM_LANGUAGE
+def _response_lines(data: CohortData, week: int, lang: str) -> list[str]:
     earlier = [r for r in data.rounds if r.week < week] or [
         r for r in data.rounds if r.week <= week
     ]
@@ -85,9 +89,28 @@ def _response_lines(data: CohortData, week: int) -> list[str]:
     return lines
 
 
-def _describe(alert: AlertRecord, data: CohortData) -> str:
-    who = data.name(alert.member_id) if alert.member_id else t("alert.the_class", TEAM_LANGUAGE)
-    what = skill_title(data.plan, alert.skill) or t(f"alert.kind.{alert.kind}", TEAM_LANGUAGE)
+def stricter_lines(data: CohortData, lang: str) -> list[str]:
+    """Students stricter for themselves than their workplace, with a suggestion to encourage:
+    a digest line, never an alert (``bot.gaps.two_views.stricter_for_self``)."""
+    active = {m.id for m in data.students.values() if m.is_active}
+    found = stricter_for_self(data.cohort_answers(), gap_settings_of(data.cohort))
+    return [
+        t(
+            "digest.stricter_line",
+            lang,
+            name=data.name(s.student_id),
+            skill=skill_label(data, s.skill),
+            own=" · ".join("–" if r is None else str(r) for r in s.ratings),
+            work=" · ".join(t(f"alert.level.{level}", lang) for level in s.observed),
+        )
+        for s in found
+        if s.student_id in active
+    ]
+
+
+def _describe(alert: AlertRecord, data: CohortData, lang: str) -> str:
+    who = data.name(alert.member_id) if alert.member_id else t("alert.the_class", lang)
+    what = skill_label(data, alert.skill) or t(f"alert.kind.{alert.kind}", lang)
     return f"{who} — {what}"
 
 

@@ -103,14 +103,45 @@ def decline_at(idx: AnswerIndex, sid: int, n: int, s: GapSettings) -> tuple[list
     return old + new, f"{note} ({span})"
 
 
+def skill_drops(
+    per_week: dict[int, list[tuple[str, int]]], old: list[int], new: list[int]
+) -> list[tuple[str, float]]:
+    """Per skill rated in both spans: its mean now minus its mean before, biggest drop first.
+
+    A decline is told per skill (one skill's asks before and now), never as week means over
+    different skills: a week that asks only hard skills would look like a decline."""
+    before: dict[str, list[int]] = defaultdict(list)
+    now: dict[str, list[int]] = defaultdict(list)
+    for weeks, into in ((old, before), (new, now)):
+        for wk in weeks:
+            for skill, r in per_week[wk]:
+                into[skill].append(r)
+    drops = [
+        (k, statistics.fmean(now[k]) - statistics.fmean(before[k])) for k in now if k in before
+    ]
+    return sorted(drops, key=lambda d: (round(d[1], 9), d[0]))
+
+
 def decline_findings(idx: AnswerIndex, settings: GapSettings) -> list[Finding]:
     found = []
     for sid, per_week in sorted(idx.by_student_week.items()):
         hit = decline_at(idx, sid, len(per_week), settings)
         if hit:
             weeks, summary = hit
-            ev = [Evidence(wk, sid, k, r, None, "rating") for wk in weeks for k, r in per_week[wk]]
-            ev.append(Evidence(weeks[-1], sid, None, None, None, summary))
+            recent = settings.decline_window if settings.mode == "spec" else (
+                settings.decline_recent_rounds
+            )  # fmt: skip
+            new, old = weeks[-recent:], weeks[:-recent]
+            drops = [d for d in skill_drops(per_week, old, new) if d[1] < 0]
+            skill = drops[0][0] if drops else None
+            ev = [
+                Evidence(wk, sid, k, r, None, "rating now" if wk in new else "rating before")
+                for wk in weeks
+                for k, r in per_week[wk]
+            ]
+            # the skill that dropped most is named on the summary line; the finding stays one
+            # per student, so a change of which skill dropped most never raises it twice
+            ev.append(Evidence(weeks[-1], sid, skill, None, None, summary))
             fp = fingerprint_of("decline", sid, None)
             found.append(Finding("decline", sid, None, tuple(weeks), tuple(ev), fp))
     return found

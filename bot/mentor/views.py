@@ -7,7 +7,7 @@ import difflib
 import html
 from dataclasses import dataclass
 
-from bot.gaps.alerts import summary_line
+from bot.gaps.alert_text import summary_line
 from bot.gaps.cohort_data import CohortData
 from bot.texts import t
 from storage.records import MemberRecord
@@ -48,7 +48,7 @@ def gaps_text(data: CohortData, alerts: list[AlertRecord], lang: str) -> str:
     if not alerts:
         return t("mentor.gaps_none", lang, cohort=data.cohort.name)
     lines = [t("mentor.gaps_header", lang, cohort=data.cohort.name, count=len(alerts))]
-    lines += [summary_line(a, data) for a in alerts]
+    lines += [summary_line(a, data, lang) for a in alerts]
     return "\n".join(lines)
 
 
@@ -121,7 +121,7 @@ def student_history_html(
     mine = [a for a in alerts if a.member_id == student.id][:MAX_ALERT_LINES]
     if mine:
         parts.append(html.escape(t("mentor.student_open", lang)))
-        parts += [html.escape(summary_line(a, data)) for a in mine]
+        parts += [html.escape(summary_line(a, data, lang)) for a in mine]
     return "\n".join(parts)
 
 

@@ -58,5 +58,10 @@ async def test_decline_message_in_spec_mode(db: Database) -> None:
         await evaluate_cohort(s, cohort, week_time(6))
     text = await messages(db)
     assert "decline" in text
-    assert text["decline"].startswith("📉 Signaal: de zelfbeoordelingen van Fien dalen")
-    assert "Week 1: gemiddeld 5,0" in text["decline"] and "Week 6: gemiddeld 3,0" in text["decline"]
+    # issue 15: the decline is told per skill, the skill named (no week means over skills)
+    assert text["decline"].startswith("📉 Signaal: Fien geeft zichzelf lager op „Zorgt voor")
+    assert (
+        "Zelf op „Zorgt voor een veilig pedagogisch klimaat”: eerder 5 · 5 · 5, nu 4 · 3 · 3"
+        in (text["decline"])
+    )
+    assert "Ook lager: „Werkt samen met betrokkenen”" in text["decline"]
