@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.gaps.alert_text import skill_label, summary_line
 from bot.gaps.alerts import team_language
 from bot.gaps.cohort_data import CohortData, gap_settings_of, load_cohort_data, skill_week_means
-from bot.gaps.rules import stricter_for_self
+from bot.gaps.rules import CohortAnswers, stricter_for_self
 from bot.outbox.queue import Outgoing
 from bot.texts import t
 from storage.repos.alerts import AlertRecord, AlertRepo
@@ -50,7 +50,7 @@ async def build_digest(
         lines += ["", t("digest.resolved", lang)]
         lines += _capped([f"✓ {_describe(a, data, lang)}" for a in resolved])
         await repo.mark_reported([a.id for a in resolved])
-    encourage = stricter_lines(data, lang)
+    encourage = stricter_lines(data, data.cohort_answers(), lang)
     if encourage:
         lines += ["", t("digest.stricter", lang), *_capped(encourage)]
     text = "\n".join(lines)
@@ -89,11 +89,11 @@ def _response_lines(data: CohortData, week: int, lang: str) -> list[str]:
     return lines
 
 
-def stricter_lines(data: CohortData, lang: str) -> list[str]:
+def stricter_lines(data: CohortData, answers: CohortAnswers, lang: str) -> list[str]:
     """Students stricter for themselves than their workplace, with a suggestion to encourage:
     a digest line, never an alert (``bot.gaps.two_views.stricter_for_self``)."""
     active = {m.id for m in data.students.values() if m.is_active}
-    found = stricter_for_self(data.cohort_answers(), gap_settings_of(data.cohort))
+    found = stricter_for_self(answers, gap_settings_of(data.cohort))
     return [
         t(
             "digest.stricter_line",
