@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,6 +20,7 @@ from bot.gaps.rules import (
     HelpRequest,
     RatingAnswer,
     ReflectionRound,
+    WorkplaceObservation,
 )
 from bot.gaps.rules import StudentWords as Words
 from bot.plans import Plan
@@ -145,6 +146,7 @@ class SnapshotPart:
     ratings: list[RatingAnswer]
     helps: list[HelpRequest]
     words: list[Words]
+    observations: list[WorkplaceObservation] = field(default_factory=list)  # of these weeks
 
 
 def snapshot_part(
