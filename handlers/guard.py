@@ -1,6 +1,6 @@
 """Guards that run before every other handler (group -2).
 
-1. The per-user flood limit (bot/flood.py): an update from a user whose bucket is empty is
+1. The per-user flood limit (bot/runtime/flood.py): an update from a user whose bucket is empty is
    stopped here, so nothing else runs and nothing changes. The user is told once a minute in a
    private chat (`input.slow_down`); a button press over the limit is always answered with the
    same text, so the button's spinner stops. In groups a refused update is dropped silently:

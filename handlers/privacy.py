@@ -1,5 +1,5 @@
 """A student's own data: /mijngegevens (everything kept, as a JSON file) and /stop (leave,
-after a Ja/Nee question). The work is in bot/privacy.py."""
+after a Ja/Nee question). The work is in bot/people/privacy.py."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The token bucket of the per-user flood limit (bot/flood.py), on an injected clock."""
+"""The token bucket of the per-user flood limit (bot/runtime/flood.py), on an injected clock."""
 
 from __future__ import annotations
 
