@@ -2,7 +2,9 @@
 
 * **Blinde vlek** (an alert, kind ``blind_spot``): the student rates a skill high (4–5) while
   her werkbegeleider says nooit or oefenen, in ``blind_spot_needed`` of the last
-  ``blind_spot_window`` weeks that had both views, the latest of them included; resolved by
+  ``blind_spot_window`` weeks that had both views, the latest of them included, and the
+  workplace's view over those weeks is worth a gap by itself (its points reach
+  ``evidence_threshold``: oefenen three times, or nooit and oefenen); resolved by
   ``resolve_ok_asks`` weeks in a row in which the two views no longer disagree that way.
 * **Strenger voor zichzelf** (a digest line, never an alert): the reverse, the student rates
   low (or asks for help) while the workplace says voldoende or goed, with the same counts.
@@ -53,9 +55,14 @@ def blind_spot_flags(idx: AnswerIndex, sid: int, skill: str, s: GapSettings) -> 
     return [_too_high(a, s) for a in _paired(idx, sid, skill)]
 
 
-def _scan(flags: list[bool], s: GapSettings) -> int | None:
+def _scan(flags: list[bool], s: GapSettings, work: list[int] | None = None) -> int | None:
+    """``work``: the workplace's points per week; when given, its view over the window must be
+    worth a gap by itself (``evidence_threshold``), or a level-3 student who taps a 4 while
+    the werkbegeleider once says oefenen would look like a blind spot."""
+
     def trigger(lo: int, hi: int) -> bool:
-        return sum(flags[lo:hi]) >= s.blind_spot_needed
+        strong = work is None or sum(work[lo:hi]) >= s.evidence_threshold
+        return strong and sum(flags[lo:hi]) >= s.blind_spot_needed
 
     ok = [not f for f in flags]
     return open_since(ok, s.blind_spot_window, s.resolve_ok_asks, trigger)
@@ -76,7 +83,8 @@ def blind_spot_findings(idx: AnswerIndex, settings: GapSettings) -> list[Finding
     found = []
     for sid, skill in sorted(idx.both):
         pairs = _paired(idx, sid, skill)
-        first = _scan([_too_high(a, settings) for a in pairs], settings)
+        work = [settings.observation_points[a.observed or 0] for a in pairs]
+        first = _scan([_too_high(a, settings) for a in pairs], settings, work)
         if first is None:
             continue
         window = pairs[first:][-8:]

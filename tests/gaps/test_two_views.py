@@ -87,13 +87,17 @@ def test_two_werkbegeleiders_in_one_week_the_lower_view_counts() -> None:
 
 def test_blind_spot_high_self_rating_where_the_workplace_says_nooit_or_oefenen() -> None:
     rows = series(1, "s", [4, 5, 4])
-    once = both(rows, seen(1, "s", [OEFENEN, VOLDOENDE, VOLDOENDE]))
+    once = both(rows, seen(1, "s", [NOOIT, VOLDOENDE, VOLDOENDE]))
     assert find_blind_spots(once, IMPROVED) == []  # once is no pattern
-    data = both(rows, seen(1, "s", [OEFENEN, VOLDOENDE, NOOIT]))
+    weakly = both(rows[:2], seen(1, "s", [OEFENEN, OEFENEN]))
+    assert find_blind_spots(weakly, IMPROVED) == []  # twice oefenen is no gap by itself yet
+    data = both(rows, seen(1, "s", [OEFENEN, NOOIT, VOLDOENDE]))
     [spot] = find_blind_spots(data, IMPROVED)
     assert (spot.kind, spot.student_id, spot.skill, spot.weeks) == ("blind_spot", 1, "s", (1, 4, 7))
     assert spot.fingerprint == "blind_spot:1:s"
-    assert [(e.rating, e.observed) for e in spot.evidence] == [(4, 1), (5, 2), (4, 0)]
+    assert [(e.rating, e.observed) for e in spot.evidence] == [(4, 1), (5, 0), (4, 2)]
+    thrice = both(rows, seen(1, "s", [OEFENEN, OEFENEN, OEFENEN]))
+    assert [f.kind for f in find_blind_spots(thrice, IMPROVED)] == ["blind_spot"]
     assert kinds(data) == ["blind_spot"]  # and no student gap: she rates herself high
 
 
