@@ -33,7 +33,28 @@ from bench.detection_model import (
 )
 
 GRID = np.round(np.arange(1.0, 5.0001, 0.05), 2)
-TAUS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99)
+TAUS = (
+    0.1,
+    0.15,
+    0.2,
+    0.25,
+    0.3,
+    0.35,
+    0.4,
+    0.45,
+    0.5,
+    0.6,
+    0.7,
+    0.75,
+    0.8,
+    0.85,
+    0.9,
+    0.93,
+    0.95,
+    0.97,
+    0.98,
+    0.99,
+)
 WINDOW = 4
 _SD_LEVELS = math.hypot(0.55, 0.3)  # level spread around 3.5 with the student offset
 _HAS_WEAK_ELSEWHERE = 1 - 0.9 ** (SKILLS - 1)

@@ -248,8 +248,11 @@ def _cell(value: float | None) -> str:
 def print_tables(summary: dict, ceilings: dict) -> None:
     for name, rows in summary.items():
         print(f"\n{name}")
-        print(f"{'kind':<12} {'recall':>7} {'by 4th':>7} {'precision':>9} {'prec.new':>8} "
-              f"{'median':>7} {'alerts/m/wk':>11} {'true gaps':>9}  messages tp/fp/grey")  # fmt: skip
+        head = ("kind", "recall", "by 4th", "precision", "prec.new", "median", "alerts/m/wk")
+        widths = (12, 7, 7, 9, 8, 7, 11)
+        cells = " ".join(f"{h:<{w}}" if i == 0 else f"{h:>{w}}" for i, (h, w) in
+                         enumerate(zip(head, widths, strict=True)))  # fmt: skip
+        print(f"{cells} {'true gaps':>9}  messages tp/fp/grey")
         for kind, r in rows.items():
             if kind == "all":
                 continue
@@ -280,10 +283,14 @@ def main() -> None:
     parser.add_argument("--help-scale", type=float, default=0.0, help="× help-request rates")
     parser.add_argument("--inflated", type=float, default=INFLATED)
     parser.add_argument("--with-baseline", action="store_true")
+    parser.add_argument(
+        "--set", default="{}", help='settings for both rules, JSON: {"evidence_threshold": 4}'
+    )
     args = parser.parse_args()
     n = 8 if args.quick else args.cohorts
     seeds = [int(s) for s in args.seeds.split(",")]
-    rules = dict(RULES)
+    changed = json.loads(args.set)
+    rules = {name: (s.model_copy(update=changed), two) for name, (s, two) in RULES.items()}
     if args.with_baseline:
         rules[BASELINE[0]] = BASELINE[1]
     shared = {"sigma": args.sigma, "work_sigma": args.work_sigma, "help_scale": args.help_scale,

@@ -116,7 +116,7 @@ class GapSettings(BaseModel):
     evidence_min_asks: Annotated[int, Field(ge=1)] = 2  # one bad week is no signal
     # The workplace's view (evidence mode): points per observation nooit, oefenen, voldoende,
     # goed, on the same scale as rating_points (docs/gap-rules.md "Two views").
-    observation_points: tuple[int, int, int, int] = (4, 2, -2, -4)
+    observation_points: tuple[int, int, int, int] = (5, 3, -3, -5)
     # Blinde vlek: the student rates a skill at least blind_spot_min_rating while the workplace
     # says at most blind_spot_max_level (oefenen), in blind_spot_needed of the last
     # blind_spot_window weeks that had both views. The reverse (strenger voor zichzelf) uses
@@ -125,6 +125,7 @@ class GapSettings(BaseModel):
     blind_spot_max_level: Annotated[int, Field(ge=0, le=2)] = 1
     blind_spot_needed: Annotated[int, Field(ge=1)] = 2
     blind_spot_window: Annotated[int, Field(ge=1)] = 4
+    blind_spot_threshold: Annotated[int, Field(ge=1)] = 9  # the workplace's points, same window
     resolve_ok_asks: Annotated[int, Field(ge=1)] = 2
     class_mean_max: float = 2.65
     class_mean_asks: Annotated[int, Field(ge=1)] = 2

@@ -3,8 +3,8 @@
 * **Blinde vlek** (an alert, kind ``blind_spot``): the student rates a skill high (4–5) while
   her werkbegeleider says nooit or oefenen, in ``blind_spot_needed`` of the last
   ``blind_spot_window`` weeks that had both views, the latest of them included, and the
-  workplace's view over those weeks is worth a gap by itself (its points reach
-  ``evidence_threshold``: oefenen three times, or nooit and oefenen); resolved by
+  workplace's points over those weeks reach ``blind_spot_threshold`` (oefenen three times,
+  or nooit twice); resolved by
   ``resolve_ok_asks`` weeks in a row in which the two views no longer disagree that way.
 * **Strenger voor zichzelf** (a digest line, never an alert): the reverse, the student rates
   low (or asks for help) while the workplace says voldoende or goed, with the same counts.
@@ -56,12 +56,12 @@ def blind_spot_flags(idx: AnswerIndex, sid: int, skill: str, s: GapSettings) -> 
 
 
 def _scan(flags: list[bool], s: GapSettings, work: list[int] | None = None) -> int | None:
-    """``work``: the workplace's points per week; when given, its view over the window must be
-    worth a gap by itself (``evidence_threshold``), or a level-3 student who taps a 4 while
-    the werkbegeleider once says oefenen would look like a blind spot."""
+    """``work``: the workplace's points per week; when given, they must reach
+    ``blind_spot_threshold`` over the window, or a level-3 student who taps a 4 in weeks the
+    werkbegeleider happens to say oefenen would look like a blind spot."""
 
     def trigger(lo: int, hi: int) -> bool:
-        strong = work is None or sum(work[lo:hi]) >= s.evidence_threshold
+        strong = work is None or sum(work[lo:hi]) >= s.blind_spot_threshold
         return strong and sum(flags[lo:hi]) >= s.blind_spot_needed
 
     ok = [not f for f in flags]

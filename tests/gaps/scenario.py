@@ -41,7 +41,7 @@ LEVEL = {0: "nooit", 1: "oefenen", 2: "voldoende", 3: "goed"}
 # (student, skill): self-ratings and the workplace's view, one per ask (None: no observation)
 SERIES: dict[tuple[int, str], tuple[tuple[int, ...], tuple[int | None, ...]]] = {
     (1, "samenwerken"): ((2, 3, 2), (1, 1, 1)),  # Anna: the workplace confirms
-    (2, "veilig-klimaat"): ((4, 5), (1, 0)),  # Bram: blinde vlek
+    (2, "veilig-klimaat"): ((4, 5), (0, 0)),  # Bram: blinde vlek
     (3, "evalueren"): ((2, 1), (2, 3)),  # Cem: stricter than the workplace
     (5, "evalueren"): ((2, 2), (None, None)),
     (1, "evalueren"): ((2, 3), (2, None)),

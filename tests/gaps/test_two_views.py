@@ -91,12 +91,12 @@ def test_blind_spot_high_self_rating_where_the_workplace_says_nooit_or_oefenen()
     assert find_blind_spots(once, IMPROVED) == []  # once is no pattern
     weakly = both(rows[:2], seen(1, "s", [OEFENEN, OEFENEN]))
     assert find_blind_spots(weakly, IMPROVED) == []  # twice oefenen is no gap by itself yet
-    data = both(rows, seen(1, "s", [OEFENEN, NOOIT, VOLDOENDE]))
+    data = both(rows, seen(1, "s", [OEFENEN, NOOIT, OEFENEN]))
     [spot] = find_blind_spots(data, IMPROVED)
     assert (spot.kind, spot.student_id, spot.skill, spot.weeks) == ("blind_spot", 1, "s", (1, 4, 7))
     assert spot.fingerprint == "blind_spot:1:s"
-    assert [(e.rating, e.observed) for e in spot.evidence] == [(4, 1), (5, 0), (4, 2)]
-    thrice = both(rows, seen(1, "s", [OEFENEN, OEFENEN, OEFENEN]))
+    assert [(e.rating, e.observed) for e in spot.evidence] == [(4, 1), (5, 0), (4, 1)]
+    thrice = both(rows, seen(1, "s", [OEFENEN, OEFENEN, OEFENEN]))  # 9 workplace points
     assert [f.kind for f in find_blind_spots(thrice, IMPROVED)] == ["blind_spot"]
     assert kinds(data) == ["blind_spot"]  # and no student gap: she rates herself high
 
@@ -108,8 +108,8 @@ def test_blind_spot_needs_both_views_in_the_same_week() -> None:
 
 
 def test_blind_spot_resolves_after_two_weeks_of_agreement() -> None:
-    rows = series(1, "s", [4, 5, 4, 4])
-    obs = seen(1, "s", [OEFENEN, OEFENEN, VOLDOENDE, GOED])
+    rows = series(1, "s", [4, 5, 4, 4, 4])
+    obs = seen(1, "s", [OEFENEN, OEFENEN, OEFENEN, VOLDOENDE, GOED])
     data = both(rows, obs)
     assert ok_streak("blind_spot:1:s", data, IMPROVED) == 2 == RESOLVE_OK_ROUNDS["blind_spot"]
     assert find_blind_spots(data, IMPROVED) == []
