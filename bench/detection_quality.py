@@ -207,9 +207,9 @@ def summarise(results: list[dict], name: str) -> dict:
             "messages_tp_fp_grey": [st["tp"], st["fp"], st["grey"]],
         }
     weekly = sorted(n / MENTORS for r in results for n in r["rules"][name]["weekly"])
-    total = sum(weekly)
+    messages = sum(n for r in results for n in r["rules"][name]["weekly"])
     rows["all"] = {
-        "alerts_per_mentor_week": round(total / mentor_weeks, 3),
+        "alerts_per_mentor_week": round(messages / mentor_weeks, 3),
         "p95_alerts_per_mentor_week": weekly[int(0.95 * (len(weekly) - 1))],
     }
     return rows
