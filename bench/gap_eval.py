@@ -68,13 +68,14 @@ async def complete_one(db, round_id: int, member_id: int, week: int) -> None:  #
         await RoundRepo(s).mark_completed(round_id, member_id, now)
 
 
-async def evaluate(db, cohort_id: int, now) -> float:  # type: ignore[no-untyped-def]
-    """One alert check as `Services.evaluate_alerts` runs it; returns the seconds taken."""
+async def evaluate(db, cohort_id: int, now, cache) -> float:  # type: ignore[no-untyped-def]
+    """One alert check as `Services.evaluate_alerts` runs it (with the process's gap cache);
+    returns the seconds taken."""
     from bot.gaps.alerts import evaluate_cohort
 
     start = time.perf_counter()
     async with db.transaction() as s:
-        await evaluate_cohort(s, cohort_id, now)
+        await evaluate_cohort(s, cohort_id, now, cache)
     return time.perf_counter() - start
 
 
@@ -104,13 +105,13 @@ async def full_reload(db, cohort_id: int):  # type: ignore[no-untyped-def]
     return time.perf_counter() - start, findings, ok
 
 
-async def fast_view(db, cohort_id: int):  # type: ignore[no-untyped-def]
+async def fast_view(db, cohort_id: int, cache):  # type: ignore[no-untyped-def]
     """What the per-answer path decides from: its findings and ok streaks."""
     from bot.gaps.check import gap_check
     from storage.repos.alerts import AlertRepo
 
     async with db.transaction() as s:
-        check = await gap_check(s, cohort_id)
+        check = await gap_check(s, cohort_id, cache)
         stored = [a.fingerprint for a in await AlertRepo(s).unresolved(cohort_id)]
     assert check is not None
     active = {m.id for m in check.data.students.values() if m.is_active}
@@ -229,8 +230,10 @@ async def run_backend(
     answers: int,
     check_every: int,
 ):  # type: ignore[no-untyped-def]
+    from bot.gaps.check import GapCache
     from storage.db import Database
 
+    cache = GapCache()  # the one a running bot's Services holds
     tmp = tempfile.TemporaryDirectory(prefix="bench-gap-")
     with Timer() as copy_t:
         if backend == "sqlite":
@@ -257,17 +260,17 @@ async def run_backend(
         for c in picked:
             # the first check of a cohort in this process (it also raises the cohort's
             # standing gaps, as the first check after the data was written would)
-            cold.append(await evaluate(db, c, now))
+            cold.append(await evaluate(db, c, now, cache))
             for _ in range(answers):
                 student = pending[c].pop()
                 await complete_one(db, gen.open_round[c], student, shape.weeks)
                 cpu = time.process_time()
-                warm.append(await evaluate(db, c, now))
+                warm.append(await evaluate(db, c, now, cache))
                 cpu_warm.append(time.process_time() - cpu)
                 if len(warm) % check_every == 0:
                     seconds, findings, ok = await full_reload(db, c)
                     reload.append(seconds)
-                    fast_findings, fast_ok = await fast_view(db, c)
+                    fast_findings, fast_ok = await fast_view(db, c, cache)
                     checked += 1
                     if fast_findings != findings or fast_ok != ok:
                         mismatches += 1

@@ -4,35 +4,28 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup, Message, Update
 
 from bot.people.identity import Identity, load_identity
 from bot.runtime.context import MentorContext
 from bot.runtime.logs import bind
-from bot.runtime.now import now as process_now
 from bot.texts import t
-
-
-def now() -> datetime:
-    """The process clock: real time in production, the simulated time in the demo."""
-    return process_now()
+from storage.db import Session
 
 
 @asynccontextmanager
-async def unit_of_work(context: MentorContext) -> AsyncIterator[AsyncSession]:
+async def unit_of_work(context: MentorContext) -> AsyncIterator[Session]:
     """One database transaction for the update being handled."""
     async with context.state.database().transaction() as session:
         yield session
 
 
-async def identify(session: AsyncSession, update: Update, context: MentorContext) -> Identity:
+async def identify(session: Session, update: Update, context: MentorContext) -> Identity:
     user = update.effective_user
     assert user is not None, "handlers are registered for updates with a user"
-    identity = await load_identity(session, user.id, context.state.config().admin_ids)
+    identity = await load_identity(session, user.id)
     member = identity.student or (identity.memberships[0] if identity.memberships else None)
     if member is not None:
         bind(cohort=member.cohort_id)  # every later log line of this update names the cohort
@@ -52,6 +45,12 @@ async def answer(
     if chat is None:
         return None
     return await chat.send_message(t(key, lang, **values), reply_markup=markup)
+
+
+async def answer_text(update: Update, text: str) -> None:
+    """Reply in the chat of the update with a text made already."""
+    if update.effective_chat is not None:
+        await update.effective_chat.send_message(text)
 
 
 def display_name(update: Update) -> str:

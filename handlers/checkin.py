@@ -21,19 +21,23 @@ from bot.checkin import flow as checkin
 from bot.checkin.flow import EXPECT, QUESTION_KEY, SKIP, Ask, Outcome, has_visible_text
 from bot.checkin.student_questions import MAX_QUESTION, ask_team
 from bot.outbox.queue import Outgoing
+from bot.people.identity import Identity
 from bot.runtime.context import MentorContext
 from bot.schedule.next_round import next_round_phrase
 from bot.texts import t
-from handlers.base import answer, command_argument, identify, now, unit_of_work
+from handlers.base import answer, answer_text, command_argument, unit_of_work
 from handlers.common import private_fallback
-from storage.repos import CohortRepo
+from handlers.roles import Reply, Scope, StudentScope, as_anyone, as_student
+from storage.db import Session
+from storage.records import MemberRecord
 from storage.repos.rounds import PromptRepo
 
 CHOSEN_MARK = "\n\n➡️ "
 MAX_REPLY_WAIT = 10.0  # seconds: longer and the student had better use /verder
 
 
-async def answer_button(update: Update, context: MentorContext) -> None:
+@as_anyone
+async def answer_button(update: Update, context: MentorContext, scope: Scope) -> Reply:
     """A tapped rating, choice or skip: store it, confirm it, ask the next question."""
     query = update.callback_query
     assert query is not None and query.data is not None
@@ -41,9 +45,16 @@ async def answer_button(update: Update, context: MentorContext) -> None:
         token, raw = query.data[len(SKIP) :], None
     else:
         token, _, raw = query.data[len(checkin.ANSWER) :].rpartition(":")
-    async with unit_of_work(context) as session:
-        who = await identify(session, update, context)
-        outcome = await checkin.save_choice(session, who.user_id, token, raw, who.language, now())
+    who = scope.who
+    outcome = await checkin.save_choice(
+        scope.session, who.user_id, token, raw, who.language, scope.now
+    )
+    return lambda: _confirm_choice(update, context, query, outcome)
+
+
+async def _confirm_choice(
+    update: Update, context: MentorContext, query: CallbackQuery, outcome: Outcome
+) -> None:
     await query.answer(outcome.ack)
     await _send_follow_ups(update, context, outcome)  # the next question first: it is awaited
     if outcome.edit is not None:
@@ -102,63 +113,60 @@ def _markup(message: Outgoing) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows)
 
 
-async def text_answer(update: Update, context: MentorContext) -> None:
+@as_anyone
+async def text_answer(update: Update, context: MentorContext, scope: Scope) -> Reply:
     """A typed message from a student: a question for the team, an answer, or neither."""
     message = update.effective_message
     assert message is not None and message.text is not None
     reply_to = message.reply_to_message.message_id if message.reply_to_message else None
-    async with unit_of_work(context) as session:
-        who = await identify(session, update, context)
-        student = who.student
-        if student is None:
-            outcome = None
-        elif reply_to and await _is_question_prompt(session, student.id, reply_to):
-            outcome = await _question(session, student, message.text, who.language)
-        else:
-            outcome = await checkin.save_text(
-                session, student, message.text, reply_to, who.language, now()
-            )
-    if outcome is None:
-        await private_fallback(update, context)
-        return
+    session, student, lang = scope.session, scope.who.student, scope.language
+    outcome: Outcome | None = None
+    if (
+        student is not None
+        and reply_to
+        and await _is_question_prompt(session, student.id, reply_to)
+    ):
+        outcome = await _question(scope, student, message.text)
+    elif student is not None:
+        outcome = await checkin.save_text(session, student, message.text, reply_to, lang, scope.now)
+    if outcome is None:  # not a student, or nothing open to answer
+        return lambda: private_fallback(update, context)
+    return lambda: _acknowledge(update, context, outcome)
+
+
+async def _acknowledge(update: Update, context: MentorContext, outcome: Outcome) -> None:
     context.state.wake_sender()  # a question for the team may have been queued
     await answer_text(update, outcome.ack)
     await _send_follow_ups(update, context, outcome)
 
 
-async def answer_text(update: Update, text: str) -> None:
-    if update.effective_chat is not None:
-        await update.effective_chat.send_message(text)
-
-
-async def _is_question_prompt(session: object, member_id: int, message_id: int) -> bool:
-    prompt = await PromptRepo(session).by_message(member_id, message_id)  # type: ignore[arg-type]
+async def _is_question_prompt(session: Session, member_id: int, message_id: int) -> bool:
+    prompt = await PromptRepo(session).by_message(member_id, message_id)
     return prompt is not None and prompt.question_key == QUESTION_KEY
 
 
-async def _question(session: object, student: object, text: str, lang: str) -> Outcome:
+async def _question(scope: Scope, student: MemberRecord, text: str) -> Outcome:
+    lang = scope.language
     if not has_visible_text(text):
         return Outcome(t("input.empty", lang))
     if len(text) > MAX_QUESTION:
         return Outcome(t("input.too_long", lang, length=len(text), limit=MAX_QUESTION))
-    await ask_team(session, student, text, now())  # type: ignore[arg-type]
+    await ask_team(scope.session, student, text, scope.now)
     return Outcome(t("question.sent", lang))
 
 
-async def ask_command(update: Update, context: MentorContext) -> None:
+@as_student()
+async def ask_command(update: Update, context: MentorContext, scope: StudentScope) -> Reply:
     """/vraag <tekst>: send a question to the mentor team."""
     text = command_argument(context)
-    async with unit_of_work(context) as session:
-        who = await identify(session, update, context)
-        student = who.student
-        if student is None:
-            key = "input.not_enrolled" if not who.is_enrolled else "input.students_only"
-            await answer(update, who.language, key)
-            return
-        if not text:
-            await answer(update, who.language, "question.usage")
-            return
-        outcome = await _question(session, student, text, who.language)
+    if not text:
+        await answer(update, scope.language, "question.usage")
+        return None
+    outcome = await _question(scope, scope.student, text)
+    return lambda: _question_sent(update, context, outcome)
+
+
+async def _question_sent(update: Update, context: MentorContext, outcome: Outcome) -> None:
     context.state.wake_sender()
     await answer_text(update, outcome.ack)
 
@@ -167,35 +175,43 @@ async def resume_command(update: Update, context: MentorContext) -> None:
     """/verder or the Verder button: ask the question where the student stopped."""
     if update.callback_query is not None:
         await update.callback_query.answer()
-    async with unit_of_work(context) as session:
-        who = await identify(session, update, context)
-        student = who.student
-        if student is None:
-            key = "input.not_enrolled" if not who.is_enrolled else "input.students_only"
-            await answer(update, who.language, key)
-            return
-        round_ = await checkin.open_reflection(session, student)
-        follow = (
-            await checkin.ask_next(session, round_, student, who.language, now(), again=True)
-            if round_
-            else None
-        )
-        cohort = await CohortRepo(session).get(student.cohort_id)
+    await _resume(update, context)
+
+
+@as_student()
+async def _resume(update: Update, context: MentorContext, scope: StudentScope) -> Reply:
+    """Ask again the first unanswered question of the open reflection, if there is one."""
+    session, student, lang = scope.session, scope.student, scope.language
+    round_ = await checkin.open_reflection(session, student)
+    follow = (
+        await checkin.ask_next(session, round_, student, lang, scope.now, again=True)
+        if round_
+        else None
+    )
     if follow is None:
-        phrase = next_round_phrase(cohort, who.language) if cohort else ""
-        await answer(update, who.language, "resume.nothing", next_round=phrase)
-        return
-    await _send_follow_ups(update, context, Outcome("", follow_ups=[follow]))
+        cohort = await scope.cohort()
+        phrase = next_round_phrase(cohort, lang) if cohort else ""
+        return lambda: answer(update, lang, "resume.nothing", next_round=phrase)
+    return lambda: _send_follow_ups(update, context, Outcome("", follow_ups=[follow]))
 
 
-async def expectations_button(update: Update, context: MentorContext) -> None:
+@as_anyone
+async def expectations_button(update: Update, context: MentorContext, scope: Scope) -> Reply:
     """Begrepen (noted) or Vraag hierover (ask the team about this week's expectations)."""
     query = update.callback_query
     assert query is not None and query.data is not None
     token, _, action = query.data[len(EXPECT) :].rpartition(":")
-    async with unit_of_work(context) as session:
-        who = await identify(session, update, context)
-        result = await checkin.expectations_action(session, who.student, token, action, now())
+    result = await checkin.expectations_action(
+        scope.session, scope.who.student, token, action, scope.now
+    )
+    return lambda: _expectations_reply(update, context, scope.who, action, result)
+
+
+async def _expectations_reply(
+    update: Update, context: MentorContext, who: Identity, action: str, result: str | None
+) -> None:
+    query = update.callback_query
+    assert query is not None
     if result is None:
         await query.answer(t("input.stale_button", who.language))
         return

@@ -13,45 +13,50 @@ from bot.runtime.commands import publish_role_commands
 from bot.runtime.context import MentorContext
 from bot.schedule.next_round import next_round_phrase
 from bot.texts import LANGUAGES, t
-from handlers.base import answer, command_argument, identify, unit_of_work
+from handlers.base import answer, command_argument
+from handlers.roles import Reply, Scope, as_anyone
+from storage.db import Session
+from storage.records import CohortRecord
 from storage.repos import CohortRepo, UserSettingsRepo
 
 log = logging.getLogger(__name__)
 
 
-async def help_command(update: Update, context: MentorContext) -> None:
+@as_anyone
+async def help_command(update: Update, context: MentorContext, scope: Scope) -> Reply:
     """Explain what this user can do, by role."""
-    async with unit_of_work(context) as session:
-        who = await identify(session, update, context)
-        names = await _cohort_names(session, who, "mentor" if who.is_mentor else "observer")
+    who, lang = scope.who, scope.language
+    names = await _cohort_names(scope.session, who, "mentor" if who.is_mentor else "observer")
     if who.is_mentor:
-        await answer(update, who.language, "help.mentor", cohorts=names)
-    elif who.student is not None:
-        await answer(update, who.language, "help.student")
-    elif who.is_observer:
-        await answer(update, who.language, "help.observer", cohorts=names)
-    else:
-        await answer(update, who.language, "help.stranger")
+        return lambda: answer(update, lang, "help.mentor", cohorts=names)
+    if who.student is not None:
+        return lambda: answer(update, lang, "help.student")
+    if who.is_observer:
+        return lambda: answer(update, lang, "help.observer", cohorts=names)
+    return lambda: answer(update, lang, "help.stranger")
 
 
-async def _cohort_names(session: object, who: Identity, role: str) -> str:
-    repo = CohortRepo(session)  # type: ignore[arg-type]
+async def _cohort_names(session: Session, who: Identity, role: str) -> str:
+    repo = CohortRepo(session)
     names = [c.name for m in who.active(role) if (c := await repo.get(m.cohort_id)) is not None]
     return ", ".join(names)
 
 
-async def language_command(update: Update, context: MentorContext) -> None:
+@as_anyone
+async def language_command(update: Update, context: MentorContext, scope: Scope) -> Reply:
     """/taal nl|en: choose the language the bot speaks with this user."""
     choice = command_argument(context).lower()
-    async with unit_of_work(context) as session:
-        who = await identify(session, update, context)
-        if choice not in LANGUAGES:
-            await answer(update, who.language, "language.usage")
-            return
-        await UserSettingsRepo(session).set_language(who.user_id, choice)
+    if choice not in LANGUAGES:
+        await answer(update, scope.language, "language.usage")
+        return None
+    await UserSettingsRepo(scope.session).set_language(scope.who.user_id, choice)
+    return lambda: _language_set(update, context, _menu_role(scope.who), choice)
+
+
+async def _language_set(update: Update, context: MentorContext, role: str, choice: str) -> None:
+    """Confirm in the new language, and show the command menu in it too."""
     await answer(update, choice, "language.set")
     if update.effective_chat and update.effective_chat.type == ChatType.PRIVATE:
-        role = _menu_role(who)
         await publish_role_commands(context.bot, update.effective_chat.id, role, choice)
 
 
@@ -63,12 +68,15 @@ def _menu_role(who: Identity) -> str:
     return "observer" if who.is_observer else "stranger"
 
 
-async def private_fallback(update: Update, context: MentorContext) -> None:
+@as_anyone
+async def private_fallback(update: Update, context: MentorContext, scope: Scope) -> Reply:
     """Anything in a private chat that no other handler took: say what is possible."""
-    async with unit_of_work(context) as session:
-        who = await identify(session, update, context)
-        student = who.student
-        cohort = await CohortRepo(session).get(student.cohort_id) if student else None
+    student = scope.who.student
+    cohort = await CohortRepo(scope.session).get(student.cohort_id) if student else None
+    return lambda: _say_what_is_possible(update, scope.who, cohort)
+
+
+async def _say_what_is_possible(update: Update, who: Identity, cohort: CohortRecord | None) -> None:
     if not who.is_enrolled:
         await answer(update, who.language, "input.not_enrolled")
         return
@@ -80,26 +88,31 @@ async def private_fallback(update: Update, context: MentorContext) -> None:
     await answer(update, who.language, "input.nothing_open", next_round=phrase)
 
 
-async def group_gate(update: Update, context: MentorContext) -> None:
+@as_anyone
+async def group_gate(update: Update, context: MentorContext, scope: Scope) -> Reply:
     """Runs before everything else in groups: a student writing in a group is asked to use a
     private chat and nothing else handles the message; mentors and others pass through."""
-    async with unit_of_work(context) as session:
-        who = await identify(session, update, context)
+    who = scope.who
     if who.student is not None and not who.is_mentor:
-        await answer(update, who.language, "input.student_in_group")
-        raise ApplicationHandlerStop
+        return lambda: _stop_student_in_group(update, who.language)
+    return None
+
+
+async def _stop_student_in_group(update: Update, lang: str) -> None:
+    await answer(update, lang, "input.student_in_group")
+    raise ApplicationHandlerStop
 
 
 async def group_fallback(update: Update, context: MentorContext) -> None:
     """Other group messages (team chatter) are not for the bot: stay quiet."""
 
 
-async def unknown_button(update: Update, context: MentorContext) -> None:
+@as_anyone
+async def unknown_button(update: Update, context: MentorContext, scope: Scope) -> Reply:
     """A button whose data matches nothing the bot makes: forged or from an old version."""
-    assert update.callback_query is not None
-    async with unit_of_work(context) as session:
-        who = await identify(session, update, context)
-    await update.callback_query.answer(t("input.stale_button", who.language))
+    query = update.callback_query
+    assert query is not None
+    return lambda: query.answer(t("input.stale_button", scope.language))
 
 
 async def error_handler(update: object, context: MentorContext) -> None:

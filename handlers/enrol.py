@@ -10,40 +10,47 @@ from bot.people.enrolment import CodeProblem, Joined, Offer
 from bot.runtime.commands import publish_role_commands
 from bot.runtime.context import MentorContext
 from bot.texts import t
-from handlers.base import answer, command_argument, display_name, identify, now, unit_of_work
+from handlers.base import answer, command_argument, display_name, identify, unit_of_work
 from handlers.common import help_command, is_private
+from handlers.roles import Reply, Scope, as_anyone
 
 CONSENT_YES = "c:y:"
 CONSENT_NO = "c:n:"
 CONSENT_PATTERN = r"^c:[yn]:[A-Za-z0-9_-]{1,60}$"
 
 
-async def start_command(update: Update, context: MentorContext) -> None:
+@as_anyone
+async def start_command(update: Update, context: MentorContext, scope: Scope) -> Reply:
     """/start [CODE]: offer to join with a code, or tell a known user where they stand."""
     code = command_argument(context)
-    async with unit_of_work(context) as session:
-        who = await identify(session, update, context)
-        if not is_private(update):
-            await answer(update, who.language, "enrol.start_in_private")
-            return
-        if not code:
-            if who.is_enrolled:
-                await _tell_where_they_stand(update, context, who.language)
-            else:
-                await answer(update, who.language, "help.stranger")
-            return
-        known = await enrolment.membership_by_code(session, code, who.user_id)
-        if known is not None:
-            role = t(f"role.{known[0].role}", who.language)
-            await answer(update, who.language, "enrol.already", cohort=known[1].name, role=role)
-            return
-        offer = await enrolment.inspect_code(session, code, now())
+    who, lang = scope.who, scope.language
+    if not is_private(update):
+        await answer(update, lang, "enrol.start_in_private")
+        return None
+    if not code:
+        if who.is_enrolled:
+            return lambda: _tell_where_they_stand(update, context, lang)
+        await answer(update, lang, "help.stranger")
+        return None
+    known = await enrolment.membership_by_code(scope.session, code, who.user_id)
+    if known is not None:
+        role = t(f"role.{known[0].role}", lang)
+        await answer(update, lang, "enrol.already", cohort=known[1].name, role=role)
+        return None
+    offer = await enrolment.inspect_code(scope.session, code, scope.now)
+    return lambda: _offer(update, context, offer, code, lang)
+
+
+async def _offer(
+    update: Update, context: MentorContext, offer: Offer | CodeProblem, code: str, lang: str
+) -> None:
+    """Say what is wrong with the code, ask a student's consent, or let staff join at once."""
     if isinstance(offer, CodeProblem):
-        await answer(update, who.language, offer.value)
+        await answer(update, lang, offer.value)
     elif offer.invite.role == "student":
-        await _ask_consent(update, context, offer, code, who.language)
+        await _ask_consent(update, context, offer, code, lang)
     else:
-        await _join(update, context, code, who.language)
+        await _join(update, context, code, lang)
 
 
 async def _tell_where_they_stand(update: Update, context: MentorContext, lang: str) -> None:
@@ -99,9 +106,9 @@ async def consent_button(update: Update, context: MentorContext) -> None:
 async def _decline(update: Update, context: MentorContext, code: str) -> None:
     async with unit_of_work(context) as session:
         who = await identify(session, update, context)
-        offer = await enrolment.inspect_code(session, code, now())
+        offer = await enrolment.inspect_code(session, code, context.state.now())
         if isinstance(offer, Offer):
-            await enrolment.refuse(session, offer, now())
+            await enrolment.refuse(session, offer, context.state.now())
     if isinstance(offer, CodeProblem):
         await answer(update, who.language, offer.value)
     else:
@@ -119,7 +126,7 @@ async def _join(update: Update, context: MentorContext, code: str, lang: str | N
             user_id=who.user_id,
             chat_id=chat.id,
             display_name=display_name(update),
-            now=now(),
+            now=context.state.now(),
         )
     lang = who.language
     if isinstance(result, CodeProblem):

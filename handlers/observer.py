@@ -8,28 +8,28 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from telegram import Update
+from telegram import Chat, Update
 from telegram.ext import BaseHandler, CommandHandler
 
 from bot import trends
 from bot.runtime.context import MentorContext
-from handlers.base import answer, identify, now, unit_of_work
+from handlers.base import answer
+from handlers.roles import ObserverScope, Reply, as_observer
 
 
-async def trends_command(update: Update, context: MentorContext) -> None:
+@as_observer
+async def trends_command(update: Update, context: MentorContext, scope: ObserverScope) -> Reply:
     """/trends: response rates, recurring class gaps and the mean rating per skill and week."""
-    async with unit_of_work(context) as session:
-        who = await identify(session, update, context)
-        lang = who.language
-        cohort_ids = [m.cohort_id for m in who.active("observer")]
-        if not cohort_ids:
-            await answer(update, lang, "observer.only")
-            return
-        chat = update.effective_chat
-        if chat is None or chat.type != "private":
-            await answer(update, lang, "input.private_only")
-            return
-        report = await trends.trends(session, cohort_ids, now())
+    chat = update.effective_chat
+    if chat is None or chat.type != "private":
+        await answer(update, scope.language, "input.private_only")
+        return None
+    report = await trends.trends(scope.session, scope.cohort_ids, scope.now)
+    return lambda: _send_report(chat, report, scope.language)
+
+
+async def _send_report(chat: Chat, report: trends.TrendsReport, lang: str) -> None:
+    """The figures as text, then the chart (drawn in a thread, after the commit)."""
     await chat.send_message(trends.render_trends(report, lang))
     if report.has_chart:
         png = await asyncio.to_thread(trends.trend_chart_png, report, lang)

@@ -13,13 +13,12 @@ from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot.people import privacy
-from bot.people.identity import Identity
 from bot.people.privacy import STOP_NO, STOP_PATTERN, STOP_YES
 from bot.runtime.commands import publish_role_commands
 from bot.runtime.context import MentorContext
 from bot.texts import t
-from handlers.base import answer, identify, now, unit_of_work
-from storage.repos import CohortRepo
+from handlers.base import answer
+from handlers.roles import Reply, Scope, StudentScope, as_anyone, as_student
 
 log = logging.getLogger(__name__)
 
@@ -34,44 +33,47 @@ def privacy_handlers() -> list[BaseHandler[Any, Any, Any]]:
     ]
 
 
-async def _not_a_student(update: Update, who: Identity) -> None:
-    key = "privacy.students_only" if who.is_enrolled else "input.not_enrolled"
-    await answer(update, who.language, key)
+# Their own data stays a student's to see and end while linked (e.g. unreachable after a block).
+own_student = as_student(not_student="privacy.students_only", own_data=True)
 
 
-async def my_data_command(update: Update, context: MentorContext) -> None:
+@own_student
+async def my_data_command(update: Update, context: MentorContext, scope: StudentScope) -> Reply:
     """/mijngegevens: send the student a JSON file with everything kept about them."""
-    async with unit_of_work(context) as session:
-        who = await identify(session, update, context)
-        student = privacy.own_student(who.memberships)
-        if student is None:
-            await _not_a_student(update, who)
-            return
-        moment = now()
-        content = privacy.export_json(await privacy.export_data(session, student, moment))
-        cohort = await CohortRepo(session).get(student.cohort_id)
-    chat = update.effective_chat
-    assert chat is not None
-    await answer(update, who.language, "privacy.export_intro")
+    student, moment = scope.student, scope.now
+    data = await privacy.export_data(scope.session, student, moment)
+    content = privacy.export_json(data)
+    cohort = await scope.cohort()
     zone = ZoneInfo(cohort.timezone if cohort is not None else "Europe/Amsterdam")
     day = moment.astimezone(zone).date().isoformat()
-    caption = t("privacy.export_caption", who.language, date=day)
+    caption = t("privacy.export_caption", scope.language, date=day)
     document = InputFile(io.BytesIO(content), filename=privacy.EXPORT_FILENAME)
+    size = len(content)
+    return lambda: _send_export(update, scope.language, document, caption, (student.id, size))
+
+
+async def _send_export(
+    update: Update, lang: str, document: InputFile, caption: str, logged: tuple[int, int]
+) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    await answer(update, lang, "privacy.export_intro")
     await chat.send_document(document, caption=caption)
-    log.info("own data exported member=%s bytes=%s", student.id, len(content))
+    log.info("own data exported member=%s bytes=%s", *logged)
 
 
-async def stop_command(update: Update, context: MentorContext) -> None:
+@own_student
+async def stop_command(update: Update, context: MentorContext, scope: StudentScope) -> Reply:
     """/stop: ask the student to confirm leaving, and say what happens to their data."""
-    async with unit_of_work(context) as session:
-        who = await identify(session, update, context)
-        student = privacy.own_student(who.memberships)
-        if student is None:
-            await _not_a_student(update, who)
-            return
-        cohort = await CohortRepo(session).get(student.cohort_id)
+    cohort = await scope.cohort()
+    name = cohort.name if cohort is not None else ""
+    return lambda: _ask_stop(update, context, scope.language, scope.student.id, name)
+
+
+async def _ask_stop(
+    update: Update, context: MentorContext, lang: str, member_id: int, name: str
+) -> None:
     settings = context.state.config()
-    lang = who.language
     if settings.delete_on_stop:
         fate = t("privacy.fate_delete", lang)
     else:
@@ -80,35 +82,46 @@ async def stop_command(update: Update, context: MentorContext) -> None:
         [
             [
                 InlineKeyboardButton(
-                    t("privacy.stop_yes_button", lang), callback_data=f"{STOP_YES}{student.id}"
+                    t("privacy.stop_yes_button", lang), callback_data=f"{STOP_YES}{member_id}"
                 ),
                 InlineKeyboardButton(
-                    t("privacy.stop_no_button", lang), callback_data=f"{STOP_NO}{student.id}"
+                    t("privacy.stop_no_button", lang), callback_data=f"{STOP_NO}{member_id}"
                 ),
             ]
         ]
     )
-    name = cohort.name if cohort is not None else ""
     await answer(update, lang, "privacy.stop_confirm", markup=buttons, cohort=name, fate=fate)
 
 
-async def stop_button(update: Update, context: MentorContext) -> None:
+@as_anyone
+async def stop_button(update: Update, context: MentorContext, scope: Scope) -> Reply:
     """Ja, stoppen (leave now) or Nee, toch niet (nothing changes) under the /stop question."""
     query = update.callback_query
     assert query is not None and query.data is not None
     member_id = int(query.data[len(STOP_YES) :])
     settings = context.state.config()
     stopped = None
-    async with unit_of_work(context) as session:
-        who = await identify(session, update, context)
-        student = privacy.own_student(who.memberships)
-        valid = student is not None and student.id == member_id
-        if valid and student is not None and query.data.startswith(STOP_YES):
-            stopped = await privacy.stop_student(
-                session, student, delete_data=settings.delete_on_stop, now=now()
-            )
-            valid = stopped is not None
-    lang = who.language
+    student = privacy.own_student(scope.who.memberships)
+    valid = student is not None and student.id == member_id
+    if valid and student is not None and query.data.startswith(STOP_YES):
+        stopped = await privacy.stop_student(
+            scope.session, student, delete_data=settings.delete_on_stop, now=scope.now
+        )
+        valid = stopped is not None
+    return lambda: _stop_reply(update, context, scope.language, valid, stopped)
+
+
+async def _stop_reply(
+    update: Update,
+    context: MentorContext,
+    lang: str,
+    valid: bool,
+    stopped: privacy.Stopped | None,
+) -> None:
+    """Show the choice under the question and say what happened."""
+    query = update.callback_query
+    assert query is not None
+    settings = context.state.config()
     if not valid:
         await query.answer(t("input.stale_button", lang))
         return

@@ -6,34 +6,31 @@ from telegram import Update
 
 from bot.runtime.context import MentorContext
 from bot.schedule.on_demand import PushError
-from handlers.base import answer, command_argument, identify, unit_of_work
-from storage.repos import CohortRepo
+from handlers.base import answer
+from handlers.roles import MentorScope, Reply, as_mentor
 
 KINDS = {"expectations": "expectations", "verwachtingen": "expectations",
          "reflection": "reflection", "reflectie": "reflection"}  # fmt: skip
 
 
-async def now_command(update: Update, context: MentorContext) -> None:
+@as_mentor
+async def now_command(update: Update, context: MentorContext, scope: MentorScope) -> Reply:
     """/nu expectations|reflection: queue that round of the current week now."""
-    kind = KINDS.get(command_argument(context).lower())
-    async with unit_of_work(context) as session:
-        who = await identify(session, update, context)
-        cohorts = who.mentor_cohorts()
-        chat = update.effective_chat
-        if chat is not None and chat.type != "private":
-            # in a group only for the cohort linked to it, and only by its own mentors
-            linked = await CohortRepo(session).by_group_chat(chat.id)
-            cohorts = [linked.id] if linked is not None and linked.id in cohorts else []
-    if not cohorts:
-        await answer(update, who.language, "input.mentor_only")
-        return
+    kind = KINDS.get(" ".join(scope.args).strip().lower())
     if kind is None:
-        await answer(update, who.language, "now.usage")
-        return
+        await answer(update, scope.language, "now.usage")
+        return None
+    return lambda: _push(update, context, scope.cohort_id, kind, scope.language)
+
+
+async def _push(
+    update: Update, context: MentorContext, cohort_id: int, kind: str, lang: str
+) -> None:
+    """Queued by the scheduler in its own transaction (it is idempotent per cohort and week)."""
     try:
-        pushed = await context.state.live().scheduler.push(cohorts[0], kind)
+        pushed = await context.state.live().scheduler.push(cohort_id, kind)
     except PushError as exc:
-        await answer(update, who.language, "now.refused", reason=str(exc))
+        await answer(update, lang, "now.refused", reason=str(exc))
         return
     key = "now.queued" if pushed.created else "now.already"
-    await answer(update, who.language, key, week=pushed.week)
+    await answer(update, lang, key, week=pushed.week)

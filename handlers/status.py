@@ -8,35 +8,30 @@ from bot.plans.store import plan_for
 from bot.runtime.context import MentorContext
 from bot.schedule.next_round import next_round_phrase
 from bot.texts import t
-from handlers.base import answer, identify, unit_of_work
-from storage.repos import CohortRepo
-from storage.repos.rounds import RoundRepo, WeekStatus, student_history
+from handlers.base import answer, answer_text
+from handlers.roles import Reply, StudentScope, as_student
+from storage.records import WeekStatus
+from storage.repos.rounds import RoundRepo, student_history
 
 
-async def status_command(update: Update, context: MentorContext) -> None:
+@as_student()
+async def status_command(update: Update, context: MentorContext, scope: StudentScope) -> Reply:
     """Show the student's reflection weeks, their ratings and their current streak."""
-    async with unit_of_work(context) as session:
-        who = await identify(session, update, context)
-        student = who.student
-        if student is None:
-            key = "input.not_enrolled" if not who.is_enrolled else "input.students_only"
-            await answer(update, who.language, key)
-            return
-        cohort = await CohortRepo(session).get(student.cohort_id)
-        assert cohort is not None
-        history = await student_history(session, cohort.id, student.id)
-        plan = await plan_for(session, cohort)
-        current = await RoundRepo(session).latest(cohort.id, "reflection")
-    lang = who.language
+    session, student, lang = scope.session, scope.student, scope.language
+    cohort = await scope.cohort()
+    assert cohort is not None
+    history = await student_history(session, cohort.id, student.id)
+    plan = await plan_for(session, cohort)
+    current = await RoundRepo(session).latest(cohort.id, "reflection")
     if not history:
-        await answer(update, lang, "status.none", next_round=next_round_phrase(cohort, lang))
-        return
+        phrase = next_round_phrase(cohort, lang)
+        return lambda: answer(update, lang, "status.none", next_round=phrase)
     titles = {skill.key: skill.label for skill in plan.skills}
     lines = [_header(history, lang)]
     for week in history:
         is_current = current is not None and current.is_open and current.week == week.week
         lines.append(_line(week, is_current, titles, lang))
-    await update.effective_chat.send_message("\n".join(lines))  # type: ignore[union-attr]
+    return lambda: answer_text(update, "\n".join(lines))
 
 
 def _header(history: list[WeekStatus], lang: str) -> str:

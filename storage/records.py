@@ -51,3 +51,168 @@ class InviteRecord:
     single_use: bool
     expires_at: datetime | None
     used_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ClassGapRecord:
+    """A class_gap alert as the trends report reads it: never a member."""
+
+    cohort_id: int
+    skill: str
+    is_open: bool
+    weeks: tuple[int, ...]  # the evidence's round weeks
+
+
+@dataclass(frozen=True)
+class RaisedAlert:
+    """An alert as the mentor team saw it: its kind, the student's name (None for the class)."""
+
+    kind: str
+    student: str | None
+    skill: str | None
+    week: int
+    times_raised: int
+    status: str
+
+
+@dataclass(frozen=True)
+class RoundRecord:
+    id: int
+    cohort_id: int
+    week: int
+    kind: str
+    status: str
+    due_at: datetime
+    closed_at: datetime | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"
+
+
+@dataclass(frozen=True)
+class AnswerRecord:
+    """One stored answer: a student's, to one question of one round."""
+
+    round_id: int
+    member_id: int
+    question_key: str
+    kind: str
+    skill: str | None
+    rating: int | None
+    choice: str | None
+    text: str | None
+    skipped: bool
+    answered_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredAnswer(AnswerRecord):
+    """An answer with its round's week and the student's name (overviews, export)."""
+
+    week: int
+    student: str
+
+
+@dataclass(frozen=True)
+class StoredParticipation:
+    round_id: int
+    member_id: int
+    started_at: datetime | None
+    completed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class PromptRecord:
+    token: str
+    round_id: int
+    member_id: int
+    question_key: str
+    message_id: int | None
+
+
+@dataclass(frozen=True)
+class QuestionRecord:
+    id: int
+    cohort_id: int
+    member_id: int
+    text: str
+    asked_at: datetime
+    answer_text: str | None
+    answered_by: str | None
+    answered_at: datetime | None
+
+
+@dataclass(frozen=True)
+class WeekStatus:
+    week: int
+    completed: bool
+    ratings: tuple[tuple[str, int], ...]  # (skill, rating)
+
+
+@dataclass(frozen=True)
+class AlertRecord:
+    id: int
+    cohort_id: int
+    fingerprint: str
+    kind: str
+    member_id: int | None
+    skill: str | None
+    status: str
+    evidence: dict[str, Any]
+    raised_week: int
+    raise_count: int
+    raised_at: datetime
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
+    acknowledged_week: int | None
+    discuss: bool
+    muted_until: datetime | None
+    resolved_at: datetime | None
+    resolution_reported: bool
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != "resolved"
+
+
+@dataclass(frozen=True)
+class OutboxDraft:
+    """A message to queue; `dedupe_key` makes queuing it twice harmless."""
+
+    dedupe_key: str
+    chat_id: int
+    kind: str
+    payload: dict[str, Any]
+    priority: int = 0
+    attachment: bytes | None = None
+    not_before: datetime | None = None
+    cohort_id: int | None = None
+    round_id: int | None = None
+    member_id: int | None = None
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """One outbox row as read from the database; safe to pass on after the session closed."""
+
+    id: int
+    dedupe_key: str
+    chat_id: int
+    kind: str
+    payload: dict[str, Any]
+    attachment: bytes | None
+    priority: int
+    status: str
+    attempts: int
+    not_before: datetime
+    claimed_by: str | None
+    claimed_at: datetime | None
+    sent_at: datetime | None
+    telegram_message_id: int | None
+    repeats: int
+    last_error: str | None
+    cohort_id: int | None = None
+    round_id: int | None = None
+    member_id: int | None = None
+    created_at: datetime | None = field(default=None, compare=False)

@@ -6,12 +6,17 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 import pytest
 
 from bot.runtime.config import Settings
 from storage import migrate
 from storage.db import Database
+
+if TYPE_CHECKING:
+    from tests.harness import Harness
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "MENTORBOT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -129,6 +134,35 @@ def make_settings(database_url: str, api_base_url: str, **extra: object) -> Sett
     }
     values.update(extra)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@asynccontextmanager
+async def make_harness(database_url: str, **settings: object) -> AsyncIterator[Harness]:
+    """The end-to-end harness (tests/harness.py) on `database_url`, with `settings` as
+    environment values (e.g. MENTORBOT_DELETE_ON_STOP=True); fails the test on any request
+    Telegram would reject."""
+    from bot.app.application import build_application
+    from bot.app.embedded import running
+    from bot.schedule.clock import FakeClock
+    from tests.harness import HARNESS_START, Harness
+    from tgsandbox import SandboxServer
+
+    async with SandboxServer() as api:
+        clock = FakeClock(HARNESS_START)
+        config = make_settings(database_url, api.base_url, **settings)
+        application = build_application(
+            config, migrate_on_start=False, clock=clock, scheduler=False
+        )
+        async with running(application):
+            yield Harness(api, application, application.bot_data.database(), clock)
+        assert api.violations == [], "requests Telegram would reject:\n" + "\n".join(api.violations)
+
+
+@pytest.fixture
+async def h(database_url: str) -> AsyncIterator[Harness]:
+    """The end-to-end harness with the default settings, on each backend."""
+    async with make_harness(database_url) as harness:
+        yield harness
 
 
 @pytest.fixture(autouse=True)

@@ -22,10 +22,10 @@ def test_defaults_without_environment(clean_env: None) -> None:
 
 
 def test_env_file_and_environment(clean_env: None, tmp_path: Path, monkeypatch) -> None:
-    (tmp_path / ".env").write_text("TELEGRAM_BOT_TOKEN=1:abc\nMENTORBOT_ADMIN_IDS=5, 6\n")
+    (tmp_path / ".env").write_text("TELEGRAM_BOT_TOKEN=1:abc\nMENTORBOT_RETENTION_DAYS=90\n")
     monkeypatch.setenv("DATABASE_URL", "postgresql://u@h/db")
     settings = load_settings()
-    assert settings.token() == "1:abc" and settings.admin_ids == [5, 6]
+    assert settings.token() == "1:abc" and settings.retention_days == 90
     assert settings.database_url == "postgresql+asyncpg://u@h/db"
 
 

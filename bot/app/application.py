@@ -7,7 +7,7 @@ import logging
 from telegram.ext import Application, ContextTypes
 
 from bot.runtime.config import Settings
-from bot.runtime.context import AppState, MentorApp, MentorContext
+from bot.runtime.context import AppState, MentorApp, MentorContext, StartOptions
 from bot.runtime.services import Services
 from bot.runtime.updates import PerUserUpdateProcessor
 from bot.schedule.clock import Clock
@@ -42,7 +42,7 @@ def build_application(
     )
     state: AppState = application.bot_data
     state.settings = settings
-    state.services.update(migrate_on_start=migrate_on_start, clock=clock, scheduler=scheduler)
+    state.options = StartOptions(migrate_on_start, clock, scheduler)
     handlers.register(application)
     return application  # type: ignore[return-value]
 
@@ -51,11 +51,12 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     """Open the database (migrating it first) before the first update is handled."""
     state: AppState = application.bot_data
     settings = state.config()
-    if state.services.get("migrate_on_start", True):
+    options = state.options
+    if options.migrate_on_start:
         await migrate.upgrade(settings.database_url)
-    services = Services(settings, application.bot, state.services.get("clock"))
+    services = Services(settings, application.bot, options.clock)
     state.running, state.db = services, services.db
-    await services.start(scheduler=state.services.get("scheduler", True))
+    await services.start(scheduler=options.scheduler)
     await _set_commands(application)
     log.info("mentorbot started as @%s", application.bot.username)
 

@@ -22,7 +22,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import text
 from telegram import Update
 
 from bot import metrics
@@ -51,12 +50,8 @@ async def database_ok(db: Database | None, timeout: float = HEALTH_TIMEOUT) -> b
     if db is None:
         return False
 
-    async def ping() -> None:
-        async with db.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-
     try:
-        await asyncio.wait_for(ping(), timeout)
+        await asyncio.wait_for(db.ping(), timeout)
     except Exception as exc:  # TimeoutError, OSError, driver errors: all mean "not healthy"
         log.warning("health check failed: %s", type(exc).__name__)
         return False

@@ -8,15 +8,14 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.outbox.queue import Outgoing
 from bot.plans import ResolvedQuestion, ResolvedWeek
-from bot.plans.store import plan_for, week_of
+from bot.plans.store import plan_for
 from bot.texts import t
-from storage.records import MemberRecord
+from storage.db import Session
+from storage.records import AnswerRecord, MemberRecord, RoundRecord
 from storage.repos import CohortRepo, MemberRepo
-from storage.repos.rounds import AnswerRecord, AnswerRepo, PromptRepo, RoundRecord, RoundRepo
+from storage.repos.rounds import AnswerRepo, PromptRepo, RoundRepo
 
 EXPECTATIONS_KEY = "__expectations__"
 QUESTION_KEY = "__vraag__"
@@ -134,14 +133,14 @@ def _short_label(question: ResolvedQuestion, week: ResolvedWeek) -> str:
     return prompt if len(prompt) <= 60 else prompt[:57] + "…"
 
 
-async def reflection_week(session: AsyncSession, round_: RoundRecord) -> ResolvedWeek:
+async def reflection_week(session: Session, round_: RoundRecord) -> ResolvedWeek:
     cohort = await CohortRepo(session).get(round_.cohort_id)
     assert cohort is not None
-    return week_of(await plan_for(session, cohort), round_.week)
+    return (await plan_for(session, cohort)).week(round_.week)
 
 
 async def ask_next(
-    session: AsyncSession,
+    session: Session,
     round_: RoundRecord,
     member: MemberRecord,
     lang: str,
@@ -169,7 +168,7 @@ async def ask_next(
 
 
 async def save_choice(
-    session: AsyncSession, user_id: int, token: str, raw: str | None, lang: str, now: datetime
+    session: Session, user_id: int, token: str, raw: str | None, lang: str, now: datetime
 ) -> Outcome:
     """A tapped answer (raw = option index or rating) or skip (raw None), checked against the
     sender and the open round; unknown, foreign or closed prompts change nothing."""
@@ -210,7 +209,7 @@ def _parse_choice(question: ResolvedQuestion, raw: str | None) -> dict[str, obje
 
 
 async def _store(
-    session: AsyncSession,
+    session: Session,
     round_: RoundRecord,
     member: MemberRecord,
     week: ResolvedWeek,
@@ -248,7 +247,7 @@ async def _store(
 
 
 async def save_text(
-    session: AsyncSession,
+    session: Session,
     member: MemberRecord,
     text: str,
     reply_to: int | None,
@@ -292,12 +291,12 @@ async def save_text(
 
 
 async def _was_asked(
-    session: AsyncSession, round_: RoundRecord, member: MemberRecord, question: ResolvedQuestion
+    session: Session, round_: RoundRecord, member: MemberRecord, question: ResolvedQuestion
 ) -> bool:
     return await PromptRepo(session).find(round_.id, member.id, question.key) is not None
 
 
-async def open_reflection(session: AsyncSession, member: MemberRecord) -> RoundRecord | None:
+async def open_reflection(session: Session, member: MemberRecord) -> RoundRecord | None:
     round_ = await RoundRepo(session).latest(member.cohort_id, "reflection")
     if round_ is None or not round_.is_open:
         return None
@@ -305,7 +304,7 @@ async def open_reflection(session: AsyncSession, member: MemberRecord) -> RoundR
 
 
 async def expectations_action(
-    session: AsyncSession, student: MemberRecord | None, token: str, action: str, now: datetime
+    session: Session, student: MemberRecord | None, token: str, action: str, now: datetime
 ) -> str | None:
     """'ok' records that the student read the week's expectations; 'q' prepares a question
     prompt and returns its token. None for a button that is not this student's."""

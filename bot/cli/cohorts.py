@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from bot.cli.common import err, fail, out, parse_date, read_bytes, read_text, run_db, settings
+from bot.schedule.clock import SystemClock
 from bot.schedule.timespec import parse_weekly
 
 cohort_app = typer.Typer(help="Create and list cohorts (classes).")
@@ -79,7 +80,8 @@ def students_import(
 
     raw = read_bytes(file)
     try:
-        made = run_db(lambda db: import_roster(db, cohort, raw, expires_days))
+        now = SystemClock().now()  # a coordinator's command runs on the wall clock
+        made = run_db(lambda db: import_roster(db, cohort, raw, expires_days, now))
     except RosterError as exc:
         fail(f"{file}: nothing imported\n" + "\n".join(f"  {p}" for p in exc.problems))
     username = settings().bot_username
@@ -105,7 +107,8 @@ def invite(
 
     if role not in ROLES:
         fail(f"--role must be one of {', '.join(ROLES)}")
-    made = run_db(lambda db: make_invites(db, cohort, role, count, expires_days, pending))
+    now = SystemClock().now()  # a coordinator's command runs on the wall clock
+    made = run_db(lambda db: make_invites(db, cohort, role, count, expires_days, pending, now))
     username = settings().bot_username
     for item in made:
         link = deep_link(username, item.invite.code)

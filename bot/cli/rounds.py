@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 import typer
 
 from bot.cli.common import fail, out, run_db
+from bot.people.admin import find_cohort
 from bot.schedule.clock import SystemClock
-from bot.schedule.on_demand import Pushed, find_cohort, push
+from bot.schedule.on_demand import Pushed, push
 from bot.schedule.scheduler import TIME_FIELDS
 from bot.schedule.timespec import parse_weekly
 from storage.db import Database

@@ -13,7 +13,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr
-from sqlalchemy import func, select
 
 from bot.app.application import build_application
 from bot.app.embedded import running
@@ -25,7 +24,8 @@ from bot.runtime.config import Settings
 from bot.schedule.clock import FakeClock
 from storage import migrate
 from storage.db import Database
-from storage.models import Alert, Member, OutboxMessage
+from storage.repos.alerts import AlertRepo
+from storage.repos.outbox import OutboxRepo
 from tgsandbox import SandboxServer, SentMessage
 
 ZONE = ZoneInfo("Europe/Amsterdam")
@@ -75,8 +75,8 @@ async def _run(
     api: SandboxServer, settings: Settings, out_dir: Path, weeks: int, seed: int, step: Step
 ) -> DemoResult:
     step("database and class set up (mentorbot migrate, cohort create, students import)")
-    codes, mentor_codes = await _set_up(settings.database_url)
     clock = FakeClock(datetime.combine(START - timedelta(days=1), time(12), ZONE))
+    codes, mentor_codes = await _set_up(settings.database_url, clock.now())
     application = build_application(settings, migrate_on_start=False, clock=clock, scheduler=False)
     result = DemoResult(out_dir)
     async with running(application):
@@ -144,18 +144,15 @@ async def _all_delivered(db: Database, limit: float = 60.0) -> None:
     deadline = loop.time() + limit
     while loop.time() < deadline:
         async with db.transaction() as session:
-            waiting = await session.scalar(
-                select(func.count())
-                .select_from(OutboxMessage)
-                .where(OutboxMessage.status.in_(("pending", "sending")))
-            )
+            counts = await OutboxRepo(session).stats()
+        waiting = counts["pending"] + counts["sending"]
         if not waiting:
             return
         await asyncio.sleep(0.1)  # the sender works on its own; look again shortly
     raise TimeoutError("the outbox did not drain within the demo's time")
 
 
-async def _set_up(url: str) -> tuple[list[str], list[str]]:
+async def _set_up(url: str, now: datetime) -> tuple[list[str], list[str]]:
     await migrate.upgrade(url)
     db = Database(url)
     try:
@@ -163,8 +160,8 @@ async def _set_up(url: str) -> tuple[list[str], list[str]]:
         from bot.demo.cast import NAMES
 
         roster = "naam,organisatie\n" + "".join(f"{n},KDV De Regenboog\n" for n in NAMES)
-        invited = await import_roster(db, COHORT, roster.encode(), None)
-        mentors = await make_invites(db, COHORT, "mentor", 2, None, False)
+        invited = await import_roster(db, COHORT, roster.encode(), None, now)
+        mentors = await make_invites(db, COHORT, "mentor", 2, None, False, now)
     finally:
         await db.dispose()
     return [i.invite.code for i in invited], [i.invite.code for i in mentors]
@@ -173,13 +170,8 @@ async def _set_up(url: str) -> tuple[list[str], list[str]]:
 async def _alerts_raised(db: Database) -> list[tuple[str, str | None, str | None, int, int, str]]:
     """Every alert the run raised, as the mentor team saw it (for the 8-week test)."""
     async with db.transaction() as session:
-        rows = await session.execute(
-            select(Alert.kind, Member.name, Alert.skill, Alert.raised_week, Alert.raise_count,
-                   Alert.status)
-            .outerjoin(Member, Member.id == Alert.member_id)
-            .order_by(Alert.raised_week, Alert.kind, Member.name, Alert.skill)
-        )  # fmt: skip
-        return [tuple(row) for row in rows]  # type: ignore[misc]
+        raised = await AlertRepo(session).raised()
+    return [(a.kind, a.student, a.skill, a.week, a.times_raised, a.status) for a in raised]
 
 
 def _at(day: date, hour: int, minute: int) -> datetime:

@@ -13,18 +13,17 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.gaps.alert_text import PREFIX, TEAM_LANGUAGE, render_alert
-from bot.gaps.check import gap_check
+from bot.gaps.check import GapCache, gap_check
 from bot.gaps.cohort_data import CohortData, local_time
 from bot.gaps.lifecycle import AlertState, Raise, Reraise, Resolve, decide
 from bot.gaps.rules import Finding
 from bot.outbox.team import notify_team
 from bot.texts import t
-from storage.records import MemberRecord
+from storage.db import Session
+from storage.records import AlertRecord, MemberRecord
 from storage.repos import CohortRepo, MemberRepo
-from storage.repos.alerts import AlertRecord, AlertRepo, AuditRepo
+from storage.repos.alerts import AlertRepo, AuditRepo
 from storage.repos.rounds import RoundRepo
 from storage.repos.users import UserSettingsRepo
 
@@ -35,13 +34,16 @@ BUTTON_PATTERN = r"^al:\d{1,12}:(ack|talk|mute)$"
 MUTE_FOR = timedelta(days=14)
 
 
-async def evaluate_cohort(session: AsyncSession, cohort_id: int, now: datetime) -> list[int]:
+async def evaluate_cohort(
+    session: Session, cohort_id: int, now: datetime, cache: GapCache | None = None
+) -> list[int]:
     """Recompute the cohort's gaps from stored answers and apply the alert lifecycle.
 
     New gaps are stored and queued to the team; gaps that stayed 3 rounds after "Gezien" (or
     outlived "Stil 2 weken") are queued again; gaps no longer low are marked resolved for the
-    next digest. Returns the ids of the alerts whose message was queued now."""
-    check = await gap_check(session, cohort_id)
+    next digest. Returns the ids of the alerts whose message was queued now. `cache` is the
+    running bot's (Services.gap_cache); without one everything is read afresh."""
+    check = await gap_check(session, cohort_id, cache)
     if check is None or not check.data.rounds:
         return []
     data = check.data
@@ -120,7 +122,7 @@ def evidence_of(finding: Finding) -> dict[str, Any]:
     }
 
 
-async def team_language(session: AsyncSession, cohort_id: int) -> str:
+async def team_language(session: Session, cohort_id: int) -> str:
     """The team's language: English when every mentor of the cohort chose it, else Dutch."""
     mentors = await MemberRepo(session).in_cohort(cohort_id, "mentor", ("active",))
     ids = [m.telegram_user_id for m in mentors if m.telegram_user_id is not None]
@@ -150,7 +152,7 @@ def parse_button(data: str) -> tuple[int, str] | None:
 
 
 async def press(
-    session: AsyncSession,
+    session: Session,
     data: str,
     user_id: int,
     mentors: dict[int, MemberRecord],

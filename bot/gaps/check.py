@@ -8,8 +8,6 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.gaps import rules as gaps
 from bot.gaps.cohort_data import (
     COUNTED_STATUSES,
@@ -29,10 +27,10 @@ from bot.gaps.rules import (
 )
 from bot.gaps.rules import StudentWords as Words
 from bot.plans.store import plan_for
-from storage.records import CohortRecord, MemberRecord
+from storage.db import Session
+from storage.records import CohortRecord, MemberRecord, RoundRecord
 from storage.repos import CohortRepo, MemberRepo
 from storage.repos.answers_query import AnswersQuery
-from storage.repos.rounds import RoundRecord
 
 log = logging.getLogger(__name__)
 
@@ -114,15 +112,30 @@ class CohortCache:
     skills: dict[str, _Memo] = field(default_factory=dict)
 
 
-_GAP_CACHE: OrderedDict[tuple[str, int], CohortCache] = OrderedDict()
+class GapCache:
+    """The closed rounds' part of recent cohorts' snapshots, least recently used first.
+    Owned by the running bot's `Services` (one per process and database); a caller without
+    one gets a fresh, empty cache and so reads everything."""
+
+    def __init__(self, size: int = _GAP_CACHE_SIZE) -> None:
+        self._size = size
+        self._entries: OrderedDict[tuple[str, int], CohortCache] = OrderedDict()
+
+    def get(self, key: tuple[str, int]) -> CohortCache | None:
+        return self._entries.get(key)
+
+    def put(self, key: tuple[str, int], entry: CohortCache) -> None:
+        self._entries[key] = entry
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 def _asked(ratings: list[RatingAnswer], helps: list[HelpRequest]) -> set[tuple[int, int]]:
     return {(r.student_id, r.week) for r in ratings} | {(h.student_id, h.week) for h in helps}
-
-
-def _sort_key(f: Finding) -> tuple[int, int, str]:
-    return gaps.KIND_ORDER[f.kind], -1 if f.student_id is None else f.student_id, f.skill or ""
 
 
 class GapCheck:
@@ -252,7 +265,7 @@ class GapCheck:
             for f in self._student(sid).findings
             if not (f.kind == "student_gap" and f.skill in folded)
         ]
-        return sorted(classes + per_student, key=_sort_key)
+        return sorted(classes + per_student, key=gaps.finding_order)
 
     def ok_streaks(self, fingerprints: Iterable[str]) -> dict[str, int]:
         """`gaps.ok_streaks` of the cohort's snapshot for these fingerprints."""
@@ -275,8 +288,11 @@ class GapCheck:
         return out
 
 
-async def gap_check(session: AsyncSession, cohort_id: int) -> GapCheck | None:
+async def gap_check(
+    session: Session, cohort_id: int, cache: GapCache | None = None
+) -> GapCheck | None:
     """The cohort's gap check, reading only what changed since the last one (see above)."""
+    cache = GapCache() if cache is None else cache
     cohort = await CohortRepo(session).get(cohort_id)
     if cohort is None:
         return None
@@ -291,14 +307,11 @@ async def gap_check(session: AsyncSession, cohort_id: int) -> GapCheck | None:
            tuple(students.values()))  # fmt: skip
     bind = session.bind
     cache_key = (str(getattr(bind, "url", id(bind))), cohort_id)
-    entry = _GAP_CACHE.get(cache_key)
+    entry = cache.get(cache_key)
     active = {m.id for m in students.values() if m.status == "active"}
     if entry is None or entry.key != key:
         entry = await _load_closed(session, cohort, rounds, closed_rounds, students, active, key)
-        _GAP_CACHE[cache_key] = entry
-        while len(_GAP_CACHE) > _GAP_CACHE_SIZE:
-            _GAP_CACHE.popitem(last=False)
-    _GAP_CACHE.move_to_end(cache_key)
+    cache.put(cache_key, entry)
     open_rounds = [r for r in rounds if r.is_open]
     completed: dict[int, set[int]] = {}
     for round_id, member_id, done in await query.participation_rows(open_ids):
@@ -310,7 +323,7 @@ async def gap_check(session: AsyncSession, cohort_id: int) -> GapCheck | None:
 
 
 async def _load_closed(
-    session: AsyncSession,
+    session: Session,
     cohort: CohortRecord,
     rounds: list[RoundRecord],
     closed_rounds: list[RoundRecord],

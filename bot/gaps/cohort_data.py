@@ -11,7 +11,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.charts.matrix import Matrix
 from bot.gaps.rules import (
@@ -24,12 +23,12 @@ from bot.gaps.rules import (
 )
 from bot.gaps.rules import StudentWords as Words
 from bot.plans import Plan
-from bot.plans.model import ResolvedWeek
 from bot.plans.store import plan_for
-from storage.records import CohortRecord, MemberRecord
+from storage.db import Session
+from storage.records import AnswerRecord, CohortRecord, MemberRecord, RoundRecord, StoredAnswer
 from storage.repos import CohortRepo, MemberRepo
-from storage.repos.answers_query import AnswerRow, AnswersQuery, StoredAnswer
-from storage.repos.rounds import RoundRecord, RoundRepo
+from storage.repos.answers_query import AnswersQuery
+from storage.repos.rounds import RoundRepo
 
 log = logging.getLogger(__name__)
 
@@ -107,32 +106,15 @@ class CohortData:
         return help_skill(self.plan, week, question_key, choice)
 
 
-# A plan is immutable and resolving one of its weeks is costly (pydantic models are built
-# each time): the gap snapshot asks for the same few weeks thousands of times.
-_WEEKS: dict[int, tuple[Plan, dict[int, ResolvedWeek]]] = {}
-
-
-def resolved_week(plan: Plan, week: int) -> ResolvedWeek:
-    held = _WEEKS.get(id(plan))
-    if held is None or held[0] is not plan:
-        if len(_WEEKS) >= 64:
-            _WEEKS.clear()
-        held = _WEEKS[id(plan)] = (plan, {})
-    weeks = held[1]
-    if week not in weeks:
-        weeks[week] = plan.week(week)
-    return weeks[week]
-
-
 def asked_skills(plan: Plan, week: int) -> tuple[str, ...]:
-    resolved = resolved_week(plan, week)
+    resolved = plan.week(week)
     skills = [q.skill for q in resolved.questions if q.kind == "rating" and q.skill]
     return tuple(dict.fromkeys(skills))
 
 
 def help_skill(plan: Plan, week: int, question_key: str, choice: str) -> str | None:
     try:
-        question = resolved_week(plan, week).question(question_key)
+        question = plan.week(week).question(question_key)
     except KeyError:
         return None
     return question.low_skill(choice) if question.help else None
@@ -152,7 +134,7 @@ class SnapshotPart:
 def snapshot_part(
     plan: Plan,
     rounds: Sequence[RoundRecord],
-    answers: Iterable[StoredAnswer | AnswerRow],
+    answers: Iterable[AnswerRecord],
     completed: dict[int, set[int]],
     enrolled: dict[int, set[int]],
     active: set[int],
@@ -192,7 +174,7 @@ def snapshot_part(
     return SnapshotPart(views, ratings, helps, words)
 
 
-async def load_cohort_data(session: AsyncSession, cohort_id: int) -> CohortData | None:
+async def load_cohort_data(session: Session, cohort_id: int) -> CohortData | None:
     cohort = await CohortRepo(session).get(cohort_id)
     if cohort is None:
         return None

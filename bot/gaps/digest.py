@@ -6,22 +6,22 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.gaps.alert_text import skill_label, summary_line
 from bot.gaps.alerts import team_language
 from bot.gaps.cohort_data import CohortData, gap_settings_of, load_cohort_data, skill_week_means
 from bot.gaps.rules import CohortAnswers, stricter_for_self
 from bot.outbox.queue import Outgoing
 from bot.texts import t
-from storage.repos.alerts import AlertRecord, AlertRepo
+from storage.db import Session
+from storage.records import AlertRecord
+from storage.repos.alerts import AlertRepo
 
 MAX_LINES = 25
 TEXT_LIMIT = 4000
 
 
 async def build_digest(
-    session: AsyncSession, cohort_id: int, week: int, now: datetime
+    session: Session, cohort_id: int, week: int, now: datetime
 ) -> list[Outgoing]:
     """The digest messages for plan week `week` (a text, then a chart when there are ratings).
 

@@ -123,7 +123,8 @@ def _fold(cls: Finding, students: list[Finding]) -> Finding:
     )
 
 
-def _sort_key(f: Finding) -> tuple[int, int, str]:
+def finding_order(f: Finding) -> tuple[int, int, str]:
+    """Findings sort by kind (class, student, decline, silence), student, skill."""
     return KIND_ORDER[f.kind], -1 if f.student_id is None else f.student_id, f.skill or ""
 
 
@@ -138,7 +139,7 @@ def evaluate(data: CohortAnswers, settings: GapSettings) -> list[Finding]:
         students = [s for s in students if s.skill not in class_skills]
     found = classes + students + blind_spot_findings(idx, settings)
     found += decline_findings(idx, settings) + silence_findings(idx, settings)
-    return sorted(found, key=_sort_key)
+    return sorted(found, key=finding_order)
 
 
 def folded_students(finding: Finding) -> list[int]:

@@ -7,14 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.gaps.cohort_data import local_time, shorten
 from bot.outbox.queue import Outgoing, Queued, queue
 from bot.plans import Plan
 from bot.plans.store import plan_for
 from bot.schedule.rounds import EXPECTATIONS_OVERRIDE
 from bot.texts import normalise_language, t
+from storage.db import Session
 from storage.records import CohortRecord, MemberRecord
 from storage.repos import CohortRepo, MemberRepo, UserSettingsRepo
 from storage.repos.answers_query import QuestionsRepo
@@ -51,9 +50,7 @@ def next_plan_week(plan: Plan, start: date, today: date) -> int:
     return current + 1
 
 
-async def set_expectations(
-    session: AsyncSession, cohort: CohortRecord, text: str, now: datetime
-) -> int:
+async def set_expectations(session: Session, cohort: CohortRecord, text: str, now: datetime) -> int:
     """Store next week's expectations text in gap_settings["expectations_override"]; the week."""
     plan = await plan_for(session, cohort)
     week = next_plan_week(plan, cohort.start_date, local_time(cohort, now).date())
@@ -72,7 +69,7 @@ class AnswerResult:
 
 
 async def answer_question(
-    session: AsyncSession,
+    session: Session,
     question_id: int,
     text: str,
     mentors: dict[int, MemberRecord],

@@ -7,9 +7,8 @@ import io
 import re
 from datetime import date
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from storage.repos.answers_query import StoredAnswer
+from storage.db import Session
+from storage.records import StoredAnswer
 
 HEADER = ["week", "student", "question", "skill", "rating", "choice", "text", "answered_at"]
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
@@ -47,7 +46,7 @@ def export_filename(cohort_name: str, today: date) -> str:
     return f"{safe}-antwoorden-{today.isoformat()}.csv"
 
 
-async def cohort_csv(session: AsyncSession, cohort_id: int) -> tuple[bytes, int]:
+async def cohort_csv(session: Session, cohort_id: int) -> tuple[bytes, int]:
     """The cohort's answers as CSV bytes, and how many rows (the same as /export sends)."""
     from bot.gaps.cohort_data import load_cohort_data
 

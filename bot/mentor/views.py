@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from bot.gaps.alert_text import summary_line
 from bot.gaps.cohort_data import CohortData
 from bot.texts import t
-from storage.records import MemberRecord
-from storage.repos.alerts import AlertRecord
+from storage.records import AlertRecord, MemberRecord
 
 HISTORY_WEEKS = 8
 LABEL_WIDTH = 14

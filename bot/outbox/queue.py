@@ -6,10 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from storage.dialect import insert_ignore
-from storage.models import OutboxMessage
+from storage.db import Session
+from storage.records import OutboxDraft
+from storage.repos.outbox import OutboxRepo
 
 Buttons = list[list[tuple[str, str]]]  # rows of (label, callback_data)
 
@@ -51,30 +50,21 @@ class Queued:
     priority: int = 0
 
 
-async def queue(session: AsyncSession, items: list[Queued], now: datetime) -> int:
-    """Insert the rows; a dedupe key already present is left alone. Returns rows added."""
-    rows = [
-        {
-            "dedupe_key": item.dedupe_key,
-            "chat_id": item.chat_id,
-            "kind": item.kind,
-            "payload": item.message.payload(),
-            "attachment": item.message.attachment(),
-            "cohort_id": item.cohort_id,
-            "round_id": item.round_id,
-            "member_id": item.member_id,
-            "priority": item.priority,
-            "status": "pending",
-            "attempts": 0,
-            "repeats": 0,
-            "not_before": now,
-            "created_at": now,
-        }
+async def queue(session: Session, items: list[Queued], now: datetime) -> int:
+    """Render the items and queue them; a dedupe key already present is left alone.
+    Returns rows added."""
+    drafts = [
+        OutboxDraft(
+            dedupe_key=item.dedupe_key,
+            chat_id=item.chat_id,
+            kind=item.kind,
+            payload=item.message.payload(),
+            attachment=item.message.attachment(),
+            priority=item.priority,
+            cohort_id=item.cohort_id,
+            round_id=item.round_id,
+            member_id=item.member_id,
+        )
         for item in items
     ]
-    added = 0
-    for start in range(0, len(rows), 500):  # keep each statement under the bind-parameter cap
-        added += await insert_ignore(
-            session, OutboxMessage.__table__, rows[start : start + 500], ("dedupe_key",)
-        )
-    return added
+    return len(await OutboxRepo(session).enqueue_many(drafts, now))

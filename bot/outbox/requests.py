@@ -6,7 +6,7 @@ from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
 
-from storage.repos.outbox import OutboxItem
+from storage.records import OutboxItem
 
 __all__ = ["PayloadError", "keyboard", "send_item"]
 

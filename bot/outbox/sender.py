@@ -26,10 +26,9 @@ import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Bot
 
 from bot import metrics
@@ -43,9 +42,9 @@ from bot.outbox.pacing import (
     classify,
 )
 from bot.outbox.requests import PayloadError, send_item
-from storage.db import Database
-from storage.models import utcnow
-from storage.repos.outbox import OutboxItem, OutboxRepo
+from storage.db import Database, Session
+from storage.records import OutboxItem
+from storage.repos.outbox import OutboxRepo
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +73,11 @@ def _note(level: int, item: OutboxItem, event: str, **fields: object) -> None:
     log.log(level, "outbox %d %s %s %s", item.id, item.kind, event, details)
 
 
+def _utcnow() -> datetime:
+    # the wall clock by default; tests and the demo pass their own `now`
+    return datetime.now(UTC)
+
+
 def default_instance_id() -> str:
     """Host, process and a random part: unique per running sender."""
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
@@ -96,7 +100,7 @@ class OutboxSender:
         in_flight: int = 2,
         on_unreachable: OnUnreachable | None = None,
         clock: Callable[[], float] = time.monotonic,
-        now: Callable[[], datetime] = utcnow,
+        now: Callable[[], datetime] = _utcnow,
         pacer: RateLimiter | None = None,
         poll_interval: float = 1.0,
         stale_after: timedelta = timedelta(minutes=5),
@@ -200,7 +204,7 @@ class OutboxSender:
         self._next_reclaim = float("-inf")  # a fresh start looks for stale claims at once
 
     @contextlib.asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[AsyncSession]:
+    async def _transaction(self) -> AsyncIterator[Session]:
         """A transaction of this sender; it first records the messages sent since the last
         one, so a send costs one transaction (its claim), not two.
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.outbox.queue import Outgoing, Queued, queue
+from storage.db import Session
 from storage.repos import CohortRepo, MemberRepo
 
 
-async def team_chats(session: AsyncSession, cohort_id: int) -> list[int]:
+async def team_chats(session: Session, cohort_id: int) -> list[int]:
     cohort = await CohortRepo(session).get(cohort_id)
     if cohort is not None and cohort.group_chat_id is not None:
         return [cohort.group_chat_id]
@@ -19,7 +18,7 @@ async def team_chats(session: AsyncSession, cohort_id: int) -> list[int]:
 
 
 async def notify_team(
-    session: AsyncSession,
+    session: Session,
     cohort_id: int,
     dedupe_key: str,
     message: Outgoing,

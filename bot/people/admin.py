@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-
-from sqlalchemy import func, select
+from datetime import date, datetime
 
 from bot.people.roster import (
     Invitation,
@@ -13,10 +11,9 @@ from bot.people.roster import (
     import_students,
     pending_invitations,
 )
-from storage.db import Database
-from storage.models import Member
+from storage.db import Database, Session
 from storage.records import CohortRecord
-from storage.repos import CohortRepo
+from storage.repos import CohortRepo, MemberRepo
 from storage.repos.cohorts import CohortExists
 
 
@@ -64,12 +61,7 @@ def validated_plan(text: str, source: str) -> str:
 async def cohort_overview(db: Database) -> list[tuple[object, ...]]:
     async with db.transaction() as session:
         cohorts = await CohortRepo(session).all()
-        rows = await session.execute(
-            select(Member.cohort_id, Member.role, func.count())
-            .where(Member.status == "active")
-            .group_by(Member.cohort_id, Member.role)
-        )
-        counts = {f"{cohort_id}:{role}": n for cohort_id, role, n in rows}
+        counts = await MemberRepo(session).active_counts()
     return [
         (
             c.name,
@@ -77,38 +69,51 @@ async def cohort_overview(db: Database) -> list[tuple[object, ...]]:
             c.timezone,
             c.expectations_at,
             c.reflection_at,
-            counts.get(f"{c.id}:student", 0),
-            counts.get(f"{c.id}:mentor", 0),
+            counts.get((c.id, "student"), 0),
+            counts.get((c.id, "mentor"), 0),
         )
         for c in cohorts
     ]
 
 
 async def cohort_by_name(db: Database, name: str) -> CohortRecord:
+    """`find_cohort` in a transaction of its own."""
     async with db.transaction() as session:
-        cohort = await CohortRepo(session).by_name(name)
-    if cohort is None:
-        raise AdminError(f"no cohort named {name!r} (see: mentorbot cohort list)")
-    return cohort
+        return await find_cohort(session, name)
+
+
+async def find_cohort(session: Session, cohort: str | int) -> CohortRecord:
+    """A cohort by name, or else by id; AdminError naming it when there is none."""
+    repo = CohortRepo(session)
+    found = await repo.by_name(cohort) if isinstance(cohort, str) else await repo.get(cohort)
+    if found is None and isinstance(cohort, str) and cohort.isdigit():
+        found = await repo.get(int(cohort))
+    if found is None:
+        raise AdminError(f"no cohort named {cohort!r} (see: mentorbot cohort list)")
+    return found
 
 
 async def import_roster(
-    db: Database, cohort_name: str, raw: bytes, expires_days: int | None
+    db: Database, cohort_name: str, raw: bytes, expires_days: int | None, now: datetime
 ) -> list[Invitation]:
+    """Invite the class list's students; their codes expire `expires_days` after `now`."""
     cohort = await cohort_by_name(db, cohort_name)
     async with db.transaction() as session:
-        return await import_students(session, cohort, raw, expiry(_now(), expires_days))
+        return await import_students(session, cohort, raw, expiry(now, expires_days))
 
 
 async def make_invites(
-    db: Database, cohort_name: str, role: str, count: int, expires_days: int | None, pending: bool
+    db: Database,
+    cohort_name: str,
+    role: str,
+    count: int,
+    expires_days: int | None,
+    pending: bool,
+    now: datetime,
 ) -> list[Invitation]:
+    """New invite codes (expiring `expires_days` after `now`), or with `pending` the unused."""
     cohort = await cohort_by_name(db, cohort_name)
     async with db.transaction() as session:
         if pending:
             return await pending_invitations(session, cohort)
-        return await create_invites(session, cohort, role, count, expiry(_now(), expires_days))
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+        return await create_invites(session, cohort, role, count, expiry(now, expires_days))

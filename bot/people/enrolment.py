@@ -7,10 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.texts import catalogue
-from storage.models import ConsentRefusal
+from storage.db import Session
 from storage.records import CohortRecord, InviteRecord, MemberRecord
 from storage.repos import CohortRepo, InviteRepo, MemberRepo
 
@@ -43,7 +41,7 @@ def consent_version() -> str:
     return f"consent-{digest[:10]}"
 
 
-async def inspect_code(session: AsyncSession, code: str, now: datetime) -> Offer | CodeProblem:
+async def inspect_code(session: Session, code: str, now: datetime) -> Offer | CodeProblem:
     """Is this code usable? Changes nothing."""
     invite = await InviteRepo(session).get(code) if _plausible(code) else None
     if invite is None:
@@ -63,7 +61,7 @@ def _plausible(code: str) -> bool:
 
 
 async def membership_by_code(
-    session: AsyncSession, code: str, user_id: int
+    session: Session, code: str, user_id: int
 ) -> tuple[MemberRecord, CohortRecord] | None:
     """The user's active membership in the cohort this code leads to (used or not)."""
     invite = await InviteRepo(session).get(code) if _plausible(code) else None
@@ -75,14 +73,14 @@ async def membership_by_code(
 
 
 async def existing_membership(
-    session: AsyncSession, cohort_id: int, user_id: int
+    session: Session, cohort_id: int, user_id: int
 ) -> MemberRecord | None:
     memberships = await MemberRepo(session).of_user(user_id)
     return next((m for m in memberships if m.cohort_id == cohort_id and m.is_active), None)
 
 
 async def join(
-    session: AsyncSession,
+    session: Session,
     code: str,
     *,
     user_id: int,
@@ -127,7 +125,6 @@ async def join(
     return Joined(member, cohort)
 
 
-async def refuse(session: AsyncSession, offer: Offer, now: datetime) -> None:
+async def refuse(session: Session, offer: Offer, now: datetime) -> None:
     """Keep only that a refusal happened: the cohort and role, no person."""
-    session.add(ConsentRefusal(cohort_id=offer.cohort.id, role=offer.invite.role, refused_at=now))
-    await session.flush()
+    await InviteRepo(session).record_refusal(offer.cohort.id, offer.invite.role, now)

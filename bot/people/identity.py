@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.texts import normalise_language
+from storage.db import Session
 from storage.records import MemberRecord
 from storage.repos import MemberRepo, UserSettingsRepo
 
@@ -16,7 +15,6 @@ class Identity:
     user_id: int
     language: str
     memberships: tuple[MemberRecord, ...]
-    is_admin: bool
 
     def active(self, role: str) -> list[MemberRecord]:
         return [m for m in self.memberships if m.role == role and m.is_active]
@@ -46,12 +44,11 @@ class Identity:
         return next((m for m in self.memberships if m.cohort_id == cohort_id and m.is_active), None)
 
 
-async def load_identity(session: AsyncSession, user_id: int, admin_ids: list[int]) -> Identity:
+async def load_identity(session: Session, user_id: int) -> Identity:
     memberships = await MemberRepo(session).of_user(user_id)
     language = await UserSettingsRepo(session).language(user_id)
     return Identity(
         user_id=user_id,
         language=normalise_language(language),
         memberships=tuple(memberships),
-        is_admin=user_id in admin_ids,
     )

@@ -20,27 +20,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.outbox.queue import Outgoing
 from bot.outbox.team import notify_team
 from bot.texts import t
-from storage.models import (
-    Alert,
-    Answer,
-    AuditEntry,
-    Member,
-    OutboxMessage,
-    Participation,
-    Prompt,
-    Round,
-    StudentQuestion,
-    UserSetting,
-)
+from storage.db import Session
 from storage.records import MemberRecord
 from storage.repos import CohortRepo
 from storage.repos.alerts import AuditRepo
+from storage.repos.privacy import ErasureRepo, OwnDataRepo
 
 EXPORT_FILENAME = "mijngegevens.json"
 EXPORT_FORMAT = "mentorbot-mijngegevens-1"
@@ -51,7 +38,6 @@ STOP_PATTERN = r"^st:[yn]:\d{1,12}$"
 TEAM_LANGUAGE = "nl"
 STOPPED = "stopped"
 CANCELLED_ERROR = "stopped"
-UNFINISHED = ("open", "acknowledged", "muted")
 
 
 def own_student(memberships: tuple[MemberRecord, ...]) -> MemberRecord | None:
@@ -71,16 +57,13 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-async def export_data(session: AsyncSession, member: MemberRecord, now: datetime) -> dict[str, Any]:
+async def export_data(session: Session, member: MemberRecord, now: datetime) -> dict[str, Any]:
     """Everything stored about this student, as plain JSON values: nothing of anyone else."""
     cohort = await CohortRepo(session).get(member.cohort_id)
+    own = OwnDataRepo(session)
     language = None
     if member.telegram_user_id is not None:
-        language = await session.scalar(
-            select(UserSetting.language).where(
-                UserSetting.telegram_user_id == member.telegram_user_id
-            )
-        )
+        language = await own.language(member.telegram_user_id)
     return {
         "format": EXPORT_FORMAT,
         "created_at": _iso(now),
@@ -99,113 +82,16 @@ async def export_data(session: AsyncSession, member: MemberRecord, now: datetime
             "telegram_chat_id": member.chat_id,
         },
         "settings": {"language": language or "nl", "language_chosen": language is not None},
-        "answers": await _answers(session, member.id),
-        "rounds": await _participations(session, member.id),
-        "questions_sent_to_you": await _prompts(session, member.id),
-        "questions_to_mentor_team": await _questions(session, member.id),
-        "alerts_about_you": await _alerts(session, member.id),
-        "viewed_by_mentor_team": await _views(session, member),
+        "answers": await own.answers(member.id),
+        "rounds": await own.participations(member.id),
+        "questions_sent_to_you": await own.prompts(member.id),
+        "questions_to_mentor_team": await own.questions(member.id),
+        "alerts_about_you": [
+            {**alert, "evidence": _own_evidence(alert["evidence"], member.id)}
+            for alert in await own.alerts(member.id)
+        ],
+        "viewed_by_mentor_team": await own.views(member.cohort_id, member.id),
     }
-
-
-async def _answers(session: AsyncSession, member_id: int) -> list[dict[str, Any]]:
-    rows = await session.execute(
-        select(Answer, Round.week, Round.kind)
-        .join(Round, Round.id == Answer.round_id)
-        .where(Answer.member_id == member_id)
-        .order_by(Round.due_at, Answer.id)
-    )
-    return [
-        {
-            "week": week,
-            "round": kind,
-            "question_key": a.question_key,
-            "kind": a.kind,
-            "skill": a.skill,
-            "rating": a.rating,
-            "choice": a.choice,
-            "text": a.text,
-            "skipped": a.skipped,
-            "answered_at": _iso(a.answered_at),
-            "updated_at": _iso(a.updated_at),
-        }
-        for a, week, kind in rows
-    ]
-
-
-async def _participations(session: AsyncSession, member_id: int) -> list[dict[str, Any]]:
-    rows = await session.execute(
-        select(Participation, Round.week, Round.kind, Round.due_at)
-        .join(Round, Round.id == Participation.round_id)
-        .where(Participation.member_id == member_id)
-        .order_by(Round.due_at, Participation.id)
-    )
-    return [
-        {
-            "week": week,
-            "round": kind,
-            "sent_at": _iso(due_at),
-            "started_at": _iso(p.started_at),
-            "completed_at": _iso(p.completed_at),
-            "reminded_at": _iso(p.reminded_at),
-        }
-        for p, week, kind, due_at in rows
-    ]
-
-
-async def _prompts(session: AsyncSession, member_id: int) -> list[dict[str, Any]]:
-    rows = await session.execute(
-        select(Prompt.question_key, Prompt.created_at, Round.week, Round.kind)
-        .join(Round, Round.id == Prompt.round_id)
-        .where(Prompt.member_id == member_id)
-        .order_by(Prompt.created_at, Prompt.question_key)
-    )
-    return [
-        {"week": week, "round": kind, "question_key": key, "sent_at": _iso(created)}
-        for key, created, week, kind in rows
-    ]
-
-
-async def _questions(session: AsyncSession, member_id: int) -> list[dict[str, Any]]:
-    rows = await session.scalars(
-        select(StudentQuestion)
-        .where(StudentQuestion.member_id == member_id)
-        .order_by(StudentQuestion.asked_at, StudentQuestion.id)
-    )
-    return [
-        {
-            "number": q.id,
-            "question": q.text,
-            "asked_at": _iso(q.asked_at),
-            "answer": q.answer_text,
-            "answered_by": q.answered_by,
-            "answered_at": _iso(q.answered_at),
-        }
-        for q in rows
-    ]
-
-
-async def _alerts(session: AsyncSession, member_id: int) -> list[dict[str, Any]]:
-    rows = await session.scalars(
-        select(Alert).where(Alert.member_id == member_id).order_by(Alert.raised_at, Alert.id)
-    )
-    return [
-        {
-            "kind": a.kind,
-            "skill": a.skill,
-            "status": a.status,
-            "raised_at": _iso(a.raised_at),
-            "week": a.raised_week,
-            "times_raised": a.raise_count,
-            "seen_by": a.acknowledged_by,
-            "seen_at": _iso(a.acknowledged_at),
-            "on_agenda": a.discuss,
-            "muted_until": _iso(a.muted_until),
-            "resolved_at": _iso(a.resolved_at),
-            "evidence": _own_evidence(a.evidence, member_id),
-        }
-        for a in rows
-    ]
 
 
 def _own_evidence(evidence: dict[str, Any], member_id: int) -> dict[str, Any]:
@@ -217,20 +103,6 @@ def _own_evidence(evidence: dict[str, Any], member_id: int) -> dict[str, Any]:
         if isinstance(item, dict) and item.get("student_id") in (None, member_id)
     ]
     return {"weeks": list(evidence.get("weeks", [])), "items": items}
-
-
-async def _views(session: AsyncSession, member: MemberRecord) -> list[dict[str, Any]]:
-    """When the mentor team looked at this student's history (from the audit log; the mentor
-    is not named here, that is the mentor's own data)."""
-    rows = await session.execute(
-        select(AuditEntry.at, AuditEntry.action)
-        .where(
-            AuditEntry.cohort_id == member.cohort_id,
-            AuditEntry.target == f"member:{member.id}",
-        )
-        .order_by(AuditEntry.at, AuditEntry.id)
-    )
-    return [{"at": _iso(at), "action": action} for at, action in rows]
 
 
 def export_json(data: dict[str, Any]) -> bytes:
@@ -254,16 +126,12 @@ class Stopped:
 
 
 async def stop_student(
-    session: AsyncSession, member: MemberRecord, *, delete_data: bool, now: datetime
+    session: Session, member: MemberRecord, *, delete_data: bool, now: datetime
 ) -> Stopped | None:
     """End this student's membership in the caller's transaction; None when it was already
     ended (a double tap, another instance): then nothing changes and nobody is told twice."""
-    claimed = await session.execute(
-        update(Member)
-        .where(Member.id == member.id, Member.role == "student", Member.status != STOPPED)
-        .values(status=STOPPED, telegram_user_id=None, chat_id=None)
-    )
-    if not getattr(claimed, "rowcount", 0):
+    erasure = ErasureRepo(session)
+    if not await erasure.claim_stop(member.id):
         return None
     cohort = await CohortRepo(session).get(member.cohort_id)
     fate = "privacy.team_fate_deleted" if delete_data else "privacy.team_fate_kept"
@@ -277,14 +145,17 @@ async def stop_student(
     told = await notify_team(
         session, member.cohort_id, f"stopped:{member.id}", Outgoing(notice), now
     )
-    cancelled = await _cancel_pending(session, member.id)
+    cancelled = await erasure.cancel_pending(member.id, CANCELLED_ERROR)
     removed = 0
     if delete_data:
         removed = await delete_student_data(session, member)
     else:
-        await _close_alerts(session, member.id, now)
+        # a student who left has no open gap any more: closed quietly, so that the retention
+        # period can remove them
+        await erasure.close_alerts(member.id, now)
     if member.telegram_user_id is not None:
-        await _forget_user_settings(session, member.telegram_user_id)
+        # the language choice is tied to the Telegram number: gone once no membership uses it
+        await erasure.forget_user_settings(member.telegram_user_id)
     await AuditRepo(session).add(
         None,
         member.cohort_id,
@@ -295,75 +166,6 @@ async def stop_student(
     return Stopped(member.id, member.cohort_id, delete_data, cancelled, removed, told)
 
 
-async def _cancel_pending(session: AsyncSession, member_id: int) -> int:
-    result = await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.member_id == member_id, OutboxMessage.status == "pending")
-        .values(status="failed", last_error=CANCELLED_ERROR)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
-async def _close_alerts(session: AsyncSession, member_id: int, now: datetime) -> None:
-    """A student who left has no open gap any more: close them quietly (not reported as
-    resolved in the digest), so that the retention period can remove them."""
-    await session.execute(
-        update(Alert)
-        .where(Alert.member_id == member_id, Alert.status.in_(UNFINISHED))
-        .values(status="resolved", open_key=None, resolved_at=now, resolution_reported=True)
-    )
-
-
-async def _forget_user_settings(session: AsyncSession, telegram_user_id: int) -> None:
-    """The language choice is tied to the Telegram number: gone once no membership uses it."""
-    still = await session.scalar(
-        select(func.count()).select_from(Member).where(Member.telegram_user_id == telegram_user_id)
-    )
-    if not still:
-        await session.execute(
-            delete(UserSetting).where(UserSetting.telegram_user_id == telegram_user_id)
-        )
-
-
-async def delete_student_data(session: AsyncSession, member: MemberRecord) -> int:
+async def delete_student_data(session: Session, member: MemberRecord) -> int:
     """Delete everything about one student, the member row last; returns the rows deleted."""
-    member_id = member.id
-    alert_ids = list(await session.scalars(select(Alert.id).where(Alert.member_id == member_id)))
-    question_ids = list(
-        await session.scalars(
-            select(StudentQuestion.id).where(StudentQuestion.member_id == member_id)
-        )
-    )
-    # copies of their words in messages to the team (alerts, questions), and their own rows
-    about = [OutboxMessage.dedupe_key.like(f"alert:{a}:%") for a in alert_ids]
-    about += [OutboxMessage.dedupe_key.like(f"question:{q}:%") for q in question_ids]
-    removed = await _count(
-        session,
-        delete(OutboxMessage).where(
-            OutboxMessage.status != "sending",
-            or_(OutboxMessage.member_id == member_id, *about),
-        ),
-    )
-    await _scrub_class_alerts(session, member)
-    for model in (Answer, Participation, Prompt, StudentQuestion, Alert):
-        removed += await _count(session, delete(model).where(model.member_id == member_id))
-    removed += await _count(session, delete(Member).where(Member.id == member_id))
-    return removed
-
-
-async def _scrub_class_alerts(session: AsyncSession, member: MemberRecord) -> None:
-    """Class alerts keep their figures but lose any item that names this student."""
-    rows = await session.scalars(
-        select(Alert).where(Alert.cohort_id == member.cohort_id, Alert.member_id.is_(None))
-    )
-    for alert in rows:
-        items = alert.evidence.get("items", [])
-        kept = [i for i in items if not (isinstance(i, dict) and i.get("student_id") == member.id)]
-        if len(kept) != len(items):
-            alert.evidence = {**alert.evidence, "items": kept}
-    await session.flush()
-
-
-async def _count(session: AsyncSession, statement: Any) -> int:
-    result = await session.execute(statement)
-    return int(getattr(result, "rowcount", 0) or 0)
+    return await ErasureRepo(session).delete_student(member.id, member.cohort_id)

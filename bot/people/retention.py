@@ -13,34 +13,20 @@ What goes, when it is older than the period:
 * audit log entries (by `at`);
 * students who left with /stop while their data was kept, once nothing of theirs is left and
   they joined before the cut-off.
-Rounds and cohorts stay: they say nothing about a person.
+Rounds and cohorts stay: they say nothing about a person. The tables and their timestamps are
+listed once, in `storage.personal_data`.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
-from sqlalchemy import and_, delete, exists, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from storage.db import Database
-from storage.models import (
-    Alert,
-    Answer,
-    AuditEntry,
-    Member,
-    OutboxMessage,
-    Participation,
-    Prompt,
-    Round,
-    StudentQuestion,
-)
+from storage.db import Database, Session
+from storage.repos.retention import RetentionRepo
 
 log = logging.getLogger(__name__)
-
-FINISHED_OUTBOX = ("sent", "failed", "unreachable")
 
 
 class RetentionSettings(Protocol):
@@ -70,55 +56,6 @@ async def purge_expired(db: Database, settings: RetentionSettings, now: datetime
     return total
 
 
-async def purge_in(session: AsyncSession, limit: datetime) -> dict[str, int]:
+async def purge_in(session: Session, limit: datetime) -> dict[str, int]:
     """The purge in the caller's transaction; rows deleted per table."""
-    old_rounds = select(Round.id).where(Round.due_at < limit).scalar_subquery()
-    counts = {
-        "answers": await _delete(
-            session,
-            delete(Answer).where(or_(Answer.answered_at < limit, Answer.round_id.in_(old_rounds))),
-        ),
-        "participations": await _delete(
-            session, delete(Participation).where(Participation.round_id.in_(old_rounds))
-        ),
-        "prompts": await _delete(session, delete(Prompt).where(Prompt.round_id.in_(old_rounds))),
-        "student_questions": await _delete(
-            session, delete(StudentQuestion).where(StudentQuestion.asked_at < limit)
-        ),
-        "alerts": await _delete(
-            session,
-            delete(Alert).where(
-                Alert.status == "resolved",
-                Alert.resolved_at.is_not(None),
-                Alert.resolved_at < limit,
-            ),
-        ),
-        "outbox": await _delete(
-            session,
-            delete(OutboxMessage).where(
-                OutboxMessage.status.in_(FINISHED_OUTBOX), OutboxMessage.created_at < limit
-            ),
-        ),
-        "audit_log": await _delete(session, delete(AuditEntry).where(AuditEntry.at < limit)),
-    }
-    counts["stopped_members"] = await _delete(session, _stopped_members_without_data(limit))
-    return counts
-
-
-def _stopped_members_without_data(limit: datetime) -> Any:
-    member = Member.id
-    left_behind = [
-        exists().where(model.member_id == member)
-        for model in (Answer, Participation, Prompt, StudentQuestion, Alert)
-    ]
-    return delete(Member).where(
-        Member.role == "student",
-        Member.status == "stopped",
-        or_(Member.joined_at.is_(None), Member.joined_at < limit),
-        and_(*(~clause for clause in left_behind)),
-    )
-
-
-async def _delete(session: AsyncSession, statement: Any) -> int:
-    result = await session.execute(statement.execution_options(synchronize_session=False))
-    return int(getattr(result, "rowcount", 0) or 0)
+    return await RetentionRepo(session).purge(limit)

@@ -7,8 +7,7 @@ import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from storage.db import Session
 from storage.records import CohortRecord, InviteRecord
 from storage.repos import InviteRepo, MemberRepo
 
@@ -114,7 +113,7 @@ def _duplicate(row: RosterRow, seen: dict[str, int], existing: set[str]) -> str 
 
 
 async def import_students(
-    session: AsyncSession, cohort: CohortRecord, raw: bytes, expires_at: datetime | None
+    session: Session, cohort: CohortRecord, raw: bytes, expires_at: datetime | None
 ) -> list[Invitation]:
     """Add every student of the file with a personal single-use code, in the caller's
     transaction (so a failure leaves nothing half-imported)."""
@@ -132,7 +131,7 @@ async def import_students(
 
 
 async def create_invites(
-    session: AsyncSession, cohort: CohortRecord, role: str, count: int, expires_at: datetime | None
+    session: Session, cohort: CohortRecord, role: str, count: int, expires_at: datetime | None
 ) -> list[Invitation]:
     """`count` single-use codes for `role` in the cohort."""
     if role not in ROLES:
@@ -144,7 +143,7 @@ async def create_invites(
     ]
 
 
-async def pending_invitations(session: AsyncSession, cohort: CohortRecord) -> list[Invitation]:
+async def pending_invitations(session: Session, cohort: CohortRecord) -> list[Invitation]:
     """Personal codes of imported students who have not joined yet (for a new sheet)."""
     members = await MemberRepo(session).in_cohort(cohort.id, "student", statuses=("invited",))
     invites = InviteRepo(session)

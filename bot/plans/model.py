@@ -14,6 +14,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     StringConstraints,
     ValidationInfo,
     model_validator,
@@ -157,6 +158,10 @@ class Plan(_Frozen):
     holidays: list[str] = []
     default_week: Week
     weeks: dict[Annotated[int, Field(ge=1)], Week] = {}
+    # Resolving a week builds pydantic models (about half the cost of opening a round for a
+    # big class, and the gap snapshot asks for the same few weeks thousands of times). The
+    # plan is immutable, so each plan keeps its own resolved weeks: no cache outlives it.
+    _resolved: dict[int, ResolvedWeek] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _cross_references(self, info: ValidationInfo) -> Plan:
@@ -169,6 +174,14 @@ class Plan(_Frozen):
             message = text("invalid_plan", messages="\n".join(lines))
             raise PydanticCustomError("plan_invalid", "{messages}", {"messages": message})
         return self
+
+    def __eq__(self, other: object) -> bool:
+        """Equal by content: the resolved weeks a plan has kept are not part of it."""
+        if not isinstance(other, Plan):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    __hash__ = _Frozen.__hash__
 
     @property
     def last_week(self) -> int:
@@ -186,7 +199,10 @@ class Plan(_Frozen):
         """Plan week ``number`` (≥ 1), from ``weeks`` or else from ``default_week``."""
         if number < 1:
             raise ValueError(f"plan week numbers start at 1, not {number}")
-        return _resolve(self, number)
+        resolved = self._resolved.get(number)
+        if resolved is None:
+            resolved = self._resolved[number] = _resolve(self, number)
+        return resolved
 
     def is_holiday(self, d: date) -> bool:
         """Whether ``d`` falls in one of the plan's holiday weeks."""

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///mentorbot.db"
 TELEGRAM_DEFAULT_API = "https://api.telegram.org"
@@ -28,9 +28,6 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
     telegram_api_base_url: str = Field(default=TELEGRAM_DEFAULT_API, alias="TELEGRAM_API_BASE_URL")
     database_url: str = Field(default=DEFAULT_DATABASE_URL, alias="DATABASE_URL")
-    admin_ids: Annotated[list[int], NoDecode] = Field(
-        default_factory=list, alias="MENTORBOT_ADMIN_IDS"
-    )
     timezone: str = Field(default="Europe/Amsterdam", alias="MENTORBOT_TIMEZONE")
     retention_days: int = Field(default=730, ge=1, alias="MENTORBOT_RETENTION_DAYS")
     send_rate: float = Field(default=30.0, gt=0, le=1000, alias="MENTORBOT_SEND_RATE")
@@ -43,13 +40,6 @@ class Settings(BaseSettings):
     delete_on_stop: bool = Field(default=False, alias="MENTORBOT_DELETE_ON_STOP")
     log_level: str = Field(default="INFO", alias="MENTORBOT_LOG_LEVEL")
     bot_username: str | None = Field(default=None, alias="MENTORBOT_BOT_USERNAME")
-
-    @field_validator("admin_ids", mode="before")
-    @classmethod
-    def _split_ids(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
-        return value
 
     @field_validator("timezone")
     @classmethod

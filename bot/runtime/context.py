@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -11,7 +12,17 @@ from bot.runtime.config import Settings
 
 if TYPE_CHECKING:
     from bot.runtime.services import Services
+    from bot.schedule.clock import Clock
     from storage.db import Database
+
+
+@dataclass(frozen=True)
+class StartOptions:
+    """How `post_init` starts the services: set once by `build_application`."""
+
+    migrate_on_start: bool = True
+    clock: Clock | None = None  # None: the system clock; the demo and the tests pass a FakeClock
+    scheduler: bool = True  # False: no round scheduler and no housekeeping (tests drive them)
 
 
 @dataclass
@@ -21,7 +32,7 @@ class AppState:
     settings: Settings | None = None
     db: Database | None = None
     running: Services | None = None
-    services: dict[str, Any] = field(default_factory=dict)
+    options: StartOptions = field(default_factory=StartOptions)
 
     def database(self) -> Database:
         if self.db is None:
@@ -32,6 +43,10 @@ class AppState:
         if self.running is None:
             raise RuntimeError("the services are not running (post_init has not run)")
         return self.running
+
+    def now(self) -> datetime:
+        """The current time of the running services' clock (simulated in the demo and tests)."""
+        return self.live().clock.now()
 
     def wake_sender(self) -> None:
         """Rows were queued by a handler: deliver them now."""

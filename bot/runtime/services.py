@@ -10,21 +10,21 @@ from datetime import timedelta
 from telegram import Bot
 
 from bot.gaps.alerts import evaluate_cohort
+from bot.gaps.check import GapCache
 from bot.metrics import ALERTS_RAISED
 from bot.outbox.queue import Outgoing
 from bot.outbox.sender import OutboxSender
 from bot.outbox.team import notify_team
 from bot.people.retention import purge_expired
 from bot.runtime.config import Settings
-from bot.runtime.now import reset_clock, use_clock
 from bot.schedule.clock import Clock, SystemClock
 from bot.schedule.rounds import OpenedRound
 from bot.schedule.scheduler import RoundScheduler
 from bot.texts import t
 from bot.trends import is_report_day, queue_monthly_reports
 from storage.db import Database
+from storage.records import OutboxItem
 from storage.repos import MemberRepo
-from storage.repos.outbox import OutboxItem
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +47,12 @@ class Services:
         )
         self._housekeeping: asyncio.Task[None] | None = None
         self._evaluating: dict[int, asyncio.Lock] = {}
+        self.gap_cache = GapCache()  # closed rounds of recent cohorts, for the per-answer check
         self.scheduler = RoundScheduler(
             self.db, settings, clock=self.clock, on_round_opened=self.round_opened
         )
 
     async def start(self, *, scheduler: bool = True) -> None:
-        use_clock(self.clock)
         self.sender.start()
         if scheduler:
             await self.scheduler.start()
@@ -73,7 +73,6 @@ class Services:
         """Stop the work (if still running) and close the database."""
         await self.stop_work()
         await self.db.dispose()
-        reset_clock()
 
     async def _daily(self) -> None:
         """Once at start and then every day: delete what is past the retention period."""
@@ -117,7 +116,7 @@ class Services:
         lock = self._evaluating.setdefault(cohort_id, asyncio.Lock())
         try:
             async with lock, self.db.transaction() as session:
-                raised = await evaluate_cohort(session, cohort_id, self.clock.now())
+                raised = await evaluate_cohort(session, cohort_id, self.clock.now(), self.gap_cache)
         except Exception:  # an alert can be decided again later; never lose the answer flow
             log.exception("alert evaluation failed cohort=%s", cohort_id)
             return

@@ -6,25 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from bot.people.admin import AdminError
+from bot.people.admin import AdminError, find_cohort
 from bot.plans.store import plan_for
 from bot.schedule.rounds import KINDS, OpenedRound, open_round
+from bot.schedule.timespec import cohort_zone
 from storage.db import Database
-from storage.records import CohortRecord
-from storage.repos import CohortRepo
-from storage.repos.rounds import RoundRecord, RoundRepo
-
-
-def cohort_zone(cohort: CohortRecord) -> ZoneInfo | None:
-    """The cohort's time zone, or None when its name is unknown."""
-    try:
-        return ZoneInfo(cohort.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
+from storage.records import CohortRecord, RoundRecord
+from storage.repos.rounds import RoundRepo
 
 
 class PushError(AdminError):
@@ -55,7 +44,10 @@ async def push(
     if kind not in KINDS:
         raise PushError(f"unknown round kind {kind!r}: use one of {', '.join(KINDS)}")
     async with db.transaction() as session:
-        record = await find_cohort(session, cohort)
+        try:
+            record = await find_cohort(session, cohort)
+        except AdminError as exc:  # the callers refuse a push by its PushError
+            raise PushError(str(exc)) from None
         plan = await plan_for(session, record)
         existing = await RoundRepo(session).of_cohort(record.id, kind)
     zone = cohort_zone(record)
@@ -73,17 +65,6 @@ async def push(
         await _discard_skipped(db, record.id, week, kind)
     opened = await open_round(db, record.id, week, kind, due_at=now, now=now)
     return Pushed(record, week, kind, opened)
-
-
-async def find_cohort(session: AsyncSession, cohort: str | int) -> CohortRecord:
-    """A cohort by name, or else by id; PushError naming it when there is none."""
-    repo = CohortRepo(session)
-    found = await repo.by_name(cohort) if isinstance(cohort, str) else await repo.get(cohort)
-    if found is None and isinstance(cohort, str) and cohort.isdigit():
-        found = await repo.get(int(cohort))
-    if found is None:
-        raise PushError(f"no cohort named {cohort!r} (see: mentorbot cohort list)")
-    return found
 
 
 def _push_week(

@@ -7,17 +7,15 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.checkin.flow import EXPECTATIONS_KEY, RESUME, Ask, ask_next, render_expectations
 from bot.outbox.queue import Outgoing, Queued, queue
 from bot.outbox.team import team_chats
-from bot.plans.store import plan_for, week_of
+from bot.plans.store import plan_for
 from bot.texts import normalise_language, t
-from storage.db import Database
-from storage.records import CohortRecord, MemberRecord
+from storage.db import Database, Session
+from storage.records import CohortRecord, MemberRecord, RoundRecord
 from storage.repos import CohortRepo, MemberRepo, UserSettingsRepo
-from storage.repos.rounds import AnswerRepo, PromptRepo, RoundRecord, RoundRepo
+from storage.repos.rounds import AnswerRepo, PromptRepo, RoundRepo
 
 log = logging.getLogger(__name__)
 STUDENT_KINDS = ("expectations", "reflection", "reminder")
@@ -69,7 +67,7 @@ async def record_skipped(
 
 
 async def _messages(
-    session: AsyncSession, cohort: CohortRecord, round_: RoundRecord, now: datetime
+    session: Session, cohort: CohortRecord, round_: RoundRecord, now: datetime
 ) -> list[Queued]:
     if round_.kind == "digest":
         return await _digest(session, cohort, round_, now)
@@ -82,12 +80,15 @@ async def _messages(
     )
     if build is None:
         return []
+    tokens = await _prepare_in_bulk(
+        session, round_, [s.id for s in students if s.chat_id is not None]
+    )
     items = []
     for student in students:
         if student.chat_id is None:
             continue
         lang = normalise_language(languages.get(student.telegram_user_id or 0))
-        message = await build(session, cohort, round_, student, lang, now)
+        message = await build(session, cohort, round_, student, lang, now, tokens.get(student.id))
         if message is not None:
             items.append(
                 Queued(
@@ -103,44 +104,59 @@ async def _messages(
     return items
 
 
+async def _prepare_in_bulk(
+    session: Session, round_: RoundRecord, member_ids: list[int]
+) -> dict[int, str]:
+    """The rows every student of the round needs, one insert for the whole class rather than
+    one per student: the expectations' prompt tokens (returned by member id), the
+    reflection's participations."""
+    if round_.kind == "expectations":
+        return await PromptRepo(session).ensure_many(round_.id, member_ids, EXPECTATIONS_KEY)
+    if round_.kind == "reflection":
+        await RoundRepo(session).add_participants(round_.id, member_ids)
+    return {}
+
+
 async def _expectations(
-    session: AsyncSession,
+    session: Session,
     cohort: CohortRecord,
     round_: RoundRecord,
     student: MemberRecord,
     lang: str,
     now: datetime,
+    token: str | None,  # the student's prompt token made in bulk (expectations only)
 ) -> Outgoing:
-    week = week_of(await plan_for(session, cohort), round_.week)
+    week = (await plan_for(session, cohort)).week(round_.week)
     override = expectations_override(cohort, round_.week)  # the team's own text (/verwachting)
     if override is not None:
         week = week.model_copy(update={"expectations": override})
-    token, _new = await PromptRepo(session).ensure(round_.id, student.id, EXPECTATIONS_KEY)
+    assert token is not None  # made in bulk for every student with a chat
     return render_expectations(week, token, lang)
 
 
 async def _reflection(
-    session: AsyncSession,
+    session: Session,
     cohort: CohortRecord,
     round_: RoundRecord,
     student: MemberRecord,
     lang: str,
     now: datetime,
+    token: str | None,  # the student's prompt token made in bulk (expectations only)
 ) -> Outgoing | None:
-    await RoundRepo(session).add_participants(round_.id, [student.id])
-    week = week_of(await plan_for(session, cohort), round_.week)
+    week = (await plan_for(session, cohort)).week(round_.week)
     intro = t("round.reflection_intro", lang, week=round_.week, count=len(week.questions))
     first = await ask_next(session, round_, student, lang, now, intro=intro)
     return first.message if isinstance(first, Ask) else first
 
 
 async def _reminder(
-    session: AsyncSession,
+    session: Session,
     cohort: CohortRecord,
     round_: RoundRecord,
     student: MemberRecord,
     lang: str,
     now: datetime,
+    token: str | None,  # the student's prompt token made in bulk (expectations only)
 ) -> Outgoing | None:
     """Only to a student whose reflection of the same week is open and unfinished."""
     reflection = await RoundRepo(session).find(cohort.id, round_.week, "reflection")
@@ -148,14 +164,14 @@ async def _reminder(
         return None
     if await RoundRepo(session).is_completed(reflection.id, student.id):
         return None
-    week = week_of(await plan_for(session, cohort), round_.week)
+    week = (await plan_for(session, cohort)).week(round_.week)
     done = len(await AnswerRepo(session).of(reflection.id, student.id))
     text = t("round.reminder", lang, week=round_.week, done=done, total=len(week.questions))
     return Outgoing(text, [[(t("round.continue_button", lang), RESUME)]])
 
 
 async def _digest(
-    session: AsyncSession, cohort: CohortRecord, round_: RoundRecord, now: datetime
+    session: Session, cohort: CohortRecord, round_: RoundRecord, now: datetime
 ) -> list[Queued]:
     """The mentor team's digest of week N (sent Monday): it looks back at week N-1."""
     from bot.gaps.digest import build_digest

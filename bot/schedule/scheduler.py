@@ -30,7 +30,7 @@ from bot.schedule.clock import (
     latest_due,
 )
 from bot.schedule.rounds import KINDS, OpenedRound, open_round, record_skipped
-from bot.schedule.timespec import WeeklyTime, parse_weekly
+from bot.schedule.timespec import WeeklyTime, cohort_zone, parse_weekly
 from storage.db import Database
 from storage.records import CohortRecord
 from storage.repos import CohortRepo
@@ -54,16 +54,6 @@ def cohort_times(cohort: CohortRecord) -> dict[str, WeeklyTime]:
         except ValueError as exc:
             log.error("cohort %s: no %s round scheduled: %s", cohort.id, kind, exc)
     return times
-
-
-def cohort_zone(cohort: CohortRecord) -> ZoneInfo | None:
-    try:
-        return ZoneInfo(cohort.timezone)
-    except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError
-        log.error(
-            "cohort %s: unknown time zone %r, no rounds scheduled", cohort.id, cohort.timezone
-        )
-        return None
 
 
 def _signature(cohort: CohortRecord) -> tuple[Any, ...]:

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from storage.records import CohortRecord
+
+log = logging.getLogger(__name__)
 
 DAYS = {
     "mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6,
@@ -35,3 +41,12 @@ def parse_weekly(text: str) -> WeeklyTime:
     if hour > 23 or minute > 59:
         raise ValueError(f"{text!r}: no such time of day")
     return WeeklyTime(weekday, hour, minute)
+
+
+def cohort_zone(cohort: CohortRecord) -> ZoneInfo | None:
+    """The cohort's time zone, or None (logged: no rounds can be timed) when it is unknown."""
+    try:
+        return ZoneInfo(cohort.timezone)
+    except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        log.error("cohort %s: unknown time zone %r, no rounds timed", cohort.id, cohort.timezone)
+        return None

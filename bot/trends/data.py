@@ -9,11 +9,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.gaps.cohort_data import CohortData, load_cohort_data, local_time
-from storage.models import Alert
+from storage.db import Session
+from storage.repos.alerts import AlertRepo
 
 MIN_GROUP = 5  # SPEC §2/§9: observers see groups of at least five students only
 RECENT_ROUNDS = 4  # rounds listed per cohort in the response section
@@ -160,36 +158,19 @@ def _series(
 
 
 async def _class_gaps(
-    session: AsyncSession, cohort_ids: list[int], since: datetime, titles: dict[str, str]
+    session: Session, cohort_ids: list[int], since: datetime, titles: dict[str, str]
 ) -> list[GapSkill]:
     """Skills of class_gap alerts raised, open or resolved in the window, most frequent first.
 
     Only the cohort, skill, status and the evidence's week list are read: never a member."""
-    if not cohort_ids:
-        return []
-    rows = await session.execute(
-        select(Alert.cohort_id, Alert.skill, Alert.open_key, Alert.evidence).where(
-            Alert.cohort_id.in_(cohort_ids),
-            Alert.kind == "class_gap",
-            Alert.skill.is_not(None),
-            or_(
-                Alert.open_key.is_not(None),
-                Alert.raised_at >= since,
-                Alert.resolved_at >= since,
-            ),
-        )
-    )
     cohorts: dict[str, set[int]] = {}
     rounds: dict[str, set[tuple[int, int]]] = {}
     still_open: dict[str, set[int]] = {}
-    for cohort_id, skill, open_key, evidence in rows:
-        cohorts.setdefault(skill, set()).add(cohort_id)
-        weeks = (evidence or {}).get("weeks") or []
-        rounds.setdefault(skill, set()).update(
-            (cohort_id, int(w)) for w in weeks if isinstance(w, int)
-        )
-        if open_key is not None:
-            still_open.setdefault(skill, set()).add(cohort_id)
+    for gap in await AlertRepo(session).class_gaps(cohort_ids, since):
+        cohorts.setdefault(gap.skill, set()).add(gap.cohort_id)
+        rounds.setdefault(gap.skill, set()).update((gap.cohort_id, w) for w in gap.weeks)
+        if gap.is_open:
+            still_open.setdefault(gap.skill, set()).add(gap.cohort_id)
     found = [
         GapSkill(
             titles.get(skill, skill),
@@ -203,7 +184,7 @@ async def _class_gaps(
     return found[:MAX_GAP_SKILLS]
 
 
-async def trends(session: AsyncSession, cohort_ids: Iterable[int], now: datetime) -> TrendsReport:
+async def trends(session: Session, cohort_ids: Iterable[int], now: datetime) -> TrendsReport:
     """The trends report over these cohorts at `now` (see the module doc for the rules)."""
     datas: list[CohortData] = []
     for cohort_id in dict.fromkeys(cohort_ids):

@@ -10,9 +10,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.outbox.queue import Outgoing, Queued, queue
 from bot.texts import normalise_language, t
 from bot.trends.data import (
@@ -23,8 +20,9 @@ from bot.trends.data import (
     TrendsReport,
     trends,
 )
-from storage.models import OutboxMessage
+from storage.db import Session
 from storage.repos import CohortRepo, MemberRepo, UserSettingsRepo
+from storage.repos.outbox import OutboxRepo
 
 TEXT_WEEKS = 4  # weeks per skill in the text (the chart shows the whole window)
 TEXT_LIMIT = 4000
@@ -159,7 +157,7 @@ class _Reader:
     cohort_ids: tuple[int, ...]
 
 
-async def _readers(session: AsyncSession) -> list[_Reader]:
+async def _readers(session: Session) -> list[_Reader]:
     by_person: dict[object, list[tuple[int, int, int | None, int]]] = {}
     members = MemberRepo(session)
     for cohort in await CohortRepo(session).all():
@@ -182,7 +180,7 @@ async def _readers(session: AsyncSession) -> list[_Reader]:
 
 
 async def _report_messages(
-    session: AsyncSession, reader: _Reader, now: datetime
+    session: Session, reader: _Reader, now: datetime
 ) -> tuple[str, list[Outgoing]]:
     lang = normalise_language(
         await UserSettingsRepo(session).language(reader.telegram_user_id)
@@ -198,7 +196,7 @@ async def _report_messages(
     return lang, messages
 
 
-async def monthly_reports(session: AsyncSession, now: datetime) -> list[tuple[int, Outgoing]]:
+async def monthly_reports(session: Session, now: datetime) -> list[tuple[int, Outgoing]]:
     """(chat_id, message) for every active observer: their cohorts' trends, text then chart.
 
     A person observing several cohorts gets one report over all of them."""
@@ -209,12 +207,12 @@ async def monthly_reports(session: AsyncSession, now: datetime) -> list[tuple[in
     return out
 
 
-async def monthly_report_items(session: AsyncSession, now: datetime) -> list[Queued]:
+async def monthly_report_items(session: Session, now: datetime) -> list[Queued]:
     """The monthly reports as outbox items with dedupe keys (see :func:`report_dedupe_key`)."""
     return await _items(session, await _readers(session), now)
 
 
-async def _items(session: AsyncSession, readers: list[_Reader], now: datetime) -> list[Queued]:
+async def _items(session: Session, readers: list[_Reader], now: datetime) -> list[Queued]:
     items: list[Queued] = []
     for reader in readers:
         _lang, messages = await _report_messages(session, reader, now)
@@ -232,22 +230,14 @@ async def _items(session: AsyncSession, readers: list[_Reader], now: datetime) -
     return items
 
 
-async def queue_monthly_reports(session: AsyncSession, now: datetime) -> int:
+async def queue_monthly_reports(session: Session, now: datetime) -> int:
     """Queue this month's report to every active observer; idempotent per month (the dedupe
     key holds the month), so calling it twice, or from two instances, queues it once.
     Observers whose report of this month is queued already are not computed again.
     Returns the rows added."""
     readers = await _readers(session)
     firsts = [report_dedupe_key(now, r.member_id, 0) for r in readers]
-    done = (
-        set(
-            await session.scalars(
-                select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(firsts))
-            )
-        )
-        if firsts
-        else set()
-    )
+    done = await OutboxRepo(session).existing_keys(firsts)
     items = await _items(
         session, [r for r in readers if report_dedupe_key(now, r.member_id, 0) not in done], now
     )

@@ -6,41 +6,15 @@ evaluate the same cohort at the same moment."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert_ignore
-from storage.models import Alert, AuditEntry
-
-
-@dataclass(frozen=True)
-class AlertRecord:
-    id: int
-    cohort_id: int
-    fingerprint: str
-    kind: str
-    member_id: int | None
-    skill: str | None
-    status: str
-    evidence: dict[str, Any]
-    raised_week: int
-    raise_count: int
-    raised_at: datetime
-    acknowledged_by: str | None
-    acknowledged_at: datetime | None
-    acknowledged_week: int | None
-    discuss: bool
-    muted_until: datetime | None
-    resolved_at: datetime | None
-    resolution_reported: bool
-
-    @property
-    def is_open(self) -> bool:
-        return self.status != "resolved"
+from storage.models import Alert, AuditEntry, Member
+from storage.records import AlertRecord, ClassGapRecord, RaisedAlert
 
 
 def _record(row: Alert) -> AlertRecord:
@@ -177,18 +151,42 @@ class AlertRepo:
             .values(status="muted", muted_until=until)
         )
 
-    async def to_discuss(self, cohort_id: int) -> list[AlertRecord]:
-        """Alerts marked Bespreken that are still open: the agenda of the class meeting."""
-        rows = await self.session.scalars(
-            select(Alert)
-            .where(
-                Alert.cohort_id == cohort_id,
-                Alert.discuss.is_(True),
-                Alert.open_key.is_not(None),
+    async def class_gaps(self, cohort_ids: list[int], since: datetime) -> list[ClassGapRecord]:
+        """Class gaps with a skill in these cohorts that are open, or were raised or resolved
+        since `since`."""
+        if not cohort_ids:
+            return []
+        rows = await self.session.execute(
+            select(Alert.cohort_id, Alert.skill, Alert.open_key, Alert.evidence).where(
+                Alert.cohort_id.in_(cohort_ids),
+                Alert.kind == "class_gap",
+                Alert.skill.is_not(None),
+                or_(
+                    Alert.open_key.is_not(None),
+                    Alert.raised_at >= since,
+                    Alert.resolved_at >= since,
+                ),
             )
-            .order_by(Alert.id)
         )
-        return [_record(row) for row in rows]
+        return [
+            ClassGapRecord(
+                cohort_id,
+                skill,
+                open_key is not None,
+                tuple(w for w in (evidence or {}).get("weeks") or [] if isinstance(w, int)),
+            )
+            for cohort_id, skill, open_key, evidence in rows
+        ]
+
+    async def raised(self) -> list[RaisedAlert]:
+        """Every alert, by week, kind, student name and skill."""
+        rows = await self.session.execute(
+            select(Alert.kind, Member.name, Alert.skill, Alert.raised_week, Alert.raise_count,
+                   Alert.status)
+            .outerjoin(Member, Member.id == Alert.member_id)
+            .order_by(Alert.raised_week, Alert.kind, Member.name, Alert.skill)
+        )  # fmt: skip
+        return [RaisedAlert(*row) for row in rows]
 
     async def resolved_unreported(self, cohort_id: int) -> list[AlertRecord]:
         rows = await self.session.scalars(

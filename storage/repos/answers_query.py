@@ -3,40 +3,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Answer, Member, Participation, Round, StudentQuestion
-from storage.repos.rounds import RoundRecord
-
-
-@dataclass(frozen=True)
-class StoredAnswer:
-    """One stored answer with its round's week and the student's name."""
-
-    round_id: int
-    week: int
-    member_id: int
-    student: str
-    question_key: str
-    kind: str
-    skill: str | None
-    rating: int | None
-    choice: str | None
-    text: str | None
-    skipped: bool
-    answered_at: datetime
-
-
-@dataclass(frozen=True)
-class StoredParticipation:
-    round_id: int
-    member_id: int
-    started_at: datetime | None
-    completed_at: datetime | None
+from storage.records import (
+    AnswerRecord,
+    QuestionRecord,
+    RoundRecord,
+    StoredAnswer,
+    StoredParticipation,
+)
 
 
 class AnswersQuery:
@@ -63,9 +42,7 @@ class AnswersQuery:
         return [
             StoredAnswer(
                 a.round_id,
-                week,
                 a.member_id,
-                name,
                 a.question_key,
                 a.kind,
                 a.skill,
@@ -74,6 +51,8 @@ class AnswersQuery:
                 a.text,
                 a.skipped,
                 a.answered_at,
+                week=week,
+                student=name,
             )
             for a, week, name in rows
         ]
@@ -90,8 +69,9 @@ class AnswersQuery:
 
     # -- narrow reads for the per-answer gap check (plain tuples, no ORM objects) ---------------
 
-    async def answer_rows(self, round_ids: list[int]) -> list[AnswerRow]:
-        """The answers to these rounds, without internal keys (``__…``), as plain rows."""
+    async def answer_rows(self, round_ids: list[int]) -> list[AnswerRecord]:
+        """The answers to these rounds, without internal keys (``__…``), read column by column
+        (no ORM objects: the per-answer gap check reads many)."""
         if not round_ids:
             return []
         rows = await self.session.execute(
@@ -105,12 +85,13 @@ class AnswersQuery:
                 Answer.choice,
                 Answer.text,
                 Answer.skipped,
+                Answer.answered_at,
             )
             .join(Member, Member.id == Answer.member_id)
             .where(Answer.round_id.in_(round_ids))
             .order_by(Answer.round_id, Answer.member_id, Answer.id)
         )
-        return [AnswerRow(*row) for row in rows if not row[2].startswith("__")]
+        return [AnswerRecord(*tuple(row)) for row in rows if not row[2].startswith("__")]
 
     async def participation_rows(self, round_ids: list[int]) -> list[tuple[int, int, bool]]:
         """(round id, member id, completed) of these rounds."""
@@ -146,38 +127,18 @@ class AnswersQuery:
         ]
 
 
-@dataclass(frozen=True)
-class AnswerRow:
-    """An answer as the gap check needs it (no week, no name, no times)."""
-
-    round_id: int
-    member_id: int
-    question_key: str
-    kind: str
-    skill: str | None
-    rating: int | None
-    choice: str | None
-    text: str | None
-    skipped: bool
-
-
-@dataclass(frozen=True)
-class QuestionRecord:
-    id: int
-    cohort_id: int
-    member_id: int
-    text: str
-    asked_at: datetime
-    answer_text: str | None
-    answered_by: str | None
-    answered_at: datetime | None
-
-
 class QuestionsRepo:
     """Students' questions to the mentor team (/vraag) and the team's answers."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def add(self, cohort_id: int, member_id: int, text: str, now: datetime) -> int:
+        """Store a new question; returns its number."""
+        row = StudentQuestion(cohort_id=cohort_id, member_id=member_id, text=text, asked_at=now)
+        self.session.add(row)
+        await self.session.flush()
+        return row.id
 
     async def get(self, question_id: int) -> QuestionRecord | None:
         row = await self.session.get(StudentQuestion, question_id)

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Invite
+from storage.models import ConsentRefusal, Invite
 from storage.records import InviteRecord
 
 # 16 random bytes = 128 bits, as 22 characters of A-Za-z0-9_- (safe in a t.me deep link).
@@ -66,6 +66,11 @@ class InviteRepo:
             update(Invite).where(Invite.code == code, Invite.used_at.is_(None)).values(used_at=now)
         )
         return bool(getattr(result, "rowcount", 0))
+
+    async def record_refusal(self, cohort_id: int, role: str, now: datetime) -> None:
+        """Keep only that a refusal happened: the cohort and role, no person."""
+        self.session.add(ConsentRefusal(cohort_id=cohort_id, role=role, refused_at=now))
+        await self.session.flush()
 
     async def for_member(self, member_id: int) -> InviteRecord | None:
         row = await self.session.scalar(select(Invite).where(Invite.member_id == member_id))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Member
@@ -115,6 +115,15 @@ class MemberRepo:
         self.session.add(row)
         await self.session.flush()
         return row.id
+
+    async def active_counts(self) -> dict[tuple[int, str], int]:
+        """Active members per (cohort id, role)."""
+        rows = await self.session.execute(
+            select(Member.cohort_id, Member.role, func.count())
+            .where(Member.status == "active")
+            .group_by(Member.cohort_id, Member.role)
+        )
+        return {(cohort_id, role): int(n) for cohort_id, role, n in rows}
 
     async def set_status(self, member_id: int, status: str) -> None:
         await self.session.execute(

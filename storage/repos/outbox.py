@@ -14,7 +14,6 @@ pass over each other's rows, then marks them by id; on SQLite it is one
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage, utcnow
+from storage.records import OutboxDraft, OutboxItem
 
 PENDING = "pending"
 SENDING = "sending"
@@ -30,53 +30,11 @@ SENT = "sent"
 FAILED = "failed"
 UNREACHABLE = "unreachable"
 STATUSES = (PENDING, SENDING, SENT, FAILED, UNREACHABLE)
-KINDS = ("round", "reminder", "alert", "digest", "notice", "answer")
+KINDS = ("round", "reminder", "alert", "digest", "notice", "answer", "report")
 
 _TABLE: Table = OutboxMessage.__table__  # type: ignore[assignment]
 _ERROR_LIMIT = 300  # the width of the last_error column
 _INSERT_CHUNK = 500  # rows per INSERT: well under SQLite's bound-parameter limit
-
-
-@dataclass(frozen=True)
-class OutboxDraft:
-    """A message to queue; `dedupe_key` makes queuing it twice harmless."""
-
-    dedupe_key: str
-    chat_id: int
-    kind: str
-    payload: dict[str, Any]
-    priority: int = 0
-    attachment: bytes | None = None
-    not_before: datetime | None = None
-    cohort_id: int | None = None
-    round_id: int | None = None
-    member_id: int | None = None
-
-
-@dataclass(frozen=True)
-class OutboxItem:
-    """One outbox row as read from the database; safe to pass on after the session closed."""
-
-    id: int
-    dedupe_key: str
-    chat_id: int
-    kind: str
-    payload: dict[str, Any]
-    attachment: bytes | None
-    priority: int
-    status: str
-    attempts: int
-    not_before: datetime
-    claimed_by: str | None
-    claimed_at: datetime | None
-    sent_at: datetime | None
-    telegram_message_id: int | None
-    repeats: int
-    last_error: str | None
-    cohort_id: int | None = None
-    round_id: int | None = None
-    member_id: int | None = None
-    created_at: datetime | None = field(default=None, compare=False)
 
 
 def _item(row: Row[Any] | OutboxMessage) -> OutboxItem:
@@ -167,24 +125,27 @@ class OutboxRepo:
             round_id=round_id,
             member_id=member_id,
         )
-        return await self.enqueue_many([draft]) == 1
+        return bool(await self.enqueue_many([draft], utcnow()))
 
-    async def enqueue_many(self, drafts: Iterable[OutboxDraft]) -> int:
-        """Queue many messages at once; returns how many were new (the rest already existed)."""
-        now = utcnow()
+    async def enqueue_many(self, drafts: Iterable[OutboxDraft], now: datetime) -> list[str]:
+        """Queue many messages at once, queued at `now`; returns the dedupe keys that were new
+        (a key already present is left alone).
+
+        The one way rows enter the outbox: one multi-row `INSERT … ON CONFLICT (dedupe_key) DO
+        NOTHING RETURNING` per chunk (SQLite ≥ 3.35 and PostgreSQL)."""
         rows = [_values(draft, now) for draft in drafts]
         unknown = {row["kind"] for row in rows} - set(KINDS)
         if unknown:
             raise ValueError(f"unknown outbox kind(s): {sorted(unknown)}")
-        inserted = 0
+        inserted: list[str] = []
         for start in range(0, len(rows), _INSERT_CHUNK):
             chunk = rows[start : start + _INSERT_CHUNK]
             statement = self._insert().values(chunk)
             statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
             # RETURNING lists only the rows really inserted; rowcount is not reliable for
             # multi-row ON CONFLICT inserts on every driver.
-            result = await self.session.execute(statement.returning(_TABLE.c.id))
-            inserted += len(result.all())
+            result = await self.session.execute(statement.returning(_TABLE.c.dedupe_key))
+            inserted += result.scalars().all()
         return inserted
 
     def _insert(self) -> Any:
@@ -365,6 +326,16 @@ class OutboxRepo:
         statement = select(_TABLE).where(_TABLE.c.dedupe_key == dedupe_key)
         row = (await self.session.execute(statement)).first()
         return None if row is None else _item(row)
+
+    async def existing_keys(self, keys: Collection[str]) -> set[str]:
+        """Those of these dedupe keys that are in the outbox already."""
+        if not keys:
+            return set()
+        return set(
+            await self.session.scalars(
+                select(_TABLE.c.dedupe_key).where(_TABLE.c.dedupe_key.in_(list(keys)))
+            )
+        )
 
     async def all(self, statuses: Sequence[str] | None = None) -> list[OutboxItem]:
         """Every row (optionally of some statuses), oldest first: for tests and tools."""

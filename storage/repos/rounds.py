@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, delete, select, update
@@ -11,42 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert_ignore
 from storage.models import Answer, Member, Participation, Prompt, Round, utcnow
-
-
-@dataclass(frozen=True)
-class RoundRecord:
-    id: int
-    cohort_id: int
-    week: int
-    kind: str
-    status: str
-    due_at: datetime
-    closed_at: datetime | None
-
-    @property
-    def is_open(self) -> bool:
-        return self.status == "open"
-
-
-@dataclass(frozen=True)
-class AnswerRecord:
-    question_key: str
-    kind: str
-    skill: str | None
-    rating: int | None
-    choice: str | None
-    text: str | None
-    skipped: bool
-    answered_at: datetime
-
-
-@dataclass(frozen=True)
-class PromptRecord:
-    token: str
-    round_id: int
-    member_id: int
-    question_key: str
-    message_id: int | None
+from storage.records import AnswerRecord, PromptRecord, RoundRecord, WeekStatus
 
 
 def _round(row: Round) -> RoundRecord:
@@ -61,6 +25,8 @@ def _prompt(row: Prompt) -> PromptRecord:
 
 def _answer(row: Answer) -> AnswerRecord:
     return AnswerRecord(
+        row.round_id,
+        row.member_id,
         row.question_key,
         row.kind,
         row.skill,
@@ -215,15 +181,6 @@ class RoundRepo:
         )
         return list(rows)
 
-    async def completed_count(self, round_id: int) -> tuple[int, int]:
-        rows = (
-            await self.session.execute(
-                select(Participation.completed_at).where(Participation.round_id == round_id)
-            )
-        ).scalars()
-        values = list(rows)
-        return sum(v is not None for v in values), len(values)
-
 
 class AnswerRepo:
     def __init__(self, session: AsyncSession) -> None:
@@ -306,6 +263,40 @@ class PromptRepo:
         assert token is not None
         return token, created > 0
 
+    async def ensure_many(
+        self, round_id: int, member_ids: list[int], question_key: str
+    ) -> dict[int, str]:
+        """`ensure` for a whole class at once: one multi-row insert of the new tokens and one
+        read of them all; member id -> token."""
+        now = utcnow()
+        rows = [
+            {
+                "token": secrets.token_urlsafe(9),
+                "round_id": round_id,
+                "member_id": member_id,
+                "question_key": question_key,
+                "created_at": now,
+            }
+            for member_id in member_ids
+        ]
+        for start in range(0, len(rows), 500):  # well under SQLite's bound-parameter limit
+            await insert_ignore(
+                self.session,
+                Prompt.__table__,
+                rows[start : start + 500],
+                ("round_id", "member_id", "question_key"),
+            )
+        if not member_ids:
+            return {}
+        found = await self.session.execute(
+            select(Prompt.member_id, Prompt.token).where(
+                Prompt.round_id == round_id,
+                Prompt.question_key == question_key,
+                Prompt.member_id.in_(member_ids),
+            )
+        )
+        return {member_id: token for member_id, token in found.tuples()}
+
     async def get(self, token: str) -> PromptRecord | None:
         row = await self.session.get(Prompt, token) if 0 < len(token) <= 24 else None
         return (
@@ -344,13 +335,6 @@ class PromptRepo:
                 row.token, row.round_id, row.member_id, row.question_key, row.message_id
             )
         )
-
-
-@dataclass(frozen=True)
-class WeekStatus:
-    week: int
-    completed: bool
-    ratings: tuple[tuple[str, int], ...]  # (skill, rating)
 
 
 async def student_history(

@@ -8,7 +8,7 @@ import asyncio
 from sqlalchemy import func, select
 
 from storage.models import Answer, OutboxMessage, Participation
-from tests.e2e.conftest import Harness
+from tests.harness import Harness
 from tgsandbox import SandboxUser, SentMessage
 
 DONE = "Klaar, dank je wel"

@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 
 from storage.models import Answer
 from tests.conftest import POSTGRES_ADMIN_URL
-from tests.e2e.conftest import Harness
+from tests.harness import Harness
 from tgsandbox import SandboxUser
 
 

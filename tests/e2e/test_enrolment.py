@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from storage.models import ConsentRefusal, Member
 from storage.repos import MemberRepo
-from tests.e2e.conftest import Harness
+from tests.harness import Harness
 
 
 async def count(h: Harness, model: type, *where: object) -> int:
@@ -76,7 +76,7 @@ async def test_start_again_tells_where_they_stand_without_enrolling_twice(h: Har
 async def test_unknown_used_and_expired_codes_are_refused_politely(h: Harness) -> None:
     cohort_id = await h.cohort()
     used = await h.code(cohort_id, "mentor")
-    expired = await h.code(cohort_id, "student", expires_at=datetime.now(UTC) - timedelta(days=1))
+    expired = await h.code(cohort_id, "student", expires_at=h.now() - timedelta(days=1))
     first, second = h.api.add_user("Eerste"), h.api.add_user("Tweede")
     await h.say(first, f"/start {used}")
     assert "Deze code ken ik niet" in (await h.say(second, "/start nietbestaand123")).text

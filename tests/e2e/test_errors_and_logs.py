@@ -13,7 +13,7 @@ from sqlalchemy import text
 from bot.runtime.config import Settings
 from bot.runtime.logs import configure_logging
 from tests.conftest import TEST_TOKEN
-from tests.e2e.conftest import Harness
+from tests.harness import Harness
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.e2e.conftest import Harness
+from tests.harness import Harness
 
 
 async def test_status_shows_own_history_and_streak(h: Harness) -> None:

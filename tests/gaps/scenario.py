@@ -22,8 +22,7 @@ from bot.gaps.rules import (
     evaluate,
 )
 from bot.plans import default_plan
-from storage.records import CohortRecord, MemberRecord
-from storage.repos.rounds import RoundRecord
+from storage.records import CohortRecord, MemberRecord, RoundRecord
 
 WEEKS = 6
 STUDENTS = {

@@ -24,7 +24,7 @@ from bot.gaps.rules import (
     fingerprint_of,
     ok_streaks,
 )
-from storage.repos.rounds import RoundRecord
+from storage.records import RoundRecord
 
 from .scenario import cohort_data
 from .test_properties import SKILLS, cohorts

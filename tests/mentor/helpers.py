@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.plans import load_plan
-from storage.repos import CohortRepo, MemberRepo
 from storage.repos.rounds import AnswerRepo, RoundRepo
 
 PLAN = """
@@ -39,37 +37,6 @@ START = datetime(2026, 9, 4, 12, 0, tzinfo=UTC)
 
 def week_time(week: int) -> datetime:
     return START + timedelta(weeks=week - 1)
-
-
-async def make_cohort(s: AsyncSession, name: str = "PW3A") -> int:
-    load_plan(PLAN, source="test")  # fail early on a plan mistake
-    cohort = await CohortRepo(s).create(name, date(2026, 9, 1), "Europe/Amsterdam")
-    await CohortRepo(s).update_settings(cohort.id, plan_yaml=PLAN, plan_version=1)
-    return cohort.id
-
-
-async def add_student(s: AsyncSession, cohort_id: int, name: str, user_id: int) -> int:
-    return await MemberRepo(s).add_active(
-        cohort_id,
-        "student",
-        name=name,
-        telegram_user_id=user_id,
-        chat_id=user_id,
-        consent_version="test",
-        now=START,
-    )
-
-
-async def add_mentor(s: AsyncSession, cohort_id: int, name: str, user_id: int) -> int:
-    return await MemberRepo(s).add_active(
-        cohort_id,
-        "mentor",
-        name=name,
-        telegram_user_id=user_id,
-        chat_id=user_id,
-        consent_version=None,
-        now=START,
-    )
 
 
 async def add_week(

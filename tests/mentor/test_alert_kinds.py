@@ -10,7 +10,8 @@ from storage.db import Database
 from storage.models import Alert, OutboxMessage
 from storage.repos import CohortRepo
 from storage.repos.rounds import RoundRepo
-from tests.mentor.helpers import add_mentor, add_student, add_week, make_cohort, week_time
+from tests.factories import add_mentor, add_student, make_cohort
+from tests.mentor.helpers import PLAN, add_week, week_time
 
 
 async def messages(db: Database, session: AsyncSession | None = None) -> dict[str, str]:
@@ -24,7 +25,7 @@ async def messages(db: Database, session: AsyncSession | None = None) -> dict[st
 
 async def test_class_gap_and_silence_messages(db: Database) -> None:
     async with db.transaction() as s:
-        cohort = await make_cohort(s)
+        cohort = await make_cohort(s, plan=PLAN)
         # the SPEC §5 rules: their thresholds are fixed, so the scenario stays small
         await CohortRepo(s).update_settings(cohort, gap_settings={"mode": "spec"})
         await add_mentor(s, cohort, "Marit", 900)
@@ -49,7 +50,7 @@ async def test_class_gap_and_silence_messages(db: Database) -> None:
 
 async def test_decline_message_in_spec_mode(db: Database) -> None:
     async with db.transaction() as s:
-        cohort = await make_cohort(s)
+        cohort = await make_cohort(s, plan=PLAN)
         await CohortRepo(s).update_settings(cohort, gap_settings={"mode": "spec"})
         await add_mentor(s, cohort, "Marit", 900)
         fien = await add_student(s, cohort, "Fien", 101)

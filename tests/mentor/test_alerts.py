@@ -9,7 +9,8 @@ from storage.db import Database
 from storage.models import Alert, OutboxMessage
 from storage.repos import MemberRepo
 from storage.repos.alerts import AlertRepo
-from tests.mentor.helpers import add_mentor, add_student, add_week, make_cohort, week_time
+from tests.factories import add_mentor, add_student, make_cohort
+from tests.mentor.helpers import PLAN, add_week, week_time
 
 
 async def outbox_keys(db: Database) -> list[str]:
@@ -19,7 +20,7 @@ async def outbox_keys(db: Database) -> list[str]:
 
 async def test_recurring_student_gap_lifecycle(db: Database) -> None:
     async with db.transaction() as s:
-        cohort = await make_cohort(s)
+        cohort = await make_cohort(s, plan=PLAN)
         await add_mentor(s, cohort, "Mentor Marit", 900)
         anna = await add_student(s, cohort, "Anna de Vries", 101)
         bram = await add_student(s, cohort, "Bram", 102)
@@ -88,7 +89,7 @@ async def test_recurring_student_gap_lifecycle(db: Database) -> None:
 
 async def test_two_evaluations_racing_raise_one_alert(db: Database) -> None:
     async with db.transaction() as s:
-        cohort = await make_cohort(s)
+        cohort = await make_cohort(s, plan=PLAN)
         await add_mentor(s, cohort, "Mentor Marit", 900)
         anna = await add_student(s, cohort, "Anna", 101)
         for n in (1, 2):
@@ -104,7 +105,7 @@ async def test_two_evaluations_racing_raise_one_alert(db: Database) -> None:
 
 async def test_open_round_does_not_make_students_silent(db: Database) -> None:
     async with db.transaction() as s:
-        cohort = await make_cohort(s)
+        cohort = await make_cohort(s, plan=PLAN)
         await add_mentor(s, cohort, "Mentor Marit", 900)
         ids = [await add_student(s, cohort, f"S{i}", 200 + i) for i in range(4)]
         ok = {"klimaat": 4, "samenwerken": 4}
@@ -117,7 +118,7 @@ async def test_open_round_does_not_make_students_silent(db: Database) -> None:
 
 async def test_no_new_alert_for_a_student_who_left(db: Database) -> None:
     async with db.transaction() as s:
-        cohort = await make_cohort(s)
+        cohort = await make_cohort(s, plan=PLAN)
         await add_mentor(s, cohort, "Mentor Marit", 900)
         anna = await add_student(s, cohort, "Anna", 101)
         for n in (1, 2):

@@ -7,12 +7,13 @@ from bot.gaps.digest import build_digest
 from storage.db import Database
 from storage.models import Alert
 from storage.repos.alerts import AlertRepo
-from tests.mentor.helpers import add_mentor, add_student, add_week, make_cohort, week_time
+from tests.factories import add_mentor, add_student, make_cohort
+from tests.mentor.helpers import PLAN, add_week, week_time
 
 
 async def test_digest_reports_response_gaps_agenda_and_resolved_once(db: Database) -> None:
     async with db.transaction() as s:
-        cohort = await make_cohort(s)
+        cohort = await make_cohort(s, plan=PLAN)
         await add_mentor(s, cohort, "Marit", 900)
         anna = await add_student(s, cohort, "Anna", 101)
         bram = await add_student(s, cohort, "Bram", 102)

@@ -11,8 +11,9 @@ from bot.gaps.alerts import evaluate_cohort
 from storage.models import Alert, AuditEntry, OutboxMessage, StudentQuestion
 from storage.repos import CohortRepo
 from storage.repos.answers_query import AnswersQuery
-from tests.e2e.conftest import Harness
-from tests.mentor.helpers import add_mentor, add_student, add_week, make_cohort, week_time
+from tests.factories import add_mentor, add_student, make_cohort
+from tests.harness import Harness
+from tests.mentor.helpers import PLAN, add_week, week_time
 from tgsandbox import SandboxUser
 
 
@@ -21,7 +22,7 @@ async def class_with_gap(h: Harness) -> tuple[int, SandboxUser, SandboxUser, dic
     marit = h.api.add_user("Marit", "Jansen")
     anna_user = h.api.add_user("Anna", "de Vries")
     async with h.db.transaction() as s:
-        cohort = await make_cohort(s)
+        cohort = await make_cohort(s, plan=PLAN)
         await add_mentor(s, cohort, "Marit Jansen", marit.id)
         ids = {
             "anna": await add_student(s, cohort, "Anna de Vries", anna_user.id),
@@ -84,7 +85,7 @@ async def test_alert_buttons_refuse_other_people(h: Harness) -> None:
     other_mentor = h.api.add_user("Olga")
     async with h.db.transaction() as s:
         [alert_id] = await evaluate_cohort(s, cohort, week_time(2))
-        other = await make_cohort(s, "PW3B")
+        other = await make_cohort(s, "PW3B", plan=PLAN)
         await add_mentor(s, other, "Olga", other_mentor.id)
     for user in (anna, other_mentor):
         sent = await h.app.bot.send_message(user.id, "test")
@@ -219,7 +220,7 @@ async def test_team_group_gets_alerts_and_only_its_own_mentors_commands(h: Harne
         await h.api.add_member_to_group(user, group)
     async with h.db.transaction() as s:
         await CohortRepo(s).link_group(cohort, group.id)
-        other = await make_cohort(s, "PW3B")
+        other = await make_cohort(s, "PW3B", plan=PLAN)
         await add_mentor(s, other, "Olga", olga.id)
         [alert_id] = await evaluate_cohort(s, cohort, week_time(2))
     assert h.state.running is not None
@@ -246,7 +247,7 @@ async def test_team_group_gets_alerts_and_only_its_own_mentors_commands(h: Harne
 async def test_mentor_of_two_cohorts_names_the_cohort_first(h: Harness) -> None:
     cohort, marit, _anna, _ids = await class_with_gap(h)
     async with h.db.transaction() as s:
-        other = await make_cohort(s, "PW3B")
+        other = await make_cohort(s, "PW3B", plan=PLAN)
         await add_mentor(s, other, "Marit Jansen", marit.id)
         await evaluate_cohort(s, cohort, week_time(2))
     first = await h.say(marit, "/gaten")

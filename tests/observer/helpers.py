@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.repos import CohortRepo, MemberRepo
 from storage.repos.rounds import AnswerRepo, RoundRepo
 
 PLAN = """
@@ -33,8 +32,6 @@ default_week:
 START = datetime(2026, 9, 4, 12, 0, tzinfo=UTC)
 NOW = START + timedelta(weeks=6)  # well after the rounds of the tests, inside the window
 
-_user_ids = iter(range(900_000, 999_999))
-
 
 def week_time(week: int) -> datetime:
     return START + timedelta(weeks=week - 1)
@@ -43,31 +40,6 @@ def week_time(week: int) -> datetime:
 def iso_week(week: int) -> tuple[int, int]:
     iso = week_time(week).date().isocalendar()
     return iso.year, iso.week
-
-
-async def make_cohort(s: AsyncSession, name: str) -> int:
-    cohort = await CohortRepo(s).create(name, date(2026, 9, 1), "Europe/Amsterdam")
-    await CohortRepo(s).update_settings(cohort.id, plan_yaml=PLAN, plan_version=1)
-    return cohort.id
-
-
-async def add_member(
-    s: AsyncSession, cohort_id: int, name: str, role: str = "student", user_id: int | None = None
-) -> int:
-    uid = user_id if user_id is not None else next(_user_ids)
-    return await MemberRepo(s).add_active(
-        cohort_id,
-        role,
-        name=name,
-        telegram_user_id=uid,
-        chat_id=uid,
-        consent_version="test" if role == "student" else None,
-        now=START,
-    )
-
-
-async def add_students(s: AsyncSession, cohort_id: int, names: list[str]) -> list[int]:
-    return [await add_member(s, cohort_id, name) for name in names]
 
 
 async def add_round(

@@ -15,15 +15,8 @@ from storage.db import Database
 from storage.models import OutboxMessage
 from storage.repos import MemberRepo, UserSettingsRepo
 from storage.repos.alerts import AlertRepo
-from tests.observer.helpers import (
-    NOW,
-    add_member,
-    add_round,
-    add_students,
-    iso_week,
-    make_cohort,
-    week_time,
-)
+from tests.factories import add_member, add_students, make_cohort
+from tests.observer.helpers import NOW, PLAN, add_round, iso_week, week_time
 
 NAMES_A = ["Anna de Vries", "Bram Bakker", "Cem Yilmaz", "Daan Smit", "Eva Janssen", "Fleur Mulder"]
 NAMES_B = ["Gijs Visser", "Hanna Bos", "Ilse Meijer", "Joris Peters", "Kim de Boer"]
@@ -54,7 +47,7 @@ def _walk(value: Any) -> list[tuple[str, Any]]:
 
 async def test_a_cell_of_four_students_is_hidden_and_of_five_shown(db: Database) -> None:
     async with db.transaction() as s:
-        cohort = await make_cohort(s, "PW3A")
+        cohort = await make_cohort(s, "PW3A", plan=PLAN)
         ids = await add_students(s, cohort, NAMES_A)
         # week 1: five rate klimaat, only four of them rate samenwerken
         week1 = {m: {"klimaat": 3} for m in ids[:5]}
@@ -84,8 +77,8 @@ async def test_a_cell_of_four_students_is_hidden_and_of_five_shown(db: Database)
 
 async def test_cells_pool_students_across_cohorts(db: Database) -> None:
     async with db.transaction() as s:
-        a = await make_cohort(s, "PW3A")
-        b = await make_cohort(s, "PW3B")
+        a = await make_cohort(s, "PW3A", plan=PLAN)
+        b = await make_cohort(s, "PW3B", plan=PLAN)
         ids_a = await add_students(s, a, NAMES_A)
         ids_b = await add_students(s, b, NAMES_B)
         await add_round(s, a, 1, {m: {"klimaat": 2} for m in ids_a[:3]}, enrolled=ids_a)
@@ -102,8 +95,8 @@ async def test_a_cohort_under_five_is_too_small_and_left_out_of_every_figure(
     db: Database,
 ) -> None:
     async with db.transaction() as s:
-        big = await make_cohort(s, "PW3A")
-        small = await make_cohort(s, "PW3K")
+        big = await make_cohort(s, "PW3A", plan=PLAN)
+        small = await make_cohort(s, "PW3K", plan=PLAN)
         ids_big = await add_students(s, big, NAMES_B)
         ids_small = await add_students(s, small, NAMES_SMALL)
         await add_round(s, big, 1, {m: {"klimaat": 4} for m in ids_big[:3]}, enrolled=ids_big)
@@ -127,7 +120,7 @@ async def test_a_cohort_under_five_is_too_small_and_left_out_of_every_figure(
 
 async def test_response_rates_per_round_and_overall(db: Database) -> None:
     async with db.transaction() as s:
-        cohort = await make_cohort(s, "PW3A")
+        cohort = await make_cohort(s, "PW3A", plan=PLAN)
         ids = await add_students(s, cohort, NAMES_A)
         for week, done in ((1, 6), (2, 5), (3, 3), (4, 4), (5, 6)):
             await add_round(s, cohort, week, {m: {"klimaat": 3} for m in ids[:done]},
@@ -155,8 +148,8 @@ async def test_response_rates_per_round_and_overall(db: Database) -> None:
 
 async def test_skills_of_recurring_class_gaps_count_classes_and_rounds(db: Database) -> None:
     async with db.transaction() as s:
-        a = await make_cohort(s, "PW3A")
-        b = await make_cohort(s, "PW3B")
+        a = await make_cohort(s, "PW3A", plan=PLAN)
+        b = await make_cohort(s, "PW3B", plan=PLAN)
         ids_a = await add_students(s, a, NAMES_A)
         await add_students(s, b, NAMES_B)
         repo = AlertRepo(s)
@@ -196,8 +189,8 @@ async def test_skills_of_recurring_class_gaps_count_classes_and_rounds(db: Datab
 
 async def test_the_report_names_no_student_and_carries_no_member_id(db: Database) -> None:
     async with db.transaction() as s:
-        a = await make_cohort(s, "PW3A")
-        b = await make_cohort(s, "PW3K")
+        a = await make_cohort(s, "PW3A", plan=PLAN)
+        b = await make_cohort(s, "PW3K", plan=PLAN)
         ids = await add_students(s, a, NAMES_A)
         small = await add_students(s, b, NAMES_SMALL)
         for week in (1, 2, 3):
@@ -232,7 +225,7 @@ async def test_the_report_names_no_student_and_carries_no_member_id(db: Database
 
 async def test_chart_is_a_png_of_about_1000_by_700(db: Database) -> None:
     async with db.transaction() as s:
-        cohort = await make_cohort(s, "PW3A")
+        cohort = await make_cohort(s, "PW3A", plan=PLAN)
         ids = await add_students(s, cohort, NAMES_A)
         for week in (1, 2, 3, 4):
             await add_round(s, cohort, week, {m: {"klimaat": 2 + week % 3, "samenwerken": 3}
@@ -246,8 +239,8 @@ async def test_chart_is_a_png_of_about_1000_by_700(db: Database) -> None:
 
 async def test_monthly_reports_reach_every_active_observer_once_a_month(db: Database) -> None:
     async with db.transaction() as s:
-        a = await make_cohort(s, "PW3A")
-        b = await make_cohort(s, "PW3B")
+        a = await make_cohort(s, "PW3A", plan=PLAN)
+        b = await make_cohort(s, "PW3B", plan=PLAN)
         ids_a = await add_students(s, a, NAMES_A)
         ids_b = await add_students(s, b, NAMES_B)
         for week in (1, 2):

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from bot.texts import t
-from tests.e2e.conftest import Harness
-from tests.observer.helpers import add_member, add_round, add_students, make_cohort
+from tests.factories import add_member, add_students, make_cohort
+from tests.harness import Harness
+from tests.observer.helpers import PLAN, add_round
 
 NAMES = ["Anna de Vries", "Bram Bakker", "Cem Yilmaz", "Daan Smit", "Eva Janssen", "Fleur Mulder"]
 
 
 async def class_with_three_closed_weeks(h: Harness) -> int:
     """A class of six whose last three reflection rounds (before today) are closed."""
-    today = datetime.now(UTC)
+    today = h.now()
     async with h.db.transaction() as s:
-        cohort = await make_cohort(s, "PW3A")
+        cohort = await make_cohort(s, "PW3A", plan=PLAN)
         ids = await add_students(s, cohort, NAMES)
         for back, week in ((3, 1), (2, 2), (1, 3)):
             ratings = {m: {"klimaat": 2 + week % 3, "samenwerken": 3} for m in ids[: 4 + week]}

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from storage.db import Database
-from storage.repos.outbox import OutboxDraft, OutboxItem, OutboxRepo
+from storage.records import OutboxDraft, OutboxItem
+from storage.repos.outbox import OutboxRepo
 
 
 def draft(n: int, chat_id: int | None = None, **extra: Any) -> OutboxDraft:
@@ -23,7 +24,7 @@ def draft(n: int, chat_id: int | None = None, **extra: Any) -> OutboxDraft:
 
 async def enqueue(db: Database, drafts: list[OutboxDraft]) -> int:
     async with db.transaction() as s:
-        return await OutboxRepo(s).enqueue_many(drafts)
+        return len(await OutboxRepo(s).enqueue_many(drafts, now()))
 
 
 async def rows(db: Database) -> list[OutboxItem]:

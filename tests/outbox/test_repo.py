@@ -24,6 +24,17 @@ async def test_enqueue_is_idempotent_per_dedupe_key(db: Database) -> None:
     assert items[0].payload == {"text": "hoi"} and items[0].status == "pending"
 
 
+async def test_enqueue_many_tells_which_keys_were_new(db: Database) -> None:
+    async with db.transaction() as s:
+        first = await OutboxRepo(s).enqueue_many([draft(1), draft(2), draft(1)], now())
+    async with db.transaction() as s:
+        second = await OutboxRepo(s).enqueue_many([draft(2), draft(3), draft(1)], now())
+    assert sorted(first) == ["notice:1", "notice:2"] and second == ["notice:3"]
+    assert [item.payload for item in await rows(db)] == [
+        {"text": "message 1"}, {"text": "message 2"}, {"text": "message 3"}
+    ]  # fmt: skip
+
+
 async def test_enqueue_many_handles_more_rows_than_one_insert(db: Database) -> None:
     assert await enqueue(db, [draft(n) for n in range(1200)]) == 1200
     assert await enqueue(db, [draft(n) for n in range(1199, 1300)]) == 100

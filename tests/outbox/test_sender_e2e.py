@@ -18,7 +18,8 @@ from telegram.request import HTTPXRequest
 from bot import metrics
 from bot.outbox.sender import OutboxSender
 from storage.db import Database
-from storage.repos.outbox import OutboxItem, OutboxRepo
+from storage.records import OutboxItem
+from storage.repos.outbox import OutboxRepo
 from tests.outbox.helpers import draft, enqueue, now, rows
 from tgsandbox import SandboxServer, SandboxUser
 

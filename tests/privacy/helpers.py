@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from storage.models import Alert, Member, StudentQuestion
-from tests.e2e.conftest import Harness
+from tests.harness import Harness
 from tgsandbox import SandboxUser, SentMessage
 
 

@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from bot.people.enrolment import consent_version
 from storage.models import Answer, Round
-from tests.e2e.conftest import Harness
+from storage.personal_data import PERSONAL_TABLES
+from tests.harness import Harness
 from tests.privacy.helpers import klas
 
 
@@ -66,6 +67,9 @@ async def test_export_matches_the_stored_data_and_holds_no_other_student(h: Harn
     for foreign in ("Bram", "Bakker", str(k.bram.id), "toets", "geheim-bram"):
         assert foreign not in text, foreign
     assert f'"student_id": {k.bram_id}' not in text
+    # every registered table that is the student's own data has its section in the export
+    sections = {t.exported_as for t in PERSONAL_TABLES if t.exported_as is not None}
+    assert sections <= set(data), sections - set(data)
 
 
 async def test_strangers_and_mentors_get_a_polite_answer(h: Harness) -> None:

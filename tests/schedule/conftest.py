@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from bot.plans import default_plan_text
 from bot.runtime.config import Settings
 from storage.db import Database
 from storage.models import OutboxMessage, Round
 from storage.records import CohortRecord
-from storage.repos import CohortRepo, MemberRepo
+from storage.repos import CohortRepo
+from tests.factories import add_member, make_cohort
 
 AMS = ZoneInfo("Europe/Amsterdam")
 START = date(2026, 8, 31)  # a Monday: ISO week 2026-W36 is plan week 1
@@ -32,7 +32,7 @@ def settings(database_url: str) -> Settings:
     return Settings(_env_file=None, DATABASE_URL=database_url)  # type: ignore[call-arg]
 
 
-async def make_cohort(
+async def class_with_students(
     db: Database,
     name: str = "PW3A",
     start: date = START,
@@ -42,19 +42,11 @@ async def make_cohort(
 ) -> CohortRecord:
     """A cohort with `students` active students who each have a private chat."""
     async with db.transaction() as session:
-        cohort = await CohortRepo(session).create(name, start, "Europe/Amsterdam", **times)
-        if holidays:
-            text = default_plan_text().replace("holidays: []", f"holidays: {holidays!r}")
-            assert text != default_plan_text()
-            await CohortRepo(session).update_settings(cohort.id, plan_yaml=text, plan_version=1)
-        members = MemberRepo(session)
+        cohort_id = await make_cohort(session, name, start=start, holidays=holidays, **times)
         for n in range(students):
-            user = cohort.id * 1000 + n
-            await members.add_active(
-                cohort.id, "student", name=f"Student {name} {n}", telegram_user_id=user,
-                chat_id=user, consent_version="v", now=datetime.now(UTC),
-            )  # fmt: skip
-        found = await CohortRepo(session).get(cohort.id)
+            user = cohort_id * 1000 + n
+            await add_member(session, cohort_id, f"Student {name} {n}", user_id=user)
+        found = await CohortRepo(session).get(cohort_id)
     assert found is not None
     return found
 

@@ -17,7 +17,7 @@ from bot.schedule.scheduler import RoundScheduler, job_id
 from storage.db import Database
 from storage.models import Cohort
 from storage.repos import CohortRepo
-from tests.schedule.conftest import AMS, local, make_cohort, outbox_by_kind, rounds_of
+from tests.schedule.conftest import AMS, class_with_students, local, outbox_by_kind, rounds_of
 
 KIND_TIMES = {"expectations": (0, 8, 0), "reflection": (4, 14, 0), "reminder": (6, 18, 0)}
 
@@ -30,8 +30,8 @@ def wall(moment: datetime | None, zone: ZoneInfo = AMS) -> tuple[int, int, int]:
 
 
 async def test_start_builds_one_job_per_cohort_and_kind(db: Database, settings: Settings) -> None:
-    first = await make_cohort(db, "PW3A")
-    second = await make_cohort(db, "PW3B", digest_at="tue 09:15")
+    first = await class_with_students(db, "PW3A")
+    second = await class_with_students(db, "PW3B", digest_at="tue 09:15")
     scheduler = RoundScheduler(db, settings, clock=FakeClock(local(2026, 8, 1)))
     await scheduler.start()
     try:
@@ -58,7 +58,7 @@ async def test_start_builds_one_job_per_cohort_and_kind(db: Database, settings: 
 async def test_poll_picks_up_changed_new_and_deleted_cohorts(
     db: Database, settings: Settings
 ) -> None:
-    cohort = await make_cohort(db, "PW3A")
+    cohort = await class_with_students(db, "PW3A")
     scheduler = RoundScheduler(db, settings, clock=FakeClock(local(2026, 8, 1)))
     await scheduler.start()
     try:
@@ -72,7 +72,7 @@ async def test_poll_picks_up_changed_new_and_deleted_cohorts(
         assert wall(scheduler.next_run_time(cohort.id, "reflection"), london) == (3, 15, 30)
         assert wall(scheduler.next_run_time(cohort.id, "expectations"), london) == (0, 8, 0)
 
-        added = await make_cohort(db, "PW3B")
+        added = await class_with_students(db, "PW3B")
         assert await scheduler.refresh() == [added.id]
         assert scheduler.next_run_time(added.id, "digest") is not None
 
@@ -86,7 +86,7 @@ async def test_poll_picks_up_changed_new_and_deleted_cohorts(
 
 
 async def test_the_poll_loop_runs_without_a_restart(db: Database, settings: Settings) -> None:
-    cohort = await make_cohort(db)
+    cohort = await class_with_students(db)
     scheduler = RoundScheduler(db, settings, clock=FakeClock(local(2026, 8, 1)), poll_seconds=0.01)
     rebuilt = asyncio.Event()
     original = scheduler.refresh
@@ -111,8 +111,8 @@ async def test_the_poll_loop_runs_without_a_restart(db: Database, settings: Sett
 
 
 async def test_a_bad_time_or_zone_disables_only_that(db: Database, settings: Settings) -> None:
-    cohort = await make_cohort(db, "PW3A")
-    other = await make_cohort(db, "PW3B")
+    cohort = await class_with_students(db, "PW3A")
+    other = await class_with_students(db, "PW3B")
     async with db.transaction() as session:
         await CohortRepo(session).update_settings(cohort.id, reminder_at="someday")
         await CohortRepo(session).update_settings(other.id, timezone="Mars/Olympus")
@@ -133,7 +133,7 @@ async def test_a_bad_time_or_zone_disables_only_that(db: Database, settings: Set
 async def test_a_job_fired_by_apscheduler_opens_the_round_and_shutdown_waits_for_it(
     db: Database, settings: Settings
 ) -> None:
-    cohort = await make_cohort(db)
+    cohort = await class_with_students(db)
     entered, release = asyncio.Event(), asyncio.Event()
     finished: list[OpenedRound] = []
 
@@ -170,7 +170,7 @@ async def test_a_job_fired_by_apscheduler_opens_the_round_and_shutdown_waits_for
 async def test_a_failed_catch_up_is_tried_again_by_the_next_poll(
     db: Database, settings: Settings
 ) -> None:
-    await make_cohort(db)
+    await class_with_students(db)
     scheduler = RoundScheduler(db, settings, clock=FakeClock(local(2026, 9, 7, 9)))
     real_catch_up = scheduler._catch_up
     failures = [RuntimeError("database hiccup")]

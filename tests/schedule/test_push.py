@@ -10,13 +10,13 @@ from bot.schedule.on_demand import PushError, push
 from bot.schedule.rounds import OpenedRound, record_skipped
 from bot.schedule.scheduler import RoundScheduler
 from storage.db import Database
-from tests.schedule.conftest import local, make_cohort, outbox_by_kind, rounds_of
+from tests.schedule.conftest import class_with_students, local, outbox_by_kind, rounds_of
 
 WEDNESDAY_WEEK_3 = local(2026, 9, 16, 10)
 
 
 async def test_push_queues_the_current_week_once(db: Database) -> None:
-    cohort = await make_cohort(db)
+    cohort = await class_with_students(db)
     first = await push(db, "PW3A", "reflection", now=WEDNESDAY_WEEK_3)
     assert (first.week, first.created, first.opened.queued) == (3, True, 2)
     assert first.round.due_at == WEDNESDAY_WEEK_3
@@ -31,7 +31,7 @@ async def test_push_queues_the_current_week_once(db: Database) -> None:
 async def test_push_an_earlier_week_and_then_the_scheduler_does_not_repeat_it(
     db: Database, settings: Settings
 ) -> None:
-    await make_cohort(db)
+    await class_with_students(db)
     pushed = await push(db, "PW3A", "expectations", week=1, now=local(2026, 8, 31, 7))
     assert pushed.created and pushed.week == 1
     # Monday 08:00 comes: the scheduled round of week 1 exists already
@@ -42,8 +42,8 @@ async def test_push_an_earlier_week_and_then_the_scheduler_does_not_repeat_it(
 
 
 async def test_push_refuses_clearly(db: Database) -> None:
-    await make_cohort(db)
-    await make_cohort(db, "PW3H", holidays=["2026-W38"])  # 14-20 September
+    await class_with_students(db)
+    await class_with_students(db, "PW3H", holidays=["2026-W38"])  # 14-20 September
     cases = [
         (("PW3A", "reflection"), {"week": 4}, "week 4 has not begun: the current plan week is 3"),
         (("PW3A", "lunch"), {}, "unknown round kind 'lunch'"),
@@ -62,7 +62,7 @@ async def test_push_refuses_clearly(db: Database) -> None:
 
 
 async def test_push_does_not_reopen_an_older_week_over_a_newer_one(db: Database) -> None:
-    await make_cohort(db)
+    await class_with_students(db)
     await push(db, "PW3A", "reflection", now=WEDNESDAY_WEEK_3)
     with pytest.raises(PushError, match="the reflection round of week 3 exists already"):
         await push(db, "PW3A", "reflection", week=2, now=WEDNESDAY_WEEK_3)
@@ -70,7 +70,7 @@ async def test_push_does_not_reopen_an_older_week_over_a_newer_one(db: Database)
 
 
 async def test_a_round_skipped_as_too_late_can_still_be_pushed(db: Database) -> None:
-    cohort = await make_cohort(db)
+    cohort = await class_with_students(db)
     await record_skipped(db, cohort.id, 2, "reflection", local(2026, 9, 11, 14))
     pushed = await push(db, "PW3A", "reflection", week=2, now=local(2026, 9, 14, 9))
     assert pushed.created and pushed.opened.queued == 2
@@ -78,7 +78,7 @@ async def test_a_round_skipped_as_too_late_can_still_be_pushed(db: Database) -> 
 
 
 async def test_scheduler_push_tells_the_owner(db: Database, settings: Settings) -> None:
-    await make_cohort(db)
+    await class_with_students(db)
     told: list[OpenedRound] = []
 
     async def owner(result: OpenedRound) -> None:

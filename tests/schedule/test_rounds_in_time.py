@@ -11,7 +11,7 @@ from bot.schedule.clock import FakeClock
 from bot.schedule.rounds import OpenedRound
 from bot.schedule.scheduler import RoundScheduler
 from storage.db import Database
-from tests.schedule.conftest import local, make_cohort, outbox_by_kind, rounds_of
+from tests.schedule.conftest import class_with_students, local, outbox_by_kind, rounds_of
 
 EXPECTED_WEEKS = {
     "expectations": [local(2026, 8, 31, 8), local(2026, 9, 7, 8), local(2026, 9, 14, 8)],
@@ -22,7 +22,7 @@ EXPECTED_WEEKS = {
 
 
 async def test_three_weeks_open_every_round_once_in_order(db: Database, settings: Settings) -> None:
-    await make_cohort(db)
+    await class_with_students(db)
     opened: list[OpenedRound] = []
 
     async def collect(result: OpenedRound) -> None:
@@ -51,7 +51,7 @@ async def test_three_weeks_open_every_round_once_in_order(db: Database, settings
 
 
 async def test_advance_in_small_steps_equals_one_big_step(db: Database, settings: Settings) -> None:
-    await make_cohort(db)
+    await class_with_students(db)
     clock = FakeClock(local(2026, 8, 30, 12))
     scheduler = RoundScheduler(db, settings, clock=clock)
     while clock.now() < local(2026, 9, 21, 6):
@@ -61,7 +61,7 @@ async def test_advance_in_small_steps_equals_one_big_step(db: Database, settings
 
 
 async def test_holiday_weeks_produce_nothing(db: Database, settings: Settings) -> None:
-    await make_cohort(db, holidays=["2026-W37"])  # 7-13 September
+    await class_with_students(db, holidays=["2026-W37"])  # 7-13 September
     scheduler = RoundScheduler(db, settings, clock=FakeClock(local(2026, 8, 30, 12)))
     await scheduler.advance_to(local(2026, 9, 21, 6))
 
@@ -76,7 +76,7 @@ async def test_holiday_weeks_produce_nothing(db: Database, settings: Settings) -
 
 
 async def test_nothing_before_the_start_date(db: Database, settings: Settings) -> None:
-    await make_cohort(db, start=local(2026, 9, 2).date())  # a Wednesday
+    await class_with_students(db, start=local(2026, 9, 2).date())  # a Wednesday
     scheduler = RoundScheduler(db, settings, clock=FakeClock(local(2026, 8, 30, 12)))
     await scheduler.advance_to(local(2026, 9, 7, 6))
     # Monday's expectations and digest of week 1 came before the start; Friday's did not
@@ -86,7 +86,7 @@ async def test_nothing_before_the_start_date(db: Database, settings: Settings) -
 async def test_catch_up_within_grace_opens_once_beyond_grace_skips(
     db: Database, settings: Settings
 ) -> None:
-    await make_cohort(db)
+    await class_with_students(db)
     # down since before Friday's reflection; back on Monday of week 2 at 10:00
     clock = FakeClock(local(2026, 9, 7, 10))
     opened = await RoundScheduler(db, settings, clock=clock).run_due_now()
@@ -109,7 +109,7 @@ async def test_catch_up_within_grace_opens_once_beyond_grace_skips(
 
 
 async def test_grace_boundary_is_inclusive(db: Database, settings: Settings) -> None:
-    await make_cohort(db)
+    await class_with_students(db)
     clock = FakeClock(local(2026, 9, 7, 20))  # expectations exactly 12 h late, digest 13 h
     await RoundScheduler(db, settings, clock=clock).run_due_now()
     status = {r.kind: r.status for r in await rounds_of(db) if r.week == 2}
@@ -117,7 +117,7 @@ async def test_grace_boundary_is_inclusive(db: Database, settings: Settings) -> 
 
 
 async def test_dst_weekends_open_each_round_once(db: Database, settings: Settings) -> None:
-    await make_cohort(db, reflection_at="sun 02:30", reminder_at="sun 02:45")
+    await class_with_students(db, reflection_at="sun 02:30", reminder_at="sun 02:45")
 
     async def sundays(start: datetime, end: datetime) -> list[str]:
         """The UTC due times of the reflection rounds opened while going from start to end."""
@@ -141,7 +141,7 @@ async def test_dst_weekends_open_each_round_once(db: Database, settings: Setting
 async def test_two_instances_racing_open_each_round_once(
     db: Database, settings: Settings, database_url: str
 ) -> None:
-    await make_cohort(db)
+    await class_with_students(db)
     other = Database(database_url)  # a second instance: its own engine and connections
     callbacks: list[int] = []
 

@@ -10,8 +10,9 @@ from sqlalchemy import ColumnElement, Table, select
 from bot.gaps.alerts import evaluate_cohort
 from storage.models import Base, Member, Round, StudentQuestion
 from storage.repos import CohortRepo
-from tests.e2e.conftest import Harness
-from tests.mentor.helpers import add_mentor, add_student, add_week, make_cohort, week_time
+from tests.factories import add_mentor, add_student, make_cohort
+from tests.harness import Harness
+from tests.mentor.helpers import PLAN, add_week, week_time
 from tgsandbox import SandboxChat, SandboxUser, SentMessage
 
 MENTOR_ONLY = "Dat commando is alleen voor het mentorteam."
@@ -93,7 +94,7 @@ async def two_classes(h: Harness) -> TwoClasses:
         for user in (marit, olga, anna, stranger):
             await h.api.add_member_to_group(user, group)
     async with h.db.transaction() as s:
-        a = await make_cohort(s, "PW3A")
+        a = await make_cohort(s, "PW3A", plan=PLAN)
         await add_mentor(s, a, "Marit Jansen", marit.id)
         ids = {
             "anna": await add_student(s, a, "Anna de Vries", anna.id),
@@ -112,7 +113,7 @@ async def two_classes(h: Harness) -> TwoClasses:
                 },
                 texts={ids["anna"]: f"Week {week}: een kind huilde, ik wist niet wat te doen."},
             )
-        b = await make_cohort(s, "PW3B")
+        b = await make_cohort(s, "PW3B", plan=PLAN)
         await add_mentor(s, b, "Olga Peters", olga.id)
         zara_id = await add_student(s, b, "Zara Visser", zara.id)
         await add_week(s, b, 1, {zara_id: {"klimaat": 4, "samenwerken": 4}})

@@ -9,7 +9,7 @@ import pytest
 
 from handlers.observer import observer_handlers
 from storage.repos import MemberRepo
-from tests.e2e.conftest import Harness
+from tests.harness import Harness
 from tests.mentor.helpers import week_time
 from tests.security.helpers import (
     MENTOR_ONLY,

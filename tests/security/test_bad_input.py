@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, update
 
 from storage.models import Answer, ConsentRefusal, Invite, Member, StudentQuestion
-from tests.e2e.conftest import Harness
+from tests.harness import Harness
 from tests.security.helpers import SORRY, changes, db_state
 from tgsandbox import SandboxUser, SentMessage
 
@@ -92,7 +92,7 @@ async def test_a_code_that_expires_while_the_consent_question_is_open(h: Harness
     dirk = h.api.add_user("Dirk")
     offers = [await h.say(dirk, f"/start {code}") for _ in range(2)]
     async with h.db.transaction() as s:
-        past = datetime.now(UTC) - timedelta(minutes=1)
+        past = h.now() - timedelta(minutes=1)
         await s.execute(update(Invite).where(Invite.code == code).values(expires_at=past))
     before = await db_state(h)
     for offer, button in zip(offers, ("Ik ga akkoord", "Nee, liever niet"), strict=True):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from storage.models import Answer, Member
-from tests.e2e.conftest import Harness
+from tests.harness import Harness
 from tests.security.helpers import SORRY, changes, db_state, two_classes
 from tgsandbox import SandboxUser, SentMessage
 

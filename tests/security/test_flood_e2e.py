@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from bot.runtime.flood import BURST, PER_SECOND, FloodLimiter
 from storage.models import StudentQuestion
-from tests.e2e.conftest import Harness
+from tests.harness import Harness
 from tests.security.helpers import SORRY, changes, db_state
 from tgsandbox import SandboxUser
 

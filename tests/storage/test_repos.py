@@ -9,14 +9,9 @@ import pytest
 from storage.db import Database
 from storage.repos import CohortRepo, InviteRepo, MemberRepo, UserSettingsRepo
 from storage.repos.cohorts import CohortExists
+from tests.factories import make_cohort
 
 NOW = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
-
-
-async def make_cohort(db: Database, name: str = "PW3A") -> int:
-    async with db.transaction() as s:
-        cohort = await CohortRepo(s).create(name, date(2026, 9, 1), "Europe/Amsterdam")
-    return cohort.id
 
 
 async def test_cohort_round_trip_and_unique_name(db: Database) -> None:
@@ -121,3 +116,25 @@ async def test_language_preference(db: Database) -> None:
         await UserSettingsRepo(s).set_language(9, "nl")
     async with db.transaction() as s:
         assert await UserSettingsRepo(s).language(9) == "nl"
+
+
+async def test_prompt_tokens_for_a_whole_class_in_one_go(db: Database) -> None:
+    """ensure_many makes one token per student, keeps existing ones, and agrees with ensure."""
+    from storage.repos.rounds import PromptRepo, RoundRepo
+
+    cohort_id = await make_cohort(db)
+    async with db.transaction() as s:
+        students = [await MemberRepo(s).add_invited(cohort_id, "student", n, None) for n in "ABC"]
+        round_, _ = await RoundRepo(s).insert_if_absent(cohort_id, 1, "expectations", NOW)
+        early, _new = await PromptRepo(s).ensure(round_.id, students[0], "expectations")
+    async with db.transaction() as s:
+        tokens = await PromptRepo(s).ensure_many(round_.id, students, "expectations")
+    assert set(tokens) == set(students) and tokens[students[0]] == early
+    assert len(set(tokens.values())) == 3
+    async with db.transaction() as s:
+        again = await PromptRepo(s).ensure_many(round_.id, students, "expectations")
+        assert await PromptRepo(s).ensure(round_.id, students[2], "expectations") == (
+            tokens[students[2]],
+            False,
+        )
+    assert again == tokens

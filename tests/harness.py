@@ -1,22 +1,25 @@
-"""End-to-end fixtures: the real Application, polling the sandbox Bot API server, on a real
-database. Nothing of the project is mocked; the sandbox checks every request against the
-Bot API 10.1 spec and the test fails on any violation."""
+"""The end-to-end harness: the real Application polling the sandbox Bot API server, on a real
+database, on a clock the test owns. Nothing of the project is mocked; the sandbox checks every
+request against the Bot API spec and the test fails on any violation.
+
+The app gets a FakeClock and no round scheduler: nothing opens a round or writes a skipped one
+behind a test's back. A test opens rounds explicitly (`scheduler.push`, `advance`) and moves
+time with `advance`. Build one with `tests.conftest.make_harness` or use the `h` fixture."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
-import pytest
-
-from bot.app.application import build_application
-from bot.app.embedded import running
 from bot.runtime.context import AppState, MentorApp
+from bot.schedule.clock import FakeClock
+from bot.schedule.rounds import OpenedRound
 from storage.db import Database
 from storage.repos import CohortRepo, InviteRepo, MemberRepo
-from tests.conftest import make_settings
 from tgsandbox import SandboxChat, SandboxServer, SandboxUser, SentMessage
+
+COHORT_START = date(2026, 9, 1)  # a Tuesday; the default cohort of `Harness.cohort`
+HARNESS_START = datetime(2026, 9, 8, 10, 0, tzinfo=UTC)  # week 2 of that cohort, a Tuesday
 
 
 @dataclass
@@ -24,12 +27,22 @@ class Harness:
     api: SandboxServer
     app: MentorApp
     db: Database
+    clock: FakeClock
 
     @property
     def state(self) -> AppState:
         return self.app.bot_data
 
-    async def cohort(self, name: str = "PW3A", start: date = date(2026, 9, 1)) -> int:
+    def now(self) -> datetime:
+        """The time the bot lives at (the harness's FakeClock)."""
+        return self.clock.now()
+
+    async def advance(self, delta: timedelta) -> list[OpenedRound]:
+        """Move the bot's clock forward and open, on time, the rounds due on the way (the
+        first call also opens what is due at the start). Only moving: `h.clock.advance`."""
+        return await self.state.live().scheduler.advance_to(self.clock.now() + delta)
+
+    async def cohort(self, name: str = "PW3A", start: date = COHORT_START) -> int:
         async with self.db.transaction() as s:
             return (await CohortRepo(s).create(name, start, "Europe/Amsterdam")).id
 
@@ -61,18 +74,3 @@ class Harness:
         mark = self.api.mark(user)
         await self.api.press(user, consent, consent.buttons()[0]["text"])
         return await self.api.wait_for_message(user, since=mark)
-
-
-@pytest.fixture
-async def h(database_url: str) -> AsyncIterator[Harness]:
-    async with SandboxServer() as api:
-        settings = make_settings(database_url, api.base_url)
-        application = build_application(settings, migrate_on_start=False)
-        async with running(application):
-            db = application.bot_data.database()
-            yield Harness(api, application, db)
-        assert api.violations == [], "requests Telegram would reject:\n" + "\n".join(api.violations)
-
-
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
