@@ -302,7 +302,10 @@ async def gap_check(
     students = {m.id: m for m in await MemberRepo(session).in_cohort(cohort_id, "student")}
     open_ids = [r.id for r in rounds if r.is_open]
     closed_rounds = [r for r in rounds if not r.is_open]
-    # an open round's rows change with every answer; they are read afresh anyway
+    # an open round's rows change with every answer; they are read afresh anyway. The
+    # workplace's observations (SnapshotPart.observations, filled where storage provides
+    # them) arrive in rounds of their own: whoever fills them must put their count per week
+    # into this key too, or a late observation of a closed week would go unseen.
     key = (cohort, tuple(c if not c[0].is_open else c[0] for c in counted),
            tuple(students.values()))  # fmt: skip
     bind = session.bind

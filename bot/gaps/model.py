@@ -1,9 +1,11 @@
 """Gap rules, shared part: the answers the rules read, their settings, the findings they give,
 and the per-ask primitives and answer index every rule is built on (SPEC §5).
 
-Pure data and functions, no I/O. ``bot.gaps.rules`` re-exports everything public here; the rules
-themselves live in ``bot.gaps.evidence`` (student and class gaps), ``bot.gaps.timing`` (silence
-and decline) and ``bot.gaps.rules`` (all rules together, resolution).
+Pure data and functions, no I/O. ``bot.gaps.rules`` re-exports what callers use; the rules
+themselves live in ``bot.gaps.evidence`` (student and class gaps), ``bot.gaps.two_views``
+(blind spots, stricter for herself), ``bot.gaps.timing`` (silence and decline) and
+``bot.gaps.rules`` (all rules together, resolution). The index (:class:`AnswerIndex`,
+:func:`index_answers`) and :func:`trailing_run` are public here for the rule modules.
 """
 
 from __future__ import annotations

@@ -10,8 +10,9 @@ interface, chosen by ``GapSettings.mode``:
   not trip alerts. docs/gap-rules.md has the reasoning and the measured quality.
 
 The rules are split over modules, all re-exported here: ``bot.gaps.model`` (the answers,
-settings, findings and per-ask primitives), ``bot.gaps.evidence`` (student and class gaps) and
-``bot.gaps.timing`` (silence and decline). This module combines them (:func:`evaluate`) and
+settings, findings and per-ask primitives), ``bot.gaps.evidence`` (student and class gaps),
+``bot.gaps.two_views`` (blind spots, students stricter for themselves) and ``bot.gaps.timing``
+(silence and decline). This module combines them (:func:`evaluate`) and
 counts how long a gap has been fine (:func:`ok_streaks`).
 """
 
