@@ -14,10 +14,11 @@ from typing import Any
 
 from bot.gaps.cohort_data import CohortData, shorten
 from bot.outbox.queue import Outgoing
+from bot.outbox.team import DEFAULT_TEAM_LANGUAGE
 from bot.texts import t
 
 PREFIX = "al:"
-TEAM_LANGUAGE = "nl"  # the default; a team whose mentors all chose English reads English
+TEAM_LANGUAGE = DEFAULT_TEAM_LANGUAGE  # English when every mentor chose it (team_language)
 MAX_WORDS = 3
 WORDS_LIMIT = 200
 SEP = " · "
@@ -25,12 +26,13 @@ _CLASS_NOTE = re.compile(r"class mean ([\d.]+|-), (\d+) of (\d+) low")
 _RATINGS_NOTE = re.compile(r"\(ratings ([\d,]*)\)")
 
 
-def skill_label(data: CohortData, key: str | None) -> str:
-    """The skill's short name (its title when it has none); the key when the plan lost it."""
+def skill_label(data: CohortData, key: str | None, lang: str = TEAM_LANGUAGE) -> str:
+    """The skill's short name in ``lang`` (its title when it has none, Dutch when the plan
+    gives no English); the key when the plan lost the skill."""
     if key is None:
         return ""
     try:
-        return data.plan.skill(key).label
+        return data.plan.skill(key).label_in(lang)
     except KeyError:
         return key
 
@@ -57,7 +59,7 @@ def _status(status: str, raised_week: int, data: CohortData) -> str:
 
 def summary_line(alert: Any, data: CohortData, lang: str = TEAM_LANGUAGE) -> str:
     """One line for /gaten and the digest (``alert``: a stored ``AlertRecord``)."""
-    what = skill_label(data, alert.skill)
+    what = skill_label(data, alert.skill, lang)
     kind = t(f"alert.kind.{alert.kind}", lang)
     if what and alert.kind == "blind_spot":
         what = f"{kind}: {what}"
@@ -147,7 +149,7 @@ def _header(
         lang,
         name=subject(member_id, data, lang),
         org=_organisation(member_id, data, lang),
-        skill=skill_label(data, skill),
+        skill=skill_label(data, skill, lang),
         count=count,
         cohort=data.cohort.name,
     )
@@ -212,7 +214,7 @@ def _decline_lines(
     if skill is None or skill not in now:
         return []
     lines = [
-        t("alert.ev.decline", lang, skill=skill_label(data, skill),
+        t("alert.ev.decline", lang, skill=skill_label(data, skill, lang),
           before=SEP.join(map(str, before.get(skill, []))), now=SEP.join(map(str, now[skill])))
     ]  # fmt: skip
     also = [
@@ -221,7 +223,9 @@ def _decline_lines(
         if k != skill and k in before and _mean(now[k]) - _mean(before[k]) <= -1.0
     ]
     if also:
-        names = ", ".join(t("alert.skill_quoted", lang, skill=skill_label(data, k)) for k in also)
+        names = ", ".join(
+            t("alert.skill_quoted", lang, skill=skill_label(data, k, lang)) for k in also
+        )
         lines.append(t("alert.ev.decline_also", lang, skills=names))
     return lines
 

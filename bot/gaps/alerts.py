@@ -13,19 +13,18 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.gaps.alert_text import PREFIX, TEAM_LANGUAGE, render_alert
+from bot.gaps.alert_text import PREFIX, render_alert
 from bot.gaps.check import GapCache, gap_check
 from bot.gaps.cohort_data import CohortData, local_time
 from bot.gaps.lifecycle import AlertState, Raise, Reraise, Resolve, decide
 from bot.gaps.rules import Finding
-from bot.outbox.team import notify_team
+from bot.outbox.team import notify_team, team_language
 from bot.texts import t
 from storage.db import Session
 from storage.records import AlertRecord, MemberRecord
-from storage.repos import CohortRepo, MemberRepo
+from storage.repos import CohortRepo
 from storage.repos.alerts import AlertRepo, AuditRepo
 from storage.repos.rounds import RoundRepo
-from storage.repos.users import UserSettingsRepo
 
 log = logging.getLogger(__name__)
 
@@ -120,16 +119,6 @@ def evidence_of(finding: Finding) -> dict[str, Any]:
         "weeks": list(finding.weeks),
         "items": [asdict(e) for e in finding.evidence],
     }
-
-
-async def team_language(session: Session, cohort_id: int) -> str:
-    """The team's language: English when every mentor of the cohort chose it, else Dutch."""
-    mentors = await MemberRepo(session).in_cohort(cohort_id, "mentor", ("active",))
-    ids = [m.telegram_user_id for m in mentors if m.telegram_user_id is not None]
-    chosen = await UserSettingsRepo(session).languages(ids)
-    if ids and all(chosen.get(i) == "en" for i in ids):
-        return "en"
-    return TEAM_LANGUAGE
 
 
 # ----------------------------------------------------------------------------- buttons

@@ -7,10 +7,10 @@ import asyncio
 from datetime import datetime
 
 from bot.gaps.alert_text import skill_label, summary_line
-from bot.gaps.alerts import team_language
 from bot.gaps.cohort_data import CohortData, gap_settings_of, load_cohort_data, skill_week_means
 from bot.gaps.rules import CohortAnswers, stricter_for_self
 from bot.outbox.queue import Outgoing
+from bot.outbox.team import team_language
 from bot.texts import t
 from storage.db import Session
 from storage.records import AlertRecord
@@ -57,7 +57,7 @@ async def build_digest(
     if len(text) > TEXT_LIMIT:
         text = text[: TEXT_LIMIT - 1] + "…"
     messages = [Outgoing(text)]
-    matrix = skill_week_means(data)
+    matrix = skill_week_means(data, lang=lang)
     if matrix.weeks:
         from bot.charts import (
             class_chart as charts,  # matplotlib is loaded on first use, not at start-up
@@ -99,7 +99,7 @@ def stricter_lines(data: CohortData, answers: CohortAnswers, lang: str) -> list[
             "digest.stricter_line",
             lang,
             name=data.name(s.student_id),
-            skill=skill_label(data, s.skill),
+            skill=skill_label(data, s.skill, lang),
             own=" · ".join("–" if r is None else str(r) for r in s.ratings),
             work=" · ".join(t(f"alert.level.{level}", lang) for level in s.observed),
         )
@@ -110,7 +110,7 @@ def stricter_lines(data: CohortData, answers: CohortAnswers, lang: str) -> list[
 
 def _describe(alert: AlertRecord, data: CohortData, lang: str) -> str:
     who = data.name(alert.member_id) if alert.member_id else t("alert.the_class", lang)
-    what = skill_label(data, alert.skill) or t(f"alert.kind.{alert.kind}", lang)
+    what = skill_label(data, alert.skill, lang) or t(f"alert.kind.{alert.kind}", lang)
     return f"{who} — {what}"
 
 

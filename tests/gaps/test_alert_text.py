@@ -27,7 +27,9 @@ def test_an_alert_is_new_in_the_week_it_came_and_open_after_that() -> None:
         "#1 Anna de Vries — Samenwerken (sinds week 1, open)"
     )
     seen = alert("student_gap", "samenwerken", 1, "acknowledged")
-    assert summary_line(seen, data, "en") == "#1 Anna de Vries — Samenwerken (since week 1, seen)"
+    assert summary_line(seen, data, "en") == (
+        "#1 Anna de Vries — Working together (since week 1, seen)"  # the plan's own English
+    )
     early = replace(data, rounds=data.rounds[:1])
     assert summary_line(alert("student_gap", "samenwerken", 1), early).endswith("nieuw)")
 
