@@ -6,8 +6,9 @@ group -2: guards (handlers/guard.py), e.g. the per-user flood limit.
 group -1: the group gate (a student writing in a group gets a polite "use a private chat").
 group 0, in order:
 1. commands (each feature's), because a command is never an answer to a question;
-2. callback queries by their prefix (consent, check-in, alert buttons);
-3. feature-specific message handlers (a text answer to an open question);
+2. callback queries by their prefix (consent, check-in, the loop's, alert buttons);
+3. feature-specific message handlers (a mentor's reply to a loop question ✍️, then a text
+   answer to an open question);
 4. fallbacks: group messages, then anything in a private chat (strangers, stickers, photos).
 """
 
@@ -32,6 +33,7 @@ from handlers import (
     enrol,
     group,
     guard,
+    loop,
     mentor,
     observer,
     privacy,
@@ -54,6 +56,8 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("vraag", checkin.ask_command, filters=private),
             CommandHandler("status", status.status_command, filters=private),
             CommandHandler("nu", rounds.now_command),
+            # the loop's buttons before the mentor's general alert-button handler (al:…)
+            *loop.loop_handlers(),
             *mentor.handlers_for_mentors(),
             *privacy.privacy_handlers(),
             *observer.observer_handlers(),

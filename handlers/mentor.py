@@ -8,6 +8,7 @@ only the cohort linked to that group (/koppel). Anyone else gets the polite
 from __future__ import annotations
 
 import asyncio
+import html
 import io
 
 from telegram import CallbackQuery, InputFile, Update
@@ -17,6 +18,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.gaps import alerts
 from bot.gaps.cohort_data import CohortData, local_time, skill_week_means
+from bot.loop.timeline import cohort_rows, timeline_lines
 from bot.mentor import actions, export, views
 from bot.runtime.context import MentorContext
 from bot.texts import t
@@ -63,11 +65,18 @@ async def student_command(update: Update, context: MentorContext, scope: MentorS
             await answer(update, lang, "mentor.student_not_found", name=wanted, cohort=cohort)
         return None
     open_alerts = await AlertRepo(scope.session).unresolved(scope.cohort_id)
+    events = await timeline_lines(scope.session, data, student, lang)
     target = f"member:{student.id}"
     await AuditRepo(scope.session).add(
         scope.who.user_id, scope.cohort_id, "student_view", target, scope.now
     )
     body = views.student_history_html(data, student, open_alerts, lang)
+    while events:  # the loop's timeline (alerts, agreements, notes, compliments), newest kept
+        timeline = html.escape("\n".join([t("loop.timeline.header", lang), *events]))
+        if len(body) + len(timeline) < 3990:  # whole, within one message: no cut entity
+            body += "\n\n" + timeline
+            break
+        events = events[1:]
     return lambda: _send(update, body[:4000], parse_mode=ParseMode.HTML)
 
 
@@ -85,7 +94,19 @@ async def export_command(update: Update, context: MentorContext, scope: MentorSc
     cohort = data.cohort.name
     caption = t("mentor.export_caption", scope.language, cohort=cohort, count=len(rows))
     document = InputFile(io.BytesIO(content), filename=name)
-    return lambda: _send_document(update, document, caption)
+    loop_rows = await cohort_rows(scope.session, data)
+    if not loop_rows:
+        return lambda: _send_document(update, document, caption)
+    # agreements, meeting notes and compliments (bot.loop): a file of their own
+    loop_name = name.replace("-antwoorden-", "-leerafspraken-")
+    loop_file = InputFile(io.BytesIO(export.loop_csv(loop_rows)), filename=loop_name)
+    loop_caption = t("loop.export_caption", scope.language, count=len(loop_rows))
+
+    async def both() -> None:
+        await _send_document(update, document, caption)
+        await _send_document(update, loop_file, loop_caption)
+
+    return both
 
 
 @as_mentor

@@ -24,7 +24,7 @@ async def status_command(update: Update, context: MentorContext, scope: StudentS
     plan = await plan_for(session, cohort)
     current = await RoundRepo(session).latest(cohort.id, "reflection")
     if not history:
-        phrase = next_round_phrase(cohort, lang)
+        phrase = next_round_phrase(cohort, lang, scope.now)
         return lambda: answer(update, lang, "status.none", next_round=phrase)
     titles = {skill.key: skill.label_in(lang) for skill in plan.skills}
     lines = [_header(history, lang)]

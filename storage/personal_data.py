@@ -14,11 +14,14 @@ from enum import Enum
 from sqlalchemy import Table
 
 from storage.models import (
+    Agreement,
     Alert,
     Answer,
     AuditEntry,
     Base,
+    Compliment,
     Invite,
+    LoopNote,
     Member,
     OutboxMessage,
     Participation,
@@ -100,6 +103,19 @@ PERSONAL_TABLES: tuple[PersonalTable, ...] = (
     ),
     PersonalTable(Member, None, Erasure.OWN, retention_by=None, exported_as="membership"),
     PersonalTable(Invite, "member_id", Erasure.CASCADE, retention_by=None, exported_as=None),
+    # bot.loop: learning agreements (with the student's outcome), meeting notes, compliments
+    PersonalTable(
+        Agreement, "member_id", Erasure.DELETE, retention_by="made_at",
+        exported_as="agreements_with_you", keeps_member=True,
+    ),
+    PersonalTable(
+        LoopNote, "member_id", Erasure.DELETE, retention_by="created_at",
+        exported_as="meeting_notes_about_you", keeps_member=True,
+    ),
+    PersonalTable(
+        Compliment, "member_id", Erasure.DELETE, retention_by="created_at",
+        exported_as="compliments_to_you", keeps_member=True,
+    ),
 )  # fmt: skip
 
 

@@ -170,6 +170,7 @@ class AlertRecord:
     muted_until: datetime | None
     resolved_at: datetime | None
     resolution_reported: bool
+    resolution: str | None = None  # "after_agreement" when an agreement closed it (bot.loop)
 
     @property
     def is_open(self) -> bool:
@@ -216,3 +217,61 @@ class OutboxItem:
     round_id: int | None = None
     member_id: int | None = None
     created_at: datetime | None = field(default=None, compare=False)
+
+
+# ----------------------------------------------------------------------------- bot.loop
+
+
+@dataclass(frozen=True)
+class AgreementRecord:
+    id: int
+    cohort_id: int
+    member_id: int
+    alert_id: int | None
+    skill: str | None
+    text: str | None
+    status: str
+    made_by: str
+    made_by_user_id: int
+    made_at: datetime
+    made_week: int
+    follow_up_week: int | None
+    share_workplace: bool
+    outcome: str | None
+    outcome_note: str | None
+    outcome_round_id: int | None
+    outcome_at: datetime | None
+    outcome_applied: bool
+    on_agenda: bool
+    discussed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class NoteRecord:
+    id: int
+    cohort_id: int
+    member_id: int | None
+    subject: str
+    text: str | None
+    written_by: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ComplimentRecord:
+    id: int
+    cohort_id: int
+    member_id: int
+    alert_id: int | None
+    text: str | None
+    written_by: str
+    created_at: datetime
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True)
+class OpenQuestion:
+    id: int
+    member_id: int
+    text: str
+    asked_at: datetime

@@ -19,14 +19,16 @@ from bot.app.embedded import running
 from bot.demo.cast import cast
 from bot.demo.plan import demo_plan, demo_plan_text
 from bot.demo.simulate import Person, SimulatedStudent, Transcript
+from bot.loop.agreements import FOLLOW_UP_SETTING
 from bot.people.admin import create_cohort, import_roster, make_invites
 from bot.runtime.config import Settings
 from bot.schedule.clock import FakeClock
 from storage import migrate
 from storage.db import Database
+from storage.repos import CohortRepo
 from storage.repos.alerts import AlertRepo
 from storage.repos.outbox import OutboxRepo
-from tgsandbox import SandboxServer, SentMessage
+from tgsandbox import SandboxChat, SandboxServer, SentMessage
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 START = date(2026, 9, 7)  # a Monday
@@ -116,6 +118,9 @@ async def _run(
                     for s in answering
                 )
             )
+            if week == 1:
+                step("week 1: the mentor team makes a learning agreement with Anna")
+                await _agreement(api, mentors[0], group, students[0])
             step(f"week {week}: Sunday 18:00, reminders to who is not finished")
             await services.scheduler.advance_to(_at(monday + timedelta(days=6), 18, 5))
             halfway = [s for s in students if s.who.pattern == "halfway"]
@@ -156,7 +161,12 @@ async def _set_up(url: str, now: datetime) -> tuple[list[str], list[str]]:
     await migrate.upgrade(url)
     db = Database(url)
     try:
-        await create_cohort(db, COHORT, START, "Europe/Amsterdam", dict(TIMES), demo_plan_text())
+        cohort = await create_cohort(
+            db, COHORT, START, "Europe/Amsterdam", dict(TIMES), demo_plan_text()
+        )
+        async with db.transaction() as session:  # an agreement's follow-up: one week on
+            settings = {**cohort.gap_settings, FOLLOW_UP_SETTING: 1}
+            await CohortRepo(session).update_settings(cohort.id, gap_settings=settings)
         from bot.demo.cast import NAMES
 
         roster = "naam,organisatie\n" + "".join(f"{n},KDV De Regenboog\n" for n in NAMES)
@@ -184,6 +194,31 @@ async def _mentor_reads(api: SandboxServer, mentor: Person, group: object) -> No
     for message, label in zip(alerts[:2], ("Gezien", "Bespreken"), strict=False):
         query = await api.press(mentor.user, message, label)
         await api.wait_for_callback_answer(query, timeout=30)
+
+
+AGREEMENT = "Anna vraagt deze week haar werkbegeleider om één tip bij het samenwerken."
+
+
+async def _agreement(
+    api: SandboxServer, mentor: Person, group: SandboxChat, anna: SimulatedStudent
+) -> None:
+    """Afspraak under Anna's alert in the team's group, the line as a reply, the default week;
+    Anna reads it (her follow-up question comes with next week's reflection)."""
+    alert = await api.wait_for_message(
+        group, lambda m: any(b["text"] == "Afspraak" for b in m.buttons())
+        and "Anna de Vries" in (m.text or ""), timeout=30, since=0,
+    )  # fmt: skip
+    mark = api.mark(group)
+    query = await api.press(mentor.user, alert, "Afspraak")
+    await api.wait_for_callback_answer(query, timeout=30)
+    ask = await api.wait_for_message(group, lambda m: "✍️" in (m.text or ""), since=mark)
+    mark = api.mark(group)
+    await api.send_text(mentor.user, AGREEMENT, chat=group, reply_to=ask)
+    weeks = await api.wait_for_message(group, lambda m: bool(m.buttons()), since=mark, timeout=30)
+    default = next(b["text"] for b in weeks.buttons() if b["text"].endswith("✓"))
+    query = await api.press(mentor.user, weeks, default)
+    await api.wait_for_callback_answer(query, timeout=30)
+    await anna.next_message(lambda m: "Afspraak met je mentorteam" in (m.text or ""))
 
 
 async def _mentor_downloads(api: SandboxServer, mentor: Person, out_dir: Path) -> dict[str, Path]:

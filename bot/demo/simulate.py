@@ -136,6 +136,14 @@ class SimulatedStudent(Person):
     async def answer(self, plan: Plan, week: int, question: SentMessage) -> None:
         labels = [b["text"] for b in question.buttons()]
         text = question.text or ""
+        if "Afspraak met je mentorteam" in text:  # the agreement's follow-up
+            await self.tap(question, "Deels")
+            return
+        if "iets over vertellen" in text:
+            mark = self.api.mark(self.user)
+            await self.say("Ik heb het één keer gevraagd; de tweede keer was het te druk.")
+            await self.next_message(lambda m: "Opgeslagen" in (m.text or ""), since=mark)
+            return
         if "1" in labels:
             skill = next(s for s in plan.week(week).focus_skills if f"„{s.label}”" in text)
             await self.tap(question, str(self.who.rating(skill.key, week)))

@@ -120,6 +120,8 @@ def render_alert(
         ],
         [(t("alert.button.mute", lang), f"{PREFIX}{alert_id}:mute")],
     ]
+    if member_id is not None:  # an agreement is made with one student, never with a class
+        buttons[1].insert(0, (t("alert.button.deal", lang), f"{PREFIX}{alert_id}:deal"))
     return Outgoing(shorten_message("\n".join(lines)), buttons)
 
 

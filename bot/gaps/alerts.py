@@ -28,7 +28,8 @@ from storage.repos.rounds import RoundRepo
 
 log = logging.getLogger(__name__)
 
-ACTIONS = ("ack", "talk", "mute")
+ACTIONS = ("ack", "talk", "mute")  # "deal" (Afspraak) is bot.loop's, see DEAL_PATTERN
+DEAL_PATTERN = r"^al:\d{1,12}:deal$"
 BUTTON_PATTERN = r"^al:\d{1,12}:(ack|talk|mute)$"
 MUTE_FOR = timedelta(days=14)
 
@@ -55,6 +56,8 @@ async def evaluate_cohort(
     week = data.rounds[-1].week
     states = [_state(a, data, round_index, now) for a in stored.values()]
     ok = check.ok_streaks(list(stored))
+    # resolved after a learning agreement (bot.loop): raised again only on later evidence
+    agreed = await repo.resolved_by(cohort_id, "after_agreement")
     raised: list[int] = []
     lang = await team_language(session, cohort_id)
     for action in decide(states, findings, round_index, ok):
@@ -72,6 +75,8 @@ async def evaluate_cohort(
             alert_id, count = alert.id, alert.raise_count + 1
         else:
             assert isinstance(action, Raise)
+            if max(finding.weeks, default=0) <= agreed.get(finding.fingerprint, -1):
+                continue
             new_id = await repo.raise_new(
                 cohort_id,
                 finding.fingerprint,

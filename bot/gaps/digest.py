@@ -48,7 +48,7 @@ async def build_digest(
     resolved = await repo.resolved_unreported(cohort_id)
     if resolved:
         lines += ["", t("digest.resolved", lang)]
-        lines += _capped([f"✓ {_describe(a, data, lang)}" for a in resolved])
+        lines += _capped([f"✓ {_describe(a, data, lang)}{_how(a, lang)}" for a in resolved])
         await repo.mark_reported([a.id for a in resolved])
     encourage = stricter_lines(data, data.cohort_answers(), lang)
     if encourage:
@@ -112,6 +112,13 @@ def _describe(alert: AlertRecord, data: CohortData, lang: str) -> str:
     who = data.name(alert.member_id) if alert.member_id else t("alert.the_class", lang)
     what = skill_label(data, alert.skill, lang) or t(f"alert.kind.{alert.kind}", lang)
     return f"{who} — {what}"
+
+
+def _how(alert: AlertRecord, lang: str) -> str:
+    """How a resolved gap closed, when a learning agreement did it (bot.loop)."""
+    if alert.resolution == "after_agreement":
+        return " " + t("digest.after_agreement", lang)
+    return ""
 
 
 def _capped(lines: list[str]) -> list[str]:

@@ -55,3 +55,16 @@ async def cohort_csv(session: Session, cohort_id: int) -> tuple[bytes, int]:
         return answers_csv([]), 0
     rows = [a for a in data.answers if not a.question_key.startswith("__")]
     return answers_csv(rows), len(rows)
+
+
+LOOP_HEADER = ["student", "date", "kind", "text", "follow_up_week", "outcome",
+               "student_words", "by"]  # fmt: skip
+
+
+def loop_csv(rows: list[list[str]]) -> bytes:
+    """The cohort's agreements, meeting notes and compliments (bot.loop.timeline)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(LOOP_HEADER)
+    writer.writerows([safe_cell(cell) for cell in row] for row in rows)
+    return buffer.getvalue().encode("utf-8")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.schedule.timespec import WeeklyTime, parse_weekly
@@ -51,9 +51,9 @@ def weekly_phrase(spec: str, lang: str) -> str:
     return f"{WEEKDAYS[lang][when.weekday]} {joiner} {when.hour:02d}:{when.minute:02d}"
 
 
-def next_round_phrase(cohort: CohortRecord, lang: str, now: datetime | None = None) -> str:
-    """One sentence naming the next expectations or reflection round of the cohort."""
-    now = now or datetime.now(UTC)
+def next_round_phrase(cohort: CohortRecord, lang: str, now: datetime) -> str:
+    """One sentence naming the next expectations or reflection round of the cohort, seen at
+    `now` (the bot's clock: the demo's and the tests' clocks are not the wall clock)."""
     zone = ZoneInfo(cohort.timezone)
     moments = [
         next_occurrence(parse_weekly(spec), zone, now)

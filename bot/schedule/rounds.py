@@ -7,7 +7,14 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.checkin.flow import EXPECTATIONS_KEY, RESUME, Ask, ask_next, render_expectations
+from bot.checkin.flow import (
+    EXPECTATIONS_KEY,
+    RESUME,
+    Ask,
+    ask_next,
+    reflection_week,
+    render_expectations,
+)
 from bot.outbox.queue import Outgoing, Queued, queue
 from bot.outbox.team import team_chats
 from bot.plans.store import plan_for
@@ -144,7 +151,7 @@ async def _reflection(
     now: datetime,
     token: str | None,  # the student's prompt token made in bulk (expectations only)
 ) -> Outgoing | None:
-    week = (await plan_for(session, cohort)).week(round_.week, lang)
+    week = await reflection_week(session, round_, student.id, lang)  # with agreement follow-ups
     intro = t("round.reflection_intro", lang, week=round_.week, count=len(week.questions))
     written = sum(1 for q in week.questions if q.kind == "text")
     if written:  # no promise of "short questions" when one asks for a STARR story
@@ -168,7 +175,7 @@ async def _reminder(
         return None
     if await RoundRepo(session).is_completed(reflection.id, student.id):
         return None
-    week = (await plan_for(session, cohort)).week(round_.week, lang)
+    week = await reflection_week(session, reflection, student.id, lang)
     done = len(await AnswerRepo(session).of(reflection.id, student.id))
     text = t("round.reminder", lang, week=round_.week, done=done, total=len(week.questions))
     return Outgoing(text, [[(t("round.continue_button", lang), RESUME)]])
@@ -179,8 +186,11 @@ async def _digest(
 ) -> list[Queued]:
     """The mentor team's digest of week N (sent Monday): it looks back at week N-1."""
     from bot.gaps.digest import build_digest
+    from bot.loop.digest import meeting_messages
 
+    meeting = await meeting_messages(session, cohort.id, now)  # before resolved gaps are marked
     messages = await build_digest(session, cohort.id, round_.week, now)
+    messages[1:1] = meeting  # the text first, then the meeting and progress, then the chart
     chats = await team_chats(session, cohort.id)
     return [
         Queued(f"digest:{round_.id}:{index}:{chat}", chat, "digest", message, cohort.id, round_.id)

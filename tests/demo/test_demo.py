@@ -21,6 +21,16 @@ async def test_demo_runs_three_weeks_and_leaves_its_files(tmp_path: Path) -> Non
     assert "⚠️ Signaal: Anna de Vries" in team  # her recurring gap on samenwerken
     assert "Signaal voor de klas" in team  # evalueren, low across the class
     assert "Weekoverzicht" in team and "✓ Gezien door Saskia" in team
+    # one learning agreement through its whole life (issue 12): made from Anna's alert in
+    # week 1, told to her, asked about in week 2's reflection, her answer in the digest
+    assert "✍️ Leerafspraak met Anna de Vries" in team
+    assert "✓ Leerafspraak verstuurd aan Anna de Vries" in team
+    assert "🤝 Afspraak met je mentorteam: „Anna vraagt deze week" in student
+    assert "We vragen in week 2 hoe het ging" in student
+    assert "Hoe ging het?" in student and "(tikt op [Deels])" in student
+    assert "Leerafspraken, zo ging het volgens de student:" in team
+    assert "• Anna de Vries — „Anna vraagt deze week" in team and "”: deels" in team
+    assert "📋 Klassenbespreking PW3A demo" in team
     assert (tmp_path / "grafiek.png").read_bytes().startswith(b"\x89PNG")
     rows = list(csv.DictReader(io.StringIO((tmp_path / "export.csv").read_text("utf-8"))))
     assert {row["week"] for row in rows} == {"1", "2", "3"}

@@ -30,7 +30,10 @@ async def test_status_shows_own_history_and_streak(h: Harness) -> None:
     ida, jan = h.api.add_user("Ida"), h.api.add_user("Jan")
     for user in (ida, jan):
         await h.join(user, await h.code(cohort_id))
-    assert "nog geen vragen van de week" in (await h.say(ida, "/status")).text
+    empty = (await h.say(ida, "/status")).text
+    assert "nog geen vragen van de week" in empty
+    # the next questions on the bot's clock (Tuesday 8 September), not the wall clock's
+    assert "De volgende vragen komen vrijdag 11 september om 14:00." in empty
     await h.state.live().scheduler.push(cohort_id, "reflection", week=1)
     question = await h.api.wait_for_message(ida, lambda m: "Vraag 1" in (m.text or ""))
     mark = h.api.mark(ida)

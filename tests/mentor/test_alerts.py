@@ -56,9 +56,9 @@ async def test_recurring_student_gap_lifecycle(db: Database) -> None:
     assert "Weken 1 · 2\nZelf: 1 · 1 — Werkplek: nog geen observaties" in text
     assert "kind viel" in text and text.endswith("Meer: /student Anna de Vries")
     datas = [b["data"] for line in row.payload["buttons"] for b in line]
-    assert datas == [f"al:{alert_id}:ack", f"al:{alert_id}:talk", f"al:{alert_id}:mute"]
+    assert datas == [f"al:{alert_id}:{action}" for action in ("ack", "talk", "deal", "mute")]
     labels = [b["text"] for line in row.payload["buttons"] for b in line]
-    assert labels == ["Gezien", "Bespreken", "Stil 2 weken"]
+    assert labels == ["Gezien", "Bespreken", "Afspraak", "Stil 2 weken"]
 
     # evaluating again (another student completes, a restart, another instance) adds nothing
     async with db.transaction() as s:

@@ -52,7 +52,12 @@ async def test_mentor_presses_gezien_and_the_alert_shows_it(h: Harness) -> None:
     h.state.running.sender.wake()
     alert = await h.api.wait_for_message(marit, timeout=10)
     assert "Anna de Vries" in alert.text and "Zelf: 1 · 1 — Werkplek" in alert.text
-    assert [b["text"] for b in alert.buttons()] == ["Gezien", "Bespreken", "Stil 2 weken"]
+    assert [b["text"] for b in alert.buttons()] == [
+        "Gezien",
+        "Bespreken",
+        "Afspraak",
+        "Stil 2 weken",
+    ]
 
     query = await h.api.press(marit, alert, "Gezien")
     reply = await h.api.wait_for_callback_answer(query)
@@ -62,7 +67,12 @@ async def test_mentor_presses_gezien_and_the_alert_shows_it(h: Harness) -> None:
                       and "Gezien door" in m.text), None)
     )  # fmt: skip
     assert "✓ Gezien door Marit Jansen om " in edited.text
-    assert [b["text"] for b in edited.buttons()] == ["Gezien", "Bespreken", "Stil 2 weken"]
+    assert [b["text"] for b in edited.buttons()] == [
+        "Gezien",
+        "Bespreken",
+        "Afspraak",
+        "Stil 2 weken",
+    ]
     async with h.db.transaction() as s:
         row = await s.get(Alert, alert_id)
         audit = list(await s.scalars(select(AuditEntry)))
@@ -113,6 +123,9 @@ async def test_overview_gaps_and_student_history(h: Harness) -> None:
     cohort, marit, _anna, _ids = await class_with_gap(h)
     async with h.db.transaction() as s:
         await evaluate_cohort(s, cohort, week_time(2))
+    assert h.state.running is not None
+    h.state.running.sender.wake()  # the alert first: else it may land between the replies
+    await h.api.wait_for_message(marit, lambda m: "Signaal" in (m.text or ""), timeout=10)
     overview = await h.say(marit, "/overzicht")
     assert "reflectie week 2" in overview.text and "Ingevuld: 3 van 3" in overview.text
     assert "Open signalen: 1" in overview.text
