@@ -21,6 +21,8 @@ class CohortRecord:
     group_chat_id: int | None
     schedule_version: int
     gap_settings: dict[str, Any] = field(default_factory=dict)
+    observation_at: str = "fri 16:00"
+    observation_every: int = 1
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,29 @@ class InviteRecord:
     single_use: bool
     expires_at: datetime | None
     used_at: datetime | None
+    student_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SupervisionRecord:
+    id: int
+    cohort_id: int
+    werkbegeleider_id: int
+    student_id: int
+    linked_at: datetime
+    ended_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ObservationRecord:
+    round_id: int
+    week: int
+    werkbegeleider_id: int
+    student_id: int
+    skill: str
+    level: int | None  # None: niet gezien
+    text: str | None
+    answered_at: datetime
 
 
 @dataclass(frozen=True)
@@ -104,6 +129,17 @@ class AnswerRecord:
     text: str | None
     skipped: bool
     answered_at: datetime
+
+
+@dataclass(frozen=True)
+class SignalRecord:
+    id: int
+    cohort_id: int
+    member_id: int | None
+    role: str
+    text: str
+    skill: str | None
+    sent_at: datetime
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from bot.gaps.cohort_data import (
     SnapshotPart,
     gap_settings_of,
     snapshot_part,
+    workplace_view,
 )
 from bot.gaps.rules import (
     CohortAnswers,
@@ -31,6 +32,7 @@ from storage.db import Session
 from storage.records import CohortRecord, MemberRecord, RoundRecord
 from storage.repos import CohortRepo, MemberRepo
 from storage.repos.answers_query import AnswersQuery
+from storage.repos.observations import ObservationRepo
 
 log = logging.getLogger(__name__)
 
@@ -53,19 +55,18 @@ _STUDENT_KINDS = ("student_gap", "blind_spot", "decline", "silence")
 
 @dataclass
 class Mine:
-    """One student's answers (and the workplace's observations of her) in a snapshot part."""
+    """One student's (or one skill's) answers in a snapshot part."""
 
     ratings: list[RatingAnswer] = field(default_factory=list)
     helps: list[HelpRequest] = field(default_factory=list)
     words: list[Words] = field(default_factory=list)
-    observations: list[WorkplaceObservation] = field(default_factory=list)
 
     def signature(self) -> tuple[object, ...]:
-        return tuple(self.ratings), tuple(self.helps), tuple(self.words), tuple(self.observations)
+        return tuple(self.ratings), tuple(self.helps), tuple(self.words)
 
 
 def by_student(part: SnapshotPart) -> dict[int, Mine]:
-    """The part's answers and observations grouped per student."""
+    """The part's answers grouped per student."""
     out: dict[int, Mine] = {}
     for r in part.ratings:
         out.setdefault(r.student_id, Mine()).ratings.append(r)
@@ -73,20 +74,16 @@ def by_student(part: SnapshotPart) -> dict[int, Mine]:
         out.setdefault(h.student_id, Mine()).helps.append(h)
     for w in part.words:
         out.setdefault(w.student_id, Mine()).words.append(w)
-    for o in part.observations:
-        out.setdefault(o.student_id, Mine()).observations.append(o)
     return out
 
 
 def by_skill(part: SnapshotPart) -> dict[str, Mine]:
-    """The part's ratings, help requests and observations grouped per skill (no words)."""
+    """The part's ratings and help requests grouped per skill (no words)."""
     out: dict[str, Mine] = {}
     for r in part.ratings:
         out.setdefault(r.skill, Mine()).ratings.append(r)
     for h in part.helps:
         out.setdefault(h.skill, Mine()).helps.append(h)
-    for o in part.observations:
-        out.setdefault(o.skill, Mine()).observations.append(o)
     return out
 
 
@@ -142,8 +139,21 @@ class GapCheck:
     """The gap findings of one cohort now, as `gaps.evaluate` would give them on
     `CohortData.cohort_answers()`, and `ok_streak` for stored fingerprints."""
 
-    def __init__(self, entry: CohortCache, open_part: SnapshotPart, rounds: list[RoundRecord]):
+    def __init__(
+        self,
+        entry: CohortCache,
+        open_part: SnapshotPart,
+        rounds: list[RoundRecord],
+        observations: tuple[WorkplaceObservation, ...] = (),
+    ):
         self.entry = entry
+        # the workplace's view is read afresh each time (one small query): a tap may change
+        # until its round closes, and its rounds are not the reflection rounds cached here
+        self._observed: dict[int, list[WorkplaceObservation]] = {}
+        self._observed_skill: dict[str, list[WorkplaceObservation]] = {}
+        for o in observations:
+            self._observed.setdefault(o.student_id, []).append(o)
+            self._observed_skill.setdefault(o.skill, []).append(o)
         self.data = entry.data
         self.settings = entry.settings
         self._open = open_part
@@ -156,9 +166,11 @@ class GapCheck:
     def _student(self, sid: int) -> _Memo:
         open_views = [self._open.rounds[i] for i in self._open_ids]
         mine = self._open_by_student.get(sid, Mine())
+        observed = tuple(self._observed.get(sid, ()))
         signature = (
             tuple((v.week, sid in v.enrolled, sid in v.respondents) for v in open_views),
             mine.signature(),
+            observed,
         )
         memo = self.entry.students.get(sid)
         if memo is not None and memo.signature == signature:
@@ -179,7 +191,7 @@ class GapCheck:
             tuple(closed.ratings + mine.ratings),
             tuple(closed.helps + mine.helps),
             tuple(closed.words + mine.words),
-            tuple(closed.observations + mine.observations),
+            observed,
         )
         findings = [
             f
@@ -194,22 +206,23 @@ class GapCheck:
     def _skill(self, skill: str) -> _Memo:
         ratings = [r for r in self._open.ratings if r.skill == skill]
         helps = [h for h in self._open.helps if h.skill == skill]
-        seen = [o for o in self._open.observations if o.skill == skill]
         open_views = [
             self._open.rounds[i] for i in self._open_ids if skill in self._open.rounds[i].skills
         ]
         asked_now = _asked(ratings, helps)
         open_words = tuple(w for w in self._open.words if (w.student_id, w.week) in asked_now)
-        signature = (tuple(open_views), tuple(ratings), tuple(helps), open_words, tuple(seen))
+        observed = tuple(self._observed_skill.get(skill, ()))
+        signature = (tuple(open_views), tuple(ratings), tuple(helps), open_words, observed)
         memo = self.entry.skills.get(skill)
         if memo is not None and memo.signature == signature:
             return memo
         closed = self.entry.closed_by_skill.get(skill, Mine())
         all_ratings, all_helps = closed.ratings + ratings, closed.helps + helps
-        all_seen = tuple(closed.observations + seen)
         # a class gap looks only at the rounds that asked its skill
         asking = tuple(v for v in self._views if skill in v.skills)
-        snapshot = CohortAnswers(asking, tuple(all_ratings), tuple(all_helps))
+        snapshot = CohortAnswers(
+            asking, tuple(all_ratings), tuple(all_helps), observations=observed
+        )
         findings = [
             f
             for f in gaps.find_class_gaps(snapshot, self.settings)
@@ -225,7 +238,7 @@ class GapCheck:
             words += [w for w in self._open.words if (w.student_id, w.week) in asked]
             # the folded student gaps weigh both views, as in the full evaluation
             with_words = CohortAnswers(
-                asking, snapshot.ratings, snapshot.helps, tuple(words), all_seen
+                asking, snapshot.ratings, snapshot.helps, tuple(words), observed
             )
             findings = [
                 f
@@ -241,8 +254,9 @@ class GapCheck:
         seen: set[int] = set()
         for v in self._views:
             seen |= v.enrolled | v.respondents
-        seen.update(self.entry.closed_by_student)  # observations included
+        seen.update(self.entry.closed_by_student)
         seen.update(self._open_by_student)
+        seen.update(self._observed)
         return sorted(seen)
 
     def skills(self) -> list[str]:
@@ -252,7 +266,7 @@ class GapCheck:
         found.update(self.entry.closed_by_skill)
         found.update(r.skill for r in self._open.ratings)
         found.update(h.skill for h in self._open.helps)
-        found.update(o.skill for o in self._open.observations)
+        found.update(self._observed_skill)
         return sorted(found)
 
     def findings(self) -> list[Finding]:
@@ -302,10 +316,8 @@ async def gap_check(
     students = {m.id: m for m in await MemberRepo(session).in_cohort(cohort_id, "student")}
     open_ids = [r.id for r in rounds if r.is_open]
     closed_rounds = [r for r in rounds if not r.is_open]
-    # an open round's rows change with every answer; they are read afresh anyway. The
-    # workplace's observations (SnapshotPart.observations, filled where storage provides
-    # them) arrive in rounds of their own: whoever fills them must put their count per week
-    # into this key too, or a late observation of a closed week would go unseen.
+    # an open round's rows change with every answer; they are read afresh anyway (and so
+    # is the workplace's view, below: its rounds are not these)
     key = (cohort, tuple(c if not c[0].is_open else c[0] for c in counted),
            tuple(students.values()))  # fmt: skip
     bind = session.bind
@@ -322,7 +334,8 @@ async def gap_check(
             completed.setdefault(round_id, set()).add(member_id)
     open_answers = await query.answer_rows(open_ids)
     open_part = snapshot_part(entry.data.plan, open_rounds, open_answers, completed, {}, active)
-    return GapCheck(entry, open_part, rounds)
+    observed = workplace_view(await ObservationRepo(session).of_cohort(cohort_id))
+    return GapCheck(entry, open_part, rounds, observed)
 
 
 async def _load_closed(

@@ -9,6 +9,7 @@ from datetime import datetime
 from bot.gaps.alert_text import skill_label, summary_line
 from bot.gaps.cohort_data import CohortData, gap_settings_of, load_cohort_data, skill_week_means
 from bot.gaps.rules import CohortAnswers, stricter_for_self
+from bot.gaps.workplace_silence import silent_werkbegeleiders
 from bot.outbox.queue import Outgoing
 from bot.outbox.team import team_language
 from bot.texts import t
@@ -45,6 +46,9 @@ async def build_digest(
     if agenda:
         lines += ["", t("digest.agenda", lang)]
         lines += _capped([f"• {_describe(a, data, lang)}" for a in agenda])
+    silent = await silent_werkbegeleiders(session, cohort_id, week)
+    if silent:
+        lines += ["", t("digest.werkbegeleider_silent", lang, names=", ".join(silent))]
     resolved = await repo.resolved_unreported(cohort_id)
     if resolved:
         lines += ["", t("digest.resolved", lang)]

@@ -22,6 +22,7 @@ from typing import Any
 
 from bot.outbox.queue import Outgoing
 from bot.outbox.team import notify_team, team_language
+from bot.people.workplace_data import observations_about
 from bot.texts import t
 from storage.db import Session
 from storage.records import MemberRecord
@@ -90,6 +91,7 @@ async def export_data(session: Session, member: MemberRecord, now: datetime) -> 
             {**alert, "evidence": _own_evidence(alert["evidence"], member.id)}
             for alert in await own.alerts(member.id)
         ],
+        "workplace_observations_about_you": await observations_about(session, member.id),
         **await _loop(session, member.id),
         "viewed_by_mentor_team": await own.views(member.cohort_id, member.id),
     }

@@ -15,6 +15,7 @@ from bot.checkin.flow import (
     reflection_week,
     render_expectations,
 )
+from bot.observe import round as observation
 from bot.outbox.queue import Outgoing, Queued, queue
 from bot.outbox.team import team_chats
 from bot.plans.store import plan_for
@@ -27,7 +28,8 @@ from storage.repos.rounds import AnswerRepo, PromptRepo, RoundRepo
 
 log = logging.getLogger(__name__)
 STUDENT_KINDS = ("expectations", "reflection", "reminder")
-KINDS = (*STUDENT_KINDS, "digest")
+KINDS = (*STUDENT_KINDS, "digest", "observation")
+ANSWERED_KINDS = ("expectations", "reflection", "observation")  # open until the next one
 
 
 @dataclass
@@ -50,7 +52,7 @@ async def open_round(
         if not created:
             return OpenedRound(round_, False)
         closed = []
-        if kind in ("expectations", "reflection"):
+        if kind in ANSWERED_KINDS:
             # answers may change until the next round of the same kind opens
             closed = await rounds.close_others(cohort_id, kind, round_.id, now)
         cohort = await CohortRepo(session).get(cohort_id)
@@ -79,6 +81,8 @@ async def _messages(
 ) -> list[Queued]:
     if round_.kind == "digest":
         return await _digest(session, cohort, round_, now)
+    if round_.kind == "observation":
+        return await observation.round_messages(session, cohort, round_)
     students = await MemberRepo(session).in_cohort(cohort.id, "student", statuses=("active",))
     languages = await UserSettingsRepo(session).languages(
         [s.telegram_user_id for s in students if s.telegram_user_id]
@@ -109,6 +113,8 @@ async def _messages(
                     student.id,
                 )
             )
+    if round_.kind == "reminder":  # the werkbegeleiders' one reminder rides on the students'
+        items += await observation.reminder_messages(session, cohort, round_.week, round_.id)
     return items
 
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from bot.gaps.cohort_data import CohortData, load_cohort_data, local_time
 from bot.trends.effect import Effect, effect
+from bot.trends.workplace import SignalLine, WorkplaceSkill, month_signals, workplace_view
 from storage.db import Session
 from storage.repos.alerts import AlertRepo
 
@@ -76,6 +77,8 @@ class TrendsReport:
     series: tuple[SkillSeries, ...]
     hidden_cells: int  # (skill, week) cells left out for having fewer than MIN_GROUP students
     min_group: int = MIN_GROUP
+    workplace: tuple[WorkplaceSkill, ...] = ()  # the werkbegeleiders' view per skill
+    signals: tuple[SignalLine, ...] = ()  # the month's field signals (/signaal)
     effect: Effect = field(
         default_factory=lambda: Effect((), 0)
     )  # from alert to agreement to outcome (bot.trends.effect)
@@ -204,5 +207,7 @@ async def trends(session: Session, cohort_ids: Iterable[int], now: datetime) -> 
     series = tuple(SkillSeries(titles.get(k, k), tuple(points)) for k, points in raw)
     gaps = await _class_gaps(session, [d.cohort.id for d in shown], since, titles)
     loop = await effect(session, [d.cohort.id for d in shown], since, titles, MIN_GROUP)
+    workplace = workplace_view(shown, since, titles, MIN_GROUP)
+    signals = await month_signals(session, [d.cohort.id for d in datas], now, titles)
     return TrendsReport(now, tuple(cohorts), tuple(gaps), tuple(weeks), series, hidden,
-                        effect=loop)  # fmt: skip
+                        effect=loop, workplace=workplace, signals=signals)  # fmt: skip

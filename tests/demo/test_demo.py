@@ -33,8 +33,16 @@ async def test_demo_runs_three_weeks_and_leaves_its_files(tmp_path: Path) -> Non
     assert "• Anna de Vries — „Anna vraagt deze week" in team and "”: deels" in team
     assert "📋 Klassenbespreking PW3A demo" in team
     assert (tmp_path / "grafiek.png").read_bytes().startswith(b"\x89PNG")
+    assert (tmp_path / "grafiek-beide-blikken.png").read_bytes().startswith(b"\x89PNG")
+    workplace = (tmp_path / "transcript-werkbegeleider.md").read_text("utf-8")
+    assert "Anna de Vries van PW3A demo vraagt je om werkbegeleider te zijn" in workplace
+    assert workplace.count("Alles van week") == 3  # three weeks observed, Anna and Bram each
+    assert "Week 2 · Anna de Vries · vaardigheid 1 van" in workplace
+    assert "Bram" in workplace and "Chaima" not in workplace  # only her own students
+    assert "Ik las voor" not in workplace and "/5" not in workplace  # no self-ratings
     rows = list(csv.DictReader(io.StringIO((tmp_path / "export.csv").read_text("utf-8"))))
     assert {row["week"] for row in rows} == {"1", "2", "3"}
+    assert {row["source"] for row in rows} == {"student", "werkbegeleider"}
     assert not any(
         row["student"] in ("Daan Bakker", "Hanna Mulder") for row in rows if row["rating"]
     )

@@ -55,7 +55,6 @@ def part(data: CohortAnswers, weeks: set[int]) -> SnapshotPart:
         [r for r in data.ratings if r.week in weeks],
         [h for h in data.helps if h.week in weeks],
         [w for w in data.words if w.week in weeks],
-        [o for o in data.observations if o.week in weeks],
     )
 
 
@@ -72,7 +71,8 @@ def check_of(
         empty = cohort_data()
         base = CohortData(empty.cohort, empty.plan, rounds, [], {}, {}, {})
         entry = cache_entry((), base, s, part(data, closed))
-    return GapCheck(entry, part(data, set(weeks) - closed), rounds)
+    # the workplace's view is read afresh for each check, as gap_check does
+    return GapCheck(entry, part(data, set(weeks) - closed), rounds, data.observations)
 
 
 def fingerprints(data: CohortAnswers) -> list[str]:

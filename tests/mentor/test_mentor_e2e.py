@@ -150,7 +150,8 @@ async def test_export_sends_a_csv_matching_the_stored_answers(h: Harness) -> Non
     assert reply.document.filename.endswith(".csv")
     rows = list(csv.reader(io.StringIO(reply.document.data.decode("utf-8"))))
     assert rows[0] == [
-        "week", "student", "question", "skill", "rating", "choice", "text", "answered_at"
+        "week", "student", "question", "skill", "rating", "choice", "text", "answered_at",
+        "source",
     ]  # fmt: skip
     async with h.db.transaction() as s:
         stored = await AnswersQuery(s).answers(cohort)
@@ -164,6 +165,7 @@ async def test_export_sends_a_csv_matching_the_stored_answers(h: Harness) -> Non
             a.choice or "",
             ("'" + a.text) if a.text and a.text.startswith("=") else (a.text or ""),
             a.answered_at.isoformat(timespec="seconds"),
+            "student",
         ]
         for a in stored
     ]
