@@ -35,6 +35,9 @@ def build_application(
         .base_file_url(f"{api}/file/bot")
         .context_types(context_types)
         .concurrent_updates(PerUserUpdateProcessor(16))
+        # No Updater: it confirms updates before they are handled. Polling and the webhook
+        # store them in the inbox first (bot.runtime.inbox, bot.runtime.polling).
+        .updater(None)
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
@@ -54,7 +57,9 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     options = state.options
     if options.migrate_on_start:
         await migrate.upgrade(settings.database_url)
-    services = Services(settings, application.bot, options.clock)
+    services = Services(
+        settings, application.bot, options.clock, process=application.process_update
+    )
     state.running, state.db = services, services.db
     await services.start(scheduler=options.scheduler)
     await _set_commands(application)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from bot.people.enrolment import consent_version
 from bot.schedule.timespec import DAY_NAMES
@@ -162,14 +162,19 @@ class World:
         assert proc.returncode == 0, f"mentorbot {' '.join(args)} exited {proc.returncode}:\n{text}"
         return text
 
-    async def cohort(self, name: str = "PW3A") -> int:
-        """A cohort that began weeks ago, whose weekly times are all long past for this week
-        (so the scheduler's catch-up opens nothing by itself: only pushed rounds go out)."""
+    async def cohort(self, name: str = "PW3A", weeks_back: int = 3) -> int:
+        """A cohort that began `weeks_back` weeks before this one, whose weekly times are all
+        still ahead this week (so the scheduler's catch-up opens nothing by itself: only pushed
+        rounds go out). With `weeks_back=0` no earlier week exists either, whose past moment
+        the catch-up would record as skipped (closing a pushed round of that kind)."""
         today = datetime.now(UTC).date()
-        start = today - timedelta(days=today.weekday() + 21)  # a Monday, three weeks back
-        tomorrow = DAY_NAMES[(today.weekday() + 1) % 7]
-        times = {k: f"{tomorrow} 00:00" for k in ("expectations_at", "reflection_at")}
-        times |= {k: f"{tomorrow} 00:00" for k in ("reminder_at", "digest_at")}
+        start = today - timedelta(days=today.weekday() + 7 * weeks_back)  # a Monday
+        # Tomorrow, in this week; but on a Sunday tomorrow is the past Monday of this week (a
+        # due moment: skipped "too late", closing the pushed rounds), so late tonight then.
+        when = "sun 23:59" if today.weekday() == 6 else f"{DAY_NAMES[today.weekday() + 1]} 00:00"
+        times = dict.fromkeys(
+            ("expectations_at", "reflection_at", "reminder_at", "digest_at"), when
+        )
         async with self.db.transaction() as s:
             return (await CohortRepo(s).create(name, start, "UTC", **times)).id
 
@@ -201,25 +206,6 @@ class World:
     async def repeats(self) -> int:
         async with self.db.transaction() as s:
             return int(await s.scalar(select(func.coalesce(func.sum(OutboxMessage.repeats), 0))))
-
-    async def age_claims(self, by: timedelta) -> int:
-        """Move the claims of rows left `sending` back in time by `by`: what waiting that long
-        before the restart would do (the sender reclaims claims older than `stale_after`)."""
-        async with self.db.transaction() as s:
-            rows = (
-                await s.execute(
-                    select(OutboxMessage.id, OutboxMessage.claimed_at).where(
-                        OutboxMessage.status == "sending"
-                    )
-                )
-            ).all()
-            for row_id, claimed_at in rows:
-                await s.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id == row_id)
-                    .values(claimed_at=claimed_at - by)
-                )
-            return len(rows)
 
     async def kill_all(self) -> None:
         for bot in self.processes:
