@@ -14,10 +14,8 @@ reclaimed after `stale_after` and counted as repeats.
 With `paid_broadcast` the bulk kinds (rounds and reminders) are sent with Telegram's
 `allow_paid_broadcast` and paced by the paid budget (up to 1,000/s).
 
-Telegram's answers (see `bot.outbox.pacing.classify`): 429 → everyone waits `retry_after`; network
-trouble and 5xx → retry with backoff and jitter up to `max_attempts`; 403 or "chat not found"
-→ the chat is unreachable (its other pending rows too) and `on_unreachable` is called once per
-member; anything else → failed. Logs name the outbox id, kind and error kind; never the text,
+The claim/record bookkeeping lives in `bot.outbox.claims`, what a failed send leaves behind in
+`bot.outbox.outcomes`. Logs name the outbox id, kind and error kind; never the text,
 the chat or the token. The bot's HTTP pool must allow `in_flight` requests at once (a bare
 `telegram.Bot` has a pool of one; an Application's bot has plenty).
 """
@@ -33,31 +31,26 @@ import random
 import secrets
 import socket
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from telegram import Bot
 
 from bot import metrics
+from bot.outbox.claims import DrainResult, note
 from bot.outbox.limiter import BULK, PAID, PriorityLimiter
-from bot.outbox.pacing import (
-    DEFAULT_CHAT_MARGIN,
-    DEFAULT_SEND_RATE,
-    Outcome,
-    RateLimiter,
-    backoff_delay,
-    classify,
-)
-from bot.outbox.requests import PayloadError, send_item
-from storage.db import Database, Session
+from bot.outbox.outcomes import FailureHandling, OnUnreachable
+from bot.outbox.pacing import DEFAULT_CHAT_MARGIN, DEFAULT_SEND_RATE, RateLimiter
+from bot.outbox.requests import send_item
+from storage.db import Database
 from storage.records import OutboxItem
 from storage.repos.outbox import OutboxRepo
 
+__all__ = ["PAID_KINDS", "DrainResult", "OnUnreachable", "OutboxSender", "default_instance_id"]
+
 log = logging.getLogger(__name__)
 
-OnUnreachable = Callable[[OutboxItem], Awaitable[None]]
 Mode = Literal["forever", "due", "empty"]
 
 _CLAIM_AHEAD = 0.1  # seconds before its send slot a row may be claimed
@@ -67,24 +60,6 @@ _BATCH_AHEAD = 0.1
 _FLUSH_AFTER = 1.0  # a wait longer than this records the sent rows first (not every batch)
 PAID_KINDS = frozenset({"round", "reminder"})  # the bulk kinds a paid broadcast carries
 _HOLD_LIMIT = 5.0  # a claimed row whose slot is further off than this is given back
-_MARK_TRIES = 3  # an outcome left unrecorded would make the row a repeat later
-
-
-@dataclass
-class DrainResult:
-    """What one `drain` (or one `start`…`stop` run) did."""
-
-    sent: int = 0
-    retried: int = 0
-    failed: int = 0
-    unreachable: int = 0
-    reclaimed: int = 0
-
-
-def _note(level: int, item: OutboxItem, event: str, **fields: object) -> None:
-    """One log line per event: outbox id, kind, event, fields; never text, never chat ids."""
-    details = " ".join(f"{name}={value}" for name, value in fields.items())
-    log.log(level, "outbox %d %s %s %s", item.id, item.kind, event, details)
 
 
 def _utcnow() -> datetime:
@@ -97,7 +72,7 @@ def default_instance_id() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
-class OutboxSender:
+class OutboxSender(FailureHandling):
     """Delivers outbox rows: `start()`/`stop()` in the bot, `drain()` in tests and the demo."""
 
     def __init__(
@@ -230,35 +205,6 @@ class OutboxSender:
         self.result = DrainResult()
         self._next_reclaim = float("-inf")  # a fresh start looks for stale claims at once
 
-    @contextlib.asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[Session]:
-        """A transaction of this sender; it first records the messages sent since the last
-        one, so a send costs one transaction (its claim), not two.
-
-        On SQLite the sender's transactions take turns: two racing for the single write lock
-        would wait in SQLite's busy handler, which sleeps in steps of milliseconds."""
-        async with self._db_turn:
-            sent, self._sent = self._sent, []
-            try:
-                async with self.db.transaction() as session:
-                    await OutboxRepo(session).mark_sent_many(sent)
-                    yield session
-            except BaseException:
-                self._sent[:0] = sent  # not recorded: the next transaction tries again
-                raise
-
-    async def _flush(self) -> None:
-        """Record the messages sent so far (if any) now."""
-        if not self._sent:
-            return
-        try:
-            async with self._transaction():
-                pass
-        except Exception as exc:
-            log.error(
-                "outbox could not record %d sent rows: %s", len(self._sent), type(exc).__name__
-            )
-
     # -- the loop --------------------------------------------------------------------------
 
     def batch_size(self) -> int:
@@ -307,51 +253,6 @@ class OutboxSender:
             log.error("outbox claim failed: %s", type(exc).__name__)
             return []
 
-    async def _claim(self, count: int) -> list[OutboxItem]:
-        now = self._now()
-        exclude = self.pacer.busy_chats() | self._busy_chats
-        async with self._transaction() as session:
-            repo = OutboxRepo(session)
-            if self._clock() >= self._next_reclaim:
-                await self._reclaim(repo, now)
-            items = await repo.claim(self.instance_id, now, count, exclude_chats=exclude)
-            items = await self._one_per_chat(repo, items, now)
-            if self._clock() >= self._next_gauges:
-                await self._refresh_gauges(repo, now)
-        return items
-
-    @staticmethod
-    async def _one_per_chat(
-        repo: OutboxRepo, items: list[OutboxItem], now: datetime
-    ) -> list[OutboxItem]:
-        """Keep each chat's first row of a batch, give the others back (same transaction):
-        a chat's rows go one at a time, in order, and a blocked chat is tried once."""
-        chats: set[int] = set()
-        kept = []
-        for item in items:
-            if item.chat_id in chats:
-                await repo.release(item.id, now)
-            else:
-                chats.add(item.chat_id)
-                kept.append(item)
-        return kept
-
-    async def _reclaim(self, repo: OutboxRepo, now: datetime) -> None:
-        self._next_reclaim = self._clock() + min(self.stale_after.total_seconds() / 4, 30.0)
-        reclaimed = await repo.reclaim_stale(now, self.stale_after)
-        if reclaimed:
-            self.result.reclaimed += reclaimed
-            metrics.OUTBOX_REPEATS.inc(reclaimed)
-            log.warning("outbox reclaimed %d stale rows (counted as repeats)", reclaimed)
-
-    async def _refresh_gauges(self, repo: OutboxRepo, now: datetime) -> tuple[int, datetime | None]:
-        """Update the depth and age gauges; returns (depth, next due time)."""
-        self._next_gauges = self._clock() + 1.0
-        depth = await repo.depth()
-        metrics.OUTBOX_DEPTH.set(depth)
-        metrics.OUTBOX_OLDEST_AGE.set(await repo.oldest_pending_age(now))
-        return depth, await repo.next_due()
-
     async def _idle(self, mode: Mode) -> bool:
         """Nothing to claim now: True when a drain is done, else wait for the next chance."""
         now = self._now()
@@ -399,7 +300,7 @@ class OutboxSender:
 
         def done(finished: asyncio.Task[None]) -> None:
             if not finished.cancelled() and finished.exception() is not None:
-                _note(logging.ERROR, item, "crashed", error=type(finished.exception()).__name__)
+                note(logging.ERROR, item, "crashed", error=type(finished.exception()).__name__)
             self._tasks.discard(finished)
             self._busy_chats.discard(item.chat_id)
             self._wake.set()  # its outcome may make a drain finish or a chat free
@@ -424,7 +325,7 @@ class OutboxSender:
             # (where a dying instance would leave it to be counted as a repeat).
             until = self._now() + timedelta(seconds=wait)
             await self._mark(item, "released", lambda repo: repo.release(item.id, until))
-            _note(logging.INFO, item, "released", after=f"{wait:.2f}s")
+            note(logging.INFO, item, "released", after=f"{wait:.2f}s")
             return
         # Through the limiter, the limiter keeps the departures itself.
         departure = contextlib.nullcontext() if self._via_limiter else self.pacer.departure(paid)
@@ -438,7 +339,7 @@ class OutboxSender:
         self._sent.append((item.id, message.message_id, self._now()))
         self.result.sent += 1
         metrics.MESSAGES_SENT.inc()
-        _note(logging.INFO, item, "sent", attempt=item.attempts)
+        note(logging.INFO, item, "sent", attempt=item.attempts)
 
     def _send_options(self, item: OutboxItem) -> dict[str, Any]:
         """The limiter's mark (its slot is booked) and Telegram's paid-broadcast flag."""
@@ -447,69 +348,3 @@ class OutboxSender:
         if self._via_limiter:
             options["rate_limit_args"] = PAID if paid else BULK
         return options
-
-    async def _handle_failure(self, item: OutboxItem, exc: Exception) -> None:
-        payload_trouble = isinstance(exc, PayloadError)
-        outcome = Outcome("failed", "bad_payload") if payload_trouble else classify(exc)
-        metrics.SEND_ERRORS.labels(kind=outcome.kind).inc()
-        if outcome.action == "pause":
-            # Treated as global: Telegram does not say which limit was hit.
-            self.pacer.pause(outcome.delay)
-            await self._retry(item, outcome, outcome.delay)
-        elif outcome.action == "retry" and item.attempts < self.max_attempts:
-            delay = backoff_delay(item.attempts, self.backoff_base, self.backoff_cap, self._rng)
-            await self._retry(item, outcome, delay)
-        elif outcome.action == "unreachable":
-            await self._unreachable(item, outcome)
-        else:
-            await self._mark(item, "failed", lambda repo: repo.mark_failed(item.id, outcome.kind))
-            self.result.failed += 1
-            _note(logging.WARNING, item, "failed", kind=outcome.kind, attempts=item.attempts)
-
-    async def _retry(self, item: OutboxItem, outcome: Outcome, delay: float) -> None:
-        not_before = self._now() + timedelta(seconds=delay)
-        await self._mark(
-            item,
-            "retry",
-            lambda repo: repo.mark_retry(
-                item.id, not_before, outcome.kind, possible_repeat=outcome.maybe_delivered
-            ),
-        )
-        if outcome.maybe_delivered:
-            metrics.OUTBOX_REPEATS.inc()
-        self.result.retried += 1
-        after = f"{delay:.2f}s"
-        _note(logging.WARNING, item, "retry", kind=outcome.kind, attempt=item.attempts, after=after)
-
-    async def _unreachable(self, item: OutboxItem, outcome: Outcome) -> None:
-        others: list[int] = []
-
-        async def mark(repo: OutboxRepo) -> None:
-            others.extend(await repo.mark_unreachable(item.id, outcome.kind))
-
-        await self._mark(item, "unreachable", mark)
-        self.result.unreachable += 1 + len(others)
-        _note(logging.WARNING, item, "unreachable", kind=outcome.kind, other_rows=len(others))
-        key = ("member", item.member_id) if item.member_id is not None else ("chat", item.chat_id)
-        if self.on_unreachable is None or key in self._notified:
-            return
-        self._notified.add(key)
-        try:
-            await self.on_unreachable(item)
-        except Exception as exc:  # the caller's trouble must not stop deliveries
-            _note(logging.ERROR, item, "on_unreachable failed", error=type(exc).__name__)
-
-    async def _mark(
-        self, item: OutboxItem, what: str, action: Callable[[OutboxRepo], Awaitable[Any]]
-    ) -> None:
-        """Record an outcome, retrying briefly: the row must not stay `sending`."""
-        for attempt in range(1, _MARK_TRIES + 1):
-            try:
-                async with self._transaction() as session:
-                    await action(OutboxRepo(session))
-                return
-            except Exception as exc:
-                error = type(exc).__name__
-                _note(logging.ERROR, item, f"not marked {what}", tried=attempt, error=error)
-                if attempt < _MARK_TRIES:
-                    await asyncio.sleep(0.2 * attempt)
