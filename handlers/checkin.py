@@ -79,19 +79,24 @@ async def _show_choice(query: CallbackQuery, chosen: str) -> None:
             raise
 
 
-async def _send_follow_ups(update: Update, context: MentorContext, outcome: Outcome) -> None:
+async def _send_follow_ups(
+    update: Update,
+    context: MentorContext,
+    outcome: Outcome,
+    messages: list[Ask | Outgoing] | None = None,
+) -> None:
     """Send the next question (or the closing summary) at once; after a completed
-    reflection, decide the student's alerts from the answers just committed."""
+    reflection, queue the check of the student's alerts (the reply does not wait for it)."""
     chat = update.effective_chat
     assert chat is not None
-    if outcome.completed is not None and context.state.running is not None:
-        await context.state.running.evaluate_alerts(outcome.completed[0])
-    for item in outcome.follow_ups:
+    for item in outcome.follow_ups if messages is None else messages:
         message = item.message if isinstance(item, Ask) else item
         sent = await _send_with_one_retry(chat, message)
         if isinstance(item, Ask) and item.remember_message:
             async with unit_of_work(context) as session:
                 await PromptRepo(session).set_message(item.token, sent.message_id)
+    if outcome.completed is not None and context.state.running is not None:
+        context.state.running.check_alerts_later(outcome.completed[0])  # after the reply
 
 
 async def _send_with_one_retry(chat: Chat, message: Outgoing) -> Message:
@@ -149,9 +154,9 @@ async def _werkbegeleider_text(update: Update, context: MentorContext, who: Iden
 
 
 async def _acknowledge(update: Update, context: MentorContext, outcome: Outcome) -> None:
+    """Confirm a typed answer and ask the next question in one message (one a second per chat)."""
     context.state.wake_sender()  # a question for the team may have been queued
-    await answer_text(update, outcome.ack)
-    await _send_follow_ups(update, context, outcome)
+    await _send_follow_ups(update, context, outcome, checkin.ack_with_follow_ups(outcome))
 
 
 async def _is_question_prompt(session: Session, member_id: int, message_id: int) -> bool:

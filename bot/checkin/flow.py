@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot.checkin import agreement_questions
@@ -49,6 +49,21 @@ class Outcome:
     follow_ups: list[Ask | Outgoing] = field(default_factory=list)
     completed: tuple[int, int] | None = None  # (cohort_id, member_id) just completed
     stale: bool = False
+
+
+def ack_with_follow_ups(outcome: Outcome) -> list[Ask | Outgoing]:
+    """The messages for a typed answer: the confirmation folded into the first follow-up.
+
+    One message per answer, not two: Telegram takes one message a second per chat, and a
+    second one within that second is refused (429) and arrives a second late."""
+    if not outcome.follow_ups:
+        return [Outgoing(outcome.ack)] if outcome.ack else []
+    first, *rest = outcome.follow_ups
+    message = first.message if isinstance(first, Ask) else first
+    if outcome.ack:
+        message = replace(message, text=f"{outcome.ack}\n\n{message.text}")
+    folded = replace(first, message=message) if isinstance(first, Ask) else message
+    return [folded, *rest]
 
 
 # Characters that show nothing although Python does not call them whitespace: the zero-width

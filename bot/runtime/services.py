@@ -69,6 +69,7 @@ class Services:
         self._sharing: asyncio.Task[None] | None = None
         self._housekeeping: asyncio.Task[None] | None = None
         self._evaluating: dict[int, asyncio.Lock] = {}
+        self._alert_checks: set[asyncio.Task[None]] = set()  # queued by `check_alerts_later`
         self.gap_cache = GapCache()  # closed rounds of recent cohorts, for the per-answer check
         self.scheduler = RoundScheduler(
             self.db, settings, clock=self.clock, on_round_opened=self.round_opened
@@ -92,6 +93,8 @@ class Services:
         HTTP client is still open (post_stop), so nothing in flight is cut and sent twice."""
         if self.inbox is not None:
             await self.inbox.stop()
+        # The queued alert checks finish first: what they raise goes out with the sender.
+        await asyncio.gather(*self._alert_checks, return_exceptions=True)
         if self._housekeeping is not None:
             self._housekeeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -152,6 +155,13 @@ class Services:
         if opened.closed_round_ids:
             await self.evaluate_alerts(opened.round.cohort_id)
         self.sender.wake()
+
+    def check_alerts_later(self, cohort_id: int) -> None:
+        """Queue `evaluate_alerts` in the background: a student's reply must not wait for
+        the cohort's alert check (its errors are logged there; `stop_work` waits for it)."""
+        task = asyncio.create_task(self.evaluate_alerts(cohort_id), name=f"alerts-{cohort_id}")
+        self._alert_checks.add(task)
+        task.add_done_callback(self._alert_checks.discard)
 
     async def evaluate_alerts(self, cohort_id: int) -> None:
         """Decide alerts from stored answers, in their own transaction (after the answer's).
