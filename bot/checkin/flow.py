@@ -158,14 +158,32 @@ def _short_label(question: ResolvedQuestion, week: ResolvedWeek) -> str:
     return prompt if len(prompt) <= 60 else prompt[:57] + "…"
 
 
+# Resolved plan weeks by (cohort, plan version, week, language): a tap needs its round's week,
+# and fetching and resolving the plan per tap was a good part of its cost. The plan version is
+# part of the key, so a changed plan is read afresh (by every instance: the cohort row tells).
+_WEEKS: dict[tuple[int, int, int, str], ResolvedWeek] = {}
+_WEEKS_KEPT = 512
+
+
+async def _plan_week(session: Session, cohort_id: int, number: int, lang: str) -> ResolvedWeek:
+    cohort = await CohortRepo(session).get(cohort_id)
+    assert cohort is not None
+    key = (cohort.id, cohort.plan_version, number, lang)
+    week = _WEEKS.get(key)
+    if week is None:
+        week = (await plan_for(session, cohort)).week(number, lang)
+        if len(_WEEKS) >= _WEEKS_KEPT:
+            _WEEKS.pop(next(iter(_WEEKS)))  # the oldest: a simple bound, rounds move on
+        _WEEKS[key] = week
+    return week
+
+
 async def reflection_week(
     session: Session, round_: RoundRecord, member_id: int, lang: str
 ) -> ResolvedWeek:
     """The round's plan week in `lang` (the student's language), with this student's
     agreement follow-ups asked last."""
-    cohort = await CohortRepo(session).get(round_.cohort_id)
-    assert cohort is not None
-    week = (await plan_for(session, cohort)).week(round_.week, lang)
+    week = await _plan_week(session, round_.cohort_id, round_.week, lang)
     extra = await follow_up_questions(session, member_id, round_.week, round_.id, lang)
     if not extra:
         return week
@@ -181,11 +199,16 @@ async def ask_next(
     *,
     again: bool = False,
     intro: str | None = None,
+    known: tuple[ResolvedWeek, dict[str, AnswerRecord]] | None = None,
 ) -> Ask | Outgoing | None:
     """The next question to send; None when it was asked already (unless `again`), and the
-    closing summary when the student has answered everything (once)."""
-    week = await reflection_week(session, round_, member.id, lang)
-    answers = await AnswerRepo(session).of(round_.id, member.id)
+    closing summary when the student has answered everything (once). `known`: the week and
+    the answers when the caller has just read them (an answer being stored)."""
+    if known is None:
+        week = await reflection_week(session, round_, member.id, lang)
+        answers = await AnswerRepo(session).of(round_.id, member.id)
+    else:
+        week, answers = known
     question = next_question(week, answers)
     rounds = RoundRepo(session)
     if question is None:
@@ -276,7 +299,8 @@ async def _store(
     )
     await RoundRepo(session).mark_started(round_.id, member.id, now)
     await agreement_questions.record(session, question.key, values, round_.id, now)
-    stored = (await answers.of(round_.id, member.id))[question.key]
+    after = await answers.of(round_.id, member.id)
+    stored = after[question.key]
     ack = t(
         "answer.changed" if had and changed else "answer.saved" if changed else "answer.unchanged",
         lang,
@@ -284,7 +308,8 @@ async def _store(
     chosen = t("answer.chosen", lang, value=display_value(question, stored, lang))
     outcome = Outcome(ack, edit=chosen)
     if changed or not had or again:
-        follow = await ask_next(session, round_, member, lang, now, again=again)
+        known = (week, after)
+        follow = await ask_next(session, round_, member, lang, now, again=again, known=known)
         if follow is not None:
             outcome.follow_ups.append(follow)
             if isinstance(follow, Outgoing):

@@ -145,3 +145,29 @@ async def test_forged_button_data_changes_nothing(h: Harness) -> None:
         answer = await h.api.wait_for_callback_answer(query)
         assert "werkt niet meer" in (answer.text or "")
     assert await count(h, Answer) == 0
+
+
+async def test_each_answer_costs_one_message_within_telegrams_limit_per_chat(h: Harness) -> None:
+    """Telegram takes one message a second per chat: a typed answer is confirmed in the
+    message that asks the next question, so no answer meets a 429 or arrives a second late."""
+    h.api.set_rate_limits(global_per_second=30, per_chat_per_second=1, per_group_per_minute=20)
+    cohort_id = await h.cohort()
+    user = h.api.add_user("Tess")
+    await h.join(user, await h.code(cohort_id))
+    await h.state.live().scheduler.push(cohort_id, "reflection", week=1)
+    message = await h.api.wait_for_message(user, is_question, timeout=20)
+    mark, answered, typed = h.api.mark(user), 0, []
+    refused = h.api.stats.too_many_requests  # joining is not what this test is about
+    while is_question(message):
+        await asyncio.sleep(1.1)  # the student reads: past the chat's second of the last send
+        before = len(h.api.messages(user))
+        typed_now = not message.buttons() or [b["text"] for b in message.buttons()] == ["Overslaan"]
+        message = await answer_one(h, user, message, answered)
+        answered += 1
+        if typed_now:
+            [reply] = h.api.messages(user)[before:]  # one message: confirmation and what follows
+            assert "Opgeslagen ✓" in reply.text and (is_question(reply) or DONE in reply.text)
+            typed.append(reply)
+    assert DONE in (message.text or "") and typed  # the week has a typed question
+    assert len(h.api.messages(user)[mark:]) == answered  # one message per answer
+    assert h.api.stats.too_many_requests == refused  # no answer met a 429
