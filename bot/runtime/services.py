@@ -93,8 +93,7 @@ class Services:
         HTTP client is still open (post_stop), so nothing in flight is cut and sent twice."""
         if self.inbox is not None:
             await self.inbox.stop()
-        # The queued alert checks finish first: what they raise goes out with the sender.
-        await asyncio.gather(*self._alert_checks, return_exceptions=True)
+        await self.alert_checks_done()  # what they raise goes out with the sender
         if self._housekeeping is not None:
             self._housekeeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -162,6 +161,11 @@ class Services:
         task = asyncio.create_task(self.evaluate_alerts(cohort_id), name=f"alerts-{cohort_id}")
         self._alert_checks.add(task)
         task.add_done_callback(self._alert_checks.discard)
+
+    async def alert_checks_done(self) -> None:
+        """Wait for the alert checks queued so far (their errors are logged, not raised)."""
+        while self._alert_checks:
+            await asyncio.gather(*self._alert_checks, return_exceptions=True)
 
     async def evaluate_alerts(self, cohort_id: int) -> None:
         """Decide alerts from stored answers, in their own transaction (after the answer's).

@@ -73,7 +73,8 @@ async def test_agreement_from_alert_to_outcome(
         agreement = (await s.scalars(select(Agreement))).one()
     assert (agreement.status, agreement.follow_up_week) == ("active", 5)
     assert (agreement.outcome, agreement.outcome_note) == (expected, "Best spannend.")
-    # the alert's fate is decided when the reflection completes, before "Klaar" is sent
+    # the alert's fate is decided when the reflection completes, just after "Klaar" is sent
+    await h.state.live().alert_checks_done()
     row = await _alert(h, c.alert_id)
     if resolved:
         assert (row.status, row.resolution) == ("resolved", "after_agreement")
