@@ -122,6 +122,7 @@ async def _run(
                     for s in answering
                 )
             )
+            await services.alert_checks_done()  # queued after the replies; decided by now
             step(f"week {week}: Friday 16:00, the werkbegeleiders observe the week's skills")
             marks = [api.mark(w.user) for w in werkbegeleiders]
             await services.scheduler.advance_to(_at(monday + timedelta(days=4), 16, 5))

@@ -12,8 +12,16 @@ from tgsandbox import SandboxServer, SandboxUser, SentMessage
 WAIT = 30.0  # seconds: generous, a slow machine must not break the demo
 
 
-def is_question(message: SentMessage) -> bool:
+def _asked(message: SentMessage) -> str:
+    """The message without the confirmation a typed answer's reply starts with."""
     text = message.text or ""
+    first, _, rest = text.partition("\n\n")
+    confirmations = {t(key, "nl") for key in ("answer.saved", "answer.changed", "answer.unchanged")}
+    return rest if first in confirmations else text
+
+
+def is_question(message: SentMessage) -> bool:
+    text = _asked(message)
     return (
         text.startswith(("Vraag ", "🪞"))
         and " van " in text
@@ -22,7 +30,7 @@ def is_question(message: SentMessage) -> bool:
 
 
 def is_done(message: SentMessage) -> bool:
-    return (message.text or "").startswith("Klaar, dank je wel")
+    return _asked(message).startswith("Klaar, dank je wel")
 
 
 @dataclass
