@@ -176,8 +176,8 @@ async def push_slice(url: str, cohorts: list[int]) -> list[float]:
     return took
 
 
-async def one_size(template: str, students: int, slice_cohorts: int, env: dict[str, str],
-                   explain: bool) -> dict[str, Any]:  # fmt: skip
+async def one_size(template: str, students: int, weeks: int, slice_cohorts: int,
+                   env: dict[str, str], explain: bool) -> dict[str, Any]:  # fmt: skip
     """Copy the template, run three instances, deliver the slice's round, measure."""
     from storage.db import Database
     from tests.multi.helpers import Instances, webhook_runs
@@ -219,7 +219,7 @@ async def one_size(template: str, students: int, slice_cohorts: int, env: dict[s
                 await world.kill_all()
         if explain:
             result["explain"] = await explain_hot_queries(url)
-        result["sizes"] = await sizes_per_year(url, students)
+        result["sizes"] = await sizes_per_year(url, students, weeks)
     finally:
         await db.dispose()
         tmp.cleanup()
@@ -302,8 +302,9 @@ async def main() -> None:
     for students in sizes:
         template = await ensure_template(students, args.weeks, args.fresh)
         print(f"-- {students:,} students (load {load_average()})", flush=True)
-        runs.append(await one_size(template, students, args.slice, instance_env(args.paid),
-                                   explain=students == max(sizes)))  # fmt: skip
+        env = instance_env(args.paid)
+        explain = students == max(sizes)
+        runs.append(await one_size(template, students, args.weeks, args.slice, env, explain))
     report(runs)
     peak = max(v for r in runs for v in r["rss_peak_mb"].values())
     big = runs[-1]

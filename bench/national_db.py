@@ -15,7 +15,6 @@ from sqlalchemy import event, text
 WEEKS_PER_YEAR = 40
 NATIONAL_STUDENTS = 50_000
 NATIONAL_COHORTS = 2_000
-HISTORY_WEEKS = 4  # the template's weeks of answers (bench/national.py --weeks)
 # messages through the outbox per student per week: the expectations, the reflection, the
 # reminder (to those who have not finished; counted for everyone: an upper bound)
 OUTBOX_PER_STUDENT_WEEK = 3
@@ -103,11 +102,11 @@ async def explain_hot_queries(url: str) -> dict[str, list[str]]:
     return out
 
 
-def _year_rows(table: str, rows: int, students: int) -> int:
+def _year_rows(table: str, rows: int, students: int, weeks: int) -> int:
     """Rows a school year of 50,000 students adds (or holds, for the tables that do not grow
     with the weeks), from what the benchmark's data holds."""
     per_student = NATIONAL_STUDENTS / students
-    per_student_week = rows / (students * HISTORY_WEEKS) if students else 0
+    per_student_week = rows / (students * weeks) if students else 0
     if table in ("answers", "participations"):
         return round(per_student_week * WEEKS_PER_YEAR * NATIONAL_STUDENTS)
     if table == "rounds":
@@ -122,16 +121,18 @@ def _year_rows(table: str, rows: int, students: int) -> int:
     return round(rows * per_student)
 
 
-async def sizes_per_year(url: str, students: int) -> dict[str, Any]:
+async def sizes_per_year(url: str, students: int, weeks: int) -> dict[str, Any]:
     """Rows and bytes per table (pg_total_relation_size: table, indexes and TOAST) and the
-    estimate for one school year of 50,000 students."""
+    estimate for one school year of 50,000 students. Measured after VACUUM FULL: the bytes a
+    row takes at rest. A table whose rows are updated (the outbox: pending, sending, sent)
+    holds dead versions until autovacuum, so live it is larger (see docs/deploy.md)."""
     import asyncpg
 
     from bench._common import _pg_dsn
 
     conn = await asyncpg.connect(_pg_dsn(url))
     try:
-        await conn.execute("ANALYZE")
+        await conn.execute("VACUUM FULL ANALYZE")
         names = [
             r[0]
             for r in await conn.fetch(
@@ -149,7 +150,7 @@ async def sizes_per_year(url: str, students: int) -> dict[str, Any]:
         await conn.close()
     total = 0.0
     for name, t in tables.items():
-        t["year_rows"] = _year_rows(name, t["rows"], students)
+        t["year_rows"] = _year_rows(name, t["rows"], students, weeks)
         if name == "prompts":
             t["year_rows"] = tables.get("answers", {}).get("year_rows", 0) + round(
                 WEEKS_PER_YEAR * NATIONAL_STUDENTS
