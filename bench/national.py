@@ -217,9 +217,9 @@ async def one_size(template: str, students: int, weeks: int, slice_cohorts: int,
                         result["tracebacks"] = result.get("tracebacks", 0) + 1
             finally:
                 await world.kill_all()
-        if explain:
-            result["explain"] = await explain_hot_queries(url)
         result["sizes"] = await sizes_per_year(url, students, weeks)
+        if explain:  # after the sizes: it adds sent rows to the outbox
+            result["explain"] = await explain_hot_queries(url)
     finally:
         await db.dispose()
         tmp.cleanup()
