@@ -190,7 +190,7 @@ async def _resume(update: Update, context: MentorContext, scope: StudentScope) -
     )
     if follow is None:
         cohort = await scope.cohort()
-        phrase = next_round_phrase(cohort, lang) if cohort else ""
+        phrase = next_round_phrase(cohort, lang, scope.now) if cohort else ""
         return lambda: answer(update, lang, "resume.nothing", next_round=phrase)
     return lambda: _send_follow_ups(update, context, Outcome("", follow_ups=[follow]))
 

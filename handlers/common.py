@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from telegram import Update
 from telegram.constants import ChatType
@@ -73,10 +74,12 @@ async def private_fallback(update: Update, context: MentorContext, scope: Scope)
     """Anything in a private chat that no other handler took: say what is possible."""
     student = scope.who.student
     cohort = await CohortRepo(scope.session).get(student.cohort_id) if student else None
-    return lambda: _say_what_is_possible(update, scope.who, cohort)
+    return lambda: _say_what_is_possible(update, scope.who, cohort, scope.now)
 
 
-async def _say_what_is_possible(update: Update, who: Identity, cohort: CohortRecord | None) -> None:
+async def _say_what_is_possible(
+    update: Update, who: Identity, cohort: CohortRecord | None, now: datetime
+) -> None:
     if not who.is_enrolled:
         await answer(update, who.language, "input.not_enrolled")
         return
@@ -84,7 +87,7 @@ async def _say_what_is_possible(update: Update, who: Identity, cohort: CohortRec
     if message is not None and message.text is None:
         await answer(update, who.language, "input.unsupported_media")
         return
-    phrase = next_round_phrase(cohort, who.language) if cohort else ""
+    phrase = next_round_phrase(cohort, who.language, now) if cohort else ""
     await answer(update, who.language, "input.nothing_open", next_round=phrase)
 
 

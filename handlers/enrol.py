@@ -9,6 +9,7 @@ from bot.people import enrolment
 from bot.people.enrolment import CodeProblem, Joined, Offer
 from bot.runtime.commands import publish_role_commands
 from bot.runtime.context import MentorContext
+from bot.schedule.next_round import weekly_phrase
 from bot.texts import t
 from handlers.base import answer, command_argument, display_name, identify, unit_of_work
 from handlers.common import help_command, is_private
@@ -143,7 +144,15 @@ async def _welcome(update: Update, lang: str, joined: Joined, code: str) -> None
         role = t(f"role.{member.role}", lang)
         await answer(update, lang, "enrol.already", cohort=cohort.name, role=role)
     elif member.role == "student":
-        await answer(update, lang, "consent.thanks_student", name=member.name, cohort=cohort.name)
+        await answer(
+            update,
+            lang,
+            "consent.thanks_student",
+            name=member.name,
+            cohort=cohort.name,
+            expectations_when=weekly_phrase(cohort.expectations_at, lang),
+            reflection_when=weekly_phrase(cohort.reflection_at, lang),
+        )
     elif member.role == "mentor":
         await answer(
             update, lang, "enrol.mentor_welcome", name=member.name, cohort=cohort.name, code=code

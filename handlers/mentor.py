@@ -97,7 +97,7 @@ async def chart_command(update: Update, context: MentorContext, scope: MentorSco
 
 async def _send_chart(update: Update, data: CohortData, lang: str) -> None:
     """Drawn after the commit, in a thread: the drawing holds no transaction open."""
-    matrix = skill_week_means(data)
+    matrix = skill_week_means(data, lang=lang)
     if not matrix.weeks:
         await answer(update, lang, "mentor.chart_empty")
         return

@@ -24,9 +24,9 @@ async def status_command(update: Update, context: MentorContext, scope: StudentS
     plan = await plan_for(session, cohort)
     current = await RoundRepo(session).latest(cohort.id, "reflection")
     if not history:
-        phrase = next_round_phrase(cohort, lang)
+        phrase = next_round_phrase(cohort, lang, scope.now)
         return lambda: answer(update, lang, "status.none", next_round=phrase)
-    titles = {skill.key: skill.label for skill in plan.skills}
+    titles = {skill.key: skill.label_in(lang) for skill in plan.skills}
     lines = [_header(history, lang)]
     for week in history:
         is_current = current is not None and current.is_open and current.week == week.week
@@ -43,8 +43,8 @@ def _header(history: list[WeekStatus], lang: str) -> str:
             break
         streak += 1
     done = sum(week.completed for week in history)
-    return t("status.header", lang, done=done, total=len(history), streak=streak,
-             weeks=t("status.week_word", lang))  # fmt: skip
+    weeks = t("status.week_one" if streak == 1 else "status.week_many", lang)
+    return t("status.header", lang, done=done, total=len(history), streak=streak, weeks=weeks)
 
 
 def _line(week: WeekStatus, is_current: bool, titles: dict[str, str], lang: str) -> str:

@@ -74,7 +74,7 @@ def render_question(
     ]
     if question.kind == "text":
         if question.starr:
-            lines += ["", question.hint or t("question.starr_hint", lang)]
+            lines += ["", t("question.starr_hint", lang)]
         lines += ["", t("question.type_answer", lang)]
     buttons: list[list[tuple[str, str]]] = []
     if question.kind == "rating":
@@ -86,10 +86,18 @@ def render_question(
     return Outgoing("\n".join(lines), buttons)
 
 
-def render_expectations(week: ResolvedWeek, token: str, lang: str) -> Outgoing:
-    skills = ", ".join(skill.title for skill in week.focus_skills)
+def render_expectations(
+    week: ResolvedWeek, token: str, lang: str, reflection_when: str
+) -> Outgoing:
+    """The week's expectations; `reflection_when` is the cohort's own reflection moment."""
+    skills = ", ".join(skill.label for skill in week.focus_skills)
     text = t(
-        "round.expectations", lang, week=week.number, text=week.expectations.strip(), skills=skills
+        "round.expectations",
+        lang,
+        week=week.number,
+        text=week.expectations.strip(),
+        skills=skills,
+        reflection_when=reflection_when,
     )
     buttons = [
         [(t("expectations.ok_button", lang), f"{EXPECT}{token}:ok")],
@@ -133,10 +141,11 @@ def _short_label(question: ResolvedQuestion, week: ResolvedWeek) -> str:
     return prompt if len(prompt) <= 60 else prompt[:57] + "…"
 
 
-async def reflection_week(session: Session, round_: RoundRecord) -> ResolvedWeek:
+async def reflection_week(session: Session, round_: RoundRecord, lang: str = "nl") -> ResolvedWeek:
+    """The round's plan week in ``lang`` (the student's language)."""
     cohort = await CohortRepo(session).get(round_.cohort_id)
     assert cohort is not None
-    return (await plan_for(session, cohort)).week(round_.week)
+    return (await plan_for(session, cohort)).week(round_.week, lang)
 
 
 async def ask_next(
@@ -151,7 +160,7 @@ async def ask_next(
 ) -> Ask | Outgoing | None:
     """The next question to send; None when it was asked already (unless `again`), and the
     closing summary when the student has answered everything (once)."""
-    week = await reflection_week(session, round_)
+    week = await reflection_week(session, round_, lang)
     answers = await AnswerRepo(session).of(round_.id, member.id)
     question = next_question(week, answers)
     rounds = RoundRepo(session)
@@ -184,7 +193,7 @@ async def save_choice(
     round_ = await RoundRepo(session).get(prompt.round_id)
     if round_ is None or not round_.is_open:
         return Outcome(t("answer.closed", lang), stale=True)
-    week = await reflection_week(session, round_)
+    week = await reflection_week(session, round_, lang)
     try:
         question = week.question(prompt.question_key)
     except KeyError:
@@ -268,7 +277,7 @@ async def save_text(
         return Outcome(t("answer.closed", lang))  # a reply to last week's question
     if round_ is None or not round_.is_open:
         return None
-    week = await reflection_week(session, round_)
+    week = await reflection_week(session, round_, lang)
     if prompt is not None and prompt.question_key in {q.key for q in week.questions}:
         question = week.question(prompt.question_key)
     else:

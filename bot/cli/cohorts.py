@@ -29,7 +29,10 @@ def cohort_create(
     name: str,
     start: Annotated[str | None, typer.Option(help="Start date YYYY-MM-DD (default today)")] = None,
     timezone: Annotated[str | None, typer.Option(help="Time zone, e.g. Europe/Amsterdam")] = None,
-    plan: Annotated[Path | None, typer.Option(help="Plan YAML file (default: Dutch plan)")] = None,
+    plan: Annotated[
+        str | None,
+        typer.Option(help="A shipped plan by name (see `mentorbot plan list`) or a plan YAML file"),
+    ] = None,
     expectations: Annotated[str, typer.Option(help="Weekday and time")] = "mon 08:00",
     reflection: Annotated[str, typer.Option(help="Weekday and time")] = "fri 14:00",
     reminder: Annotated[str, typer.Option(help="Weekday and time")] = "sun 18:00",
@@ -51,9 +54,25 @@ def cohort_create(
         except ValueError as exc:
             fail(f"--{key.removesuffix('_at')}: {exc}")
     start_date = parse_date(start) if start else datetime.now(UTC).date()
-    plan_text = read_text(plan) if plan else None
+    plan_text = plan_text_for(plan) if plan else None
     cohort = run_db(lambda db: create_cohort(db, name, start_date, zone, times, plan_text))
     out.print(f"cohort {cohort.name!r} created (id {cohort.id}), starting {cohort.start_date}")
+
+
+def plan_text_for(plan: str) -> str | None:
+    """The YAML of `--plan`: a shipped plan by name, else a file; None for the default plan
+    (the cohort then follows the shipped default as it improves)."""
+    from bot.plans import DEFAULT_PLAN_NAME, shipped_plan_names, shipped_plan_text
+
+    if plan == DEFAULT_PLAN_NAME:
+        return None
+    if plan in shipped_plan_names():
+        return shipped_plan_text(plan)
+    path = Path(plan)
+    if not path.exists():
+        names = ", ".join(shipped_plan_names())
+        fail(f"--plan: no shipped plan named {plan!r} and no such file (shipped plans: {names})")
+    return read_text(path)
 
 
 @cohort_app.command("list")

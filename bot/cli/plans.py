@@ -19,6 +19,21 @@ def register(app: typer.Typer) -> None:
     app.add_typer(plan_app, name="plan")
 
 
+@plan_app.command("list")
+def plan_list() -> None:
+    """List the plans that come with mentorbot: use a name with `cohort create --plan NAME`."""
+    from rich.table import Table
+
+    from bot.plans import shipped_plan, shipped_plan_names
+
+    table = Table("name", "plan", "weeks", "languages")
+    for name in shipped_plan_names():
+        plan = shipped_plan(name)
+        languages = "nl" if plan.missing_translations() else "nl, en"
+        table.add_row(name, plan.name, str(plan.last_week), languages)
+    out.print(table)
+
+
 @plan_app.command("load")
 def plan_load(cohort: str, file: Path) -> None:
     """Validate FILE and make it the cohort's plan; on any error the old plan stays."""

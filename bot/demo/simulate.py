@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from bot.demo.cast import Student
 from bot.plans import Plan
+from bot.texts import t
 from tgsandbox import SandboxServer, SandboxUser, SentMessage
 
 WAIT = 30.0  # seconds: generous, a slow machine must not break the demo
@@ -100,7 +101,9 @@ class SimulatedStudent(Person):
             await self.reply(
                 prompt, "Moet ik het observatieverslag ook aan mijn werkbegeleider laten zien?"
             )
-            await self.next_message(lambda m: "doorgestuurd" in (m.text or ""), since=mark)
+            await self.next_message(
+                lambda m: "naar je mentorteam gestuurd" in (m.text or ""), since=mark
+            )
         elif self.who.pattern != "silent":
             await self.tap(message, "Begrepen")
 
@@ -134,12 +137,14 @@ class SimulatedStudent(Person):
         labels = [b["text"] for b in question.buttons()]
         text = question.text or ""
         if "1" in labels:
-            skill = next(s for s in plan.week(week).focus_skills if s.title in text)
+            skill = next(s for s in plan.week(week).focus_skills if f"„{s.label}”" in text)
             await self.tap(question, str(self.who.rating(skill.key, week)))
         elif "Waar wil je hulp bij?" in text:
             focus = [s.key for s in plan.week(week).focus_skills]
             wanted = self.who.wants_help_with(focus)
-            await self.tap(question, plan.skill(wanted).label if wanted else "Nergens")
+            await self.tap(
+                question, plan.skill(wanted).label if wanted else t("question.none_option", "nl")
+            )
         elif labels and labels != ["Overslaan"]:
             await self.tap(question, labels[1 if self.who.pattern == "weak" else 0])
         else:

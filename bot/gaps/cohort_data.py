@@ -208,7 +208,7 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def skill_week_means(data: CohortData, last_weeks: int = 12) -> Matrix:
+def skill_week_means(data: CohortData, last_weeks: int = 12, lang: str = "nl") -> Matrix:
     sums: dict[tuple[str, int], list[int]] = {}
     for a in data.answers:
         if a.kind == "rating" and a.rating is not None and a.skill and not a.skipped:
@@ -220,11 +220,10 @@ def skill_week_means(data: CohortData, last_weeks: int = 12) -> Matrix:
         [(sum(sums[(k, w)]) / len(sums[(k, w)])) if (k, w) in sums else None for w in weeks]
         for k in keys
     ]
-    titles = []
+    titles: list[str] = []
     for k in keys:
         try:
-            skill = data.plan.skill(k)
-            titles.append(skill.short or skill.title)
+            titles.append(data.plan.skill(k).label_in(lang))
         except KeyError:
             titles.append(k)
     return Matrix(titles, weeks, values)

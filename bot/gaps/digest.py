@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-from bot.gaps.alerts import TEAM_LANGUAGE, summary_line
+from bot.gaps.alerts import summary_line
 from bot.gaps.cohort_data import CohortData, load_cohort_data, skill_title, skill_week_means
 from bot.outbox.queue import Outgoing
+from bot.outbox.team import team_language
+from bot.plans.local import LocalText
 from bot.texts import t
 from storage.db import Session
 from storage.records import AlertRecord
@@ -28,10 +30,10 @@ async def build_digest(
     data = await load_cohort_data(session, cohort_id)
     if data is None:
         return []
-    lang = TEAM_LANGUAGE
+    lang = await team_language(session, cohort_id)
     repo = AlertRepo(session)
     lines = [t("digest.header", lang, cohort=data.cohort.name, week=week), ""]
-    lines += _response_lines(data, week)
+    lines += _response_lines(data, week, lang)
     unresolved = await repo.unresolved(cohort_id)
     lines.append("")
     if unresolved:
@@ -42,17 +44,17 @@ async def build_digest(
     agenda = [a for a in unresolved if a.discuss]
     if agenda:
         lines += ["", t("digest.agenda", lang)]
-        lines += _capped([f"• {_describe(a, data)}" for a in agenda])
+        lines += _capped([f"• {_describe(a, data, lang)}" for a in agenda])
     resolved = await repo.resolved_unreported(cohort_id)
     if resolved:
         lines += ["", t("digest.resolved", lang)]
-        lines += _capped([f"✓ {_describe(a, data)}" for a in resolved])
+        lines += _capped([f"✓ {_describe(a, data, lang)}" for a in resolved])
         await repo.mark_reported([a.id for a in resolved])
     text = "\n".join(lines)
     if len(text) > TEXT_LIMIT:
         text = text[: TEXT_LIMIT - 1] + "…"
     messages = [Outgoing(text)]
-    matrix = skill_week_means(data)
+    matrix = skill_week_means(data, lang=lang)
     if matrix.weeks:
         from bot.charts import (
             class_chart as charts,  # matplotlib is loaded on first use, not at start-up
@@ -64,8 +66,7 @@ async def build_digest(
     return messages
 
 
-def _response_lines(data: CohortData, week: int) -> list[str]:
-    lang = TEAM_LANGUAGE
+def _response_lines(data: CohortData, week: int, lang: str) -> list[str]:
     earlier = [r for r in data.rounds if r.week < week] or [
         r for r in data.rounds if r.week <= week
     ]
@@ -85,9 +86,10 @@ def _response_lines(data: CohortData, week: int) -> list[str]:
     return lines
 
 
-def _describe(alert: AlertRecord, data: CohortData) -> str:
-    who = data.name(alert.member_id) if alert.member_id else t("alert.the_class", TEAM_LANGUAGE)
-    what = skill_title(data.plan, alert.skill) or t(f"alert.kind.{alert.kind}", TEAM_LANGUAGE)
+def _describe(alert: AlertRecord, data: CohortData, lang: str) -> str:
+    who = data.name(alert.member_id) if alert.member_id else t("alert.the_class", lang)
+    title = LocalText.pick(skill_title(data.plan, alert.skill), lang)  # the plan's own English
+    what = title or t(f"alert.kind.{alert.kind}", lang)
     return f"{who} — {what}"
 
 

@@ -115,7 +115,7 @@ def student_history_html(
                 value = ratings.get((skill, w))
                 cell = "·" if value is None else str(value)
                 cells.append(cell + ("!" if (skill, w) in helps else ""))
-            rows.append(_row(_label(data, skill), cells))
+            rows.append(_row(_label(data, skill, lang), cells))
         parts.append("<pre>" + html.escape("\n".join(rows)) + "</pre>")
     mine = [a for a in alerts if a.member_id == student.id][:MAX_ALERT_LINES]
     if mine:
@@ -124,10 +124,9 @@ def student_history_html(
     return "\n".join(parts)
 
 
-def _label(data: CohortData, key: str) -> str:
+def _label(data: CohortData, key: str, lang: str) -> str:
     try:
-        skill = data.plan.skill(key)
-        label = skill.short or skill.title
+        label = data.plan.skill(key).label_in(lang)
     except KeyError:
         label = key
     return label if len(label) <= LABEL_WIDTH else label[: LABEL_WIDTH - 1] + "…"

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.outbox.queue import Outgoing
-from bot.outbox.team import notify_team
+from bot.outbox.team import notify_team, team_language
 from bot.texts import t
 from storage.db import Session
 from storage.records import MemberRecord
@@ -35,7 +35,6 @@ STOP_PREFIX = "st:"
 STOP_YES = "st:y:"
 STOP_NO = "st:n:"
 STOP_PATTERN = r"^st:[yn]:\d{1,12}$"
-TEAM_LANGUAGE = "nl"
 STOPPED = "stopped"
 CANCELLED_ERROR = "stopped"
 
@@ -135,12 +134,13 @@ async def stop_student(
         return None
     cohort = await CohortRepo(session).get(member.cohort_id)
     fate = "privacy.team_fate_deleted" if delete_data else "privacy.team_fate_kept"
+    lang = await team_language(session, member.cohort_id)
     notice = t(
         "privacy.team_stopped",
-        TEAM_LANGUAGE,
+        lang,
         name=member.name,
         cohort=cohort.name if cohort is not None else "",
-        fate=t(fate, TEAM_LANGUAGE),
+        fate=t(fate, lang),
     )
     told = await notify_team(
         session, member.cohort_id, f"stopped:{member.id}", Outgoing(notice), now

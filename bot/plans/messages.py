@@ -54,6 +54,10 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "weeknummer '{input}' moet een geheel getal van 1 of hoger zijn",
         "week number '{input}' must be a whole number of 1 or more",
     ),
+    "translations": (
+        "{subject} moet tekst zijn, of een mapping met 'nl' (verplicht) en 'en'",
+        "{subject} must be text, or a mapping with 'nl' (required) and 'en'",
+    ),
     "other": ("{subject}: {msg}", "{subject}: {msg}"),
     # cross-reference checks (bot/plans/checks.py)
     "unknown_skill": ("onbekende vaardigheid '{skill}'{hint}", "unknown skill '{skill}'{hint}"),
@@ -62,9 +66,9 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "vaardigheid '{skill}' staat twee keer in 'focus_skills'",
         "skill '{skill}' is listed twice in 'focus_skills'",
     ),
-    "duplicate_question": ("dubbele vraag-sleutel '{key}'", "duplicate question key '{key}'"),
+    "duplicate_question": ("dubbele vraagsleutel '{key}'", "duplicate question key '{key}'"),
     "rating_key_clash": (
-        "vraag-sleutel '{key}' botst met de automatische beoordelingsvraag voor '{skill}'",
+        "vraagsleutel '{key}' botst met de automatische beoordelingsvraag voor '{skill}'",
         "question key '{key}' clashes with the generated rating question for '{skill}'",
     ),
     "duplicate_rating": (
@@ -146,6 +150,7 @@ _PYDANTIC_CODES = {
     "literal_error": "literal",
     "string_too_short": "empty",
     "string_too_long": "text_too_long",
+    "translations": "translations",
     "too_short": "too_few",
     "too_long": "too_many",
     "string_pattern_mismatch": "slug",

@@ -23,7 +23,9 @@ from pydantic_core import PydanticCustomError
 
 from bot.plans import calendar
 from bot.plans.checks import check_plan, option_value, rating_key
+from bot.plans.local import LocalText, TextLimits
 from bot.plans.messages import issue_message, text
+from bot.texts import t
 
 DEFER_CHECKS = "defer_plan_checks"
 """Validation-context flag: the loader runs the cross-reference checks itself (with lines)."""
@@ -34,22 +36,15 @@ BasicGoal = Literal[
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 SkillKey = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=32)]
 QuestionKey = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=48)]
-ButtonText = Annotated[str, StringConstraints(min_length=1, max_length=40)]
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+ButtonText = Annotated[LocalText, TextLimits(max_length=40)]
+ShortText = Annotated[LocalText, TextLimits(max_length=200)]
+PromptText = Annotated[LocalText, TextLimits(max_length=1000)]
+ExpectationsText = Annotated[LocalText, TextLimits(max_length=3500)]
+"""Every student-facing text of a plan is Dutch, or a mapping ``{nl: …, en: …}``."""
 
-NONE_OPTION_LABEL = "Nergens"
 NONE_OPTION_VALUE = "nergens"
 LOW_RATING = 2
 """Ratings at or below this value count as low (SPEC §5)."""
-
-RATING_PROMPT = "Hoe goed ging '{title}' deze week? (1 = nog lastig, 5 = gaat heel goed)"
-STARR_HINT = (
-    "Situatie: wanneer en waar was het, wie waren erbij?\n"
-    "Taak: wat was jouw rol, wat werd er van je verwacht?\n"
-    "Actie: wat deed je, en waarom?\n"
-    "Resultaat: wat was het effect, lukte het?\n"
-    "Reflectie: wat heb je geleerd, wat doe je de volgende keer anders?"
-)
 
 
 class _Frozen(BaseModel):
@@ -62,14 +57,28 @@ class Skill(_Frozen):
     key: SkillKey
     title: ShortText
     short: ButtonText | None = None
-    """Short title for buttons (at most 40 characters); the title is used when absent."""
+    """Short title for buttons and sentences (at most 40 characters); else the title."""
     work_process: ShortText | None = None
+    """The formal title in the qualification file, for staff; never put into a question."""
     basic_goals: list[BasicGoal] = []
 
     @property
     def label(self) -> str:
-        """Text for a button that names this skill."""
+        """Text for a button that names this skill (Dutch; see :meth:`in_language`)."""
         return self.short or self.title
+
+    def label_in(self, lang: str) -> str:
+        """The button text in ``lang`` (Dutch where the plan gives no translation)."""
+        return LocalText.pick(self.label, lang)
+
+    def in_language(self, lang: str) -> Skill:
+        """This skill with its texts in ``lang`` (Dutch where the plan gives no translation)."""
+        return self.model_copy(
+            update={
+                "title": LocalText.pick(self.title, lang),
+                "short": LocalText.pick(self.short, lang) if self.short else None,
+            }
+        )
 
 
 class Question(_Frozen):
@@ -77,7 +86,7 @@ class Question(_Frozen):
 
     key: QuestionKey
     kind: Literal["rating", "text", "choice"]
-    prompt: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+    prompt: PromptText
     skill: str | None = None
     options: Annotated[list[ButtonText], Field(min_length=2, max_length=10)] | None = None
     options_from: Literal["focus_skills"] | None = None
@@ -90,7 +99,7 @@ class Question(_Frozen):
 class Week(_Frozen):
     """A week of the plan. In ``weeks``, a field left out is taken from ``default_week``."""
 
-    expectations: Annotated[str, StringConstraints(min_length=1, max_length=3500)] | None = None
+    expectations: ExpectationsText | None = None
     focus_skills: Annotated[list[str], Field(min_length=1, max_length=4)] | None = None
     rate_focus_skills: bool | None = None
     questions: list[Question] | None = None
@@ -133,9 +142,10 @@ class ResolvedQuestion(_Frozen):
 
 
 class ResolvedWeek(_Frozen):
-    """Everything the bot sends in plan week ``number``."""
+    """Everything the bot sends in plan week ``number``, in one language."""
 
     number: int
+    language: str = "nl"
     expectations: str
     focus_skills: list[Skill]
     questions: list[ResolvedQuestion]
@@ -161,7 +171,7 @@ class Plan(_Frozen):
     # Resolving a week builds pydantic models (about half the cost of opening a round for a
     # big class, and the gap snapshot asks for the same few weeks thousands of times). The
     # plan is immutable, so each plan keeps its own resolved weeks: no cache outlives it.
-    _resolved: dict[int, ResolvedWeek] = PrivateAttr(default_factory=dict)
+    _resolved: dict[tuple[int, str], ResolvedWeek] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _cross_references(self, info: ValidationInfo) -> Plan:
@@ -195,14 +205,19 @@ class Plan(_Frozen):
                 return skill
         raise KeyError(key)
 
-    def week(self, number: int) -> ResolvedWeek:
-        """Plan week ``number`` (≥ 1), from ``weeks`` or else from ``default_week``."""
+    def week(self, number: int, lang: str = "nl") -> ResolvedWeek:
+        """Plan week ``number`` (≥ 1) in ``lang``, from ``weeks`` or else ``default_week``."""
         if number < 1:
             raise ValueError(f"plan week numbers start at 1, not {number}")
-        resolved = self._resolved.get(number)
+        lang = "en" if lang == "en" else "nl"
+        resolved = self._resolved.get((number, lang))
         if resolved is None:
-            resolved = self._resolved[number] = _resolve(self, number)
+            resolved = self._resolved[(number, lang)] = _resolve(self, number, lang)
         return resolved
+
+    def missing_translations(self) -> list[str]:
+        """Where a student-facing text has no English version (empty when fully bilingual)."""
+        return [where for where, value in student_texts(self) if not LocalText.has_english(value)]
 
     def is_holiday(self, d: date) -> bool:
         """Whether ``d`` falls in one of the plan's holiday weeks."""
@@ -226,46 +241,67 @@ def _field(plan: Plan, number: int, name: str) -> Any:
     return value if value is not None else getattr(plan.default_week, name)
 
 
-def _resolve(plan: Plan, number: int) -> ResolvedWeek:
-    focus = [plan.skill(key) for key in _field(plan, number, "focus_skills")]
+def _resolve(plan: Plan, number: int, lang: str) -> ResolvedWeek:
+    focus = [plan.skill(key).in_language(lang) for key in _field(plan, number, "focus_skills")]
     rate = _field(plan, number, "rate_focus_skills")
-    questions = [_rating(skill) for skill in focus] if rate is not False else []
-    questions += [_question(q, focus) for q in _field(plan, number, "questions") or []]
+    questions = [_rating(skill, lang) for skill in focus] if rate is not False else []
+    questions += [_question(q, focus, lang) for q in _field(plan, number, "questions") or []]
     return ResolvedWeek(
         number=number,
-        expectations=_field(plan, number, "expectations"),
+        language=lang,
+        expectations=LocalText.pick(_field(plan, number, "expectations"), lang),
         focus_skills=focus,
         questions=questions,
     )
 
 
-def _rating(skill: Skill) -> ResolvedQuestion:
-    prompt = RATING_PROMPT.format(title=skill.title)
+def _rating(skill: Skill, lang: str) -> ResolvedQuestion:
+    # The short name, not the work process's formal title: a 17-year-old reads it at a glance.
+    prompt = t("question.rating_prompt", lang, skill=skill.label)
     return ResolvedQuestion(
         key=rating_key(skill.key), kind="rating", prompt=prompt, skill=skill.key
     )
 
 
-def _question(question: Question, focus: list[Skill]) -> ResolvedQuestion:
+def _question(question: Question, focus: list[Skill], lang: str) -> ResolvedQuestion:
     return ResolvedQuestion(
         key=question.key,
         kind=question.kind,
-        prompt=question.prompt,
+        prompt=LocalText.pick(question.prompt, lang),
         skill=question.skill,
-        options=_options(question, focus),
+        options=_options(question, focus, lang),
         help=question.help,
         starr=question.starr,
-        hint=STARR_HINT if question.starr else None,
+        hint=t("question.starr_hint", lang) if question.starr else None,
         optional=question.optional,
         max_length=question.max_length if question.kind == "text" else None,
     )
 
 
-def _options(question: Question, focus: list[Skill]) -> list[ResolvedOption]:
+def _options(question: Question, focus: list[Skill], lang: str) -> list[ResolvedOption]:
     if question.options_from == "focus_skills":
         options = [ResolvedOption(label=s.label, value=s.key, skill=s.key) for s in focus]
-        return [*options, ResolvedOption(label=NONE_OPTION_LABEL, value=NONE_OPTION_VALUE)]
+        none = t("question.none_option", lang)
+        return [*options, ResolvedOption(label=none, value=NONE_OPTION_VALUE)]
+    # The button value comes from the Dutch label, so answers stay comparable across languages.
     return [
-        ResolvedOption(label=label, value=option_value(label, index))
+        ResolvedOption(label=LocalText.pick(label, lang), value=option_value(label, index))
         for index, label in enumerate(question.options or [])
     ]
+
+
+def student_texts(plan: Plan) -> list[tuple[str, str]]:
+    """Every student-facing text of the plan with where it is, for the translation check."""
+    found: list[tuple[str, str]] = []
+    for skill in plan.skills:
+        found += [(f"skill {skill.key}: title", skill.title)]
+        found += [(f"skill {skill.key}: short", skill.short)] if skill.short else []
+    weeks = [("default_week", plan.default_week)]
+    weeks += [(f"week {n}", w) for n, w in sorted(plan.weeks.items())]
+    for where, week in weeks:
+        if week.expectations:
+            found.append((f"{where}: expectations", week.expectations))
+        for question in week.questions or []:
+            found.append((f"{where}, {question.key}: prompt", question.prompt))
+            found += [(f"{where}, {question.key}: options", o) for o in question.options or []]
+    return found

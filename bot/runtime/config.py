@@ -55,7 +55,10 @@ class Settings(BaseSettings):
     def _http_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
+        # python-telegram-bot's own `base_url` ends in "/bot"; people copy that convention.
+        # The application appends "/bot" itself, so strip it here rather than answer every
+        # request with "token rejected" (…/bot/bot<token>/getMe).
+        return value.rstrip("/").removesuffix("/bot").rstrip("/")
 
     @field_validator("database_url")
     @classmethod

@@ -14,7 +14,7 @@ from bot.gaps.check import GapCache
 from bot.metrics import ALERTS_RAISED
 from bot.outbox.queue import Outgoing
 from bot.outbox.sender import OutboxSender
-from bot.outbox.team import notify_team
+from bot.outbox.team import notify_team, team_language
 from bot.people.retention import purge_expired
 from bot.runtime.config import Settings
 from bot.schedule.clock import Clock, SystemClock
@@ -134,7 +134,8 @@ class Services:
             if member is None or member.role != "student":
                 return
             await MemberRepo(session).set_status(member.id, "unreachable")
-            text = t("team.unreachable", "nl", name=member.name)
+            lang = await team_language(session, member.cohort_id)
+            text = t("team.unreachable", lang, name=member.name)
             await notify_team(
                 session, member.cohort_id, f"unreachable:{member.id}", Outgoing(text), now
             )

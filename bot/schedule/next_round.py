@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.schedule.timespec import WeeklyTime, parse_weekly
@@ -43,9 +43,17 @@ def format_moment(moment: datetime, lang: str) -> str:
     return f"{day} {moment.day} {month} {joiner} {moment:%H:%M}"
 
 
-def next_round_phrase(cohort: CohortRecord, lang: str, now: datetime | None = None) -> str:
-    """One sentence naming the next expectations or reflection round of the cohort."""
-    now = now or datetime.now(UTC)
+def weekly_phrase(spec: str, lang: str) -> str:
+    """ "vrijdag om 14:00" / "Friday at 14:00" for a cohort's weekly time such as "fri 14:00"."""
+    lang = lang if lang in WEEKDAYS else "nl"
+    when = parse_weekly(spec)
+    joiner = "om" if lang == "nl" else "at"
+    return f"{WEEKDAYS[lang][when.weekday]} {joiner} {when.hour:02d}:{when.minute:02d}"
+
+
+def next_round_phrase(cohort: CohortRecord, lang: str, now: datetime) -> str:
+    """One sentence naming the next expectations or reflection round of the cohort, seen at
+    `now` (the bot's clock: the demo's and the tests' clocks are not the wall clock)."""
     zone = ZoneInfo(cohort.timezone)
     moments = [
         next_occurrence(parse_weekly(spec), zone, now)

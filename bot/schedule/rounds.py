@@ -11,6 +11,7 @@ from bot.checkin.flow import EXPECTATIONS_KEY, RESUME, Ask, ask_next, render_exp
 from bot.outbox.queue import Outgoing, Queued, queue
 from bot.outbox.team import team_chats
 from bot.plans.store import plan_for
+from bot.schedule.next_round import weekly_phrase
 from bot.texts import normalise_language, t
 from storage.db import Database, Session
 from storage.records import CohortRecord, MemberRecord, RoundRecord
@@ -126,12 +127,12 @@ async def _expectations(
     now: datetime,
     token: str | None,  # the student's prompt token made in bulk (expectations only)
 ) -> Outgoing:
-    week = (await plan_for(session, cohort)).week(round_.week)
+    week = (await plan_for(session, cohort)).week(round_.week, lang)
     override = expectations_override(cohort, round_.week)  # the team's own text (/verwachting)
     if override is not None:
         week = week.model_copy(update={"expectations": override})
     assert token is not None  # made in bulk for every student with a chat
-    return render_expectations(week, token, lang)
+    return render_expectations(week, token, lang, weekly_phrase(cohort.reflection_at, lang))
 
 
 async def _reflection(
@@ -143,8 +144,11 @@ async def _reflection(
     now: datetime,
     token: str | None,  # the student's prompt token made in bulk (expectations only)
 ) -> Outgoing | None:
-    week = (await plan_for(session, cohort)).week(round_.week)
+    week = (await plan_for(session, cohort)).week(round_.week, lang)
     intro = t("round.reflection_intro", lang, week=round_.week, count=len(week.questions))
+    written = sum(1 for q in week.questions if q.kind == "text")
+    if written:  # no promise of "short questions" when one asks for a STARR story
+        intro += " " + t("round.reflection_writing", lang, written=written)
     first = await ask_next(session, round_, student, lang, now, intro=intro)
     return first.message if isinstance(first, Ask) else first
 
@@ -164,7 +168,7 @@ async def _reminder(
         return None
     if await RoundRepo(session).is_completed(reflection.id, student.id):
         return None
-    week = (await plan_for(session, cohort)).week(round_.week)
+    week = (await plan_for(session, cohort)).week(round_.week, lang)
     done = len(await AnswerRepo(session).of(reflection.id, student.id))
     text = t("round.reminder", lang, week=round_.week, done=done, total=len(week.questions))
     return Outgoing(text, [[(t("round.continue_button", lang), RESUME)]])

@@ -149,6 +149,30 @@ def test_plan_load_takes_a_valid_plan(cli, tmp_path: Path) -> None:
     assert "plan version 1" in cli("plan", "load", "PW3A", str(own)).stdout
 
 
+def test_plan_list_shows_the_shipped_plans_in_both_languages(cli) -> None:
+    listed = cli("plan", "list").stdout
+    for name in ("standaard", "niveau4", "bso", "eerste-jaar"):
+        assert name in listed
+    assert "Plan buitenschoolse opvang" in listed and "nl, en" in listed
+
+
+def test_cohort_create_picks_a_shipped_plan_by_name_or_a_file(cli, tmp_path: Path) -> None:
+    from bot.plans import shipped_plan_text
+
+    cli("cohort", "create", "PW4A", "--plan", "niveau4")
+    assert "Week 3: VE op de groep." in cli("plan", "show", "PW4A", "--week", "3").stdout
+    cli("cohort", "create", "BSO1", "--plan", "bso")
+    assert "Week 5: huiswerk en leren." in cli("plan", "show", "BSO1", "--week", "5").stdout
+    own = tmp_path / "eigen.yaml"
+    own.write_text(shipped_plan_text("eerste-jaar").replace("name:", "name: Eigen", 1), "utf-8")
+    cli("cohort", "create", "PW1A", "--plan", str(own))
+    assert "Eigen Plan eerste jaar" in cli("plan", "show", "PW1A", "--week", "2").stdout
+    refused = cli("cohort", "create", "PW1B", "--plan", "niveau5", ok=False)
+    assert refused.exit_code == 2 and "no shipped plan named 'niveau5'" in refused.output
+    assert "standaard, niveau4, bso, eerste-jaar" in refused.output
+    assert "PW1B" not in cli("cohort", "list").stdout
+
+
 def test_export_of_a_new_cohort_is_a_header_only_csv(cli, tmp_path: Path) -> None:
     cli("cohort", "create", "PW3A")
     printed = cli("export", "PW3A").stdout.splitlines()

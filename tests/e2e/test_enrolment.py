@@ -92,7 +92,7 @@ async def test_mentor_and_observer_codes_enrol_and_set_the_role_menu(h: Harness)
     observer_code = await h.code(cohort_id, "observer")
     docent, regie = h.api.add_user("Docent"), h.api.add_user("Regie")
     welcome = await h.say(docent, f"/start {mentor_code}")
-    assert "Je bent nu mentor van PW3A" in welcome.text and mentor_code in welcome.text
+    assert "Je zit nu in het mentorteam van PW3A" in welcome.text and mentor_code in welcome.text
     assert "regiegroep" in (await h.say(regie, f"/start {observer_code}")).text
     mentor_menu = await menu(h, docent.id)
     assert "overzicht" in mentor_menu and "verder" not in mentor_menu
@@ -119,7 +119,7 @@ async def test_language_switch_to_english_and_back(h: Harness) -> None:
     sam = h.api.add_user("Sam")
     await h.join(sam, await h.code(cohort_id))
     assert "English" in (await h.say(sam, "/taal en")).text
-    assert "Commands:" in (await h.say(sam, "/help")).text
+    assert "You can send:" in (await h.say(sam, "/help")).text
     assert "choose" in (await h.say(sam, "/taal fr")).text.lower()
     assert "Nederlands" in (await h.say(sam, "/taal nl")).text
 

@@ -27,7 +27,7 @@ async def test_a_class_that_started_months_ago_gets_no_rounds_until_the_test_mov
     old = await h.cohort("PW1A", start=date(2026, 3, 2))
     ida = h.api.add_user("Ida")
     await h.join(ida, await h.code(old))
-    assert "nog geen reflectieronde" in (await h.say(ida, "/status")).text
+    assert "nog geen vragen van de week" in (await h.say(ida, "/status")).text
     assert await rounds_of(h, old) == []  # no skipped weeks written, nothing opened
     assert h.now() == HARNESS_START
 

@@ -21,10 +21,11 @@ WORK_PROCESSES = {
     "kwaliteitszorg": "Werkt aan het bewaken en bevorderen van kwaliteitszorg",
 }
 STARR_PROMPT = (
-    "Beschrijf een praktijksituatie van deze week met STARR: Situatie, Taak, Actie, Resultaat, "
-    "Reflectie. Laat namen van kinderen en ouders weg."
+    "Beschrijf een situatie van deze week op je stage. Gebruik STARR: Situatie, Taak, Actie, "
+    "Resultaat, Reflectie. Laat namen van kinderen en ouders weg."
 )
 PERIODS = {1: "oriëntatie", 2: "het midden", 3: "verdieping", 4: "afronding"}
+PERIODS_EN = {1: "orientation", 2: "the middle", 3: "going deeper", 4: "finishing"}
 
 
 def test_default_plan_validates_and_is_cached() -> None:
@@ -119,4 +120,57 @@ def test_default_plan_is_tidy_yaml() -> None:
 
 def test_default_plan_round_trips() -> None:
     plan = default_plan()
-    assert load_plan(dump_plan(plan)) == plan
+    again = load_plan(dump_plan(plan))
+    assert again == plan
+    assert all(again.week(n, "en") == plan.week(n, "en") for n in range(1, 42))
+
+
+def test_every_student_text_has_english_and_the_english_weeks_follow_the_periods() -> None:
+    plan = default_plan()
+    assert plan.missing_translations() == []
+    texts = [plan.week(n, "en").expectations for n in range(1, 41)]
+    assert len(set(texts)) == 40
+    for n, text in enumerate(texts, start=1):
+        period = (n - 1) // 10 + 1
+        assert text.startswith(f"Period {period}, {PERIODS_EN[period]} — week {n}:"), n
+        assert "At your placement" in text and "This week's focus" in text
+        for skill in plan.week(n, "en").focus_skills:
+            assert f"- {skill.short}:" in text, (n, skill.key)
+    english = plan.week(10, "en")
+    assert english.question("praktijksituatie").prompt.startswith("Describe a situation")
+    assert [o.label for o in english.question("verwachtingen").options] == [
+        "Fully done",
+        "Mostly",
+        "Partly",
+        "Not done",
+    ]
+    assert english.question("terugblik").prompt.startswith("Look back on this period")
+
+
+def _week(number: int) -> str:
+    return default_plan().week(number).expectations
+
+
+def test_the_first_weeks_cover_what_a_first_month_intern_meets() -> None:
+    assert "Personenregister Kinderopvang" in _week(1) and "VOG" in _week(1)
+    assert "foto's van kinderen met je eigen" in _week(1) and "sociale media" in _week(1)
+    assert "allergie" in _week(5) and "dieet" in _week(5)
+    assert "zindelijk" in _week(5) and "wc" in _week(5)
+    assert "Meertaligheid" in _week(11) and "VE (voorschoolse educatie)" in _week(11)
+    assert "veilig slapen" in _week(16)
+
+
+def test_the_duty_to_report_a_colleague_stands_beside_the_four_eyes_principle() -> None:
+    week = _week(13)
+    assert "vierogenprincipe" in week
+    assert "vertrouwensinspecteur" in week and "meldplicht en overlegplicht" in week
+
+
+def test_student_texts_use_the_students_words() -> None:
+    """docs/woordenlijst.md: "stage" and "je mentorteam" to students; VE, not VVE."""
+    plan = default_plan()
+    for n in range(1, 42):
+        week = plan.week(n)
+        words = week.expectations + " ".join(q.prompt for q in week.questions)
+        for staff_word in ("BPV", "VVE", "docent", "praktijkbeoordelaar", "ronde", "check-in"):
+            assert not re.search(rf"\b{staff_word}", words), (n, staff_word)

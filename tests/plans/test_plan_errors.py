@@ -30,7 +30,7 @@ def test_every_error_with_its_line(many_errors_text: str) -> None:
             20,
             "week 3, vraag 'cijfer': keuzevraag (kind: choice) zonder 'options' of 'options_from'",
         ),
-        (20, "week 3, vraag 'cijfer': dubbele vraag-sleutel 'cijfer'"),
+        (20, "week 3, vraag 'cijfer': dubbele vraagsleutel 'cijfer'"),
         (26, "week 3, vraag 'verhaal': onbekend veld 'promt' (bedoel je 'prompt'?)"),
         (27, "vakanties: week '2026-W54' bestaat niet: dat jaar heeft 53 ISO-weken"),
     ]
@@ -178,7 +178,7 @@ def test_rules_that_depend_on_the_kind() -> None:
         ),
         (
             27,
-            "standaardweek, vraag 'rating-samenwerken': vraag-sleutel 'rating-samenwerken' botst "
+            "standaardweek, vraag 'rating-samenwerken': vraagsleutel 'rating-samenwerken' botst "
             "met de automatische beoordelingsvraag voor 'samenwerken'",
         ),
     ]
@@ -211,10 +211,10 @@ def test_clashes_with_inherited_parts_point_at_the_week() -> None:
     assert problems(INHERITED) == [
         (
             17,
-            "week 2: vraag-sleutel 'rating-evalueren' botst met de automatische "
+            "week 2: vraagsleutel 'rating-evalueren' botst met de automatische "
             "beoordelingsvraag voor 'evalueren'",
         ),
-        (19, "week 3, vraag 'rating-evalueren': dubbele vraag-sleutel 'rating-evalueren'"),
+        (19, "week 3, vraag 'rating-evalueren': dubbele vraagsleutel 'rating-evalueren'"),
     ]
 
 

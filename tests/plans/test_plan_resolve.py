@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from bot.plans import Plan, ResolvedWeek
-from bot.plans.model import STARR_HINT
+from bot.texts import t
 
 
 def test_week_generates_one_rating_per_focus_skill_first(small_plan: Plan) -> None:
@@ -22,8 +22,8 @@ def test_week_generates_one_rating_per_focus_skill_first(small_plan: Plan) -> No
     assert rating.kind == "rating"
     assert rating.skill == "samenwerken"
     assert rating.prompt == (
-        "Hoe goed ging 'Werkt samen met andere betrokkenen in de omgeving van het kind' "
-        "deze week? (1 = nog lastig, 5 = gaat heel goed)"
+        "Hoe ging „Samenwerken” deze week? Geef jezelf een cijfer: 1 = nog lastig, "
+        "5 = gaat heel goed."
     )
 
 
@@ -62,7 +62,7 @@ def test_literal_options_get_stable_slug_values(small_plan: Plan) -> None:
 def test_text_question_carries_starr_hint_and_limit(small_plan: Plan) -> None:
     starr = small_plan.week(1).question("starr")
     assert starr.starr
-    assert starr.hint == STARR_HINT
+    assert starr.hint == t("question.starr_hint", "nl")
     assert starr.max_length == 2000
     assert small_plan.week(1).question("gelukt").max_length is None
 

@@ -25,14 +25,14 @@ from tests.harness import Harness
 from tests.privacy.helpers import Klas, count, klas
 from tgsandbox import SandboxUser, SentMessage
 
-STOPPED_NOTICE = "is gestopt met de check-ins"
+STOPPED_NOTICE = "is gestopt met de wekelijkse vragen"
 # every registered table that names a member: after /stop with deletion none names the student
 PER_MEMBER = tuple(t.model for t in PERSONAL_TABLES if t.member_column == "member_id")
 
 
 async def ask_stop(h: Harness, user: SandboxUser) -> SentMessage:
     question = await h.say(user, "/stop")
-    assert "Wil je echt stoppen met de check-ins van PW3A?" in question.text
+    assert "Wil je echt stoppen met de vragen van je mentorteam (PW3A)?" in question.text
     assert [b["text"] for b in question.buttons()] == ["Ja, stoppen", "Nee, toch niet"]
     assert all(b["callback_data"].startswith("st:") for b in question.buttons())
     return question
@@ -146,7 +146,7 @@ async def test_stop_deletes_the_data_when_configured(hd: Harness) -> None:
     assert await count(h, OutboxMessage, OutboxMessage.member_id == k.anna_id) == 0
     async with h.db.transaction() as s:
         payloads = [str(p) for p in await s.scalars(select(OutboxMessage.payload))]
-    assert not [p for p in payloads if "stageplek" in p]  # her question to the team is gone
+    assert not [p for p in payloads if "andere stageplek zoeken" in p]  # her question is gone
     # Bram's data is untouched; the class alert keeps only his item
     assert {m.__name__: await count(h, m, m.member_id == k.bram_id) for m in kept} == bram_before
     async with h.db.transaction() as s:

@@ -225,7 +225,7 @@ async def test_stickers_photos_voice_and_locations_while_a_text_question_is_open
 
 # ------------------------------------------------------------------------- edited messages
 
-EDITED = "Je hebt een bericht aangepast, maar aanpassingen neem ik niet over."
+EDITED = "Je hebt een bericht aangepast. Een aanpassing lees ik niet."
 
 
 def own_message(h: Harness, user: SandboxUser, text: str) -> SentMessage:
@@ -267,7 +267,7 @@ async def test_an_edited_command_does_not_run_again(h: Harness) -> None:
     await h.say(docent, f"/start {await h.code(cohort_id, 'mentor')}")
     await h.join(ilse, await h.code(cohort_id))
     assert "opgeslagen" in (await h.say(docent, "/verwachting Oefen een kringgesprek.")).text
-    assert "doorgestuurd" in (await h.say(ilse, "/vraag Mag ik ruilen?")).text
+    assert "naar je mentorteam gestuurd" in (await h.say(ilse, "/vraag Mag ik ruilen?")).text
     before = await db_state(h)
     command = own_message(h, docent, "/verwachting Oefen een kringgesprek.")
     edit = h.api.edit_text(docent, command.message_id, "/verwachting Iets heel anders.")
@@ -292,7 +292,7 @@ async def test_an_edit_in_a_group_is_ignored_quietly(h: Harness) -> None:
     before, mark = await db_state(h), h.api.mark(group)
     await h.api.edit_text(docent, message.message_id, "Wie neemt de thee mee?", chat=group)
     help_reply = await h.say(docent, "/help", chat=group)  # handled after the edit
-    assert "Je bent mentor van PW3A" in help_reply.text
+    assert "Je zit in het mentorteam van PW3A" in help_reply.text
     assert h.api.messages(group)[mark:] == [help_reply]  # nothing about the edit
     assert changes(before, await db_state(h)) == {}
 
@@ -320,8 +320,8 @@ async def test_commands_without_their_argument_explain_how(h: Harness) -> None:
         (docent, None, "/antwoord abc hallo", "Gebruik: /antwoord <nummer> <je antwoord>."),
         (docent, None, "/verwachting", "Gebruik: /verwachting gevolgd door"),
         (docent, None, "/verwachting   ", "Gebruik: /verwachting gevolgd door"),
-        (docent, None, "/nu", "Gebruik: /nu expectations of /nu reflection"),
-        (docent, None, "/nu onzin", "Gebruik: /nu expectations of /nu reflection"),
+        (docent, None, "/nu", "Gebruik: /nu verwachtingen of /nu reflectie"),
+        (docent, None, "/nu onzin", "Gebruik: /nu verwachtingen of /nu reflectie"),
         (docent, None, "/taal", "Kies een taal: /taal nl of /taal en."),
         (docent, group, "/koppel", "Stuur in de groep van het mentorteam /koppel gevolgd door"),
     ]
@@ -392,7 +392,9 @@ async def test_ten_concurrent_taps_of_one_rating_store_one_answer(h: Harness) ->
     assert answers.count("Opgeslagen ✓") == 1
     assert answers.count("Dat antwoord had je al gegeven.") == 9
     await h.api.wait_for_message(tess, is_question, since=mark)
-    assert (await h.say(tess, "/help")).text.startswith("Ik ben de check-in bot")  # settled
+    assert (await h.say(tess, "/help")).text.startswith(
+        "Ik ben de bot van je mentorteam"
+    )  # settled
     asked = [m for m in h.api.messages(tess)[mark:] if is_question(m)]
     assert len(asked) == 1 and "Vraag 2 van" in asked[0].text
     async with h.db.transaction() as s:
@@ -410,7 +412,7 @@ async def test_a_typed_reply_to_a_closed_rounds_question(h: Harness) -> None:
     before = await db_state(h)
     reply = await h.say(ilse, "Situatie: te laat, maar toch.", reply_to=starr)
     assert changes(before, await db_state(h)) == {}  # holds today
-    assert "Deze ronde is gesloten" in reply.text, reply.text
+    assert "De vragen van die week zijn gesloten" in reply.text, reply.text
 
 
 async def test_mentor_texts_over_their_limit_are_not_stored(h: Harness) -> None:
@@ -418,7 +420,7 @@ async def test_mentor_texts_over_their_limit_are_not_stored(h: Harness) -> None:
     docent, ilse = h.api.add_user("Docent"), h.api.add_user("Ilse")
     await h.say(docent, f"/start {await h.code(cohort_id, 'mentor')}")
     await h.join(ilse, await h.code(cohort_id))
-    assert "doorgestuurd" in (await h.say(ilse, "/vraag Mag ik ruilen?")).text
+    assert "naar je mentorteam gestuurd" in (await h.say(ilse, "/vraag Mag ik ruilen?")).text
     async with h.db.transaction() as s:
         question_id = await s.scalar(select(StudentQuestion.id))
     before = await db_state(h)
@@ -477,5 +479,5 @@ async def test_a_blank_reply_to_the_question_prompt_reaches_nobody(h: Harness) -
     assert "Typ je vraag" in prompt.text
     before = await db_state(h)
     reply = await h.say(ilse, "   \n  ", reply_to=prompt)
-    assert "doorgestuurd" not in reply.text, reply.text
+    assert "naar je mentorteam gestuurd" not in reply.text, reply.text
     assert changes(before, await db_state(h)) == {}

@@ -12,7 +12,7 @@ from tests.security.helpers import SORRY, changes, db_state, two_classes
 from tgsandbox import SandboxUser, SentMessage
 
 STALE = "Deze knop werkt niet meer."
-CLOSED = "Deze ronde is gesloten"
+CLOSED = "De vragen van die week zijn gesloten"
 
 
 async def enrolled(h: Harness, *names: str) -> tuple[int, list[SandboxUser]]:
@@ -191,7 +191,9 @@ async def test_a_forged_stop_button_cannot_stop_another_student(h: Harness) -> N
     for data in (f"st:y:{ids['Ilse']}", f"st:n:{ids['Ilse']}", "st:y:999999", "st:y:0"):
         assert STALE in await press(h, omar, message, data), data
     assert changes(before, await db_state(h)) == {}
-    assert (await h.say(ilse, "/help")).text.startswith("Ik ben de check-in bot")  # still in
+    assert (await h.say(ilse, "/help")).text.startswith(
+        "Ik ben de bot van je mentorteam"
+    )  # still in
 
 
 async def test_old_buttons_of_a_student_who_stopped(h: Harness) -> None:

@@ -15,7 +15,7 @@ from tgsandbox import SandboxUser
 
 SLOW = "Rustig aan: je stuurt veel berichten achter elkaar."
 SLOW_EN = "Easy: you are sending many messages in a row."
-SENT = "Je vraag is doorgestuurd naar je mentorteam."
+SENT = "Je vraag is naar je mentorteam gestuurd."
 
 
 def texts_since(h: Harness, user: SandboxUser, mark: int) -> list[str]:
@@ -44,7 +44,7 @@ async def test_a_flood_of_50_questions_is_cut_off_politely_and_others_are_answer
         await h.api.send_text(spammer, f"/vraag Mag ik iets vragen? ({i})")
     # the other user's /help comes after the flood and is answered as usual
     help_reply = await h.say(other, "/help")
-    assert help_reply.text.startswith("Hallo! Ik ben de check-in bot")
+    assert help_reply.text.startswith("Hallo! Ik ben de bot van een mentorteam")
     await h.api.wait_until(lambda: any(SLOW in t for t in texts_since(h, spammer, mark)))
     replies = texts_since(h, spammer, mark)
     sent = [t for t in replies if t.startswith(SENT)]
@@ -103,7 +103,7 @@ async def test_a_flood_in_a_group_is_cut_off_without_a_warning_there(h: Harness)
         await h.api.send_text(student, f"hoi allemaal {i}", chat=group)
     await h.api.send_text(docent, "/help", chat=group)  # the mentor is still answered
     help_reply = await h.api.wait_for_message(
-        group, lambda m: "Je bent mentor van PW3A" in (m.text or ""), since=mark
+        group, lambda m: "Je zit in het mentorteam van PW3A" in (m.text or ""), since=mark
     )
     replies = [m.text or "" for m in h.api.messages(group)[mark:] if m is not help_reply]
     assert all("privégesprek" in t for t in replies)  # no warning in the group
@@ -136,5 +136,5 @@ async def test_an_update_over_the_limit_stays_stopped_when_its_notice_fails(h: H
     await h.api.send_text(ilse, "/vraag Twee")  # refused, and the notice fails
     await h.api.send_text(ilse, "/vraag Drie")  # refused quietly
     assert (await h.say(other, "/help")).text.startswith("Hallo!")  # both were handled
-    assert texts_since(h, ilse, mark) == []  # no "Sorry", no "doorgestuurd"
+    assert texts_since(h, ilse, mark) == []  # no "Sorry", no "naar je mentorteam gestuurd"
     assert await questions(h) == 1
