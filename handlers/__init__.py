@@ -6,8 +6,11 @@ group -2: guards (handlers/guard.py), e.g. the per-user flood limit.
 group -1: the group gate (a student writing in a group gets a polite "use a private chat").
 group 0, in order:
 1. commands (each feature's), because a command is never an answer to a question;
-2. callback queries by their prefix (consent, check-in, alert buttons);
-3. feature-specific message handlers (a text answer to an open question);
+2. callback queries by their prefix (consent, check-in, observation, the loop's, alert
+   buttons);
+3. feature-specific message handlers (a mentor's reply to a loop question ✍️, then a text
+   answer to an open question; a werkbegeleider's typed line is routed there too, by role,
+   since a filter cannot see the role);
 4. fallbacks: group messages, then anything in a private chat (strangers, stickers, photos).
 """
 
@@ -24,6 +27,7 @@ from telegram.ext import (
 )
 
 from bot.checkin.flow import BUTTON_PATTERN, EXPECT, RESUME
+from bot.observe.round import TAP_PATTERN
 from bot.runtime.flood import FloodLimiter
 from bot.runtime.logs import context_handler
 from handlers import (
@@ -32,7 +36,9 @@ from handlers import (
     enrol,
     group,
     guard,
+    loop,
     mentor,
+    observe,
     observer,
     privacy,
     rounds,
@@ -53,11 +59,18 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
             CommandHandler("verder", checkin.resume_command, filters=private),
             CommandHandler("vraag", checkin.ask_command, filters=private),
             CommandHandler("status", status.status_command, filters=private),
+            CommandHandler("werkbegeleider", observe.link_command, filters=private),
+            CommandHandler("signaal", observe.signal_command),
             CommandHandler("nu", rounds.now_command),
+            # the loop's buttons before the mentor's general alert-button handler (al:…)
+            *loop.loop_handlers(),
             *mentor.handlers_for_mentors(),
             *privacy.privacy_handlers(),
             *observer.observer_handlers(),
             CallbackQueryHandler(enrol.consent_button, pattern=enrol.CONSENT_PATTERN),
+            CallbackQueryHandler(observe.consent_button, pattern=observe.CONSENT_PATTERN),
+            CallbackQueryHandler(observe.tap_button, pattern=TAP_PATTERN),
+            CallbackQueryHandler(observe.unlink_button, pattern=observe.UNLINK_PATTERN),
             CallbackQueryHandler(checkin.resume_command, pattern=f"^{RESUME}$"),
             CallbackQueryHandler(checkin.expectations_button, pattern=f"^{EXPECT}"),
             CallbackQueryHandler(checkin.answer_button, pattern=BUTTON_PATTERN),

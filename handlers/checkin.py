@@ -20,12 +20,14 @@ from telegram.error import BadRequest, RetryAfter
 from bot.checkin import flow as checkin
 from bot.checkin.flow import EXPECT, QUESTION_KEY, SKIP, Ask, Outcome, has_visible_text
 from bot.checkin.student_questions import MAX_QUESTION, ask_team
+from bot.observe import links
 from bot.outbox.queue import Outgoing
 from bot.people.identity import Identity
 from bot.runtime.context import MentorContext
 from bot.schedule.next_round import next_round_phrase
 from bot.texts import t
-from handlers.base import answer, answer_text, command_argument, unit_of_work
+from handlers import observe
+from handlers.base import answer, answer_text, command_argument, identify, unit_of_work
 from handlers.common import private_fallback
 from handlers.roles import Reply, Scope, StudentScope, as_anyone, as_student
 from storage.db import Session
@@ -129,9 +131,18 @@ async def text_answer(update: Update, context: MentorContext, scope: Scope) -> R
         outcome = await _question(scope, student, message.text)
     elif student is not None:
         outcome = await checkin.save_text(session, student, message.text, reply_to, lang, scope.now)
+    if student is None and scope.who.active(links.ROLE):
+        # a werkbegeleider's line after a student's skills (handlers/observe.py)
+        who = scope.who
+        return lambda: _werkbegeleider_text(update, context, who)
     if outcome is None:  # not a student, or nothing open to answer
         return lambda: private_fallback(update, context)
     return lambda: _acknowledge(update, context, outcome)
+
+
+async def _werkbegeleider_text(update: Update, context: MentorContext, who: Identity) -> None:
+    if not await observe.note_text(update, context, who):
+        await private_fallback(update, context)
 
 
 async def _acknowledge(update: Update, context: MentorContext, outcome: Outcome) -> None:
@@ -175,6 +186,11 @@ async def resume_command(update: Update, context: MentorContext) -> None:
     """/verder or the Verder button: ask the question where the student stopped."""
     if update.callback_query is not None:
         await update.callback_query.answer()
+    async with unit_of_work(context) as session:
+        who = await identify(session, update, context)
+    if who.student is None and who.active(links.ROLE):
+        await observe.resume(update, context, who)  # the observation round's own /verder
+        return
     await _resume(update, context)
 
 

@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
+from bot.observe.views import supervised
 from bot.people.identity import Identity
 from bot.runtime.commands import publish_role_commands
 from bot.runtime.context import MentorContext
@@ -32,6 +33,12 @@ async def help_command(update: Update, context: MentorContext, scope: Scope) -> 
         return lambda: answer(update, lang, "help.mentor", cohorts=names)
     if who.student is not None:
         return lambda: answer(update, lang, "help.student")
+    if who.active("werkbegeleider"):
+        supervised_names = []
+        for member in who.active("werkbegeleider"):
+            supervised_names += [s.name for _link, s in await supervised(scope.session, member.id)]
+        students = ", ".join(supervised_names)
+        return lambda: answer(update, lang, "help.werkbegeleider", students=students or "-")
     if who.is_observer:
         return lambda: answer(update, lang, "help.observer", cohorts=names)
     return lambda: answer(update, lang, "help.stranger")
@@ -66,6 +73,8 @@ def _menu_role(who: Identity) -> str:
         return "mentor"
     if who.student is not None:
         return "student"
+    if who.active("werkbegeleider"):
+        return "werkbegeleider"
     return "observer" if who.is_observer else "stranger"
 
 

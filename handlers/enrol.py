@@ -5,12 +5,14 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
+from bot.observe import links
 from bot.people import enrolment
 from bot.people.enrolment import CodeProblem, Joined, Offer
 from bot.runtime.commands import publish_role_commands
 from bot.runtime.context import MentorContext
 from bot.schedule.next_round import weekly_phrase
 from bot.texts import t
+from handlers import observe
 from handlers.base import answer, command_argument, display_name, identify, unit_of_work
 from handlers.common import help_command, is_private
 from handlers.roles import Reply, Scope, as_anyone
@@ -33,6 +35,9 @@ async def start_command(update: Update, context: MentorContext, scope: Scope) ->
             return lambda: _tell_where_they_stand(update, context, lang)
         await answer(update, lang, "help.stranger")
         return None
+    if await links.is_link(scope.session, code):
+        # a student's link for their werkbegeleider: its own consent (handlers/observe.py)
+        return lambda: observe.offer_link(update, context, code)
     known = await enrolment.membership_by_code(scope.session, code, who.user_id)
     if known is not None:
         role = t(f"role.{known[0].role}", lang)

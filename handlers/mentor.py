@@ -8,19 +8,24 @@ only the cohort linked to that group (/koppel). Anyone else gets the polite
 from __future__ import annotations
 
 import asyncio
+import html
 import io
 
-from telegram import CallbackQuery, InputFile, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.gaps import alerts
 from bot.gaps.cohort_data import CohortData, local_time, skill_week_means
+from bot.loop.timeline import cohort_rows, timeline_lines
 from bot.mentor import actions, export, views
+from bot.observe import links
+from bot.observe.views import workplace_response
 from bot.runtime.context import MentorContext
 from bot.texts import t
 from handlers.base import answer
+from handlers.observe import UNLINK
 from handlers.roles import MentorScope, Reply, Scope, as_anyone, as_mentor
 from storage.repos.alerts import AlertRepo, AuditRepo
 
@@ -30,7 +35,8 @@ async def overview_command(update: Update, context: MentorContext, scope: Mentor
     """/overzicht: this week's reflection, who answered and who not, open alerts."""
     data = await scope.cohort_data()
     open_alerts = len(await AlertRepo(scope.session).unresolved(scope.cohort_id))
-    text = views.overview_text(data, open_alerts, scope.language)
+    workplace = await workplace_response(scope.session, scope.cohort_id)
+    text = views.overview_text(data, open_alerts, scope.language, workplace)
     return lambda: _send(update, text)
 
 
@@ -63,12 +69,27 @@ async def student_command(update: Update, context: MentorContext, scope: MentorS
             await answer(update, lang, "mentor.student_not_found", name=wanted, cohort=cohort)
         return None
     open_alerts = await AlertRepo(scope.session).unresolved(scope.cohort_id)
+    events = await timeline_lines(scope.session, data, student, lang)
     target = f"member:{student.id}"
     await AuditRepo(scope.session).add(
         scope.who.user_id, scope.cohort_id, "student_view", target, scope.now
     )
-    body = views.student_history_html(data, student, open_alerts, lang)
-    return lambda: _send(update, body[:4000], parse_mode=ParseMode.HTML)
+    linked = await links.linked_to(scope.session, student.id)
+    body = views.student_history_html(data, student, open_alerts, lang, [w.name for _, w in linked])
+    # one Ontkoppel button per werkbegeleider (handlers/observe.py unlink_button)
+    buttons = [
+        [InlineKeyboardButton(t("observe.unlink_button", lang, name=wb.name[:40]),
+                              callback_data=f"{UNLINK}{link.id}")]
+        for link, wb in linked
+    ]  # fmt: skip
+    markup = InlineKeyboardMarkup(buttons) if buttons else None
+    while events:  # the loop's timeline (alerts, agreements, notes, compliments), newest kept
+        timeline = html.escape("\n".join([t("loop.timeline.header", lang), *events]))
+        if len(body) + len(timeline) < 3990:  # whole, within one message: no cut entity
+            body += "\n\n" + timeline
+            break
+        events = events[1:]
+    return lambda: _send(update, body[:4000], parse_mode=ParseMode.HTML, markup=markup)
 
 
 @as_mentor
@@ -78,14 +99,25 @@ async def export_command(update: Update, context: MentorContext, scope: MentorSc
     await AuditRepo(scope.session).add(
         scope.who.user_id, scope.cohort_id, "export", "csv", scope.now
     )
-    rows = [a for a in data.answers if not a.question_key.startswith("__")]
-    content = export.answers_csv(rows)
+    content, count = export.cohort_rows(data)  # both views, with a `source` column
     today = local_time(data.cohort, scope.now).date()
     name = export.export_filename(data.cohort.name, today)
     cohort = data.cohort.name
-    caption = t("mentor.export_caption", scope.language, cohort=cohort, count=len(rows))
+    caption = t("mentor.export_caption", scope.language, cohort=cohort, count=count)
     document = InputFile(io.BytesIO(content), filename=name)
-    return lambda: _send_document(update, document, caption)
+    loop_rows = await cohort_rows(scope.session, data)
+    if not loop_rows:
+        return lambda: _send_document(update, document, caption)
+    # agreements, meeting notes and compliments (bot.loop): a file of their own
+    loop_name = name.replace("-antwoorden-", "-leerafspraken-")
+    loop_file = InputFile(io.BytesIO(export.loop_csv(loop_rows)), filename=loop_name)
+    loop_caption = t("loop.export_caption", scope.language, count=len(loop_rows))
+
+    async def both() -> None:
+        await _send_document(update, document, caption)
+        await _send_document(update, loop_file, loop_caption)
+
+    return both
 
 
 @as_mentor
@@ -110,6 +142,13 @@ async def _send_chart(update: Update, data: CohortData, lang: str) -> None:
     if chat is not None:
         caption = t("mentor.chart_caption", lang, cohort=data.cohort.name)
         await chat.send_photo(png, caption=caption)
+        both = views.both_views_matrices(data)
+        if both is not None:  # werkbegeleiders observe: the two views side by side
+            from bot.charts.both_views import both_views_png
+
+            png = await asyncio.to_thread(both_views_png, *both, data.cohort.name)
+            caption = t("observe.chart_caption", lang, cohort=data.cohort.name)
+            await chat.send_photo(png, caption=caption)
 
 
 @as_mentor
@@ -204,10 +243,15 @@ async def _show_pressed(query: CallbackQuery, pressed: alerts.Pressed) -> None:
             raise
 
 
-async def _send(update: Update, text: str, parse_mode: str | None = None) -> None:
+async def _send(
+    update: Update,
+    text: str,
+    parse_mode: str | None = None,
+    markup: InlineKeyboardMarkup | None = None,
+) -> None:
     chat = update.effective_chat
     if chat is not None:
-        await chat.send_message(text[:4096], parse_mode=parse_mode)
+        await chat.send_message(text[:4096], parse_mode=parse_mode, reply_markup=markup)
 
 
 async def _send_document(update: Update, document: InputFile, caption: str) -> None:

@@ -12,13 +12,16 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from bot.people import privacy
+from bot.people import privacy, workplace_data
+from bot.people.identity import Identity
 from bot.people.privacy import STOP_NO, STOP_PATTERN, STOP_YES
 from bot.runtime.commands import publish_role_commands
 from bot.runtime.context import MentorContext
 from bot.texts import t
 from handlers.base import answer
-from handlers.roles import Reply, Scope, StudentScope, as_anyone, as_student
+from handlers.roles import Reply, Scope, as_anyone
+from storage.records import MemberRecord
+from storage.repos import CohortRepo
 
 log = logging.getLogger(__name__)
 
@@ -33,45 +36,76 @@ def privacy_handlers() -> list[BaseHandler[Any, Any, Any]]:
     ]
 
 
-# Their own data stays a student's to see and end while linked (e.g. unreachable after a block).
-own_student = as_student(not_student="privacy.students_only", own_data=True)
+# Their own data stays a student's to see and end while linked (e.g. unreachable after a
+# block), and a werkbegeleider's too: `_own_member` picks whose it is.
 
 
-@own_student
-async def my_data_command(update: Update, context: MentorContext, scope: StudentScope) -> Reply:
-    """/mijngegevens: send the student a JSON file with everything kept about them."""
-    student, moment = scope.student, scope.now
-    data = await privacy.export_data(scope.session, student, moment)
+def _own_member(who: Identity) -> MemberRecord | None:
+    """The student (see `own_student`) or, else, the werkbegeleider whose data this is."""
+    found = who.active(workplace_data.ROLE)
+    return privacy.own_student(who.memberships) or (found[-1] if found else None)
+
+
+async def _not_yours(update: Update, who: Identity) -> None:
+    key = "privacy.students_only" if who.is_enrolled else "input.not_enrolled"
+    await answer(update, who.language, key)
+
+
+@as_anyone
+async def my_data_command(update: Update, context: MentorContext, scope: Scope) -> Reply:
+    """/mijngegevens: send the student (or werkbegeleider) a JSON file with everything kept."""
+    student, moment = _own_member(scope.who), scope.now
+    if student is None:
+        await _not_yours(update, scope.who)
+        return None
+    if student.role == workplace_data.ROLE:
+        data = await workplace_data.werkbegeleider_export(scope.session, student, moment)
+        intro = "observe.export_intro"
+    else:
+        data = await privacy.export_data(scope.session, student, moment)
+        intro = "privacy.export_intro"
     content = privacy.export_json(data)
-    cohort = await scope.cohort()
+    cohort = await CohortRepo(scope.session).get(student.cohort_id)
     zone = ZoneInfo(cohort.timezone if cohort is not None else "Europe/Amsterdam")
     day = moment.astimezone(zone).date().isoformat()
     caption = t("privacy.export_caption", scope.language, date=day)
     document = InputFile(io.BytesIO(content), filename=privacy.EXPORT_FILENAME)
     size = len(content)
-    return lambda: _send_export(update, scope.language, document, caption, (student.id, size))
+    lang = scope.language
+    return lambda: _send_export(update, lang, intro, document, caption, (student.id, size))
 
 
 async def _send_export(
-    update: Update, lang: str, document: InputFile, caption: str, logged: tuple[int, int]
+    update: Update,
+    lang: str,
+    intro: str,
+    document: InputFile,
+    caption: str,
+    logged: tuple[int, int],
 ) -> None:
     chat = update.effective_chat
     assert chat is not None
-    await answer(update, lang, "privacy.export_intro")
+    await answer(update, lang, intro)
     await chat.send_document(document, caption=caption)
     log.info("own data exported member=%s bytes=%s", *logged)
 
 
-@own_student
-async def stop_command(update: Update, context: MentorContext, scope: StudentScope) -> Reply:
-    """/stop: ask the student to confirm leaving, and say what happens to their data."""
-    cohort = await scope.cohort()
+@as_anyone
+async def stop_command(update: Update, context: MentorContext, scope: Scope) -> Reply:
+    """/stop: ask the student (or werkbegeleider) to confirm leaving, and what happens to
+    their data."""
+    member = _own_member(scope.who)
+    if member is None:
+        await _not_yours(update, scope.who)
+        return None
+    cohort = await CohortRepo(scope.session).get(member.cohort_id)
     name = cohort.name if cohort is not None else ""
-    return lambda: _ask_stop(update, context, scope.language, scope.student.id, name)
+    key = "observe.stop_confirm" if member.role == workplace_data.ROLE else "privacy.stop_confirm"
+    return lambda: _ask_stop(update, context, scope.language, member.id, name, key)
 
 
 async def _ask_stop(
-    update: Update, context: MentorContext, lang: str, member_id: int, name: str
+    update: Update, context: MentorContext, lang: str, member_id: int, name: str, key: str
 ) -> None:
     settings = context.state.config()
     if settings.delete_on_stop:
@@ -90,7 +124,7 @@ async def _ask_stop(
             ]
         ]
     )
-    await answer(update, lang, "privacy.stop_confirm", markup=buttons, cohort=name, fate=fate)
+    await answer(update, lang, key, markup=buttons, cohort=name, fate=fate)
 
 
 @as_anyone
@@ -101,10 +135,15 @@ async def stop_button(update: Update, context: MentorContext, scope: Scope) -> R
     member_id = int(query.data[len(STOP_YES) :])
     settings = context.state.config()
     stopped = None
-    student = privacy.own_student(scope.who.memberships)
+    student = _own_member(scope.who)
     valid = student is not None and student.id == member_id
     if valid and student is not None and query.data.startswith(STOP_YES):
-        stopped = await privacy.stop_student(
+        stop = (
+            workplace_data.stop_werkbegeleider
+            if student.role == workplace_data.ROLE
+            else privacy.stop_student
+        )
+        stopped = await stop(
             scope.session, student, delete_data=settings.delete_on_stop, now=scope.now
         )
         valid = stopped is not None
@@ -116,7 +155,7 @@ async def _stop_reply(
     context: MentorContext,
     lang: str,
     valid: bool,
-    stopped: privacy.Stopped | None,
+    stopped: privacy.Stopped | workplace_data.WerkbegeleiderStopped | None,
 ) -> None:
     """Show the choice under the question and say what happened."""
     query = update.callback_query
@@ -132,18 +171,17 @@ async def _stop_reply(
         await answer(update, lang, "privacy.stop_cancelled")
         return
     log.info(
-        "student stopped member=%s cohort=%s deleted=%s cancelled=%s removed=%s",
+        "member stopped member=%s cohort=%s deleted=%s",
         stopped.member_id,
         stopped.cohort_id,
         stopped.deleted,
-        stopped.cancelled,
-        stopped.removed,
     )
     context.state.wake_sender()
+    prefix = "observe" if isinstance(stopped, workplace_data.WerkbegeleiderStopped) else "privacy"
     if stopped.deleted:
-        await answer(update, lang, "privacy.stopped_deleted")
+        await answer(update, lang, f"{prefix}.stopped_deleted")
     else:
-        await answer(update, lang, "privacy.stopped_kept", retention_days=settings.retention_days)
+        await answer(update, lang, f"{prefix}.stopped_kept", retention_days=settings.retention_days)
     chat = update.effective_chat
     if chat is not None:
         await publish_role_commands(context.bot, chat.id, "stranger", lang)

@@ -76,6 +76,8 @@ class Cohort(Base):
     reflection_at: Mapped[str] = mapped_column(String(16), default="fri 14:00")
     reminder_at: Mapped[str] = mapped_column(String(16), default="sun 18:00")
     digest_at: Mapped[str] = mapped_column(String(16), default="mon 07:00")
+    observation_at: Mapped[str] = mapped_column(String(16), default="fri 16:00")
+    observation_every: Mapped[int] = mapped_column(default=1)  # 1 weekly, 2 every other week
     plan_yaml: Mapped[str | None] = mapped_column(Text, default=None)
     plan_version: Mapped[int] = mapped_column(default=0)
     gap_settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -111,6 +113,10 @@ class Invite(Base):
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(16))
     member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), default=None
+    )
+    # a werkbegeleider's link names the student it supervises (member_id stays empty)
+    student_id: Mapped[int | None] = mapped_column(
         ForeignKey("members.id", ondelete="CASCADE"), default=None
     )
     single_use: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -263,6 +269,10 @@ class Alert(Base):
     muted_until: Mapped[datetime | None] = mapped_column(default=None)
     resolved_at: Mapped[datetime | None] = mapped_column(default=None)
     resolution_reported: Mapped[bool] = mapped_column(Boolean, default=False)
+    resolution: Mapped[str | None] = mapped_column(String(32), default=None)
+    """Why it was resolved when not by the rules alone: "after_agreement" (bot.loop)."""
+    resolved_week: Mapped[int | None] = mapped_column(default=None)
+    """The plan week of an "after_agreement" resolution: only later evidence raises it again."""
 
 
 class StudentQuestion(Base):
@@ -289,3 +299,132 @@ class AuditEntry(Base):
     cohort_id: Mapped[int | None] = mapped_column(default=None)
     action: Mapped[str] = mapped_column(String(32))
     target: Mapped[str | None] = mapped_column(String(200), default=None)
+
+
+class Supervision(Base):
+    """A werkbegeleider linked to one student; `ended_at` set when a mentor unlinks them."""
+
+    __tablename__ = "supervisions"
+    __table_args__ = (UniqueConstraint("werkbegeleider_id", "student_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    werkbegeleider_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), index=True
+    )
+    student_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), index=True
+    )
+    linked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Observation(Base):
+    """A werkbegeleider's tap on one skill of one student in one observation round.
+
+    `level` 0 nooit, 1 oefenen, 2 voldoende, 3 goed; None is "niet gezien". The optional line
+    at the end of a student's skills is a row of its own with `skill` NOTE_SKILL and `text`."""
+
+    __tablename__ = "observations"
+    __table_args__ = (UniqueConstraint("round_id", "werkbegeleider_id", "student_id", "skill"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    werkbegeleider_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), index=True
+    )
+    student_id: Mapped[int] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), index=True
+    )
+    skill: Mapped[str] = mapped_column(String(64))
+    level: Mapped[int | None] = mapped_column(default=None)
+    text: Mapped[str | None] = mapped_column(Text, default=None)
+    answered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FieldSignal(Base):
+    """A need seen in the field (/signaal), from a werkbegeleider or a mentor."""
+
+    __tablename__ = "field_signals"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL"), default=None
+    )
+    role: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    skill: Mapped[str | None] = mapped_column(String(64), default=None)
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Agreement(Base):
+    """A leerafspraak of the mentor team with one student, and how it went (bot.loop).
+
+    A draft (no text or no follow-up week yet) waits for the mentor's reply to the message
+    `prompt_message_id` in `prompt_chat_id`; an active one is asked about in the student's
+    reflection of `follow_up_week` until answered."""
+
+    __tablename__ = "agreements"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    alert_id: Mapped[int | None] = mapped_column(
+        ForeignKey("alerts.id", ondelete="SET NULL"), default=None
+    )
+    skill: Mapped[str | None] = mapped_column(String(64), default=None)
+    text: Mapped[str | None] = mapped_column(Text, default=None)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    made_by: Mapped[str] = mapped_column(String(200))
+    made_by_user_id: Mapped[int] = mapped_column(BigInteger)
+    prompt_chat_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    prompt_message_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    made_at: Mapped[datetime] = mapped_column(default=utcnow)
+    made_week: Mapped[int] = mapped_column(default=0)
+    follow_up_week: Mapped[int | None] = mapped_column(default=None)
+    share_workplace: Mapped[bool] = mapped_column(Boolean, default=False)
+    outcome: Mapped[str | None] = mapped_column(String(16), default=None)
+    outcome_note: Mapped[str | None] = mapped_column(Text, default=None)
+    outcome_round_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rounds.id", ondelete="SET NULL"), default=None
+    )
+    outcome_at: Mapped[datetime | None] = mapped_column(default=None)
+    outcome_applied: Mapped[bool] = mapped_column(Boolean, default=False)
+    on_agenda: Mapped[bool] = mapped_column(Boolean, default=False)
+    discussed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class LoopNote(Base):
+    """A one-line note of the class meeting (Besproken) about one agenda item; `subject`
+    names the item ("alert:12", "agreement:3", "question:5"). Pending while `text` is empty."""
+
+    __tablename__ = "loop_notes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="CASCADE"), default=None, index=True
+    )
+    subject: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str | None] = mapped_column(Text, default=None)
+    written_by: Mapped[str] = mapped_column(String(200))
+    written_by_user_id: Mapped[int] = mapped_column(BigInteger)
+    prompt_chat_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    prompt_message_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Compliment(Base):
+    """A compliment of the mentor team to one student. Pending while `text` is empty."""
+
+    __tablename__ = "compliments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    alert_id: Mapped[int | None] = mapped_column(
+        ForeignKey("alerts.id", ondelete="SET NULL"), default=None
+    )
+    text: Mapped[str | None] = mapped_column(Text, default=None)
+    written_by: Mapped[str] = mapped_column(String(200))
+    written_by_user_id: Mapped[int] = mapped_column(BigInteger)
+    prompt_chat_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    prompt_message_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -14,16 +14,22 @@ from enum import Enum
 from sqlalchemy import Table
 
 from storage.models import (
+    Agreement,
     Alert,
     Answer,
     AuditEntry,
     Base,
+    Compliment,
+    FieldSignal,
     Invite,
+    LoopNote,
     Member,
+    Observation,
     OutboxMessage,
     Participation,
     Prompt,
     StudentQuestion,
+    Supervision,
     UserSetting,
 )
 
@@ -100,6 +106,33 @@ PERSONAL_TABLES: tuple[PersonalTable, ...] = (
     ),
     PersonalTable(Member, None, Erasure.OWN, retention_by=None, exported_as="membership"),
     PersonalTable(Invite, "member_id", Erasure.CASCADE, retention_by=None, exported_as=None),
+    # the workplace's view: named by the student it is about (the werkbegeleider's own rows are
+    # erased by `WerkbegeleiderRepo.delete_werkbegeleider`); the optional line is a row too
+    PersonalTable(
+        Observation, "student_id", Erasure.DELETE, retention_by="updated_at",
+        exported_as="workplace_observations_about_you", purge_with_round=True, keeps_member=True,
+    ),
+    # who supervises whom; an ended link goes after the period, a current one stays
+    PersonalTable(
+        Supervision, "student_id", Erasure.CASCADE, retention_by="ended_at", exported_as=None
+    ),
+    # /signaal from werkbegeleiders and mentors (never from students)
+    PersonalTable(
+        FieldSignal, "member_id", Erasure.DELETE, retention_by="sent_at", exported_as=None
+    ),
+    # bot.loop: learning agreements (with the student's outcome), meeting notes, compliments
+    PersonalTable(
+        Agreement, "member_id", Erasure.DELETE, retention_by="made_at",
+        exported_as="agreements_with_you", keeps_member=True,
+    ),
+    PersonalTable(
+        LoopNote, "member_id", Erasure.DELETE, retention_by="created_at",
+        exported_as="meeting_notes_about_you", keeps_member=True,
+    ),
+    PersonalTable(
+        Compliment, "member_id", Erasure.DELETE, retention_by="created_at",
+        exported_as="compliments_to_you", keeps_member=True,
+    ),
 )  # fmt: skip
 
 

@@ -21,6 +21,8 @@ class CohortRecord:
     group_chat_id: int | None
     schedule_version: int
     gap_settings: dict[str, Any] = field(default_factory=dict)
+    observation_at: str = "fri 16:00"
+    observation_every: int = 1
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,29 @@ class InviteRecord:
     single_use: bool
     expires_at: datetime | None
     used_at: datetime | None
+    student_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SupervisionRecord:
+    id: int
+    cohort_id: int
+    werkbegeleider_id: int
+    student_id: int
+    linked_at: datetime
+    ended_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ObservationRecord:
+    round_id: int
+    week: int
+    werkbegeleider_id: int
+    student_id: int
+    skill: str
+    level: int | None  # None: niet gezien
+    text: str | None
+    answered_at: datetime
 
 
 @dataclass(frozen=True)
@@ -104,6 +129,17 @@ class AnswerRecord:
     text: str | None
     skipped: bool
     answered_at: datetime
+
+
+@dataclass(frozen=True)
+class SignalRecord:
+    id: int
+    cohort_id: int
+    member_id: int | None
+    role: str
+    text: str
+    skill: str | None
+    sent_at: datetime
 
 
 @dataclass(frozen=True)
@@ -170,6 +206,7 @@ class AlertRecord:
     muted_until: datetime | None
     resolved_at: datetime | None
     resolution_reported: bool
+    resolution: str | None = None  # "after_agreement" when an agreement closed it (bot.loop)
 
     @property
     def is_open(self) -> bool:
@@ -216,3 +253,61 @@ class OutboxItem:
     round_id: int | None = None
     member_id: int | None = None
     created_at: datetime | None = field(default=None, compare=False)
+
+
+# ----------------------------------------------------------------------------- bot.loop
+
+
+@dataclass(frozen=True)
+class AgreementRecord:
+    id: int
+    cohort_id: int
+    member_id: int
+    alert_id: int | None
+    skill: str | None
+    text: str | None
+    status: str
+    made_by: str
+    made_by_user_id: int
+    made_at: datetime
+    made_week: int
+    follow_up_week: int | None
+    share_workplace: bool
+    outcome: str | None
+    outcome_note: str | None
+    outcome_round_id: int | None
+    outcome_at: datetime | None
+    outcome_applied: bool
+    on_agenda: bool
+    discussed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class NoteRecord:
+    id: int
+    cohort_id: int
+    member_id: int | None
+    subject: str
+    text: str | None
+    written_by: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ComplimentRecord:
+    id: int
+    cohort_id: int
+    member_id: int
+    alert_id: int | None
+    text: str | None
+    written_by: str
+    created_at: datetime
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True)
+class OpenQuestion:
+    id: int
+    member_id: int
+    text: str
+    asked_at: datetime

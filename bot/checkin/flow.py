@@ -8,6 +8,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.checkin import agreement_questions
+from bot.checkin.agreement_questions import follow_up_questions
 from bot.outbox.queue import Outgoing
 from bot.plans import ResolvedQuestion, ResolvedWeek
 from bot.plans.store import plan_for
@@ -141,11 +143,18 @@ def _short_label(question: ResolvedQuestion, week: ResolvedWeek) -> str:
     return prompt if len(prompt) <= 60 else prompt[:57] + "…"
 
 
-async def reflection_week(session: Session, round_: RoundRecord, lang: str = "nl") -> ResolvedWeek:
-    """The round's plan week in ``lang`` (the student's language)."""
+async def reflection_week(
+    session: Session, round_: RoundRecord, member_id: int, lang: str
+) -> ResolvedWeek:
+    """The round's plan week in `lang` (the student's language), with this student's
+    agreement follow-ups asked last."""
     cohort = await CohortRepo(session).get(round_.cohort_id)
     assert cohort is not None
-    return (await plan_for(session, cohort)).week(round_.week, lang)
+    week = (await plan_for(session, cohort)).week(round_.week, lang)
+    extra = await follow_up_questions(session, member_id, round_.week, round_.id, lang)
+    if not extra:
+        return week
+    return week.model_copy(update={"questions": [*week.questions, *extra]})
 
 
 async def ask_next(
@@ -160,7 +169,7 @@ async def ask_next(
 ) -> Ask | Outgoing | None:
     """The next question to send; None when it was asked already (unless `again`), and the
     closing summary when the student has answered everything (once)."""
-    week = await reflection_week(session, round_, lang)
+    week = await reflection_week(session, round_, member.id, lang)
     answers = await AnswerRepo(session).of(round_.id, member.id)
     question = next_question(week, answers)
     rounds = RoundRepo(session)
@@ -193,7 +202,7 @@ async def save_choice(
     round_ = await RoundRepo(session).get(prompt.round_id)
     if round_ is None or not round_.is_open:
         return Outcome(t("answer.closed", lang), stale=True)
-    week = await reflection_week(session, round_, lang)
+    week = await reflection_week(session, round_, member.id, lang)
     try:
         question = week.question(prompt.question_key)
     except KeyError:
@@ -239,6 +248,7 @@ async def _store(
         **values,  # type: ignore[arg-type]
     )
     await RoundRepo(session).mark_started(round_.id, member.id, now)
+    await agreement_questions.record(session, question.key, values, round_.id, now)
     stored = (await answers.of(round_.id, member.id))[question.key]
     ack = t(
         "answer.changed" if had and changed else "answer.saved" if changed else "answer.unchanged",
@@ -277,7 +287,7 @@ async def save_text(
         return Outcome(t("answer.closed", lang))  # a reply to last week's question
     if round_ is None or not round_.is_open:
         return None
-    week = await reflection_week(session, round_, lang)
+    week = await reflection_week(session, round_, member.id, lang)
     if prompt is not None and prompt.question_key in {q.key for q in week.questions}:
         question = week.question(prompt.question_key)
     else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -10,8 +10,11 @@ import typer
 from rich.table import Table
 
 from bot.cli.common import err, fail, out, parse_date, read_bytes, read_text, run_db, settings
+from bot.people.roster import Invitation
 from bot.schedule.clock import SystemClock
 from bot.schedule.timespec import parse_weekly
+from storage.db import Database
+from storage.repos import InviteRepo
 
 cohort_app = typer.Typer(help="Create and list cohorts (classes).")
 students_app = typer.Typer(help="Import the students of a cohort.")
@@ -37,6 +40,7 @@ def cohort_create(
     reflection: Annotated[str, typer.Option(help="Weekday and time")] = "fri 14:00",
     reminder: Annotated[str, typer.Option(help="Weekday and time")] = "sun 18:00",
     digest: Annotated[str, typer.Option(help="Weekday and time")] = "mon 07:00",
+    observation: Annotated[str, typer.Option(help="Weekday and time")] = "fri 16:00",
 ) -> None:
     """Create a cohort (one class with its schedule and plan)."""
     from bot.people.admin import create_cohort
@@ -48,6 +52,7 @@ def cohort_create(
         "reflection_at": reflection,
         "reminder_at": reminder,
         "digest_at": digest,
+        "observation_at": observation,
     }.items():
         try:
             times[key] = str(parse_weekly(value))
@@ -112,7 +117,12 @@ def students_import(
 
 def invite(
     cohort: str,
-    role: Annotated[str, typer.Option(help="student, mentor or observer")] = "student",
+    role: Annotated[
+        str, typer.Option(help="student, mentor, observer or werkbegeleider")
+    ] = "student",
+    student: Annotated[
+        str | None, typer.Option(help="With --role werkbegeleider: the student's name")
+    ] = None,
     count: Annotated[int, typer.Option(min=1, max=500, help="How many codes")] = 1,
     expires_days: Annotated[int | None, typer.Option(help="Codes expire after N days")] = None,
     sheet: Annotated[Path | None, typer.Option(help="Write a printable PDF with QR codes")] = None,
@@ -124,10 +134,13 @@ def invite(
     from bot.people.admin import make_invites
     from bot.people.roster import ROLES, deep_link
 
-    if role not in ROLES:
-        fail(f"--role must be one of {', '.join(ROLES)}")
     now = SystemClock().now()  # a coordinator's command runs on the wall clock
-    made = run_db(lambda db: make_invites(db, cohort, role, count, expires_days, pending, now))
+    if role == "werkbegeleider":
+        made = _werkbegeleider_invite(cohort, student, expires_days)
+    elif role not in ROLES:
+        fail(f"--role must be one of {', '.join(ROLES)}, werkbegeleider")
+    else:
+        made = run_db(lambda db: make_invites(db, cohort, role, count, expires_days, pending, now))
     username = settings().bot_username
     for item in made:
         link = deep_link(username, item.invite.code)
@@ -140,3 +153,38 @@ def invite(
 
         write_sheet(sheet, cohort, made, username)
         err.print(f"sheet written to {sheet}")
+
+
+def _werkbegeleider_invite(
+    cohort: str, student: str | None, expires_days: int | None
+) -> list[Invitation]:
+    """One link for the werkbegeleider of the named student (single use, 14 days by default)."""
+    if not student:
+        fail('--role werkbegeleider needs --student "NAME"')
+    name = student
+    return [run_db(lambda db: werkbegeleider_invitation(db, cohort, name, expires_days))]
+
+
+async def werkbegeleider_invitation(
+    db: Database, cohort_name: str, student_name: str, expires_days: int | None
+) -> Invitation:
+    """The link of one student's werkbegeleider; AdminError when the student is unknown."""
+    from bot.observe.links import new_link
+    from bot.people.admin import AdminError, cohort_by_name
+    from storage.repos import MemberRepo
+
+    cohort = await cohort_by_name(db, cohort_name)
+    now = datetime.now(UTC)
+    async with db.transaction() as session:
+        students = await MemberRepo(session).in_cohort(cohort.id, "student")
+        wanted = " ".join(student_name.split()).casefold()
+        found = [m for m in students if m.name.casefold() == wanted and m.status != "stopped"]
+        if len(found) != 1:
+            known = "no" if not found else "more than one"
+            raise AdminError(f"{known} student named {student_name!r} in {cohort.name!r}")
+        invite = await new_link(session, found[0], now)
+        if expires_days is not None:
+            invite = await InviteRepo(session).set_expiry(
+                invite.code, now + timedelta(days=expires_days)
+            )
+    return Invitation(f"werkbegeleider van {found[0].name}", found[0].organisation, invite)

@@ -18,7 +18,7 @@ from storage.db import Database
 from storage.records import CohortRecord
 from storage.repos import CohortRepo
 
-PUSHABLE = ("expectations", "reflection")
+PUSHABLE = ("expectations", "reflection", "observation")
 TimeOption = Annotated[str | None, typer.Option(help='Weekday and time, e.g. "mon 08:00"')]
 
 
@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
 
 def push_command(
     cohort: Annotated[str, typer.Argument(help="Cohort name (or id)")],
-    kind: Annotated[str, typer.Argument(help="expectations or reflection")],
+    kind: Annotated[str, typer.Argument(help="expectations, reflection or observation")],
     week: Annotated[
         int | None, typer.Option(min=1, help="Plan week (default: the current one)")
     ] = None,
@@ -40,7 +40,7 @@ def push_command(
     """Queue a round now; the running bot delivers it. Idempotent: once per week."""
 
     if kind not in PUSHABLE:
-        fail(f"{kind!r}: push expectations or reflection")
+        fail(f"{kind!r}: push expectations, reflection or observation")
     pushed = run_db(lambda db: push(db, cohort, kind, week, now=SystemClock().now()))
     out.print(_push_report(pushed))
 
@@ -61,13 +61,17 @@ def times_command(
     reflection: TimeOption = None,
     reminder: TimeOption = None,
     digest: TimeOption = None,
+    observation: TimeOption = None,
+    every: Annotated[
+        int | None, typer.Option(min=1, max=2, help="Observation every week (1) or other (2)")
+    ] = None,
     timezone: Annotated[str | None, typer.Option(help="Time zone, e.g. Europe/Amsterdam")] = None,
 ) -> None:
     """Show a cohort's weekly times, or change them; a running bot follows within a minute."""
 
     given = {"expectations": expectations, "reflection": reflection}
-    given |= {"reminder": reminder, "digest": digest}
-    values: dict[str, str] = {}
+    given |= {"reminder": reminder, "digest": digest, "observation": observation}
+    values: dict[str, str | int] = {}
     for kind, text in given.items():
         if text is not None:
             try:
@@ -80,15 +84,18 @@ def times_command(
         except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError
             fail(f"--timezone: unknown time zone {timezone!r}")
         values["timezone"] = timezone
+    if every is not None:
+        values["observation_every"] = every
     record = run_db(lambda db: _update_times(db, cohort, values))
     out.print(f"cohort {record.name!r} ({record.timezone})")
     for kind, column in TIME_FIELDS.items():
         out.print(f"  {kind:<13}{getattr(record, column)}")
+    out.print(f"  observation every {record.observation_every} week(s)")
     if values:
         out.print("saved; a running bot uses these times within a minute")
 
 
-async def _update_times(db: Database, cohort: str, values: dict[str, str]) -> CohortRecord:
+async def _update_times(db: Database, cohort: str, values: dict[str, str | int]) -> CohortRecord:
     async with db.transaction() as session:
         record = await find_cohort(session, cohort)
         if values:

@@ -39,6 +39,8 @@ class Student:
     weak_skill: str | None = None
     base: float = 3.6
     rng: random.Random = field(default_factory=random.Random)
+    # the workplace's own chance (not `rng`: the students' answers stay as they were)
+    workplace_rng: random.Random = field(default_factory=random.Random)
 
     def rating(self, skill: str, week: int) -> int:
         level = self.base
@@ -55,6 +57,22 @@ class Student:
         if self.weak_skill in skills:
             return self.weak_skill
         return CLASS_WEAK if CLASS_WEAK in skills and self.rng.random() < 0.3 else None
+
+    def observed(self, skill: str, week: int) -> str:
+        """What the werkbegeleider taps: the same latent level on the four-point scale, with
+        its own noise, and now and then a week in which the skill was not seen."""
+        if self.workplace_rng.random() < 0.12:
+            return "Niet gezien"
+        level = self.base if self.pattern != "improving" else 2.0 + 0.9 * (week - 1)
+        if skill == self.weak_skill:
+            level = 1.6
+        elif skill == CLASS_WEAK:
+            level = min(level, 2.4)
+        noisy = level + self.workplace_rng.gauss(0, 0.4)
+        for label, below in (("Nooit", 1.4), ("Oefenen", 2.6), ("Voldoende", 3.9)):
+            if noisy < below:
+                return label
+        return "Goed"
 
     def answers_reflection(self, week: int) -> bool:
         return self.pattern != "silent"
@@ -75,6 +93,22 @@ def cast(seed: int = 7, size: int = 25) -> list[Student]:
     for index, name in enumerate(NAMES[:size]):
         pattern, weak = patterns[index] if index < len(patterns) else ("steady", None)
         students.append(
-            Student(name, pattern, weak, base=3.3 + rng.random(), rng=random.Random(seed + index))
+            Student(
+                name,
+                pattern,
+                weak,
+                base=3.3 + rng.random(),
+                rng=random.Random(seed + index),
+                workplace_rng=random.Random(1000 * seed + index),
+            )
         )
     return students
+
+
+# The werkbegeleiders at the placements: (first name, last name, indices of their students).
+# Marloes supervises Anna (featured) and Bram: her chat is the demo's werkbegeleider transcript.
+WERKBEGELEIDERS = [
+    ("Marloes", "Bakker", (0, 1)),
+    ("Kees", "Smit", (2, 5)),
+    ("Ayse", "Demir", (8, 9, 10)),
+]

@@ -16,23 +16,26 @@ from pydantic import SecretStr
 
 from bot.app.application import build_application
 from bot.app.embedded import running
-from bot.demo.cast import cast
+from bot.demo.cast import WERKBEGELEIDERS, cast
 from bot.demo.plan import demo_plan, demo_plan_text
-from bot.demo.simulate import Person, SimulatedStudent, Transcript
+from bot.demo.simulate import Person, SimulatedStudent, SimulatedWerkbegeleider, Transcript
+from bot.loop.agreements import FOLLOW_UP_SETTING
 from bot.people.admin import create_cohort, import_roster, make_invites
 from bot.runtime.config import Settings
 from bot.schedule.clock import FakeClock
 from storage import migrate
 from storage.db import Database
+from storage.repos import CohortRepo
 from storage.repos.alerts import AlertRepo
 from storage.repos.outbox import OutboxRepo
-from tgsandbox import SandboxServer, SentMessage
+from tgsandbox import SandboxChat, SandboxServer, SentMessage
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 START = date(2026, 9, 7)  # a Monday
 COHORT = "PW3A demo"
 TIMES = {"expectations_at": "mon 08:00", "reflection_at": "fri 14:00",
-         "reminder_at": "sun 18:00", "digest_at": "mon 07:00"}  # fmt: skip
+         "reminder_at": "sun 18:00", "digest_at": "mon 07:00",
+         "observation_at": "fri 16:00"}  # fmt: skip
 
 
 @dataclass
@@ -91,6 +94,9 @@ async def _run(
             students.append(student)
         step("25 students join with their personal codes and agree")
         await asyncio.gather(*(s.join(code) for s, code in zip(students, codes, strict=True)))
+        step("students send /werkbegeleider; their werkbegeleiders open the link and agree")
+        workplace_log = Transcript("Chat van werkbegeleider Marloes Bakker met mentorbot")
+        werkbegeleiders = await _link_werkbegeleiders(api, students, workplace_log)
         mentors = [Person(api, api.add_user(n, None), None) for n in ("Saskia", "Mehmet")]
         for mentor, code in zip(mentors, mentor_codes, strict=True):
             await mentor.join(code)
@@ -116,6 +122,15 @@ async def _run(
                     for s in answering
                 )
             )
+            step(f"week {week}: Friday 16:00, the werkbegeleiders observe the week's skills")
+            marks = [api.mark(w.user) for w in werkbegeleiders]
+            await services.scheduler.advance_to(_at(monday + timedelta(days=4), 16, 5))
+            await asyncio.gather(
+                *(w.observe(plan, week, m) for w, m in zip(werkbegeleiders, marks, strict=True))
+            )
+            if week == 1:
+                step("week 1: the mentor team makes a learning agreement with Anna")
+                await _agreement(api, mentors[0], group, students[0])
             step(f"week {week}: Sunday 18:00, reminders to who is not finished")
             await services.scheduler.advance_to(_at(monday + timedelta(days=6), 18, 5))
             halfway = [s for s in students if s.who.pattern == "halfway"]
@@ -129,6 +144,9 @@ async def _run(
         result.files.update(files)
         result.raised = await _alerts_raised(services.db)
     result.files["student"] = _write(out_dir / "transcript-student.md", anna_log.render())
+    result.files["werkbegeleider"] = _write(
+        out_dir / "transcript-werkbegeleider.md", workplace_log.render()
+    )
     result.files["mentors"] = _write(
         out_dir / "transcript-mentorteam.md", _group_log(api, group.id)
     )
@@ -136,6 +154,28 @@ async def _run(
         "⚠️" in (m.text or "") or "Signaal" in (m.text or "") for m in api.messages(group)
     )
     return result
+
+
+async def _link_werkbegeleiders(
+    api: SandboxServer, students: list[SimulatedStudent], log: Transcript
+) -> list[SimulatedWerkbegeleider]:
+    """Each featured student makes a link with /werkbegeleider; their werkbegeleider joins."""
+    joined = []
+    for index, (first, last, mine) in enumerate(WERKBEGELEIDERS):
+        user = api.add_user(first, last)
+        person = SimulatedWerkbegeleider(
+            api, user, [students[i].who for i in mine], log if index == 0 else None
+        )
+        for i in mine:
+            mark = api.mark(students[i].user)
+            await students[i].say("/werkbegeleider")
+            forward = await students[i].next_message(
+                lambda m: "start=" in (m.text or ""), since=mark
+            )
+            code = (forward.text or "").rsplit("start=", 1)[1].split()[0]
+            await person.join(code)
+        joined.append(person)
+    return joined
 
 
 async def _all_delivered(db: Database, limit: float = 60.0) -> None:
@@ -156,7 +196,12 @@ async def _set_up(url: str, now: datetime) -> tuple[list[str], list[str]]:
     await migrate.upgrade(url)
     db = Database(url)
     try:
-        await create_cohort(db, COHORT, START, "Europe/Amsterdam", dict(TIMES), demo_plan_text())
+        cohort = await create_cohort(
+            db, COHORT, START, "Europe/Amsterdam", dict(TIMES), demo_plan_text()
+        )
+        async with db.transaction() as session:  # an agreement's follow-up: one week on
+            settings = {**cohort.gap_settings, FOLLOW_UP_SETTING: 1}
+            await CohortRepo(session).update_settings(cohort.id, gap_settings=settings)
         from bot.demo.cast import NAMES
 
         roster = "naam,organisatie\n" + "".join(f"{n},KDV De Regenboog\n" for n in NAMES)
@@ -186,21 +231,48 @@ async def _mentor_reads(api: SandboxServer, mentor: Person, group: object) -> No
         await api.wait_for_callback_answer(query, timeout=30)
 
 
+AGREEMENT = "Anna vraagt deze week haar werkbegeleider om één tip bij het samenwerken."
+
+
+async def _agreement(
+    api: SandboxServer, mentor: Person, group: SandboxChat, anna: SimulatedStudent
+) -> None:
+    """Afspraak under Anna's alert in the team's group, the line as a reply, the default week;
+    Anna reads it (her follow-up question comes with next week's reflection)."""
+    alert = await api.wait_for_message(
+        group, lambda m: any(b["text"] == "Afspraak" for b in m.buttons())
+        and "Anna de Vries" in (m.text or ""), timeout=30, since=0,
+    )  # fmt: skip
+    mark = api.mark(group)
+    query = await api.press(mentor.user, alert, "Afspraak")
+    await api.wait_for_callback_answer(query, timeout=30)
+    ask = await api.wait_for_message(group, lambda m: "✍️" in (m.text or ""), since=mark)
+    mark = api.mark(group)
+    await api.send_text(mentor.user, AGREEMENT, chat=group, reply_to=ask)
+    weeks = await api.wait_for_message(group, lambda m: bool(m.buttons()), since=mark, timeout=30)
+    default = next(b["text"] for b in weeks.buttons() if b["text"].endswith("✓"))
+    query = await api.press(mentor.user, weeks, default)
+    await api.wait_for_callback_answer(query, timeout=30)
+    await anna.next_message(lambda m: "Afspraak met je mentorteam" in (m.text or ""))
+
+
 async def _mentor_downloads(api: SandboxServer, mentor: Person, out_dir: Path) -> dict[str, Path]:
     files = {}
-    for command, kind, name in (
-        ("/grafiek", "photo", "grafiek.png"),
-        ("/export", "document", "export.csv"),
+    for command, kind, names in (
+        ("/grafiek", "photo", ("grafiek.png", "grafiek-beide-blikken.png")),
+        ("/export", "document", ("export.csv",)),
     ):
         mark = api.mark(mentor.user)
         await api.send_text(mentor.user, command)
-        sent: SentMessage = await api.wait_for_message(
-            mentor.user, _has(kind), since=mark, timeout=60
-        )
-        stored = sent.photo if kind == "photo" else sent.document
-        assert stored is not None
-        files[name] = out_dir / name
-        files[name].write_bytes(stored.data)
+        for name in names:  # /grafiek: the heat map, then both views per skill
+            sent: SentMessage = await api.wait_for_message(
+                mentor.user, _has(kind), since=mark, timeout=60
+            )
+            mark = api.messages(mentor.user).index(sent) + 1
+            stored = sent.photo if kind == "photo" else sent.document
+            assert stored is not None
+            files[name] = out_dir / name
+            files[name].write_bytes(stored.data)
     return files
 
 

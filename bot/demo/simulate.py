@@ -136,6 +136,14 @@ class SimulatedStudent(Person):
     async def answer(self, plan: Plan, week: int, question: SentMessage) -> None:
         labels = [b["text"] for b in question.buttons()]
         text = question.text or ""
+        if "Afspraak met je mentorteam" in text:  # the agreement's follow-up
+            await self.tap(question, "Deels")
+            return
+        if "iets over vertellen" in text:
+            mark = self.api.mark(self.user)
+            await self.say("Ik heb het één keer gevraagd; de tweede keer was het te druk.")
+            await self.next_message(lambda m: "Opgeslagen" in (m.text or ""), since=mark)
+            return
         if "1" in labels:
             skill = next(s for s in plan.week(week).focus_skills if f"„{s.label}”" in text)
             await self.tap(question, str(self.who.rating(skill.key, week)))
@@ -151,3 +159,48 @@ class SimulatedStudent(Person):
             mark = self.api.mark(self.user)
             await self.say(self.who.starr())
             await self.next_message(lambda m: "Opgeslagen" in (m.text or ""), since=mark)
+
+
+def is_request(message: SentMessage, week: int, student: str) -> bool:
+    """An observation request (or the optional line) about `student` in `week`."""
+    text = message.text or ""
+    return (f"Week {week} · {student} · vaardigheid" in text and bool(message.buttons())) or (
+        f"Nog iets kwijt over {student}?" in text
+    )
+
+
+class SimulatedWerkbegeleider(Person):
+    """A werkbegeleider who joins with the students' links and taps the week's skills."""
+
+    def __init__(
+        self,
+        api: SandboxServer,
+        user: SandboxUser,
+        students: list[Student],
+        transcript: Transcript | None,
+    ) -> None:
+        super().__init__(api, user, transcript)
+        self.students = students
+
+    async def observe(self, plan: Plan, week: int, since: int) -> None:
+        """Each supervised student in turn: a level per skill, then Klaar (or a line)."""
+        by_title: dict[str, str] = {str(skill.title): skill.key for skill in plan.skills}
+        for who in self.students:
+            name = who.name
+            message = await self.next_message(
+                lambda m, name=name: is_request(m, week, name), since=since
+            )
+            while "Nog iets kwijt" not in (message.text or ""):
+                title = (message.text or "").split("\n\n", 1)[-1].split("\n", 1)[0]
+                mark = self.api.mark(self.user)
+                await self.tap(message, who.observed(by_title.get(title, title), week))
+                message = await self.next_message(
+                    lambda m, name=name: is_request(m, week, name), since=mark
+                )
+            if who.weak_skill and week == 2:
+                mark = self.api.mark(self.user)
+                await self.say(f"{who.name.split()[0]} vindt overleggen met collega's nog lastig.")
+                await self.next_message(lambda m: "Opgeslagen" in (m.text or ""), since=mark)
+            else:
+                await self.tap(message, "Klaar")
+        await self.next_message(lambda m: "Alles van week" in (m.text or ""), since=since)

@@ -29,7 +29,8 @@ from storage.repos.rounds import RoundRepo
 log = logging.getLogger(__name__)
 
 PREFIX = "al:"
-ACTIONS = ("ack", "talk", "mute")
+ACTIONS = ("ack", "talk", "mute")  # "deal" (Afspraak) is bot.loop's, see DEAL_PATTERN
+DEAL_PATTERN = r"^al:\d{1,12}:deal$"
 BUTTON_PATTERN = r"^al:\d{1,12}:(ack|talk|mute)$"
 TEAM_LANGUAGE = "nl"
 MAX_WORDS = 3
@@ -60,6 +61,8 @@ async def evaluate_cohort(
     week = data.rounds[-1].week
     states = [_state(a, data, round_index, now) for a in stored.values()]
     ok = check.ok_streaks(list(stored))
+    # resolved after a learning agreement (bot.loop): raised again only on later evidence
+    agreed = await repo.resolved_by(cohort_id, "after_agreement")
     raised: list[int] = []
     for action in decide(states, findings, round_index, ok):
         if isinstance(action, Resolve):
@@ -76,6 +79,8 @@ async def evaluate_cohort(
             alert_id, count = alert.id, alert.raise_count + 1
         else:
             assert isinstance(action, Raise)
+            if max(finding.weeks, default=0) <= agreed.get(finding.fingerprint, -1):
+                continue
             new_id = await repo.raise_new(
                 cohort_id,
                 finding.fingerprint,
@@ -187,6 +192,8 @@ def render_alert(
         ],
         [(t("alert.button.mute", lang), f"{PREFIX}{alert_id}:mute")],
     ]
+    if member_id is not None:  # an agreement is made with one student, never with a class
+        buttons[1].insert(0, (t("alert.button.deal", lang), f"{PREFIX}{alert_id}:deal"))
     return Outgoing(shorten_message("\n".join(lines)), buttons)
 
 

@@ -15,6 +15,7 @@ from bot.gaps.cohort_data import (
     SnapshotPart,
     gap_settings_of,
     snapshot_part,
+    workplace_view,
 )
 from bot.gaps.rules import (
     CohortAnswers,
@@ -23,6 +24,7 @@ from bot.gaps.rules import (
     HelpRequest,
     RatingAnswer,
     ReflectionRound,
+    WorkplaceObservation,
 )
 from bot.gaps.rules import StudentWords as Words
 from bot.plans.store import plan_for
@@ -30,6 +32,7 @@ from storage.db import Session
 from storage.records import CohortRecord, MemberRecord, RoundRecord
 from storage.repos import CohortRepo, MemberRepo
 from storage.repos.answers_query import AnswersQuery
+from storage.repos.observations import ObservationRepo
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +105,21 @@ class GapCheck:
     """The gap findings of one cohort now, as `gaps.evaluate` would give them on
     `CohortData.cohort_answers()`, and `ok_streak` for stored fingerprints."""
 
-    def __init__(self, entry: _CohortCache, open_part: SnapshotPart, rounds: list[RoundRecord]):
+    def __init__(
+        self,
+        entry: _CohortCache,
+        open_part: SnapshotPart,
+        rounds: list[RoundRecord],
+        observations: tuple[WorkplaceObservation, ...] = (),
+    ):
         self.entry = entry
+        # the workplace's view is read afresh each time (one small query): a tap may change
+        # until its round closes, and its rounds are not the reflection rounds cached here
+        self._observed: dict[int, list[WorkplaceObservation]] = {}
+        self._observed_skill: dict[str, list[WorkplaceObservation]] = {}
+        for o in observations:
+            self._observed.setdefault(o.student_id, []).append(o)
+            self._observed_skill.setdefault(o.skill, []).append(o)
         self.data = entry.data
         self.settings = entry.settings
         self._open = open_part
@@ -124,11 +140,13 @@ class GapCheck:
     def _student(self, sid: int) -> _Memo:
         open_views = [self._open.rounds[i] for i in self._open_ids]
         mine = self._open_by_student.get(sid, ([], [], []))
+        observed = tuple(self._observed.get(sid, ()))
         signature = (
             tuple((v.week, sid in v.enrolled, sid in v.respondents) for v in open_views),
             tuple(mine[0]),
             tuple(mine[1]),
             tuple(mine[2]),
+            observed,
         )
         memo = self.entry.students.get(sid)
         if memo is not None and memo.signature == signature:
@@ -149,6 +167,7 @@ class GapCheck:
             tuple(closed[0] + mine[0]),
             tuple(closed[1] + mine[1]),
             tuple(closed[2] + mine[2]),
+            observed,
         )
         findings = [
             f
@@ -168,7 +187,8 @@ class GapCheck:
         ]
         asked_now = _asked(ratings, helps)
         open_words = tuple(w for w in self._open.words if (w.student_id, w.week) in asked_now)
-        signature = (tuple(open_views), tuple(ratings), tuple(helps), open_words)
+        observed = tuple(self._observed_skill.get(skill, ()))
+        signature = (tuple(open_views), tuple(ratings), tuple(helps), open_words, observed)
         memo = self.entry.skills.get(skill)
         if memo is not None and memo.signature == signature:
             return memo
@@ -176,7 +196,9 @@ class GapCheck:
         all_ratings, all_helps = closed[0] + ratings, closed[1] + helps
         # a class gap looks only at the rounds that asked its skill
         asking = tuple(v for v in self._views if skill in v.skills)
-        snapshot = CohortAnswers(asking, tuple(all_ratings), tuple(all_helps))
+        snapshot = CohortAnswers(
+            asking, tuple(all_ratings), tuple(all_helps), observations=observed
+        )
         findings = [
             f
             for f in gaps.find_class_gaps(snapshot, self.settings)
@@ -190,7 +212,9 @@ class GapCheck:
             closed_words = self.entry.closed_words
             words = [w for pair in sorted(asked) for w in closed_words.get(pair, ())]
             words += [w for w in self._open.words if (w.student_id, w.week) in asked]
-            with_words = CohortAnswers(asking, snapshot.ratings, snapshot.helps, tuple(words))
+            with_words = CohortAnswers(
+                asking, snapshot.ratings, snapshot.helps, tuple(words), observed
+            )
             findings = [
                 f
                 for f in gaps.evaluate(with_words, self.settings)
@@ -207,6 +231,7 @@ class GapCheck:
             seen |= v.enrolled | v.respondents
         seen.update(self.entry.closed_by_student)
         seen.update(self._open_by_student)
+        seen.update(self._observed)
         return sorted(seen)
 
     def skills(self) -> list[str]:
@@ -282,7 +307,8 @@ async def gap_check(
             completed.setdefault(round_id, set()).add(member_id)
     open_answers = await query.answer_rows(open_ids)
     open_part = snapshot_part(entry.data.plan, open_rounds, open_answers, completed, {}, active)
-    return GapCheck(entry, open_part, rounds)
+    observed = workplace_view(await ObservationRepo(session).of_cohort(cohort_id))
+    return GapCheck(entry, open_part, rounds, observed)
 
 
 async def _load_closed(

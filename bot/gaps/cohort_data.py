@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,14 +19,23 @@ from bot.gaps.rules import (
     HelpRequest,
     RatingAnswer,
     ReflectionRound,
+    WorkplaceObservation,
 )
 from bot.gaps.rules import StudentWords as Words
 from bot.plans import Plan
 from bot.plans.store import plan_for
 from storage.db import Session
-from storage.records import AnswerRecord, CohortRecord, MemberRecord, RoundRecord, StoredAnswer
+from storage.records import (
+    AnswerRecord,
+    CohortRecord,
+    MemberRecord,
+    ObservationRecord,
+    RoundRecord,
+    StoredAnswer,
+)
 from storage.repos import CohortRepo, MemberRepo
 from storage.repos.answers_query import AnswersQuery
+from storage.repos.observations import NOTE_SKILL, ObservationRepo
 from storage.repos.rounds import RoundRepo
 
 log = logging.getLogger(__name__)
@@ -72,6 +81,7 @@ class CohortData:
     completed: dict[int, set[int]]  # round id -> member ids who completed it
     enrolled: dict[int, set[int]]  # round id -> member ids who got it
     students: dict[int, MemberRecord]  # every student of the cohort (any status)
+    observations: list[ObservationRecord] = field(default_factory=list)  # the workplace's view
 
     def round_index(self, week: int | None) -> int:
         """Index of the latest counted round with a week at most `week` (-1 when none)."""
@@ -96,6 +106,7 @@ class CohortData:
             tuple(part.ratings),
             tuple(part.helps),
             tuple(part.words),
+            workplace_view(self.observations),
         )
 
     def asked_skills(self, week: int) -> tuple[str, ...]:
@@ -191,7 +202,19 @@ async def load_cohort_data(session: Session, cohort_id: int) -> CohortData | Non
         if p.completed_at is not None:
             completed.setdefault(p.round_id, set()).add(p.member_id)
     students = {m.id: m for m in await MemberRepo(session).in_cohort(cohort_id, "student")}
-    return CohortData(cohort, plan, rounds, answers, completed, enrolled, students)
+    observations = await ObservationRepo(session).of_cohort(cohort_id)
+    return CohortData(cohort, plan, rounds, answers, completed, enrolled, students, observations)
+
+
+def workplace_view(observations: Iterable[ObservationRecord]) -> tuple[WorkplaceObservation, ...]:
+    """The werkbegeleiders' taps as the rules see them: "niet gezien" and the optional line
+    are no evidence and are left out. A tap counts from the moment it is stored (it may still
+    change until its round closes, like a student's answer)."""
+    return tuple(
+        WorkplaceObservation(o.student_id, o.week, o.skill, o.level, o.werkbegeleider_id)
+        for o in observations
+        if o.level is not None and o.skill != NOTE_SKILL
+    )
 
 
 def shorten(text: str, limit: int) -> str:

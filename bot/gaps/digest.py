@@ -8,6 +8,7 @@ from datetime import datetime
 
 from bot.gaps.alerts import summary_line
 from bot.gaps.cohort_data import CohortData, load_cohort_data, skill_title, skill_week_means
+from bot.gaps.workplace_silence import silent_werkbegeleiders
 from bot.outbox.queue import Outgoing
 from bot.outbox.team import team_language
 from bot.plans.local import LocalText
@@ -45,10 +46,13 @@ async def build_digest(
     if agenda:
         lines += ["", t("digest.agenda", lang)]
         lines += _capped([f"• {_describe(a, data, lang)}" for a in agenda])
+    silent = await silent_werkbegeleiders(session, cohort_id, week)
+    if silent:
+        lines += ["", t("digest.werkbegeleider_silent", lang, names=", ".join(silent))]
     resolved = await repo.resolved_unreported(cohort_id)
     if resolved:
         lines += ["", t("digest.resolved", lang)]
-        lines += _capped([f"✓ {_describe(a, data, lang)}" for a in resolved])
+        lines += _capped([f"✓ {_describe(a, data, lang)}{_how(a, lang)}" for a in resolved])
         await repo.mark_reported([a.id for a in resolved])
     text = "\n".join(lines)
     if len(text) > TEXT_LIMIT:
@@ -91,6 +95,13 @@ def _describe(alert: AlertRecord, data: CohortData, lang: str) -> str:
     title = LocalText.pick(skill_title(data.plan, alert.skill), lang)  # the plan's own English
     what = title or t(f"alert.kind.{alert.kind}", lang)
     return f"{who} — {what}"
+
+
+def _how(alert: AlertRecord, lang: str) -> str:
+    """How a resolved gap closed, when a learning agreement did it (bot.loop)."""
+    if alert.resolution == "after_agreement":
+        return " " + t("digest.after_agreement", lang)
+    return ""
 
 
 def _capped(lines: list[str]) -> list[str]:

@@ -7,18 +7,33 @@ import difflib
 import html
 from dataclasses import dataclass
 
+from bot.charts.matrix import Matrix
 from bot.gaps.alerts import summary_line
 from bot.gaps.cohort_data import CohortData
+from bot.observe.views import WorkplaceResponse, letter
 from bot.texts import t
 from storage.records import AlertRecord, MemberRecord
+from storage.repos.observations import NOTE_SKILL
 
 HISTORY_WEEKS = 8
 LABEL_WIDTH = 14
 MAX_ALERT_LINES = 10
 
 
-def overview_text(data: CohortData, open_alerts: int, lang: str) -> str:
-    """This week's reflection round: who completed it, who did not, open alerts."""
+def overview_text(
+    data: CohortData, open_alerts: int, lang: str, workplace: WorkplaceResponse | None = None
+) -> str:
+    """This week's reflection round: who completed it, who did not, open alerts; and the
+    latest observation round's response when werkbegeleiders take part."""
+    text = _reflection_overview(data, open_alerts, lang)
+    if workplace is not None and workplace.total:
+        text += "\n" + t("observe.overview_line", lang, week=workplace.week,
+                         answered=workplace.answered, total=workplace.total,
+                         percent=workplace.percent)  # fmt: skip
+    return text
+
+
+def _reflection_overview(data: CohortData, open_alerts: int, lang: str) -> str:
     if not data.rounds:
         return t("mentor.no_round", lang, cohort=data.cohort.name)
     rnd = data.rounds[-1]
@@ -84,9 +99,14 @@ def find_student(students: list[MemberRecord], wanted: str) -> StudentMatch:
 
 
 def student_history_html(
-    data: CohortData, student: MemberRecord, alerts: list[AlertRecord], lang: str
+    data: CohortData,
+    student: MemberRecord,
+    alerts: list[AlertRecord],
+    lang: str,
+    werkbegeleiders: list[str] | None = None,
 ) -> str:
-    """A compact table (HTML <pre>) of the student's ratings per skill over the last weeks."""
+    """A compact table (HTML <pre>) of the student's ratings per skill over the last weeks,
+    with the workplace's observations in the row under each skill (both views)."""
     header = t("mentor.student_header", lang, name=student.name, cohort=data.cohort.name)
     ratings: dict[tuple[str, int], int] = {}
     helps: set[tuple[str, int]] = set()
@@ -99,15 +119,20 @@ def student_history_html(
             skill = data.help_skill(a.week, a.question_key, a.choice)
             if skill:
                 helps.add((skill, a.week))
+    observed = workplace_letters(data, student.id)
     done = sum(1 for r in data.rounds if student.id in data.completed.get(r.id, set()))
     rounds_line = t("mentor.student_rounds", lang, done=done, total=len(data.rounds))
     parts = [html.escape(header), html.escape(rounds_line)]
-    if not ratings:
+    if werkbegeleiders is not None:
+        names = ", ".join(werkbegeleiders) or t("mentor.nobody", lang)
+        parts.append(html.escape(t("observe.student_linked", lang, names=names)))
+    if not ratings and not observed:
         parts.append(html.escape(t("mentor.student_none", lang, name=student.name)))
     else:
-        weeks = sorted({w for _, w in ratings})[-HISTORY_WEEKS:]
-        skills = [s.key for s in data.plan.skills if any((s.key, w) in ratings for w in weeks)]
-        skills += sorted({k for k, _ in ratings} - set(skills) - {s.key for s in data.plan.skills})
+        weeks = sorted({w for _, w in ratings} | {w for _, w in observed})[-HISTORY_WEEKS:]
+        seen = set(ratings) | set(observed)
+        skills = [s.key for s in data.plan.skills if any((s.key, w) in seen for w in weeks)]
+        skills += sorted({k for k, _ in seen} - set(skills) - {s.key for s in data.plan.skills})
         rows = [_row("Week", [str(w) for w in weeks])]
         for skill in skills:
             cells = []
@@ -116,7 +141,12 @@ def student_history_html(
                 cell = "·" if value is None else str(value)
                 cells.append(cell + ("!" if (skill, w) in helps else ""))
             rows.append(_row(_label(data, skill, lang), cells))
+            if any((skill, w) in observed for w in weeks):
+                workplace = [observed.get((skill, w), "·") for w in weeks]
+                rows.append(_row("  " + t("observe.workplace_row", lang), workplace))
         parts.append("<pre>" + html.escape("\n".join(rows)) + "</pre>")
+        if observed:
+            parts.append(html.escape(t("observe.student_legend", lang)))
     mine = [a for a in alerts if a.member_id == student.id][:MAX_ALERT_LINES]
     if mine:
         parts.append(html.escape(t("mentor.student_open", lang)))
@@ -134,3 +164,38 @@ def _label(data: CohortData, key: str, lang: str) -> str:
 
 def _row(label: str, cells: list[str]) -> str:
     return f"{label:<{LABEL_WIDTH}}" + "".join(f"{c:>3}" for c in cells)
+
+
+def workplace_letters(data: CohortData, student_id: int) -> dict[tuple[str, int], str]:
+    """(skill, week) -> the werkbegeleiders' taps as letters (N O V G, - niet gezien);
+    two werkbegeleiders in one week show both, e.g. "OV"."""
+    letters: dict[tuple[str, int], str] = {}
+    for o in data.observations:
+        if o.student_id == student_id and o.skill != NOTE_SKILL:
+            key = (o.skill, o.week)
+            letters[key] = (letters.get(key, "") + letter(o.level))[-2:]
+    return letters
+
+
+def both_views_matrices(data: CohortData, last_weeks: int = 12) -> tuple[Matrix, Matrix] | None:
+    """Per skill and week the class's mean self-rating and the workplace's mean level
+    (0 nooit … 3 goed); None while no werkbegeleider has observed anything."""
+    levels: dict[tuple[str, int], list[int]] = {}
+    for o in data.observations:
+        if o.level is not None and o.skill != NOTE_SKILL:
+            levels.setdefault((o.skill, o.week), []).append(o.level)
+    if not levels:
+        return None
+    own: dict[tuple[str, int], list[int]] = {}
+    for a in data.answers:
+        if a.kind == "rating" and a.rating is not None and a.skill and not a.skipped:
+            own.setdefault((a.skill, a.week), []).append(a.rating)
+    weeks = sorted({w for _, w in levels} | {w for _, w in own})[-last_weeks:]
+    keys = [s.key for s in data.plan.skills if any((s.key, w) in levels for w in weeks)]
+
+    def means(source: dict[tuple[str, int], list[int]]) -> list[list[float | None]]:
+        return [[sum(v) / len(v) if (v := source.get((k, w))) else None for w in weeks]
+                for k in keys]  # fmt: skip
+
+    titles = [str(data.plan.skill(k).label) for k in keys]
+    return Matrix(titles, weeks, means(own)), Matrix(titles, weeks, means(levels))

@@ -22,11 +22,13 @@ from typing import Any
 
 from bot.outbox.queue import Outgoing
 from bot.outbox.team import notify_team, team_language
+from bot.people.workplace_data import observations_about
 from bot.texts import t
 from storage.db import Session
 from storage.records import MemberRecord
 from storage.repos import CohortRepo
 from storage.repos.alerts import AuditRepo
+from storage.repos.loop import AgreementRepo, ComplimentRepo, NoteRepo
 from storage.repos.privacy import ErasureRepo, OwnDataRepo
 
 EXPORT_FILENAME = "mijngegevens.json"
@@ -89,7 +91,36 @@ async def export_data(session: Session, member: MemberRecord, now: datetime) -> 
             {**alert, "evidence": _own_evidence(alert["evidence"], member.id)}
             for alert in await own.alerts(member.id)
         ],
+        "workplace_observations_about_you": await observations_about(session, member.id),
+        **await _loop(session, member.id),
         "viewed_by_mentor_team": await own.views(member.cohort_id, member.id),
+    }
+
+
+async def _loop(session: Session, member_id: int) -> dict[str, Any]:
+    """Agreements with them (and how they said it went), compliments to them, and the mentor
+    team's meeting notes about them (bot.loop)."""
+    agreements = await AgreementRepo(session).of_member(member_id)
+    compliments = await ComplimentRepo(session).of_member(member_id)
+    notes = await NoteRepo(session).of_member(member_id)
+    return {
+        "agreements_with_you": [
+            {
+                "text": a.text,
+                "made_by": a.made_by,
+                "made_at": _iso(a.made_at),
+                "follow_up_week": a.follow_up_week,
+                "outcome": a.outcome,
+                "your_words": a.outcome_note,
+            }
+            for a in agreements
+        ],
+        "compliments_to_you": [
+            {"text": c.text, "by": c.written_by, "at": _iso(c.created_at)} for c in compliments
+        ],
+        "meeting_notes_about_you": [
+            {"text": n.text, "by": n.written_by, "at": _iso(n.created_at)} for n in notes
+        ],
     }
 
 

@@ -11,8 +11,10 @@ What goes, when it is older than the period:
 * finished outbox rows (sent, failed, unreachable; by `created_at`): they hold copies of
   alert and question texts;
 * audit log entries (by `at`);
-* students who left with /stop while their data was kept, once nothing of theirs is left and
-  they joined before the cut-off.
+* werkbegeleiders' observations and lines (by `updated_at`, or their round), field signals
+  (/signaal, by `sent_at`), and links a mentor ended or a /stop ended (by `ended_at`);
+* students and werkbegeleiders who left with /stop while their data was kept, once nothing
+  of theirs is left and they joined before the cut-off.
 Rounds and cohorts stay: they say nothing about a person. The tables and their timestamps are
 listed once, in `storage.personal_data`.
 """

@@ -8,7 +8,17 @@ from bot.texts import LANGUAGES, t
 
 ROLE_COMMANDS: dict[str, tuple[str, ...]] = {
     "stranger": ("start", "help", "taal"),
-    "student": ("verder", "status", "vraag", "mijngegevens", "taal", "help", "stop"),
+    "student": (
+        "verder",
+        "status",
+        "vraag",
+        "werkbegeleider",
+        "mijngegevens",
+        "taal",
+        "help",
+        "stop",
+    ),
+    "werkbegeleider": ("verder", "signaal", "mijngegevens", "taal", "help", "stop"),
     "mentor": (
         "overzicht",
         "gaten",
@@ -18,6 +28,10 @@ ROLE_COMMANDS: dict[str, tuple[str, ...]] = {
         "nu",
         "verwachting",
         "antwoord",
+        "signaal",
+        "afspraak",
+        "agenda",
+        "compliment",
         "taal",
         "help",
     ),

@@ -11,6 +11,7 @@ from telegram import Bot
 
 from bot.gaps.alerts import evaluate_cohort
 from bot.gaps.check import GapCache
+from bot.loop.followup import apply_outcomes
 from bot.metrics import ALERTS_RAISED
 from bot.outbox.queue import Outgoing
 from bot.outbox.sender import OutboxSender
@@ -116,7 +117,10 @@ class Services:
         lock = self._evaluating.setdefault(cohort_id, asyncio.Lock())
         try:
             async with lock, self.db.transaction() as session:
-                raised = await evaluate_cohort(session, cohort_id, self.clock.now(), self.gap_cache)
+                now = self.clock.now()
+                raised = await evaluate_cohort(session, cohort_id, now, self.gap_cache)
+                # after the rules: an agreement's outcome may resolve what they left open
+                await apply_outcomes(session, cohort_id, now)
         except Exception:  # an alert can be decided again later; never lose the answer flow
             log.exception("alert evaluation failed cohort=%s", cohort_id)
             return

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 
 from bot.people.admin import AdminError, find_cohort
 from bot.plans.store import plan_for
-from bot.schedule.rounds import KINDS, OpenedRound, open_round
+from bot.schedule.rounds import ANSWERED_KINDS, KINDS, OpenedRound, open_round
 from bot.schedule.timespec import cohort_zone
 from storage.db import Database
 from storage.records import CohortRecord, RoundRecord
@@ -55,7 +55,7 @@ async def push(
         raise PushError(f"cohort {record.name!r} has an unknown time zone {record.timezone!r}")
     week = _push_week(plan.teaching_week, record, now.astimezone(zone).date(), week)
     later = [r.week for r in existing if r.week > week and r.status != "skipped"]
-    if later and kind in ("expectations", "reflection"):
+    if later and kind in ANSWERED_KINDS:
         # opening a round closes the open one of its kind: an older week would close a newer
         raise PushError(
             f"the {kind} round of week {max(later)} exists already; "

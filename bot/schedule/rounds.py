@@ -7,7 +7,15 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.checkin.flow import EXPECTATIONS_KEY, RESUME, Ask, ask_next, render_expectations
+from bot.checkin.flow import (
+    EXPECTATIONS_KEY,
+    RESUME,
+    Ask,
+    ask_next,
+    reflection_week,
+    render_expectations,
+)
+from bot.observe import round as observation
 from bot.outbox.queue import Outgoing, Queued, queue
 from bot.outbox.team import team_chats
 from bot.plans.store import plan_for
@@ -20,7 +28,8 @@ from storage.repos.rounds import AnswerRepo, PromptRepo, RoundRepo
 
 log = logging.getLogger(__name__)
 STUDENT_KINDS = ("expectations", "reflection", "reminder")
-KINDS = (*STUDENT_KINDS, "digest")
+KINDS = (*STUDENT_KINDS, "digest", "observation")
+ANSWERED_KINDS = ("expectations", "reflection", "observation")  # open until the next one
 
 
 @dataclass
@@ -43,7 +52,7 @@ async def open_round(
         if not created:
             return OpenedRound(round_, False)
         closed = []
-        if kind in ("expectations", "reflection"):
+        if kind in ANSWERED_KINDS:
             # answers may change until the next round of the same kind opens
             closed = await rounds.close_others(cohort_id, kind, round_.id, now)
         cohort = await CohortRepo(session).get(cohort_id)
@@ -72,6 +81,8 @@ async def _messages(
 ) -> list[Queued]:
     if round_.kind == "digest":
         return await _digest(session, cohort, round_, now)
+    if round_.kind == "observation":
+        return await observation.round_messages(session, cohort, round_)
     students = await MemberRepo(session).in_cohort(cohort.id, "student", statuses=("active",))
     languages = await UserSettingsRepo(session).languages(
         [s.telegram_user_id for s in students if s.telegram_user_id]
@@ -102,6 +113,8 @@ async def _messages(
                     student.id,
                 )
             )
+    if round_.kind == "reminder":  # the werkbegeleiders' one reminder rides on the students'
+        items += await observation.reminder_messages(session, cohort, round_.week, round_.id)
     return items
 
 
@@ -144,7 +157,7 @@ async def _reflection(
     now: datetime,
     token: str | None,  # the student's prompt token made in bulk (expectations only)
 ) -> Outgoing | None:
-    week = (await plan_for(session, cohort)).week(round_.week, lang)
+    week = await reflection_week(session, round_, student.id, lang)  # with agreement follow-ups
     intro = t("round.reflection_intro", lang, week=round_.week, count=len(week.questions))
     written = sum(1 for q in week.questions if q.kind == "text")
     if written:  # no promise of "short questions" when one asks for a STARR story
@@ -168,7 +181,7 @@ async def _reminder(
         return None
     if await RoundRepo(session).is_completed(reflection.id, student.id):
         return None
-    week = (await plan_for(session, cohort)).week(round_.week, lang)
+    week = await reflection_week(session, reflection, student.id, lang)
     done = len(await AnswerRepo(session).of(reflection.id, student.id))
     text = t("round.reminder", lang, week=round_.week, done=done, total=len(week.questions))
     return Outgoing(text, [[(t("round.continue_button", lang), RESUME)]])
@@ -179,8 +192,11 @@ async def _digest(
 ) -> list[Queued]:
     """The mentor team's digest of week N (sent Monday): it looks back at week N-1."""
     from bot.gaps.digest import build_digest
+    from bot.loop.digest import meeting_messages
 
+    meeting = await meeting_messages(session, cohort.id, now)  # before resolved gaps are marked
     messages = await build_digest(session, cohort.id, round_.week, now)
+    messages[1:1] = meeting  # the text first, then the meeting and progress, then the chart
     chats = await team_chats(session, cohort.id)
     return [
         Queued(f"digest:{round_.id}:{index}:{chat}", chat, "digest", message, cohort.id, round_.id)

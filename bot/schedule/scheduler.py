@@ -69,7 +69,14 @@ def shared_trigger(when: WeeklyTime, zone: ZoneInfo) -> WallClockTrigger:
 def _signature(cohort: CohortRecord) -> tuple[Any, ...]:
     """What the jobs of a cohort depend on; any difference rebuilds them."""
     times = tuple(getattr(cohort, column) for column in TIME_FIELDS.values())
-    return (cohort.timezone, times, cohort.schedule_version, cohort.plan_version, cohort.start_date)
+    return (cohort.timezone, times, cohort.schedule_version, cohort.plan_version, cohort.start_date,
+            cohort.observation_every)  # fmt: skip
+
+
+def observes_in(cohort: CohortRecord, kind: str, week: int) -> bool:
+    """Every other week (observation_every 2) the observation round runs in odd weeks only."""
+    every = max(1, cohort.observation_every)
+    return kind != "observation" or (week - 1) % every == 0
 
 
 class ScheduleSettings(Protocol):
@@ -297,7 +304,7 @@ class RoundScheduler:
         """The one path to a scheduled round: its plan week, the grace check, open_round."""
         day = due.astimezone(ZoneInfo(cohort.timezone)).date()
         week = await self._plan_week(cohort, day)
-        if week is None:
+        if week is None or not observes_in(cohort, kind, week):
             return None
         if now - due > self.grace:
             await record_skipped(self.db, cohort.id, week, kind, due)

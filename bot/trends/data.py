@@ -6,10 +6,12 @@ which re-exports everything public here; ``bot.trends.report`` renders and sends
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.gaps.cohort_data import CohortData, load_cohort_data, local_time
+from bot.trends.effect import Effect, effect
+from bot.trends.workplace import SignalLine, WorkplaceSkill, month_signals, workplace_view
 from storage.db import Session
 from storage.repos.alerts import AlertRepo
 
@@ -75,6 +77,11 @@ class TrendsReport:
     series: tuple[SkillSeries, ...]
     hidden_cells: int  # (skill, week) cells left out for having fewer than MIN_GROUP students
     min_group: int = MIN_GROUP
+    workplace: tuple[WorkplaceSkill, ...] = ()  # the werkbegeleiders' view per skill
+    signals: tuple[SignalLine, ...] = ()  # the month's field signals (/signaal)
+    effect: Effect = field(
+        default_factory=lambda: Effect((), 0)
+    )  # from alert to agreement to outcome (bot.trends.effect)
 
     @property
     def has_chart(self) -> bool:
@@ -199,4 +206,8 @@ async def trends(session: Session, cohort_ids: Iterable[int], now: datetime) -> 
     raw, weeks, hidden = _series(shown, since, now, order)
     series = tuple(SkillSeries(titles.get(k, k), tuple(points)) for k, points in raw)
     gaps = await _class_gaps(session, [d.cohort.id for d in shown], since, titles)
-    return TrendsReport(now, tuple(cohorts), tuple(gaps), tuple(weeks), series, hidden)
+    loop = await effect(session, [d.cohort.id for d in shown], since, titles, MIN_GROUP)
+    workplace = workplace_view(shown, since, titles, MIN_GROUP)
+    signals = await month_signals(session, [d.cohort.id for d in datas], now, titles)
+    return TrendsReport(now, tuple(cohorts), tuple(gaps), tuple(weeks), series, hidden,
+                        effect=loop, workplace=workplace, signals=signals)  # fmt: skip

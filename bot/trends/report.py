@@ -112,8 +112,54 @@ def render_trends(report: TrendsReport, lang: str = "nl") -> str:
         lines.append(t("observer.ratings_none", lang, min=report.min_group))
     if report.hidden_cells:
         lines.append(t("observer.hidden", lang, min=report.min_group))
+    lines += _workplace_lines(report, lang)
+    lines += _effect_lines(report, lang)
     text = "\n".join(lines)
     return text if len(text) <= TEXT_LIMIT else text[: TEXT_LIMIT - 1] + "…"
+
+
+def _workplace_lines(report: TrendsReport, lang: str) -> list[str]:
+    """The workplace's view beside the self-ratings, and the month's field signals."""
+    lines = []
+    if report.workplace:
+        lines += ["", t("observe.trends_workplace_header", lang, weeks=WINDOW_WEEKS)]
+        for w in report.workplace:
+            word = t(f"observe.level.{LEVEL_KEYS[min(3, round(w.level))]}", lang).lower()
+            own = _number(w.own, lang) if w.own is not None else "–"
+            lines.append(t("observe.trends_workplace_line", lang, skill=w.skill, word=word,
+                           level=_number(w.level, lang), own=own, students=w.students))  # fmt: skip
+    if report.signals:
+        lines += ["", t("observe.trends_signals_header", lang)]
+        for signal in report.signals:
+            skill = f" ({signal.skill})" if signal.skill else ""
+            lines.append(f"• „{signal.text}”{skill}")
+    return lines
+
+
+LEVEL_KEYS = ("nooit", "oefenen", "voldoende", "goed")
+
+
+def _effect_lines(report: TrendsReport, lang: str) -> list[str]:
+    """From alert to agreement to outcome (bot.trends.effect), groups of min_group or more."""
+    lines = ["", t("loop.report.header", lang, weeks=WINDOW_WEEKS, min=report.min_group)]
+    if not report.effect.lines:
+        return [*lines, t("loop.report.none", lang, min=report.min_group)]
+    for line in report.effect.lines:
+        done, partly, not_yet = line.outcomes
+        weeks = (
+            t("loop.report.median", lang, weeks=_number(line.median_weeks, lang))
+            if line.median_weeks is not None
+            else t("loop.report.no_median", lang)
+        )
+        lines.append(
+            t("loop.report.line", lang, skill=line.skill or t("loop.report.all", lang),
+              alerts=line.alerts, percent=_percent(line.with_agreement, line.alerts),
+              done=done, partly=partly, not_yet=not_yet, weeks=weeks)
+        )  # fmt: skip
+    if report.effect.hidden:
+        lines.append(t("loop.report.hidden", lang, count=report.effect.hidden,
+                       min=report.min_group))  # fmt: skip
+    return lines
 
 
 def chart_caption(report: TrendsReport, lang: str = "nl") -> str:

@@ -37,6 +37,7 @@ def _record(row: Alert) -> AlertRecord:
         muted_until=row.muted_until,
         resolved_at=row.resolved_at,
         resolution_reported=row.resolution_reported,
+        resolution=row.resolution,
     )
 
 
@@ -119,11 +120,24 @@ class AlertRepo:
         )
         return bool(getattr(result, "rowcount", 0))
 
-    async def resolve(self, alert_id: int, now: datetime) -> bool:
+    async def resolve(
+        self,
+        alert_id: int,
+        now: datetime,
+        resolution: str | None = None,
+        week: int | None = None,
+    ) -> bool:
+        """Resolved by the rules, or (`resolution`, in plan `week`) by an agreement."""
         result = await self.session.execute(
             update(Alert)
             .where(Alert.id == alert_id, Alert.open_key.is_not(None))
-            .values(status="resolved", open_key=None, resolved_at=now)
+            .values(
+                status="resolved",
+                open_key=None,
+                resolved_at=now,
+                resolution=resolution,
+                resolved_week=week,
+            )
         )
         return bool(getattr(result, "rowcount", 0))
 
@@ -150,6 +164,59 @@ class AlertRepo:
             .where(Alert.id == alert_id, Alert.open_key.is_not(None))
             .values(status="muted", muted_until=until)
         )
+
+    async def resolved_by(self, cohort_id: int, resolution: str) -> dict[str, int]:
+        """Fingerprint → the latest plan week it was resolved with `resolution`."""
+        rows = await self.session.execute(
+            select(Alert.fingerprint, Alert.resolved_week).where(
+                Alert.cohort_id == cohort_id, Alert.resolution == resolution
+            )
+        )
+        weeks: dict[str, int] = {}
+        for fingerprint, week in rows:
+            weeks[fingerprint] = max(weeks.get(fingerprint, 0), week or 0)
+        return weeks
+
+    async def about_students_since(
+        self, cohort_ids: list[int], since: datetime
+    ) -> list[AlertRecord]:
+        """Alerts about one student raised since `since`, resolved ones too (the report)."""
+        rows = await self.session.scalars(
+            select(Alert)
+            .where(
+                Alert.cohort_id.in_(cohort_ids),
+                Alert.member_id.is_not(None),
+                Alert.raised_at >= since,
+            )
+            .order_by(Alert.id)
+        )
+        return [_record(row) for row in rows]
+
+    async def set_discuss(self, alert_id: int, discuss: bool) -> None:
+        """On or off the class meeting's agenda (Bespreken, Besproken)."""
+        await self.session.execute(
+            update(Alert).where(Alert.id == alert_id).values(discuss=discuss)
+        )
+
+    async def of_member(self, member_id: int) -> list[AlertRecord]:
+        """Every alert about one student, resolved ones too (the student's timeline)."""
+        rows = await self.session.scalars(
+            select(Alert).where(Alert.member_id == member_id).order_by(Alert.id)
+        )
+        return [_record(row) for row in rows]
+
+    async def to_discuss(self, cohort_id: int) -> list[AlertRecord]:
+        """Alerts marked Bespreken that are still open: the agenda of the class meeting."""
+        rows = await self.session.scalars(
+            select(Alert)
+            .where(
+                Alert.cohort_id == cohort_id,
+                Alert.discuss.is_(True),
+                Alert.open_key.is_not(None),
+            )
+            .order_by(Alert.id)
+        )
+        return [_record(row) for row in rows]
 
     async def class_gaps(self, cohort_ids: list[int], since: datetime) -> list[ClassGapRecord]:
         """Class gaps with a skill in these cohorts that are open, or were raised or resolved

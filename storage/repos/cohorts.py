@@ -26,6 +26,8 @@ def to_record(row: Cohort) -> CohortRecord:
         group_chat_id=row.group_chat_id,
         schedule_version=row.schedule_version,
         gap_settings=dict(row.gap_settings or {}),
+        observation_at=row.observation_at,
+        observation_every=row.observation_every,
     )
 
 

@@ -28,6 +28,7 @@ def to_record(row: Invite) -> InviteRecord:
         single_use=row.single_use,
         expires_at=row.expires_at,
         used_at=row.used_at,
+        student_id=row.student_id,
     )
 
 
@@ -43,8 +44,10 @@ class InviteRepo:
         member_id: int | None = None,
         single_use: bool = True,
         expires_at: datetime | None = None,
+        student_id: int | None = None,
     ) -> InviteRecord:
         row = Invite(
+            student_id=student_id,
             code=new_code(),
             cohort_id=cohort_id,
             role=role,
@@ -75,3 +78,11 @@ class InviteRepo:
     async def for_member(self, member_id: int) -> InviteRecord | None:
         row = await self.session.scalar(select(Invite).where(Invite.member_id == member_id))
         return None if row is None else to_record(row)
+
+    async def set_expiry(self, code: str, expires_at: datetime) -> InviteRecord:
+        await self.session.execute(
+            update(Invite).where(Invite.code == code).values(expires_at=expires_at)
+        )
+        found = await self.get(code)
+        assert found is not None
+        return found

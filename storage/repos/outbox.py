@@ -30,7 +30,7 @@ SENT = "sent"
 FAILED = "failed"
 UNREACHABLE = "unreachable"
 STATUSES = (PENDING, SENDING, SENT, FAILED, UNREACHABLE)
-KINDS = ("round", "reminder", "alert", "digest", "notice", "answer", "report")
+KINDS = ("round", "reminder", "alert", "digest", "notice", "answer", "report", "loop")
 
 _TABLE: Table = OutboxMessage.__table__  # type: ignore[assignment]
 _ERROR_LIMIT = 300  # the width of the last_error column

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import and_, delete, exists, or_, select
 
 from storage.db import Session
-from storage.models import Member, Round
+from storage.models import Member, Observation, Round
 from storage.personal_data import PERSONAL_TABLES, PersonalTable, keeping_member
 
 
@@ -55,8 +55,10 @@ def _stopped_members_without_data(limit: datetime) -> Any:
         exists().where(t.table.c[t.member_column or "member_id"] == Member.id)
         for t in keeping_member()
     ]
+    # a werkbegeleider who left keeps their row while their observations are kept
+    left_behind.append(exists().where(Observation.werkbegeleider_id == Member.id))
     return delete(Member).where(
-        Member.role == "student",
+        Member.role.in_(("student", "werkbegeleider")),
         Member.status == "stopped",
         or_(Member.joined_at.is_(None), Member.joined_at < limit),
         and_(*(~clause for clause in left_behind)),

@@ -21,9 +21,27 @@ async def test_demo_runs_three_weeks_and_leaves_its_files(tmp_path: Path) -> Non
     assert "⚠️ Signaal: Anna de Vries" in team  # her recurring gap on samenwerken
     assert "Signaal voor de klas" in team  # evalueren, low across the class
     assert "Weekoverzicht" in team and "✓ Gezien door Saskia" in team
+    # one learning agreement through its whole life (issue 12): made from Anna's alert in
+    # week 1, told to her, asked about in week 2's reflection, her answer in the digest
+    assert "✍️ Leerafspraak met Anna de Vries" in team
+    assert "✓ Leerafspraak verstuurd aan Anna de Vries" in team
+    assert "🤝 Afspraak met je mentorteam: „Anna vraagt deze week" in student
+    assert "We vragen in week 2 hoe het ging" in student
+    assert "Hoe ging het?" in student and "(tikt op [Deels])" in student
+    assert "Leerafspraken, zo ging het volgens de student:" in team
+    assert "• Anna de Vries — „Anna vraagt deze week" in team and "”: deels" in team
+    assert "📋 Klassenbespreking PW3A demo" in team
     assert (tmp_path / "grafiek.png").read_bytes().startswith(b"\x89PNG")
+    assert (tmp_path / "grafiek-beide-blikken.png").read_bytes().startswith(b"\x89PNG")
+    workplace = (tmp_path / "transcript-werkbegeleider.md").read_text("utf-8")
+    assert "Anna de Vries van PW3A demo vraagt je om werkbegeleider te zijn" in workplace
+    assert workplace.count("Alles van week") == 3  # three weeks observed, Anna and Bram each
+    assert "Week 2 · Anna de Vries · vaardigheid 1 van" in workplace
+    assert "Bram" in workplace and "Chaima" not in workplace  # only her own students
+    assert "Ik las voor" not in workplace and "/5" not in workplace  # no self-ratings
     rows = list(csv.DictReader(io.StringIO((tmp_path / "export.csv").read_text("utf-8"))))
     assert {row["week"] for row in rows} == {"1", "2", "3"}
+    assert {row["source"] for row in rows} == {"student", "werkbegeleider"}
     assert not any(
         row["student"] in ("Daan Bakker", "Hanna Mulder") for row in rows if row["rating"]
     )

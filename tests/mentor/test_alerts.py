@@ -54,9 +54,9 @@ async def test_recurring_student_gap_lifecycle(db: Database) -> None:
     assert "Anna de Vries" in text and "Zorgt voor een veilig pedagogisch klimaat" in text
     assert "Week 1: 1/5" in text and "Week 2: 1/5" in text and "kind viel" in text
     datas = [b["data"] for line in row.payload["buttons"] for b in line]
-    assert datas == [f"al:{alert_id}:ack", f"al:{alert_id}:talk", f"al:{alert_id}:mute"]
+    assert datas == [f"al:{alert_id}:{action}" for action in ("ack", "talk", "deal", "mute")]
     labels = [b["text"] for line in row.payload["buttons"] for b in line]
-    assert labels == ["Gezien", "Bespreken", "Stil 2 weken"]
+    assert labels == ["Gezien", "Bespreken", "Afspraak", "Stil 2 weken"]
 
     # evaluating again (another student completes, a restart, another instance) adds nothing
     async with db.transaction() as s:

@@ -52,7 +52,12 @@ async def test_mentor_presses_gezien_and_the_alert_shows_it(h: Harness) -> None:
     h.state.running.sender.wake()
     alert = await h.api.wait_for_message(marit, timeout=10)
     assert "Anna de Vries" in alert.text and "Week 2: 1/5" in alert.text
-    assert [b["text"] for b in alert.buttons()] == ["Gezien", "Bespreken", "Stil 2 weken"]
+    assert [b["text"] for b in alert.buttons()] == [
+        "Gezien",
+        "Bespreken",
+        "Afspraak",
+        "Stil 2 weken",
+    ]
 
     query = await h.api.press(marit, alert, "Gezien")
     reply = await h.api.wait_for_callback_answer(query)
@@ -62,7 +67,12 @@ async def test_mentor_presses_gezien_and_the_alert_shows_it(h: Harness) -> None:
                       and "Gezien door" in m.text), None)
     )  # fmt: skip
     assert "✓ Gezien door Marit Jansen om " in edited.text
-    assert [b["text"] for b in edited.buttons()] == ["Gezien", "Bespreken", "Stil 2 weken"]
+    assert [b["text"] for b in edited.buttons()] == [
+        "Gezien",
+        "Bespreken",
+        "Afspraak",
+        "Stil 2 weken",
+    ]
     async with h.db.transaction() as s:
         row = await s.get(Alert, alert_id)
         audit = list(await s.scalars(select(AuditEntry)))
@@ -113,6 +123,9 @@ async def test_overview_gaps_and_student_history(h: Harness) -> None:
     cohort, marit, _anna, _ids = await class_with_gap(h)
     async with h.db.transaction() as s:
         await evaluate_cohort(s, cohort, week_time(2))
+    assert h.state.running is not None
+    h.state.running.sender.wake()  # the alert first: else it may land between the replies
+    await h.api.wait_for_message(marit, lambda m: "Signaal" in (m.text or ""), timeout=10)
     overview = await h.say(marit, "/overzicht")
     assert "reflectie week 2" in overview.text and "Ingevuld: 3 van 3" in overview.text
     assert "Open signalen: 1" in overview.text
@@ -137,7 +150,8 @@ async def test_export_sends_a_csv_matching_the_stored_answers(h: Harness) -> Non
     assert reply.document.filename.endswith(".csv")
     rows = list(csv.reader(io.StringIO(reply.document.data.decode("utf-8"))))
     assert rows[0] == [
-        "week", "student", "question", "skill", "rating", "choice", "text", "answered_at"
+        "week", "student", "question", "skill", "rating", "choice", "text", "answered_at",
+        "source",
     ]  # fmt: skip
     async with h.db.transaction() as s:
         stored = await AnswersQuery(s).answers(cohort)
@@ -151,6 +165,7 @@ async def test_export_sends_a_csv_matching_the_stored_answers(h: Harness) -> Non
             a.choice or "",
             ("'" + a.text) if a.text and a.text.startswith("=") else (a.text or ""),
             a.answered_at.isoformat(timespec="seconds"),
+            "student",
         ]
         for a in stored
     ]

@@ -92,7 +92,10 @@ async def _outbox(db: Database) -> dict[str, int]:
 
 def test_push_refuses_with_one_clear_line(cli, database_file: str) -> None:
     started_two_weeks_ago(cli, database_file)
-    assert "push expectations or reflection" in cli("push", "PW3A", "digest", ok=False).output
+    assert (
+        "push expectations, reflection or observation"
+        in cli("push", "PW3A", "digest", ok=False).output
+    )
     assert "no cohort named 'PW9'" in cli("push", "PW9", "reflection", ok=False).output
     future = cli("push", "PW3A", "reflection", "--week", "7", ok=False).output
     assert "week 7 has not begun: the current plan week is 3" in future

@@ -19,7 +19,12 @@ from storage.models import Cohort
 from storage.repos import CohortRepo
 from tests.schedule.conftest import AMS, class_with_students, local, outbox_by_kind, rounds_of
 
-KIND_TIMES = {"expectations": (0, 8, 0), "reflection": (4, 14, 0), "reminder": (6, 18, 0)}
+KIND_TIMES = {
+    "expectations": (0, 8, 0),
+    "reflection": (4, 14, 0),
+    "reminder": (6, 18, 0),
+    "observation": (4, 16, 0),
+}
 
 
 def wall(moment: datetime | None, zone: ZoneInfo = AMS) -> tuple[int, int, int]:
@@ -40,7 +45,7 @@ async def test_start_builds_one_job_per_cohort_and_kind(db: Database, settings: 
         assert ids == sorted(
             job_id(c.id, kind)
             for c in (first, second)
-            for kind in ("expectations", "reflection", "reminder", "digest")
+            for kind in ("expectations", "reflection", "reminder", "digest", "observation")
         )
         for kind, expected in KIND_TIMES.items():
             assert wall(scheduler.next_run_time(first.id, kind)) == expected

@@ -18,6 +18,8 @@ EXPECTED_WEEKS = {
     "digest": [local(2026, 8, 31, 7), local(2026, 9, 7, 7), local(2026, 9, 14, 7)],
     "reflection": [local(2026, 9, 4, 14), local(2026, 9, 11, 14), local(2026, 9, 18, 14)],
     "reminder": [local(2026, 9, 6, 18), local(2026, 9, 13, 18), local(2026, 9, 20, 18)],
+    # no werkbegeleider is linked in these classes: the round exists but sends nothing
+    "observation": [local(2026, 9, 4, 16), local(2026, 9, 11, 16), local(2026, 9, 18, 16)],
 }
 
 
@@ -33,7 +35,7 @@ async def test_three_weeks_open_every_round_once_in_order(db: Database, settings
     returned = await scheduler.advance_to(local(2026, 9, 21, 6))  # before week 4's digest
 
     rounds = await rounds_of(db)
-    assert len(rounds) == 12 and len(returned) == 12 and len(opened) == 12
+    assert len(rounds) == 15 and len(returned) == 15 and len(opened) == 15
     for kind, moments in EXPECTED_WEEKS.items():
         mine = [r for r in rounds if r.kind == kind]
         assert [r.due_at for r in mine] == moments
@@ -47,7 +49,7 @@ async def test_three_weeks_open_every_round_once_in_order(db: Database, settings
     assert clock.now() == local(2026, 9, 21, 6)
     # going over the same time again opens nothing
     assert await scheduler.advance_to(local(2026, 9, 21, 6)) == []
-    assert len(await rounds_of(db)) == 12
+    assert len(await rounds_of(db)) == 15
 
 
 async def test_advance_in_small_steps_equals_one_big_step(db: Database, settings: Settings) -> None:
@@ -56,7 +58,7 @@ async def test_advance_in_small_steps_equals_one_big_step(db: Database, settings
     scheduler = RoundScheduler(db, settings, clock=clock)
     while clock.now() < local(2026, 9, 21, 6):
         await scheduler.advance_to(min(clock.now() + timedelta(hours=5), local(2026, 9, 21, 6)))
-    assert len(await rounds_of(db)) == 12
+    assert len(await rounds_of(db)) == 15
     assert await outbox_by_kind(db) == {"expectations": 6, "reflection": 6, "reminder": 6}
 
 
@@ -80,7 +82,11 @@ async def test_nothing_before_the_start_date(db: Database, settings: Settings) -
     scheduler = RoundScheduler(db, settings, clock=FakeClock(local(2026, 8, 30, 12)))
     await scheduler.advance_to(local(2026, 9, 7, 6))
     # Monday's expectations and digest of week 1 came before the start; Friday's did not
-    assert [(r.week, r.kind) for r in await rounds_of(db)] == [(1, "reflection"), (1, "reminder")]
+    assert [(r.week, r.kind) for r in await rounds_of(db)] == [
+        (1, "reflection"),
+        (1, "observation"),
+        (1, "reminder"),
+    ]
 
 
 async def test_catch_up_within_grace_opens_once_beyond_grace_skips(
@@ -97,6 +103,7 @@ async def test_catch_up_within_grace_opens_once_beyond_grace_skips(
         (2, "digest"): "open",  # 3 hours late: within the 12 hours of grace
         (2, "expectations"): "open",  # 2 hours late
         (1, "reflection"): "skipped",  # Friday 14:00: 68 hours late
+        (1, "observation"): "skipped",  # Friday 16:00: 66 hours late
         (1, "reminder"): "skipped",  # Sunday 18:00: 16 hours late
     }
     assert await outbox_by_kind(db) == {"expectations": 2}
@@ -104,7 +111,7 @@ async def test_catch_up_within_grace_opens_once_beyond_grace_skips(
     # another restart, later: nothing twice, and the skipped rounds are never sent late
     clock.advance(timedelta(hours=3))
     assert await RoundScheduler(db, settings, clock=clock).run_due_now() == []
-    assert len(await rounds_of(db)) == 4
+    assert len(await rounds_of(db)) == 5
     assert await outbox_by_kind(db) == {"expectations": 2}
 
 
@@ -158,9 +165,9 @@ async def test_two_instances_racing_open_each_round_once(
         results = await asyncio.gather(
             first.advance_to(local(2026, 9, 21, 6)), second.advance_to(local(2026, 9, 21, 6))
         )
-        assert len(results[0]) + len(results[1]) == 12
-        assert sorted(callbacks) == sorted(set(callbacks)) and len(callbacks) == 12
-        assert len(await rounds_of(db)) == 12
+        assert len(results[0]) + len(results[1]) == 15
+        assert sorted(callbacks) == sorted(set(callbacks)) and len(callbacks) == 15
+        assert len(await rounds_of(db)) == 15
         assert await outbox_by_kind(db) == {"expectations": 6, "reflection": 6, "reminder": 6}
 
         # and two restarts at once on Monday of week 4, 2 hours after the expectations

@@ -1,0 +1,81 @@
+"""What a student's answer about an agreement does (SPEC §5): "gelukt" with the skill no
+longer low resolves the agreement's alert as "opgelost na afspraak"; "nog niet" puts the
+agreement on the next class meeting's agenda; "deels" is reported and changes nothing.
+
+Decided from stored answers only, after each completed reflection and each closed round
+(bot.runtime.services), so a restart or another instance applies it just the same."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from bot.gaps.cohort_data import load_cohort_data
+from bot.plans.model import LOW_RATING
+from storage.db import Session
+from storage.records import AgreementRecord
+from storage.repos.alerts import AlertRepo
+from storage.repos.loop import AgreementRepo
+from storage.repos.rounds import RoundRepo
+
+log = logging.getLogger(__name__)
+AFTER_AGREEMENT = "after_agreement"
+
+
+async def apply_outcomes(session: Session, cohort_id: int, now: datetime) -> list[int]:
+    """Apply the outcomes not applied yet; the ids of the alerts resolved by them."""
+    repo = AgreementRepo(session)
+    pending = await repo.unapplied(cohort_id)
+    if not pending:
+        return []
+    latest = await _latest_ratings(session, cohort_id)
+    resolved: list[int] = []
+    for agreement in pending:
+        if agreement.outcome == "gelukt" and await _resolve_alert(session, agreement, latest, now):
+            resolved.append(agreement.alert_id or 0)
+        again = agreement.outcome == "nog_niet"
+        await repo.change(
+            agreement.id,
+            outcome_applied=True,
+            on_agenda=again,
+            discussed_at=None if again else agreement.discussed_at,
+        )
+    return resolved
+
+
+async def _resolve_alert(
+    session: Session,
+    agreement: AgreementRecord,
+    latest: dict[tuple[int, str], int],
+    now: datetime,
+) -> bool:
+    if agreement.alert_id is None:
+        return False
+    alerts = AlertRepo(session)
+    alert = await alerts.get(agreement.alert_id)
+    if alert is None or not alert.is_open:
+        return False
+    if alert.skill is not None:
+        rating = latest.get((agreement.member_id, alert.skill))
+        if rating is None or rating <= LOW_RATING:
+            return False  # the student says it worked, their own rating does not (yet)
+    answered_in = await RoundRepo(session).get(agreement.outcome_round_id or 0)
+    week = answered_in.week if answered_in else agreement.follow_up_week
+    done = await alerts.resolve(alert.id, now, AFTER_AGREEMENT, week)
+    if done:
+        log.info("alert resolved after agreement alert=%s agreement=%s", alert.id, agreement.id)
+    return done
+
+
+async def _latest_ratings(session: Session, cohort_id: int) -> dict[tuple[int, str], int]:
+    """(student, skill) → the student's latest self-rating of that skill."""
+    data = await load_cohort_data(session, cohort_id)
+    if data is None:
+        return {}
+    latest: dict[tuple[int, str], tuple[int, int]] = {}
+    for a in data.answers:
+        if a.kind == "rating" and a.rating is not None and a.skill and not a.skipped:
+            key = (a.member_id, a.skill)
+            if key not in latest or latest[key][0] <= a.week:
+                latest[key] = (a.week, a.rating)
+    return {key: rating for key, (_week, rating) in latest.items()}
