@@ -237,15 +237,13 @@ async def wait_reached(api: Any, chats: list[int], timeout: float) -> None:
         await asyncio.sleep(0.5)
 
 
-def instance_env(paid: bool) -> dict[str, str]:
-    env = {
-        # the rate is the bot's: until instances share it by themselves (the leases of the
-        # recovery issue), an operator divides it by hand
-        "MENTORBOT_SEND_RATE": f"{LIMIT / INSTANCES:g}",
-        # a pure-bulk run: nobody answers while the round goes out (see docs/benchmarks.md)
-        "MENTORBOT_SEND_HEADROOM": "0.05",
-        "MENTORBOT_LOG_LEVEL": "INFO",
-    }
+def instance_env(paid: bool, by_hand: bool) -> dict[str, str]:
+    """Every instance gets the same settings, as an operator would give them: the bot's rate
+    (the instances share it through their leases); `by_hand` = the rate divided by hand and a
+    pure-bulk headroom, the only way before the leases (runs A-D of docs/benchmarks.md)."""
+    env = {"MENTORBOT_SEND_RATE": f"{LIMIT:g}", "MENTORBOT_LOG_LEVEL": "INFO"}
+    if by_hand:
+        env |= {"MENTORBOT_SEND_RATE": f"{LIMIT / INSTANCES:g}", "MENTORBOT_SEND_HEADROOM": "0.05"}
     if paid:
         env["MENTORBOT_PAID_BROADCAST"] = "1"
     return env
@@ -288,21 +286,22 @@ async def main() -> None:
     parser.add_argument("--weeks", type=int, default=4, help="weeks of history")
     parser.add_argument("--fresh", action="store_true", help="rebuild the template databases")
     parser.add_argument("--paid", action="store_true", help="MENTORBOT_PAID_BROADCAST=1")
+    parser.add_argument("--by-hand", action="store_true", help="the rate divided by hand")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     if not await postgres_available():
         print(f"national: PostgreSQL not reachable at {POSTGRES_ADMIN_URL}; skipped")
         return
     sizes = [int(s) for s in args.sizes.split(",")]
-    print(f"national: {INSTANCES} webhook instances on PostgreSQL, sandbox {LIMIT:g}/s and 1/s "
-          f"per chat, week {WEEK} expectations for {args.slice} cohorts "
+    env = instance_env(args.paid, args.by_hand)
+    print(f"national: {INSTANCES} webhook instances on PostgreSQL ({env}), sandbox {LIMIT:g}/s "
+          f"and 1/s per chat, week {WEEK} expectations for {args.slice} cohorts "
           f"({args.slice * 25:,} students) at database sizes {sizes}; "
           f"load {load_average()}", flush=True)  # fmt: skip
     runs = []
     for students in sizes:
         template = await ensure_template(students, args.weeks, args.fresh)
         print(f"-- {students:,} students (load {load_average()})", flush=True)
-        env = instance_env(args.paid)
         explain = students == max(sizes)
         runs.append(await one_size(template, students, args.weeks, args.slice, env, explain))
     report(runs)
