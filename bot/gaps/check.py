@@ -17,6 +17,8 @@ from bot.gaps.cohort_data import (
     snapshot_part,
     workplace_view,
 )
+from bot.gaps.evidence import ClassAsk, class_finding
+from bot.gaps.model import index_answers, trailing_run
 from bot.gaps.rules import (
     CohortAnswers,
     Finding,
@@ -93,6 +95,7 @@ class _Memo:
     findings: list[Finding]
     ok: dict[str, int]
     snapshot: CohortAnswers
+    class_asks: list[ClassAsk] | None = None  # a skill's, for its class gap's ok streak
 
 
 @dataclass
@@ -107,6 +110,8 @@ class CohortCache:
     closed_words: dict[tuple[int, int], list[Words]]
     students: dict[int, _Memo] = field(default_factory=dict)
     skills: dict[str, _Memo] = field(default_factory=dict)
+    # the class figures of the closed rounds per skill: they cannot change while the key holds
+    closed_asks: dict[str, list[ClassAsk]] = field(default_factory=dict)
 
 
 class GapCache:
@@ -223,11 +228,11 @@ class GapCheck:
         snapshot = CohortAnswers(
             asking, tuple(all_ratings), tuple(all_helps), observations=observed
         )
-        findings = [
-            f
-            for f in gaps.find_class_gaps(snapshot, self.settings)
-            if f.kind == "class_gap" and f.skill == skill
-        ]
+        asks = self._class_asks(skill, open_views, ratings, helps)
+        if asks is None:  # an open round shares its week with a closed one: all afresh
+            asks = gaps.class_asks(index_answers(snapshot), skill, self.settings)
+        finding = class_finding(skill, asks, self.settings)
+        findings = [] if finding is None else [finding]
         if findings and self.settings.fold_into_class:
             # the class finding names the students with their own gap on the skill, with
             # their words: the whole rule set on this skill's answers (the rounds that asked
@@ -245,8 +250,33 @@ class GapCheck:
                 for f in gaps.evaluate(with_words, self.settings)
                 if f.kind == "class_gap" and f.skill == skill
             ]
-        memo = self.entry.skills[skill] = _Memo(signature, findings, {}, snapshot)
+        memo = self.entry.skills[skill] = _Memo(signature, findings, {}, snapshot, asks)
         return memo
+
+    def _class_asks(
+        self,
+        skill: str,
+        open_views: list[ReflectionRound],
+        ratings: list[RatingAnswer],
+        helps: list[HelpRequest],
+    ) -> list[ClassAsk] | None:
+        """The skill's class asks, oldest first: the closed rounds' kept in the cache entry
+        (computed once), only the open rounds' computed now. An ask is keyed by week, so this
+        holds only while no open round shares a week with a closed one (None then)."""
+        closed_weeks = {v.week for v in self.entry.closed.rounds.values()}
+        if any(v.week in closed_weeks for v in open_views):
+            return None
+        kept = self.entry.closed_asks.get(skill)
+        if kept is None:
+            mine = self.entry.closed_by_skill.get(skill, Mine())
+            views = tuple(v for v in self.entry.closed.rounds.values() if skill in v.skills)
+            closed = CohortAnswers(views, tuple(mine.ratings), tuple(mine.helps))
+            kept = gaps.class_asks(index_answers(closed), skill, self.settings)
+            self.entry.closed_asks[skill] = kept
+        now = CohortAnswers(tuple(open_views), tuple(ratings), tuple(helps))
+        fresh = gaps.class_asks(index_answers(now), skill, self.settings)
+        # by week, as the full evaluation orders rounds (a stable sort: ties keep their order)
+        return sorted(kept + fresh, key=lambda a: a.week)
 
     # -- the whole cohort ------------------------------------------------------------------
 
@@ -296,7 +326,14 @@ class GapCheck:
                 out.update(gaps.ok_streaks([fp], CohortAnswers(tuple(self._views), ()),
                                            self.settings))  # fmt: skip
                 continue
-            if fp not in memo.ok:
+            if fp in memo.ok:
+                pass
+            elif kind == "class_gap" and memo.class_asks is not None:
+                # what gaps.ok_streaks counts for a class gap, from the asks already at hand
+                memo.ok[fp] = trailing_run(
+                    not gaps.class_ask_low(a, self.settings) for a in memo.class_asks
+                )
+            else:
                 memo.ok.update(gaps.ok_streaks([fp], memo.snapshot, self.settings))
             out[fp] = memo.ok[fp]
         return out
