@@ -366,10 +366,10 @@ async def gap_check(
     cache.put(cache_key, entry)
     open_rounds = [r for r in rounds if r.is_open]
     completed: dict[int, set[int]] = {}
-    for round_id, member_id, done in await query.participation_rows(open_ids):
+    taking, open_answers = await query.round_rows(open_ids)
+    for round_id, member_id, done in taking:
         if done:
             completed.setdefault(round_id, set()).add(member_id)
-    open_answers = await query.answer_rows(open_ids)
     open_part = snapshot_part(entry.data.plan, open_rounds, open_answers, completed, {}, active)
     observed = workplace_view(await ObservationRepo(session).of_cohort(cohort_id))
     return GapCheck(entry, open_part, rounds, observed)
