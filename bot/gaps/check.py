@@ -235,8 +235,8 @@ class GapCheck:
         findings = [] if finding is None else [finding]
         if findings and self.settings.fold_into_class:
             # the class finding names the students with their own gap on the skill, with
-            # their words: the whole rule set on this skill's answers (the rounds that asked
-            # it, the words of those asks) folds them in
+            # their words: the student rule on this skill's answers (the rounds that asked
+            # it, the words of those asks) gives them, folded in as `gaps.evaluate` folds
             asked = _asked(all_ratings, all_helps)
             closed_words = self.entry.closed_words
             words = [w for pair in sorted(asked) for w in closed_words.get(pair, ())]
@@ -245,11 +245,9 @@ class GapCheck:
             with_words = CohortAnswers(
                 asking, snapshot.ratings, snapshot.helps, tuple(words), observed
             )
-            findings = [
-                f
-                for f in gaps.evaluate(with_words, self.settings)
-                if f.kind == "class_gap" and f.skill == skill
-            ]
+            theirs = [f for f in gaps.find_student_gaps(with_words, self.settings)
+                      if f.skill == skill]  # fmt: skip
+            findings = [gaps.fold_students(findings[0], theirs)]
         memo = self.entry.skills[skill] = _Memo(signature, findings, {}, snapshot, asks)
         return memo
 
