@@ -17,7 +17,7 @@ from bot.schedule.rounds import OpenedRound
 from storage.db import Database
 from storage.repos import CohortRepo, InviteRepo, MemberRepo
 from storage.repos.inbox import InboxRepo
-from tests.process.conftest import eventually
+from tests.processes import eventually
 from tgsandbox import SandboxChat, SandboxServer, SandboxUser, SentMessage
 
 COHORT_START = date(2026, 9, 1)  # a Tuesday; the default cohort of `Harness.cohort`

@@ -7,7 +7,7 @@ from __future__ import annotations
 from bot import metrics
 from storage.repos.inbox import InboxRepo
 from tests.harness import Harness
-from tests.process.conftest import eventually
+from tests.processes import eventually
 
 
 async def test_an_update_failing_three_times_is_parked_and_the_next_one_handled(

@@ -18,7 +18,7 @@ from storage.db import Database
 from storage.models import OutboxMessage
 from storage.repos import MemberRepo
 from tests.conftest import create_pg_database, drop_pg_database, require_postgres
-from tests.process.conftest import BotProcess, World, free_port
+from tests.processes import BotProcess, World, free_port
 from tgsandbox import SandboxServer, SandboxUser
 
 

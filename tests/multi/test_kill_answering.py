@@ -24,7 +24,7 @@ from bot.schedule.on_demand import push as push_round
 from storage.models import Answer, InboxUpdate, OutboxMessage
 from tests.conftest import require_postgres
 from tests.multi.helpers import Instances, postgres_world, webhook_runs
-from tests.process.conftest import SIGKILL
+from tests.processes import SIGKILL
 from tgsandbox import SandboxServer, SandboxUser, SentMessage
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(180)]

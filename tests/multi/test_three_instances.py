@@ -31,7 +31,7 @@ from storage import migrate
 from storage.models import Alert, Answer, Member, OutboxMessage
 from tests.conftest import require_postgres
 from tests.multi.helpers import Instances, metric, postgres_world, webhook_runs
-from tests.process.conftest import SIGKILL, SIGTERM, eventually
+from tests.processes import SIGKILL, SIGTERM, eventually
 from tgsandbox import SandboxServer, SandboxUser, SentMessage
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(240)]

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from bot.checkin.flow import ANSWER
 from bot.schedule.on_demand import push
 from storage.models import Answer, InboxUpdate, Prompt
-from tests.process.conftest import SIGKILL, World, eventually
+from tests.processes import SIGKILL, World, eventually
 from tgsandbox import DEFAULT_TOKEN, SandboxUser, SentMessage
 
 STUDENTS = 50

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.schedule.on_demand import push
-from tests.process.conftest import SIGKILL, SIGTERM, World, eventually
+from tests.processes import SIGKILL, SIGTERM, World, eventually
 
 STUDENTS = 60
 RECOVERY = 30.0  # seconds from the restart to the last message out (SPEC §7)

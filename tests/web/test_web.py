@@ -31,7 +31,7 @@ from storage.db import Database
 from storage.records import InboxRecord
 from storage.repos.inbox import InboxRepo
 from tests.conftest import make_settings
-from tests.process.conftest import eventually
+from tests.processes import eventually
 from tgsandbox import SandboxServer
 
 SECRET = "s3cret-Webhook_token"
