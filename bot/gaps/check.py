@@ -15,7 +15,6 @@ from bot.gaps.cohort_data import (
     SnapshotPart,
     gap_settings_of,
     snapshot_part,
-    workplace_view,
 )
 from bot.gaps.evidence import ClassAsk, class_finding
 from bot.gaps.model import index_answers, trailing_run
@@ -369,7 +368,9 @@ async def gap_check(
         if done:
             completed.setdefault(round_id, set()).add(member_id)
     open_part = snapshot_part(entry.data.plan, open_rounds, open_answers, completed, {}, active)
-    observed = workplace_view(await ObservationRepo(session).of_cohort(cohort_id))
+    # what `workplace_view` keeps of the cohort's observations, read as plain columns
+    levels = await ObservationRepo(session).levels_of_cohort(cohort_id)
+    observed = tuple(WorkplaceObservation(*row) for row in levels)
     return GapCheck(entry, open_part, rounds, observed)
 
 

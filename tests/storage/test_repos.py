@@ -168,3 +168,25 @@ async def test_round_rows_read_participations_and_answers_in_one_go(db: Database
         (a, "r1", 2, None),
         (a, "t1", None, "Zwaar."),
     ]
+
+
+async def test_observation_levels_leave_out_not_seen_and_the_line(db: Database) -> None:
+    """The gap check reads only the werkbegeleider's levels: "niet gezien" and the optional
+    line are no evidence; the rest comes back oldest week first."""
+    from storage.repos.observations import NOTE_SKILL, ObservationRepo
+    from storage.repos.rounds import RoundRepo
+
+    cohort_id = await make_cohort(db)
+    async with db.transaction() as s:
+        student, wb = [await MemberRepo(s).add_invited(cohort_id, r, n, None)
+                       for r, n in (("student", "Sanne"), ("werkbegeleider", "Mo"))]  # fmt: skip
+        later, _ = await RoundRepo(s).insert_if_absent(cohort_id, 5, "observation", NOW)
+        early, _ = await RoundRepo(s).insert_if_absent(cohort_id, 4, "observation", NOW)
+        repo = ObservationRepo(s)
+        await repo.save(later.id, wb, student, "spelen", level=1, text=None, now=NOW)
+        await repo.save(later.id, wb, student, "veiligheid", level=None, text=None, now=NOW)
+        await repo.save(later.id, wb, student, NOTE_SKILL, level=None, text="Goed bezig", now=NOW)
+        await repo.save(early.id, wb, student, "spelen", level=3, text=None, now=NOW)
+    async with db.transaction() as s:
+        levels = await ObservationRepo(s).levels_of_cohort(cohort_id)
+    assert levels == [(student, 4, "spelen", 3, wb), (student, 5, "spelen", 1, wb)]
