@@ -431,7 +431,7 @@ class Compliment(Base):
 
 
 class InboxUpdate(Base):
-    """A Telegram update as received, stored before Telegram is told it arrived (SPEC §7).
+    """A Telegram update as received, stored before Telegram is told it arrived.
 
     pending → handling (claimed by one instance) → handled | parked (failed three times).
     `user_key` is the user (or chat) the update belongs to: one user's updates are handled one

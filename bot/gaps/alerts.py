@@ -1,5 +1,5 @@
 """Findings become alerts: stored once per open gap, told to the mentor team, raised again
-when a gap stays after it was seen, resolved when it is gone (SPEC §5 "Gaps and alerts").
+when a gap stays after it was seen, resolved when it is gone.
 
 Everything is decided from stored answers (`bot.gaps.rules.evaluate`) and stored alerts
 (`bot.gaps.lifecycle.decide`), so any instance can run `evaluate_cohort` at any time: the

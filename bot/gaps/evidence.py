@@ -1,4 +1,4 @@
-"""Gap rules that weigh the answers on a skill: recurring student gaps and class gaps (SPEC §5).
+"""Gap rules that weigh the answers on a skill: recurring student gaps and class gaps.
 
 Pure functions over a ``CohortAnswers`` snapshot; ``bot.gaps.rules`` re-exports the public ones and
 folds student gaps into class gaps in :func:`bot.gaps.rules.evaluate`.

@@ -1,10 +1,10 @@
-"""Gap rules: pure functions from stored answers to findings with evidence (SPEC §5).
+"""Gap rules: pure functions from stored answers to findings with evidence.
 
 No I/O, no Telegram, no database: every finding is recomputed from a ``CohortAnswers``
 snapshot, so any instance can decide alerts after a restart. Two rule sets share one
 interface, chosen by ``GapSettings.mode``:
 
-* ``"spec"``: the SPEC §5 starting rules (2 of the last 3 asks low, 30 % of the class, 2 silent
+* ``"spec"``: the starting rules (2 of the last 3 asks low, 30 % of the class, 2 silent
   rounds, a 1.0 drop of the mean); ``GapSettings.spec_baseline()``.
 * ``"evidence"`` (default): rules that weigh evidence across asks so that noisy self-ratings do
   not trip alerts. docs/gap-rules.md has the reasoning and the measured quality.

@@ -1,4 +1,4 @@
-"""The loop's part of the Monday digest (SPEC §3, §5): the agenda of the week's class
+"""The loop's part of the Monday digest: the agenda of the week's class
 meeting with its Besproken buttons, the agreements' outcomes since the last digest, and the
 students who improve, each with a Compliment button.
 

@@ -1,4 +1,4 @@
-"""What a student's answer about an agreement does (SPEC §5): "gelukt" with the skill no
+"""What a student's answer about an agreement does: "gelukt" with the skill no
 longer low resolves the agreement's alert as "opgelost na afspraak"; "nog niet" puts the
 agreement on the next class meeting's agenda; "deels" is reported and changes nothing.
 

@@ -1,4 +1,4 @@
-"""The personal data around werkbegeleiders (SPEC §2, §4 "Own data"): what a student's
+"""The personal data around werkbegeleiders: what a student's
 /mijngegevens shows of the observations about them, a werkbegeleider's own /mijngegevens, and
 a werkbegeleider leaving with /stop. Kept apart from `privacy` (the student's side)."""
 

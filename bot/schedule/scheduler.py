@@ -1,4 +1,4 @@
-"""The weekly rhythm (SPEC §3): opens every cohort's rounds on time, once.
+"""The weekly rhythm: opens every cohort's rounds on time, once.
 
 The database is the source of truth. APScheduler (3.11, in-memory job store, nothing pickled)
 only holds one cron job per (cohort, kind), rebuilt from the cohorts table at `start()` and

@@ -1,5 +1,5 @@
 """Three webhook instances on one PostgreSQL database; one is SIGKILLed while a class answers its
-reflection and another class's round is going out (SPEC §7, §8).
+reflection and another class's round is going out.
 
 Each instance has its own host name (containers), so the survivors learn of the death only
 from the lease that stops being renewed. Within 30 s of the kill: every update the dead
@@ -33,7 +33,7 @@ ANSWERING = 30
 ROUND = 150  # students of the other class, whose round goes out meanwhile
 KILL_AFTER = 45  # confirmed answers before the kill
 SECRET = "Kill_mid_answering_S3cret"
-RECOVERY = 30.0  # seconds (SPEC §7)
+RECOVERY = 30.0  # seconds
 SAVED = "Opgeslagen"
 DONE = "Klaar, dank je wel"
 

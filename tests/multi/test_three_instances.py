@@ -1,4 +1,4 @@
-"""Three webhook instances behind a load balancer on one PostgreSQL database (SPEC §7).
+"""Three webhook instances behind a load balancer on one PostgreSQL database.
 
 The instances start together on an empty database and race to migrate it (the advisory lock
 lets one migrate; the others find the schema at head). A class of 300 students gets a round
@@ -48,7 +48,7 @@ SEND_RATE = 30  # the bot's rate: the instances share it through their leases
 # Each sendMessage takes 0.2 s and happens even when the client is gone: the requests in
 # flight when an instance dies reach the students (the duplicates Telegram cannot prevent).
 SEND_DELAY = 0.2
-RECOVERY = 30.0  # seconds from the kill to the last message out (SPEC §7)
+RECOVERY = 30.0  # seconds from the kill to the last message out
 DONE = "Klaar, dank je wel"
 HELP_PROMPT = "Waar wil je hulp bij"
 

@@ -1,4 +1,4 @@
-"""What a werkbegeleider may do (SPEC §2): only the observation requests of their own
+"""What a werkbegeleider may do: only the observation requests of their own
 students. No mentor command, no other student, no self-ratings; a mentor sees both views in
 /student and can unlink; /signaal reaches the mentor team."""
 

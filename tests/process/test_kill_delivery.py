@@ -1,4 +1,4 @@
-"""SIGKILL during the delivery of rounds (SPEC §7, §8): after each restart delivery goes on at
+"""SIGKILL during the delivery of rounds: after each restart delivery goes on at
 once (the restarted instance reaps its dead predecessor's lease, no waiting for stale claims),
 and every student has every round exactly once within 30 s of the last restart, except for the
 one or two requests in flight at each kill, which the outbox counts as repeats: duplicates ≤
@@ -18,7 +18,7 @@ from bot.schedule.on_demand import push
 from tests.processes import SIGKILL, SIGTERM, World, eventually
 
 STUDENTS = 60
-RECOVERY = 30.0  # seconds from the restart to the last message out (SPEC §7)
+RECOVERY = 30.0  # seconds from the restart to the last message out
 ROUNDS: dict[str, Callable[[str], bool]] = {
     "expectations-1": lambda text: text.startswith("📋 Week 1:"),
     "reflection-1": lambda text: "reflectie van week 1" in text,

@@ -1,4 +1,4 @@
-"""Bad input (SPEC §8): every case gets a clear, polite answer and changes nothing.
+"""Bad input: every case gets a clear, polite answer and changes nothing.
 
 Codes that are unknown, used or expired are in tests/e2e/test_enrolment.py; here are the
 cases around them (a race for one code, a code that expires while the consent question is
