@@ -133,7 +133,9 @@ async def week_button(update: Update, context: MentorContext, scope: Scope) -> R
     async def show() -> None:
         if result.buttons:  # the copy switched on or off: the same question, new buttons
             await query.answer()
-            await query.edit_message_text(text, reply_markup=_markup(result, scope.language))
+            markup = _markup(result, scope.language)
+            assert isinstance(markup, InlineKeyboardMarkup)
+            await query.edit_message_text(text, reply_markup=markup)
             return
         await query.answer(text[:200])
         if result.key not in FINAL_KEYS:
