@@ -203,7 +203,8 @@ async def test_the_copy_button_switches_and_a_later_werkbegeleider_is_not_asked(
     h.clock.set(MONDAY_WEEK_3 + timedelta(days=1))
     await accept(h, wim, await link_of(h, c.anna))
     mark_wim = h.api.mark(wim)
-    await observe(h, c, ellen, 5, ["Goed", "Goed", "Deels"])
+    h.clock.set(MONDAY_WEEK_3 + timedelta(weeks=2, days=4, hours=8))
+    await h.state.live().scheduler.push(c.cohort, "observation", week=5)
     wim_first = await h.api.wait_for_message(
         wim, lambda m: is_request(m) and "Anna" in (m.text or ""), since=mark_wim, timeout=20
     )
