@@ -395,6 +395,9 @@ class Agreement(Base):
         ForeignKey("rounds.id", ondelete="SET NULL"), default=None
     )
     workplace_outcome_at: Mapped[datetime | None] = mapped_column(default=None)
+    workplace_by: Mapped[int | None] = mapped_column(  # the werkbegeleider who answered
+        ForeignKey("members.id", ondelete="SET NULL"), default=None
+    )
     on_agenda: Mapped[bool] = mapped_column(Boolean, default=False)
     discussed_at: Mapped[datetime | None] = mapped_column(default=None)
 

@@ -282,6 +282,7 @@ class AgreementRecord:
     workplace_note: str | None
     workplace_round_id: int | None
     workplace_outcome_at: datetime | None
+    workplace_by: int | None
     on_agenda: bool
     discussed_at: datetime | None
 

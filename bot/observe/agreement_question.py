@@ -81,7 +81,7 @@ async def save(
     if found is None:
         return None
     outcome = OUTCOMES[int(raw)]
-    await AgreementRepo(session).record_workplace_outcome(found.id, outcome, round_.id, now)
+    await AgreementRepo(session).record_workplace_outcome(found.id, outcome, round_.id, wb.id, now)
     return found.workplace_round_id == round_.id, outcome
 
 

@@ -150,7 +150,7 @@ class AgreementRepo:
         return [_agreement(row) for row in rows]
 
     async def record_workplace_outcome(
-        self, agreement_id: int, outcome: str, round_id: int, now: datetime
+        self, agreement_id: int, outcome: str, round_id: int, by: int, now: datetime
     ) -> None:
         """The werkbegeleider's answer; like the student's, a change is applied again."""
         await self.change(
@@ -158,8 +158,18 @@ class AgreementRepo:
             workplace_outcome=outcome,
             workplace_round_id=round_id,
             workplace_outcome_at=now,
+            workplace_by=by,
             outcome_applied=False,
         )
+
+    async def answered_by(self, werkbegeleider_id: int) -> list[AgreementRecord]:
+        """The agreements this werkbegeleider answered about (their /mijngegevens)."""
+        rows = await self.session.scalars(
+            select(Agreement)
+            .where(Agreement.workplace_by == werkbegeleider_id)
+            .order_by(Agreement.id)
+        )
+        return [_agreement(row) for row in rows]
 
     async def unapplied(self, cohort_id: int) -> list[AgreementRecord]:
         rows = await self.session.scalars(

@@ -24,6 +24,7 @@ from tests.loop.helpers import (
 )
 from tests.mentor.helpers import PLAN
 from tests.observe.helpers import accept, is_request, link_of
+from tests.observe.test_privacy import export_of
 from tgsandbox import SandboxUser, SentMessage
 
 # "klimaat" is a workplace skill here: a work process of the qualification file
@@ -74,7 +75,9 @@ async def observe(h: Harness, c: Class, wb: SandboxUser, week: int, taps: list[s
         mark = h.api.mark(wb)
         if label.startswith("text:"):
             await h.api.send_text(wb, label[5:])
-            await h.api.wait_for_message(wb, since=mark)  # Opgeslagen
+            # the thanks comes after the alerts were decided with the answers
+            await h.api.wait_for_message(wb, lambda m: "Alles van week" in (m.text or ""),
+                                         since=mark)  # fmt: skip
             break
         await h.api.press(wb, message, label)
         message = await h.api.wait_for_message(wb, since=mark)
@@ -157,11 +160,17 @@ async def test_workplace_not_yet_puts_it_on_the_agenda_before_the_student_answer
 ) -> None:
     c, ellen, _wim = await with_werkbegeleiders(h)
     await send(h, c, await week_question(h, c))
-    await observe(h, c, ellen, 5, ["Goed", "Goed", "Nog niet"])
+    await observe(h, c, ellen, 5, ["Goed", "Goed", "Nog niet", "text:Ze wacht af."])
     row = await agreement(h)
     assert (row.outcome, row.workplace_outcome) == (None, "nog_niet")
     assert "nog niet gelukt" in (await h.say(c.marit, "/agenda")).text
     assert (await alert_row(h, c.alert_id)).resolution is None  # the workplace alone never resolves
+    # the werkbegeleider's own answer is in their /mijngegevens
+    theirs = await export_of(h, ellen)
+    assert [(a["student"], a["agreement"], a["answer"], a["line"])
+            for a in theirs["agreement_answers"]] == [
+        ("Anna de Vries", LINE, "nog_niet", "Ze wacht af.")
+    ]  # fmt: skip
 
 
 async def test_unshared_agreement_never_reaches_the_werkbegeleider(h: Harness) -> None:

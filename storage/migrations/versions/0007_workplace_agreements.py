@@ -22,6 +22,14 @@ def upgrade() -> None:
         batch.add_column(sa.Column("workplace_note", sa.Text(), nullable=True))
         batch.add_column(sa.Column("workplace_round_id", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("workplace_outcome_at", sa.DateTime(), nullable=True))
+        batch.add_column(sa.Column("workplace_by", sa.Integer(), nullable=True))
+        batch.create_foreign_key(
+            "fk_agreements_workplace_by_members",
+            "members",
+            ["workplace_by"],
+            ["id"],
+            ondelete="SET NULL",
+        )
         batch.create_foreign_key(
             "fk_agreements_workplace_round_id_rounds",
             "rounds",
@@ -34,6 +42,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("agreements") as batch:
         batch.drop_constraint("fk_agreements_workplace_round_id_rounds", type_="foreignkey")
+        batch.drop_constraint("fk_agreements_workplace_by_members", type_="foreignkey")
+        batch.drop_column("workplace_by")
         batch.drop_column("workplace_outcome_at")
         batch.drop_column("workplace_round_id")
         batch.drop_column("workplace_note")
