@@ -1,24 +1,25 @@
-"""Detection quality of the gap rules on synthetic cohorts (SPEC §5 targets).
+"""Detection quality of the gap rules on synthetic cohorts, beside the best possible rule.
 
-Runs the SPEC baseline (``GapSettings.spec_baseline()``) and the default improved rules
-side by side on the same seeded cohorts, through the real ``bot.gaps.rules.evaluate`` and
-``bot.gaps.lifecycle.decide`` week by week, with mentors who acknowledge every alert in the
-week it arrives (the worst case for re-raises). Prints recall, precision, median delay and
-alerts per mentor per week, per kind and overall, then one JSON line.
+Runs the default rules through the real ``bot.gaps.rules.evaluate`` and
+``bot.gaps.lifecycle.decide`` week by week on the same seeded cohorts twice: hearing the
+students only ("self-only") and with their werkbegeleiders' observations ("two-source"). The
+mentors acknowledge every alert in the week it arrives (the worst case for re-raises). Beside
+each figure: the ceiling, the best recall any rule could reach on the same answers at that
+precision (``bench.detection_ceiling``). Over several seeds; the last line is one JSON object.
 
-    python bench/detection_quality.py            # 200 cohorts × 25 students × 9 skills × 40 weeks
-    python bench/detection_quality.py --quick    # 24 cohorts, a smoke run
-    python bench/detection_quality.py --seed 7   # the tuning seeds were 7 and 8; reported: 1
-    python bench/detection_quality.py --sigma 1.0 --help-scale 0   # robustness
+    python bench/detection_quality.py                  # 3 seeds × 60 cohorts
+    python bench/detection_quality.py --quick          # 3 seeds × 8 cohorts, a smoke run
+    python bench/detection_quality.py --seeds 7,8      # the tuning seeds
+    python bench/detection_quality.py --with-baseline  # the SPEC starting rules as well
+    python bench/detection_quality.py --help-scale 1 --inflated 0   # the earlier scenario
 
-The model and the ground truth are documented in docs/gap-rules.md.
+The model and the ground truth: bench/detection_model.py and docs/gap-rules.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import random
 import statistics
 import sys
 import time
@@ -29,141 +30,38 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.detection_ceiling import TAUS, Ceiling, sweep
+from bench.detection_model import (
+    INFLATED,
+    SIGMA,
+    WEEKS,
+    WORK_SIGMA,
+    Cohort,
+    episodes,
+    judge,
+    make_cohort,
+)
 from bot.gaps.lifecycle import AlertState, Raise, Reraise, acknowledge, apply, decide
 from bot.gaps.rules import (
     CohortAnswers,
     GapSettings,
     HelpRequest,
     RatingAnswer,
-    ReflectionRound,
+    WorkplaceObservation,
     evaluate,
     folded_students,
     ok_streaks,
 )
 
-STUDENTS, SKILLS, WEEKS, PER_WEEK = 25, 9, 40, 3
-SIGMA = 0.8  # --sigma changes it (robustness: the rules were tuned for 0.8)
 MENTORS = 2
-WEAK, OK_LEVEL = 2.0, 3.0  # student truth: <= 2.0 gap, >= 3.0 no gap, between: grey
-CLASS_WEAK, CLASS_OK = 2.5, 3.0  # class truth on the class mean of true levels
-KINDS = ("student_gap", "class_gap", "silence", "decline")
-RULES = {"baseline": GapSettings.spec_baseline(), "improved": GapSettings()}
-
-
-# ----------------------------------------------------------------------------- the cohort model
-
-
-@dataclass
-class Cohort:
-    """True levels per week, latent silences and declines, and the answers they produce."""
-
-    level: list[list[list[float]]]  # [week][student][skill]
-    silent: list[list[bool]]  # [week][student]: in a latent silent phase
-    decline_week: dict[int, int]  # student -> first week of a drop >= 1.0
-    decline_grey: dict[int, int]  # student -> first week of a drop between 0.5 and 1.0
-    rounds: list[ReflectionRound] = field(default_factory=list)
-    ratings: list[list[RatingAnswer]] = field(default_factory=list)  # per week
-    helps: list[list[HelpRequest]] = field(default_factory=list)
-
-
-def _base_levels(rng: random.Random) -> list[list[float]]:
-    """~10 % weak pairs U(1, 2); the rest N(3.5 + student offset, 0.55) above 2.0."""
-    levels = []
-    for _ in range(STUDENTS):
-        offset = rng.gauss(0, 0.3)
-        row = []
-        for _ in range(SKILLS):
-            if rng.random() < 0.10:
-                row.append(rng.uniform(1.0, 2.0))
-                continue
-            x = 0.0
-            while not 2.0 < x <= 5.0:
-                x = rng.gauss(3.5 + offset, 0.55)
-            row.append(x)
-        levels.append(row)
-    if rng.random() < 0.4:  # a skill the whole class finds hard
-        k = rng.randrange(SKILLS)
-        for row in levels:
-            row[k] = max(1.0, row[k] - 1.3)
-    return levels
-
-
-def _trajectories(
-    rng: random.Random, base: list[list[float]]
-) -> tuple[list[list[list[float]]], dict[int, int], dict[int, int]]:
-    """Levels per week: improving weak pairs, declining students, small dips (negatives)."""
-    level = [[row[:] for row in base] for _ in range(WEEKS)]
-    for s in range(STUDENTS):
-        for k in range(SKILLS):
-            if base[s][k] <= WEAK and rng.random() < 0.3:  # improves over 3 weeks
-                start, goal = rng.randint(8, 30), rng.uniform(3.0, 3.8)
-                for w in range(start, WEEKS):
-                    frac = min(1.0, (w - start + 1) / 3)
-                    level[w][s][k] = base[s][k] + frac * (goal - base[s][k])
-    declines: dict[int, int] = {}
-    grey: dict[int, int] = {}
-    for s in range(STUDENTS):
-        u = rng.random()
-        drop = rng.uniform(1.0, 2.0) if u < 0.08 else rng.uniform(0.2, 0.5) if u < 0.16 else 0
-        if not drop:
-            continue
-        start = rng.randint(12, 30)
-        for w in range(start, WEEKS):
-            level[w][s] = [max(1.0, x - drop) for x in level[w][s]]
-        real = statistics.fmean(level[start - 1][s]) - statistics.fmean(level[start][s])
-        if real >= 1.0:
-            declines[s] = start
-        elif real > 0.5:  # clipping at 1 ate part of the drop: neither a decline nor not
-            grey[s] = start
-    return level, declines, grey
-
-
-def _silences(rng: random.Random) -> tuple[list[list[bool]], list[float]]:
-    """Latent silent phases (8 % of students, some never come back; 2 % never start)."""
-    silent = [[False] * STUDENTS for _ in range(WEEKS)]
-    miss = [0.20 if rng.random() < 0.25 else 0.05 for _ in range(STUDENTS)]
-    for s in range(STUDENTS):
-        u = rng.random()
-        if u < 0.02:
-            start, end = 0, WEEKS
-        elif u < 0.10:
-            start = rng.randint(6, 36)
-            end = WEEKS if rng.random() < 0.5 else start + rng.randint(3, 8)
-        else:
-            continue
-        for w in range(start, min(end, WEEKS)):
-            silent[w][s] = True
-    return silent, miss
-
-
-def _help_probability(level: float) -> float:
-    """Weak students often ask for help on their weak skill; others rarely."""
-    return 0.35 if level <= WEAK else 0.12 if level < OK_LEVEL else 0.04
-
-
-def make_cohort(seed: int, sigma: float = SIGMA, help_scale: float = 1.0) -> Cohort:
-    """One synthetic class, fully determined by its arguments."""
-    rng = random.Random(seed)
-    level, declines, grey = _trajectories(rng, _base_levels(rng))
-    silent, miss = _silences(rng)
-    c = Cohort(level, silent, declines, grey)
-    everyone = frozenset(range(STUDENTS))
-    for w in range(WEEKS):
-        asked = tuple(f"skill{(PER_WEEK * (w % 3) + i)}" for i in range(PER_WEEK))
-        ks = [int(a[5:]) for a in asked]
-        answered = {s for s in range(STUDENTS) if not silent[w][s] and rng.random() >= miss[s]}
-        c.rounds.append(ReflectionRound(w + 1, asked, everyone, frozenset(answered)))
-        ratings, helps = [], []
-        for s in sorted(answered):
-            for k, name in zip(ks, asked, strict=True):
-                true = level[w][s][k]
-                rating = min(5, max(1, round(true + rng.gauss(0, sigma))))
-                ratings.append(RatingAnswer(s, w + 1, name, rating))
-                if rng.random() < help_scale * _help_probability(true):
-                    helps.append(HelpRequest(s, w + 1, name))
-        c.ratings.append(ratings)
-        c.helps.append(helps)
-    return c
+KINDS = ("student_gap", "blind_spot", "class_gap", "silence", "decline")
+STUDENT_KINDS = ("student_gap", "blind_spot")  # both tell that a student is weak on a skill
+# name -> (settings, hears the workplace)
+RULES: dict[str, tuple[GapSettings, bool]] = {
+    "self-only": (GapSettings(), False),
+    "two-source": (GapSettings(), True),
+}
+BASELINE = ("baseline", (GapSettings.spec_baseline(), False))
 
 
 # ----------------------------------------------------------------------------- running the rules
@@ -182,28 +80,36 @@ class Run:
 
 
 def _cover(run: Run, w: int, states: list[AlertState], findings: dict) -> None:
-    """Mark every gap that an unresolved alert names this week (folded students included)."""
+    """Mark every gap that an unresolved alert names this week (folded students and blind
+    spots count for the student's gap on the skill)."""
     for st in states:
         if st.status == "resolved":
             continue
         kind, sid, skill = st.fingerprint.split(":", 2)
         key = (kind, None if sid == "-" else int(sid), None if skill == "-" else skill)
         run.covered[key].add(w)
+        if kind == "blind_spot":
+            run.covered[("student_gap", key[1], key[2])].add(w)
         f = findings.get(st.fingerprint)
         if kind == "class_gap" and f is not None:
             for s in folded_students(f):
                 run.covered[("student_gap", s, key[2])].add(w)
 
 
-def run_rule(c: Cohort, settings: GapSettings) -> Run:
+def run_rule(c: Cohort, settings: GapSettings, two_views: bool) -> Run:
     """Week by week: evaluate, decide, send, and let the mentors acknowledge everything."""
     run, states = Run(), []
     ratings: list[RatingAnswer] = []
     helps: list[HelpRequest] = []
+    seen: list[WorkplaceObservation] = []
     for w in range(WEEKS):
         ratings += c.ratings[w]
         helps += c.helps[w]
-        data = CohortAnswers(tuple(c.rounds[: w + 1]), tuple(ratings), tuple(helps))
+        if two_views:
+            seen += c.observations[w]
+        data = CohortAnswers(
+            tuple(c.rounds[: w + 1]), tuple(ratings), tuple(helps), (), tuple(seen)
+        )
         findings = evaluate(data, settings)
         unresolved = [st.fingerprint for st in states if st.status != "resolved"]
         oks = ok_streaks(unresolved, data, settings)
@@ -219,119 +125,58 @@ def run_rule(c: Cohort, settings: GapSettings) -> Run:
     return run
 
 
-# ----------------------------------------------------------------------------- ground truth
-
-
-def _class_mean(c: Cohort, w: int, k: int) -> float:
-    return statistics.fmean(c.level[w][s][k] for s in range(STUDENTS))
-
-
-def judge(c: Cohort, w: int, kind: str, sid: int | None, skill: str | None) -> str:
-    """'tp', 'fp' or 'grey' for a message sent after round ``w``."""
-    if kind == "student_gap" and sid is not None and skill is not None:
-        x = c.level[w][sid][int(skill[5:])]
-        return "tp" if x <= WEAK else "fp" if x >= OK_LEVEL else "grey"
-    if kind == "class_gap" and skill is not None:
-        x = _class_mean(c, w, int(skill[5:]))
-        return "tp" if x <= CLASS_WEAK else "fp" if x >= CLASS_OK else "grey"
-    if kind == "silence" and sid is not None:
-        return "tp" if c.silent[w][sid] else "fp"
-    assert sid is not None
-    if w >= c.decline_week.get(sid, WEEKS):
-        return "tp"
-    return "grey" if w >= c.decline_grey.get(sid, WEEKS) else "fp"
-
-
-def _intervals(flags: list[bool]) -> list[tuple[int, int]]:
-    """Maximal runs of True as (first, last) week indices."""
-    out, start = [], None
-    for w, flag in enumerate([*flags, False]):
-        if flag and start is None:
-            start = w
-        elif not flag and start is not None:
-            out.append((start, w - 1))
-            start = None
-    return out
-
-
-def episodes(c: Cohort) -> list[tuple[str, tuple, int, int, list[int]]]:
-    """True gaps worth finding: (kind, key, first week, last week, weeks that count as asks).
-
-    A student gap counts when the student answered >= 4 asks of the skill during it, a class
-    gap when the skill was asked >= 3 times during it, a silence when it lasted >= 4 rounds;
-    a decline when the student answered >= 6 rounds after the drop. Delays count those asks
-    (rounds for silences and declines).
-    """
-    out = []
-    asked = [{int(n[5:]) for n in r.skills} for r in c.rounds]
-    for k in range(SKILLS):
-        flags = [_class_mean(c, w, k) <= CLASS_WEAK for w in range(WEEKS)]
-        for a, b in _intervals(flags):
-            weeks = [w for w in range(a, b + 1) if k in asked[w]]
-            if len(weeks) >= 3:
-                out.append(("class_gap", ("class_gap", None, f"skill{k}"), a, b, weeks))
-        for s in range(STUDENTS):
-            flags = [c.level[w][s][k] <= WEAK for w in range(WEEKS)]
-            for a, b in _intervals(flags):
-                weeks = [
-                    w for w in range(a, b + 1) if k in asked[w] and s in c.rounds[w].respondents
-                ]
-                if len(weeks) >= 4:
-                    out.append(("student_gap", ("student_gap", s, f"skill{k}"), a, b, weeks))
-    for s in range(STUDENTS):
-        for a, b in _intervals([c.silent[w][s] for w in range(WEEKS)]):
-            if b - a + 1 >= 4:
-                out.append(("silence", ("silence", s, None), a, b, list(range(a, b + 1))))
-        if s in c.decline_week:
-            a = c.decline_week[s]
-            weeks = [w for w in range(a, WEEKS) if s in c.rounds[w].respondents]
-            if len(weeks) >= 6:
-                out.append(("decline", ("decline", s, None), a, WEEKS - 1, weeks))
-    return out
-
-
 # ----------------------------------------------------------------------------- scoring
 
 
 def _blank() -> dict:
     return {
-        "tp": 0, "fp": 0, "grey": 0, "eligible": 0, "detected": 0, "delays": [],
+        "tp": 0, "fp": 0, "grey": 0, "eligible": 0, "detected": 0, "by4": 0, "delays": [],
         "messages": 0, "raises": 0, "new_tp": 0, "new_fp": 0,
     }  # fmt: skip
 
 
 def score(c: Cohort, run: Run) -> dict:
-    """Counts per kind for one cohort and one rule."""
-    out = {k: _blank() for k in KINDS}
+    """Counts per kind for one cohort and one rule; ``student`` pools the student kinds."""
+    out = {k: _blank() for k in (*KINDS, "student")}
     weekly = [0] * WEEKS
-    folded = {"tp": 0, "fp": 0, "grey": 0}
     for w, kind, sid, skill, names, again in run.events:
         verdict = judge(c, w, kind, sid, skill)
-        out[kind][verdict] += 1
-        out[kind]["messages"] += 1
+        for row in (kind, "student") if kind in STUDENT_KINDS else (kind,):
+            out[row][verdict] += 1
+            out[row]["messages"] += 1
+            if not again:
+                out[row]["raises"] += 1
+                if verdict != "grey":
+                    out[row][f"new_{verdict}"] += 1
         weekly[w] += 1
-        if not again:
-            out[kind]["raises"] += 1
-            if verdict != "grey":
-                out[kind][f"new_{verdict}"] += 1
-        for s in names:
-            folded[judge(c, w, "student_gap", s, skill)] += 1
+        for s in names:  # a folded student is named in the class alert: judged as her own
+            out["student"][judge(c, w, "student_gap", s, skill)] += 1
     for kind, key, a, b, weeks in episodes(c):
-        st = out[kind]
-        st["eligible"] += 1
+        rows = (kind, "student") if kind == "student_gap" else (kind,)
         hits = sorted(w for w in run.covered.get(key, ()) if a <= w <= b)
-        if not hits:
-            continue
-        st["detected"] += 1
-        if hits[0] > a or (a - 1) not in run.covered.get(key, ()):
-            st["delays"].append(sum(1 for w in weeks if w <= hits[0]))
-    return {"kinds": out, "weekly": weekly, "folded": folded}
+        for row in rows:
+            st = out[row]
+            st["eligible"] += 1
+            if not hits:
+                continue
+            st["detected"] += 1
+            if len(weeks) >= 4 and hits[0] <= weeks[3]:
+                st["by4"] += 1
+            if hits[0] > a or (a - 1) not in run.covered.get(key, ()):
+                st["delays"].append(sum(1 for w in weeks if w <= hits[0]))
+    return {"kinds": out, "weekly": weekly}
 
 
-def one_cohort(seed: int, sigma: float = SIGMA, help_scale: float = 1.0) -> dict:
-    """Both rules on one cohort."""
-    c = make_cohort(seed, sigma, help_scale)
-    return {name: score(c, run_rule(c, settings)) for name, settings in RULES.items()}
+def one_cohort(seed: int, args: dict) -> dict:
+    """Every rule and both ceilings on one cohort."""
+    c = make_cohort(seed, args["sigma"], args["help_scale"], args["inflated"], args["work_sigma"])
+    out: dict = {"rules": {}, "ceiling": {}}
+    for name, (settings, two_views) in args["rules"].items():
+        out["rules"][name] = score(c, run_rule(c, settings, two_views))
+    ceiling = Ceiling(args["sigma"], args["work_sigma"], args["inflated"])
+    for name, two_views in (("self-only", False), ("two-source", True)):
+        out["ceiling"][name] = sweep(c, ceiling, two_views)
+    return out
 
 
 # ----------------------------------------------------------------------------- report
@@ -345,19 +190,14 @@ def summarise(results: list[dict], name: str) -> dict:
     """Pool the per-cohort counts of one rule into the reported figures."""
     mentor_weeks = len(results) * WEEKS * MENTORS
     rows: dict[str, dict] = {}
-    total = _blank()
-    for kind in (*KINDS, "overall"):
-        if kind == "overall":
-            st = total
-        else:
-            st = _blank()
-            for r in results:
-                for key, val in r[name]["kinds"][kind].items():
-                    st[key] += val
-            for key in st:
-                total[key] += st[key]
+    for kind in (*KINDS, "student"):
+        st = _blank()
+        for r in results:
+            for key, val in r["rules"][name]["kinds"][kind].items():
+                st[key] += val
         rows[kind] = {
             "recall": _ratio(st["detected"], st["eligible"]),
+            "recall_by_4th_ask": _ratio(st["by4"], st["eligible"]),
             "precision": _ratio(st["tp"], st["tp"] + st["fp"]),
             "precision_new": _ratio(st["new_tp"], st["new_tp"] + st["new_fp"]),
             "median_delay": statistics.median(st["delays"]) if st["delays"] else None,
@@ -366,75 +206,123 @@ def summarise(results: list[dict], name: str) -> dict:
             "true_gaps": st["eligible"],
             "messages_tp_fp_grey": [st["tp"], st["fp"], st["grey"]],
         }
-    gap_delays = [
-        d
-        for r in results
-        for k in ("student_gap", "class_gap")
-        for d in r[name]["kinds"][k]["delays"]
-    ]
-    weekly = sorted(n / MENTORS for r in results for n in r[name]["weekly"])
-    folded = [sum(r[name]["folded"][k] for r in results) for k in ("tp", "fp", "grey")]
-    rows["overall"]["median_asks_gaps"] = statistics.median(gap_delays) if gap_delays else None
-    rows["overall"]["p95_alerts_per_mentor_week"] = weekly[int(0.95 * (len(weekly) - 1))]
-    rows["overall"]["folded_names_tp_fp_grey"] = folded
+    weekly = sorted(n / MENTORS for r in results for n in r["rules"][name]["weekly"])
+    messages = sum(n for r in results for n in r["rules"][name]["weekly"])
+    rows["all"] = {
+        "alerts_per_mentor_week": round(messages / mentor_weeks, 3),
+        "p95_alerts_per_mentor_week": weekly[int(0.95 * (len(weekly) - 1))],
+    }
     return rows
 
 
-def print_table(name: str, rows: dict) -> None:
-    print(f"\n{name}")
-    print(f"{'kind':<12} {'recall':>7} {'precision':>9} {'prec.new':>8} {'median':>7} "
-          f"{'alerts/m/wk':>11} {'new/m/wk':>9} {'true gaps':>9}  messages tp/fp/grey")  # fmt: skip
-    for kind, r in rows.items():
-        cells = [
-            "-" if r["recall"] is None else f"{r['recall']:.3f}",
-            "-" if r["precision"] is None else f"{r['precision']:.3f}",
-            "-" if r["precision_new"] is None else f"{r['precision_new']:.3f}",
-            "-" if r["median_delay"] is None else f"{r['median_delay']:g}",
-        ]
-        print(
-            f"{kind:<12} {cells[0]:>7} {cells[1]:>9} {cells[2]:>8} {cells[3]:>7} "
-            f"{r['alerts_per_mentor_week']:>11.2f} {r['new_alerts_per_mentor_week']:>9.2f} "
-            f"{r['true_gaps']:>9}  {'/'.join(map(str, r['messages_tp_fp_grey']))}"
-        )
-    o = rows["overall"]
-    print(
-        f"median asks of the skill before a gap alert: {o['median_asks_gaps']}; "
-        f"p95 alerts per mentor in a week: {o['p95_alerts_per_mentor_week']}; "
-        f"folded student names tp/fp/grey: {'/'.join(map(str, o['folded_names_tp_fp_grey']))}"
-    )
+def ceiling_at(results: list[dict], views: str, precision: float) -> dict:
+    """The ceiling's best recall by the 4th ask at new-alert precision >= ``precision``."""
+    best: dict = {"precision": None, "recall": None, "recall_by_4th_ask": None, "tau": None}
+    for tau in TAUS:
+        st = _blank()
+        for r in results:
+            for key, val in r["ceiling"][views][tau].items():
+                st[key] += val
+        prec = _ratio(st["tp"], st["tp"] + st["fp"])
+        by4 = _ratio(st["by4"], st["eligible"])
+        if prec is None or prec < precision or by4 is None:
+            continue
+        if best["recall_by_4th_ask"] is None or by4 > best["recall_by_4th_ask"]:
+            best = {
+                "tau": tau,
+                "precision": prec,
+                "recall": _ratio(st["detected"], st["eligible"]),
+                "recall_by_4th_ask": by4,
+                "median_delay": statistics.median(st["delays"]) if st["delays"] else None,
+                "new_alerts_per_mentor_week": round(
+                    (st["tp"] + st["fp"] + st["grey"]) / (len(results) * WEEKS * MENTORS), 3
+                ),
+            }
+    return best
+
+
+def _cell(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def print_tables(summary: dict, ceilings: dict) -> None:
+    for name, rows in summary.items():
+        print(f"\n{name}")
+        head = ("kind", "recall", "by 4th", "precision", "prec.new", "median", "alerts/m/wk")
+        widths = (12, 7, 7, 9, 8, 7, 11)
+        cells = " ".join(f"{h:<{w}}" if i == 0 else f"{h:>{w}}" for i, (h, w) in
+                         enumerate(zip(head, widths, strict=True)))  # fmt: skip
+        print(f"{cells} {'true gaps':>9}  messages tp/fp/grey")
+        for kind, r in rows.items():
+            if kind == "all":
+                continue
+            print(
+                f"{kind:<12} {_cell(r['recall']):>7} {_cell(r['recall_by_4th_ask']):>7} "
+                f"{_cell(r['precision']):>9} {_cell(r['precision_new']):>8} "
+                f"{_cell(r['median_delay']):>7} {r['alerts_per_mentor_week']:>11.2f} "
+                f"{r['true_gaps']:>9}  {'/'.join(map(str, r['messages_tp_fp_grey']))}"
+            )
+        a = rows["all"]
+        print(f"all kinds: {a['alerts_per_mentor_week']:.2f} alerts per mentor per week "
+              f"(p95 week {a['p95_alerts_per_mentor_week']})")  # fmt: skip
+    print("\nceiling (student gaps, new alerts), best recall by the 4th ask at precision >= p")
+    for key, c in ceilings.items():
+        print(f"{key:<28} τ={_cell(c['tau'])} precision {_cell(c['precision'])} recall "
+              f"{_cell(c['recall'])} by 4th {_cell(c['recall_by_4th_ask'])} median "
+              f"{_cell(c.get('median_delay'))}")  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cohorts", type=int, default=200)
-    parser.add_argument("--quick", action="store_true", help="24 cohorts")
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--cohorts", type=int, default=60, help="cohorts per seed")
+    parser.add_argument("--seeds", default="1,2,3")
+    parser.add_argument("--quick", action="store_true", help="8 cohorts per seed")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--sigma", type=float, default=SIGMA, help="rating noise (default 0.8)")
-    parser.add_argument("--help-scale", type=float, default=1.0, help="× help-request rates")
+    parser.add_argument("--sigma", type=float, default=SIGMA, help="self-rating noise")
+    parser.add_argument("--work-sigma", type=float, default=WORK_SIGMA)
+    parser.add_argument("--help-scale", type=float, default=0.0, help="× help-request rates")
+    parser.add_argument("--inflated", type=float, default=INFLATED)
+    parser.add_argument("--with-baseline", action="store_true")
+    parser.add_argument(
+        "--set", default="{}", help='settings for both rules, JSON: {"evidence_threshold": 4}'
+    )
     args = parser.parse_args()
-    n = 24 if args.quick else args.cohorts
-    seeds = [args.seed * 1_000_003 + i for i in range(n)]
+    n = 8 if args.quick else args.cohorts
+    seeds = [int(s) for s in args.seeds.split(",")]
+    changed = json.loads(args.set)
+    rules = {name: (s.model_copy(update=changed), two) for name, (s, two) in RULES.items()}
+    if args.with_baseline:
+        rules[BASELINE[0]] = BASELINE[1]
+    shared = {"sigma": args.sigma, "work_sigma": args.work_sigma, "help_scale": args.help_scale,
+              "inflated": args.inflated, "rules": rules}  # fmt: skip
     started = time.perf_counter()
+    jobs = [(seed * 1_000_003 + i, shared) for seed in seeds for i in range(n)]
     with Pool(args.workers) as pool:
-        jobs = [(seed, args.sigma, args.help_scale) for seed in seeds]
         results = pool.starmap(one_cohort, jobs, chunksize=1)
-    summary = {name: summarise(results, name) for name in RULES}
-    print(f"{n} cohorts × {STUDENTS} students × {SKILLS} skills × {WEEKS} weeks, "
-          f"σ = {args.sigma}, help requests × {args.help_scale}, seed {args.seed}, "
-          f"{time.perf_counter() - started:.1f} s")  # fmt: skip
-    for name, rows in summary.items():
-        print_table(name, rows)
-    ratios = {
-        kind: {
-            metric: _ratio(summary["improved"][kind][metric] or 0, val)
-            for metric, val in summary["baseline"][kind].items()
-            if isinstance(val, int | float) and not isinstance(val, bool)
-        }
-        for kind in summary["baseline"]
+    summary = {name: summarise(results, name) for name in rules}
+    ceilings = {}
+    for views in ("self-only", "two-source"):
+        own = summary[views]["student"]["precision_new"] or 0.0
+        for p in sorted({0.85, 0.9, round(own, 3)}):
+            ceilings[f"{views} at {p:.3f}"] = ceiling_at(results, views, p)
+    per_seed = {
+        seed: {name: summarise(results[i * n : (i + 1) * n], name)["student"] for name in rules}
+        for i, seed in enumerate(seeds)
     }
-    head = {"cohorts": n, "seed": args.seed, "sigma": args.sigma, "help_scale": args.help_scale}
-    print(json.dumps({**head, **summary, "improved_over_baseline": ratios}))
+    print(f"{len(seeds)} seeds × {n} cohorts, σ = {args.sigma}, workplace σ = {args.work_sigma}, "
+          f"help requests × {args.help_scale}, inflated {args.inflated}, "
+          f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+    print_tables(summary, ceilings)
+    for seed, rows in per_seed.items():
+        cells = "; ".join(f"{name}: recall by 4th {_cell(r['recall_by_4th_ask'])}, prec.new "
+                          f"{_cell(r['precision_new'])}" for name, r in rows.items())  # fmt: skip
+        print(f"seed {seed}: {cells}")
+    head = {
+        "seeds": seeds,
+        "cohorts_per_seed": n,
+        **{k: v for k, v in shared.items() if k != "rules"},
+    }
+    print(json.dumps({**head, "rules": summary, "ceiling": ceilings, "per_seed": per_seed}))
 
 
 if __name__ == "__main__":

@@ -20,14 +20,19 @@ from pathlib import Path
 
 from bench._common import ROOT, load_average
 
-BENCHMARKS = ("fanout", "ingest", "gap_eval", "memory")
+BENCHMARKS = ("fanout", "tap_latency", "ingest", "gap_eval", "memory")
 
 
 def headline(result: dict[str, object]) -> str:
     name = result.get("bench")
     if name == "fanout":
-        return (f"raw ratio {result['ratio_raw']} (target ≥ 0.95), vs bulk budget "
-                f"{result['ratio_vs_bulk']}, 429s {result['http_429']}")  # fmt: skip
+        return (f"ratio {result['ratio']} (target ≥ 0.95), {result['ratio_vs_control']} of "
+                f"the bare-PTB control's, opening {result['open_round_s']} s, "
+                f"429s {result['http_429']}")  # fmt: skip
+    if name == "tap_latency":
+        return (f"tap p95 {result['draining_p95_s']} s while a round drains (target < 1), "
+                f"{result['quiet_p95_s']} s with nothing draining; "
+                f"429s {result['http_429']}")  # fmt: skip
     if name == "ingest":
         return (f"mentorbot {result['mentorbot_updates_per_s']}/s vs bare "
                 f"{result['bare_updates_per_s']}/s = {result['ratio']} (target ≥ 0.8)")  # fmt: skip

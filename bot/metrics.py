@@ -40,6 +40,15 @@ OUTBOX_REPEATS = Counter(
     registry=REGISTRY,
 )
 
+INBOX_PARKED = Counter(
+    "inbox_parked_total",
+    "Updates given up after failing three times (kept for the operator: mentorbot inbox)",
+    registry=REGISTRY,
+)
+INBOX_DEPTH = Gauge(
+    "inbox_depth", "Stored updates not yet handled (pending or being handled)", registry=REGISTRY
+)
+
 
 def render() -> bytes:
     """The exposition text for a `/metrics` response (content type: CONTENT_TYPE)."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
 
 from bot.people.identity import Identity, load_identity
 from bot.runtime.context import MentorContext
@@ -62,3 +64,15 @@ def display_name(update: Update) -> str:
 
 def command_argument(context: MentorContext) -> str:
     return " ".join(context.args or []).strip()
+
+
+async def acknowledge(query: CallbackQuery, text: str | None = None) -> None:
+    """Answer a button press. Telegram refuses an answer to a press that was answered before
+    or is too old: an update handled again after a crash (the inbox). That is no failure: the
+    press is stored, and what follows (the next question) is still sent."""
+    try:
+        await query.answer(text)
+    except BadRequest as exc:
+        if "query is too old" not in exc.message and "query id is invalid" not in exc.message:
+            raise
+        logging.getLogger(__name__).info("button press no longer answerable (handled again?)")

@@ -24,10 +24,11 @@ from bot.observe import links
 from bot.outbox.queue import Outgoing
 from bot.people.identity import Identity
 from bot.runtime.context import MentorContext
+from bot.runtime.inbox import handled_again
 from bot.schedule.next_round import next_round_phrase
 from bot.texts import t
 from handlers import observe
-from handlers.base import answer, answer_text, command_argument, identify, unit_of_work
+from handlers.base import acknowledge, answer, answer_text, command_argument, identify, unit_of_work
 from handlers.common import private_fallback
 from handlers.roles import Reply, Scope, StudentScope, as_anyone, as_student
 from storage.db import Session
@@ -49,7 +50,7 @@ async def answer_button(update: Update, context: MentorContext, scope: Scope) ->
         token, _, raw = query.data[len(checkin.ANSWER) :].rpartition(":")
     who = scope.who
     outcome = await checkin.save_choice(
-        scope.session, who.user_id, token, raw, who.language, scope.now
+        scope.session, who.user_id, token, raw, who.language, scope.now, again=handled_again()
     )
     return lambda: _confirm_choice(update, context, query, outcome)
 
@@ -57,7 +58,7 @@ async def answer_button(update: Update, context: MentorContext, scope: Scope) ->
 async def _confirm_choice(
     update: Update, context: MentorContext, query: CallbackQuery, outcome: Outcome
 ) -> None:
-    await query.answer(outcome.ack)
+    await acknowledge(query, outcome.ack)
     await _send_follow_ups(update, context, outcome)  # the next question first: it is awaited
     if outcome.edit is not None:
         await _show_choice(query, outcome.edit)
@@ -130,7 +131,9 @@ async def text_answer(update: Update, context: MentorContext, scope: Scope) -> R
     ):
         outcome = await _question(scope, student, message.text)
     elif student is not None:
-        outcome = await checkin.save_text(session, student, message.text, reply_to, lang, scope.now)
+        outcome = await checkin.save_text(
+            session, student, message.text, reply_to, lang, scope.now, again=handled_again()
+        )
     if student is None and scope.who.active(links.ROLE):
         # a werkbegeleider's line after a student's skills (handlers/observe.py)
         who = scope.who
@@ -185,7 +188,7 @@ async def _question_sent(update: Update, context: MentorContext, outcome: Outcom
 async def resume_command(update: Update, context: MentorContext) -> None:
     """/verder or the Verder button: ask the question where the student stopped."""
     if update.callback_query is not None:
-        await update.callback_query.answer()
+        await acknowledge(update.callback_query)
     async with unit_of_work(context) as session:
         who = await identify(session, update, context)
     if who.student is None and who.active(links.ROLE):
@@ -229,12 +232,12 @@ async def _expectations_reply(
     query = update.callback_query
     assert query is not None
     if result is None:
-        await query.answer(t("input.stale_button", who.language))
+        await acknowledge(query, t("input.stale_button", who.language))
         return
     if action == "ok":
-        await query.answer(t("expectations.noted", who.language))
+        await acknowledge(query, t("expectations.noted", who.language))
         return
-    await query.answer()
+    await acknowledge(query)
     chat = update.effective_chat
     assert chat is not None
     prompt = t("expectations.type_question", who.language)

@@ -13,6 +13,7 @@ from bot.observe.views import supervised
 from bot.people.identity import Identity
 from bot.runtime.commands import publish_role_commands
 from bot.runtime.context import MentorContext
+from bot.runtime.inbox import note_failure
 from bot.schedule.next_round import next_round_phrase
 from bot.texts import LANGUAGES, t
 from handlers.base import answer, command_argument
@@ -130,6 +131,7 @@ async def unknown_button(update: Update, context: MentorContext, scope: Scope) -
 async def error_handler(update: object, context: MentorContext) -> None:
     """Log the failure with the update id (never its content) and tell the user it failed."""
     update_id = update.update_id if isinstance(update, Update) else None
+    note_failure(context.error)  # the inbox tries it again, and parks it after three tries
     log.error(
         "handler failed for update %s: %s",
         update_id,

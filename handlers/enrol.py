@@ -13,7 +13,14 @@ from bot.runtime.context import MentorContext
 from bot.schedule.next_round import weekly_phrase
 from bot.texts import t
 from handlers import observe
-from handlers.base import answer, command_argument, display_name, identify, unit_of_work
+from handlers.base import (
+    acknowledge,
+    answer,
+    command_argument,
+    display_name,
+    identify,
+    unit_of_work,
+)
 from handlers.common import help_command, is_private
 from handlers.roles import Reply, Scope, as_anyone
 
@@ -95,7 +102,7 @@ async def consent_button(update: Update, context: MentorContext) -> None:
     """The student's answer to the consent question: agree enrols, decline keeps nothing."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    await query.answer()
+    await acknowledge(query)
     code = query.data[len(CONSENT_YES) :]
     if query.data.startswith(CONSENT_YES):
         await _join(update, context, code, None)

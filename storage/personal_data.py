@@ -21,6 +21,7 @@ from storage.models import (
     Base,
     Compliment,
     FieldSignal,
+    InboxUpdate,
     Invite,
     LoopNote,
     Member,
@@ -132,6 +133,11 @@ PERSONAL_TABLES: tuple[PersonalTable, ...] = (
     PersonalTable(
         Compliment, "member_id", Erasure.DELETE, retention_by="created_at",
         exported_as="compliments_to_you", keeps_member=True,
+    ),
+    # raw updates as Telegram sent them (names, texts), keyed by the Telegram user (or chat):
+    # the inbox deletes them itself a day after they were handled (parked ones after a week)
+    PersonalTable(
+        InboxUpdate, "user_key", Erasure.OWN, retention_by="received_at", exported_as=None
     ),
 )  # fmt: skip
 

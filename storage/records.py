@@ -316,3 +316,41 @@ class OpenQuestion:
     member_id: int
     text: str
     asked_at: datetime
+
+
+@dataclass(frozen=True)
+class InboxRecord:
+    """One stored update: `payload` is the update as Telegram sent it."""
+
+    id: int
+    update_id: int
+    user_key: int
+    payload: dict[str, Any]
+    status: str
+    attempts: int
+    claimed_by: str | None
+    last_error: str | None
+    received_at: datetime
+    handled_at: datetime | None
+
+
+@dataclass(frozen=True)
+class LeaseRecord:
+    """A running instance's lease: alive while `expires_at` is ahead."""
+
+    instance_id: str
+    host: str
+    pid: int
+    started_at: datetime
+    renewed_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Reaped:
+    """What taking back a dead instance's work found: outbox rows that were in flight (each a
+    possible repeat), updates put back to pending, and updates parked (their last try)."""
+
+    outbox: int = 0
+    inbox: int = 0
+    parked: int = 0

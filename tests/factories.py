@@ -28,6 +28,7 @@ async def make_cohort(
     start: date = COHORT_START,
     plan: str | None = None,
     holidays: list[str] | None = None,
+    timezone: str = ZONE,
     **times: str,
 ) -> int:
     """A cohort (in the session's transaction, or in its own on a Database); `plan` is its
@@ -35,13 +36,19 @@ async def make_cohort(
     if isinstance(where, Database):
         async with where.transaction() as session:
             return await make_cohort(
-                session, name, start=start, plan=plan, holidays=holidays, **times
+                session,
+                name,
+                start=start,
+                plan=plan,
+                holidays=holidays,
+                timezone=timezone,
+                **times,
             )
     if holidays:
         plan = default_plan_text().replace("holidays: []", f"holidays: {holidays!r}")
         assert plan != default_plan_text()
     repo = CohortRepo(where)
-    cohort = await repo.create(name, start, ZONE, **times)
+    cohort = await repo.create(name, start, timezone, **times)
     if plan is not None:
         load_plan(plan, source="test")  # fail early on a mistake in the test's plan
         await repo.update_settings(cohort.id, plan_yaml=plan, plan_version=1)

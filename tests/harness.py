@@ -16,6 +16,8 @@ from bot.schedule.clock import FakeClock
 from bot.schedule.rounds import OpenedRound
 from storage.db import Database
 from storage.repos import CohortRepo, InviteRepo, MemberRepo
+from storage.repos.inbox import InboxRepo
+from tests.processes import eventually
 from tgsandbox import SandboxChat, SandboxServer, SandboxUser, SentMessage
 
 COHORT_START = date(2026, 9, 1)  # a Tuesday; the default cohort of `Harness.cohort`
@@ -67,6 +69,19 @@ class Harness:
         mark = self.api.mark(target)
         await self.api.send_text(user, text, chat=chat, reply_to=reply_to)
         return await self.api.wait_for_message(target, since=mark)
+
+    async def settled(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        """Wait until the bot has handled every update sent so far (joins, service messages):
+        each is confirmed to the Bot API server and none is waiting in the inbox."""
+        bot = self.api.bot()
+        await self.api.wait_until(lambda: not bot.updates, timeout)
+
+        async def idle() -> bool:
+            async with self.db.transaction() as s:
+                counts = await InboxRepo(s).counts()
+            return counts["pending"] + counts["handling"] == 0
+
+        await eventually(idle, timeout, "every stored update handled")
 
     async def join(self, user: SandboxUser, code: str) -> SentMessage:
         """/start CODE and agree: returns the welcome message."""

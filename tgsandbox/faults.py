@@ -154,13 +154,15 @@ def is_counted_send(method: str) -> bool:
 
 class RateLimiter:
     """Telegram's flood limits per bot: global per second, per chat per second, per group per
-    minute. Off until `configure` is called."""
+    minute, and paid broadcasts (`allow_paid_broadcast`: their own global limit, 1,000/s,
+    instead of the free one; the chat limits hold for them too). Off until `configure`."""
 
     def __init__(self) -> None:
         self.enabled = False
         self._global = (30, 1.0)
         self._chat = (1, 1.0)
         self._group = (20, 60.0)
+        self._paid = (1000, 1.0)
         self._windows: dict[tuple[str, str, object], Window] = {}
         self.counted: Callable[[str], bool] = is_counted_send
 
@@ -169,9 +171,11 @@ class RateLimiter:
         global_per_second: float | None = 30,
         per_chat_per_second: float | None = 1,
         per_group_per_minute: float | None = 20,
+        paid_per_second: float | None = 1000,
     ) -> None:
         """Turn limits on (None switches one limit off); resets the windows."""
         self.enabled = True
+        self._paid = _window(paid_per_second, 1.0) if paid_per_second else (0, 0.0)
         self._global = _window(global_per_second, 1.0) if global_per_second else (0, 0.0)
         self._chat = _window(per_chat_per_second, 1.0) if per_chat_per_second else (0, 0.0)
         self._group = _window(per_group_per_minute, 60.0) if per_group_per_minute else (0, 0.0)
@@ -181,11 +185,11 @@ class RateLimiter:
         """Turn all limits off."""
         self.enabled = False
 
-    def check(self, token: str, chat_id: object, is_group: bool) -> int | None:
+    def check(self, token: str, chat_id: object, is_group: bool, paid: bool = False) -> int | None:
         """retry_after in whole seconds (≥ 1) if this send is over a limit, else None; an
         accepted send is counted."""
         now = time.monotonic()
-        windows = self._windows_for(token, chat_id, is_group)
+        windows = self._windows_for(token, chat_id, is_group, paid)
         waits = [w for w in (win.retry_after(now) for win in windows) if w is not None]
         if waits:
             return max(1, math.ceil(max(waits)))
@@ -193,8 +197,9 @@ class RateLimiter:
             win.add(now)
         return None
 
-    def _windows_for(self, token: str, chat_id: object, is_group: bool) -> list[Window]:
-        specs = [("global", None, self._global), ("chat", chat_id, self._chat)]
+    def _windows_for(self, token: str, chat_id: object, is_group: bool, paid: bool) -> list[Window]:
+        overall = ("paid", None, self._paid) if paid else ("global", None, self._global)
+        specs = [overall, ("chat", chat_id, self._chat)]
         if is_group:
             specs.append(("group", chat_id, self._group))
         result = []

@@ -119,7 +119,7 @@ async def run_call(
         raise ApiError(403, "Forbidden: bot was blocked by the user")
     counted = chat_id is not None and server.rate_limiter.counted(method)
     if counted and server.rate_limiter.enabled:
-        _check_rate(server, bot, chat_id)
+        _check_rate(server, bot, chat_id, bool(params.get("allow_paid_broadcast")))
     handler = HANDLERS.get(method) or (send_other if returns_message(method) else _accept)
     result = await handler(Call(server, bot, method, params, files))
     if counted:
@@ -134,10 +134,11 @@ def _fault_error(rule: FaultRule) -> ApiError:
     return ApiError(rule.status, rule.description, rule.retry_after if rule.status == 429 else None)
 
 
-def _check_rate(server: SandboxServer, bot: BotState, chat_id: Any) -> None:
+def _check_rate(server: SandboxServer, bot: BotState, chat_id: Any, paid: bool) -> None:
     chat = server.world.chat(chat_id)
     key = chat.id if chat else chat_id
-    retry_after = server.rate_limiter.check(bot.token, key, bool(chat and chat.is_group))
+    is_group = bool(chat and chat.is_group)
+    retry_after = server.rate_limiter.check(bot.token, key, is_group, paid)
     if retry_after is not None:
         server.stats.rate_limited += 1
         raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)

@@ -194,9 +194,13 @@ class SandboxServer:
         global_per_second: float | None = 30,
         per_chat_per_second: float | None = 1,
         per_group_per_minute: float | None = 20,
+        paid_per_second: float | None = 1000,
     ) -> None:
-        """Turn on Telegram's flood limits (sliding windows; None = that limit off)."""
-        self.rate_limiter.configure(global_per_second, per_chat_per_second, per_group_per_minute)
+        """Turn on Telegram's flood limits (sliding windows; None = that limit off). Sends
+        with `allow_paid_broadcast` count against `paid_per_second` instead of the global one."""
+        self.rate_limiter.configure(
+            global_per_second, per_chat_per_second, per_group_per_minute, paid_per_second
+        )
 
     # --- what the users do -----------------------------------------------------------------
 

@@ -6,6 +6,8 @@ import logging
 
 from telegram.ext import Application, ContextTypes
 
+from bot.outbox.limiter import PriorityLimiter
+from bot.outbox.pacing import RateLimiter
 from bot.runtime.config import Settings
 from bot.runtime.context import AppState, MentorApp, MentorContext, StartOptions
 from bot.runtime.services import Services
@@ -35,6 +37,10 @@ def build_application(
         .base_file_url(f"{api}/file/bot")
         .context_types(context_types)
         .concurrent_updates(PerUserUpdateProcessor(16))
+        .rate_limiter(_limiter(settings))
+        # No Updater: it confirms updates before they are handled. Polling and the webhook
+        # store them in the inbox first (bot.runtime.inbox, bot.runtime.polling).
+        .updater(None)
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
@@ -47,6 +53,12 @@ def build_application(
     return application  # type: ignore[return-value]
 
 
+def _limiter(settings: Settings) -> PriorityLimiter:
+    """The one limiter of the process: the replies' and the outbox's (bot.outbox.limiter)."""
+    pacer = RateLimiter(settings.send_rate, per_chat_rate=settings.per_chat_rate)
+    return PriorityLimiter(pacer)
+
+
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
     """Open the database (migrating it first) before the first update is handled."""
     state: AppState = application.bot_data
@@ -54,7 +66,9 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     options = state.options
     if options.migrate_on_start:
         await migrate.upgrade(settings.database_url)
-    services = Services(settings, application.bot, options.clock)
+    services = Services(
+        settings, application.bot, options.clock, process=application.process_update
+    )
     state.running, state.db = services, services.db
     await services.start(scheduler=options.scheduler)
     await _set_commands(application)

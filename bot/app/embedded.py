@@ -1,5 +1,6 @@
 """Running an Application inside an existing event loop (tests, the demo), doing what
-`run_polling` does: initialize, post_init, poll, start — and the reverse on the way out."""
+`run_polling` does: initialize, post_init, poll, start — and the reverse on the way out.
+Polling goes through the inbox (bot.runtime.polling), as in `mentorbot run`."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from telegram import Update
 from telegram.ext import Application
+
+from bot.runtime.context import AppState
+from bot.runtime.polling import Poller
 
 
 @asynccontextmanager
@@ -18,15 +21,16 @@ async def running(application: Application[Any, Any, Any, Any, Any, Any]) -> Asy
     try:
         if application.post_init is not None:
             await application.post_init(application)
-        assert application.updater is not None
-        await application.updater.start_polling(
-            poll_interval=0.0, timeout=1, allowed_updates=Update.ALL_TYPES
-        )
+        state: AppState = application.bot_data
+        inbox = state.live().inbox
+        assert inbox is not None
+        poller = Poller(application.bot, inbox, timeout=1)
+        await poller.start()
         await application.start()
         try:
             yield
         finally:
-            await application.updater.stop()
+            await poller.stop()
             await application.stop()
             if application.post_stop is not None:
                 await application.post_stop(application)

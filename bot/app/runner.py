@@ -2,8 +2,9 @@
 given. SIGTERM and SIGINT stop it cleanly: no new updates are taken, the ones already taken are
 handled to the end, the outbox sender and the scheduler stop (post_shutdown), within 10 s.
 
-Webhook mode follows python-telegram-bot's "custom webhook bot" pattern: the Application's
-Updater is never started; `bot.app.web` receives the updates and puts them on the update queue.
+The Application has no Updater: every update is stored in the inbox (bot.runtime.inbox) before
+Telegram is told it arrived, by our own polling loop (bot.runtime.polling) or by the webhook
+(`bot.app.web`, python-telegram-bot's "custom webhook bot" pattern), and handled from there.
 The same server answers `/healthz` and `/metrics`. In polling mode that server runs only when
 `MENTORBOT_HEALTH_PORT` is set (`MENTORBOT_HEALTH_LISTEN`, default 0.0.0.0, is its address).
 """
@@ -25,7 +26,9 @@ from telegram import Update
 from bot.app.application import build_application
 from bot.app.web import DEFAULT_WEBHOOK_PATH, WebServer
 from bot.runtime.config import Settings
+from bot.runtime.context import AppState
 from bot.runtime.logs import install_context_handler, redact_also
+from bot.runtime.polling import Poller
 
 log = logging.getLogger(__name__)
 
@@ -142,6 +145,7 @@ async def serve(
             loop.add_signal_handler(sig, _on_signal, sig, stop)
             installed.append(sig)
     started = asyncio.Event()  # set once application.start() returned
+    pollers: list[Poller] = []
 
     async def start() -> None:
         await application.initialize()
@@ -161,8 +165,12 @@ async def serve(
             await application.bot.set_webhook(
                 url, secret_token=secret, allowed_updates=Update.ALL_TYPES
             )
-        elif application.updater is not None:
-            await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+        else:
+            state: AppState = application.bot_data
+            inbox = state.live().inbox
+            assert inbox is not None
+            pollers.append(Poller(application.bot, inbox))
+            await pollers[0].start()
         log.info("mentorbot running mode=%s", "webhook" if webhook else "polling")
 
     # A signal during a slow start (a database that does not answer) stops it too.
@@ -184,7 +192,8 @@ async def serve(
             stopping.cancel()
         try:
             await asyncio.wait_for(
-                _shutdown(application, server, webhook, settings, started.is_set()), STOP_BUDGET
+                _shutdown(application, server, pollers, webhook, settings, started.is_set()),
+                STOP_BUDGET,
             )
         except TimeoutError:
             log.error("shutdown took longer than %.0fs; exiting anyway", STOP_BUDGET)
@@ -204,21 +213,23 @@ def _on_signal(sig: signal.Signals, stop: asyncio.Event) -> None:
 async def _shutdown(
     application: Any,
     server: WebServer | None,
+    pollers: list[Poller],
     webhook: tuple[str, str | None] | None,
     settings: Settings,
     started: bool,
 ) -> None:
     """The reverse of start, each step guarded so that a failing one does not skip the rest.
 
-    The web server goes first (no new updates; Telegram retries elsewhere), then the updater,
-    then the application (it handles what is already queued), then post_shutdown stops the
+    The web server goes first (no new updates; Telegram retries elsewhere), then the poller,
+    then the application, then post_stop (bot.runtime.services) lets the updates being handled
+    finish (what is stored but not handled waits in the inbox for the next start), stops the
     outbox sender (its requests in flight finish and are recorded), the scheduler and the
     database, and last Application.shutdown() closes the bot's HTTP client."""
     steps: list[tuple[str, Any]] = []
     if server is not None:
         steps.append(("web server", server.stop))
-    if application.updater is not None and application.updater.running:
-        steps.append(("updater", application.updater.stop))
+    for poller in pollers:
+        steps.append(("poller", poller.stop))
     if started and application.running:
         steps.append(("application", application.stop))
         if application.post_stop is not None:

@@ -3,12 +3,13 @@
 python-telegram-bot's "custom webhook bot" pattern: Telegram POSTs each update to
 `POST <path>`; the request must carry the secret given to `setWebhook` in the
 `X-Telegram-Bot-Api-Secret-Token` header (403 otherwise); the update is parsed with
-`Update.de_json` and put on `application.update_queue`, and the request is answered at once.
-The Application handles the queue as it does in polling mode, so a graceful stop still handles
-every update that was acknowledged (Application.stop drains the queue).
+`Update.de_json`, stored in the inbox (bot.runtime.inbox), and only then answered 200: an update
+acknowledged to Telegram is in the database, whatever happens to this process next. When it
+cannot be stored the answer is 500, and Telegram delivers it again (here or elsewhere).
 
-`/healthz` answers 200 `ok` when the database answers `SELECT 1` within 2 s, 503 otherwise (also
-before the services started and after they stopped). `/metrics` is the Prometheus exposition of
+`/healthz` answers 200 `ok` when the database answers `SELECT 1` within 2 s and this instance's
+lease is fresh (bot.runtime.lease), 503 otherwise (also before the services started and after
+they stopped). `/metrics` is the Prometheus exposition of
 `bot.metrics`, with the outbox gauges refreshed first when the database answers quickly.
 """
 
@@ -77,11 +78,18 @@ async def refresh_outbox_gauges(db: Database | None, timeout: float = GAUGE_TIME
         log.debug("outbox gauges not refreshed: %s", type(exc).__name__)
 
 
+def _lease_fresh(application: Any) -> bool:
+    running = getattr(application.bot_data, "running", None)
+    return running is not None and running.lease.fresh()
+
+
 async def healthz(request: web.Request) -> web.Response:
-    ok = await database_ok(_database(request.app[APP_KEY]))
-    if ok:
-        return web.Response(text="ok")
-    return web.Response(status=503, text="database not answering")
+    application = request.app[APP_KEY]
+    if not await database_ok(_database(application)):
+        return web.Response(status=503, text="database not answering")
+    if not _lease_fresh(application):
+        return web.Response(status=503, text="lease not renewed")
+    return web.Response(text="ok")
 
 
 async def metrics_view(request: web.Request) -> web.Response:
@@ -92,7 +100,7 @@ async def metrics_view(request: web.Request) -> web.Response:
 
 
 async def telegram_update(request: web.Request) -> web.Response:
-    """One update from Telegram: check the secret, parse, queue, answer 200 at once."""
+    """One update from Telegram: check the secret, parse, store, then answer 200."""
     secret = request.app[SECRET_KEY]
     given = request.headers.get(SECRET_HEADER, "")
     if not isinstance(secret, str) or not hmac.compare_digest(
@@ -101,7 +109,8 @@ async def telegram_update(request: web.Request) -> web.Response:
         log.warning("webhook request rejected: wrong or missing secret token")
         return web.Response(status=403, text="forbidden")
     application = request.app[APP_KEY]
-    if not getattr(application, "running", False):
+    running = getattr(application.bot_data, "running", None)
+    if not getattr(application, "running", False) or running is None or running.inbox is None:
         # Stopping: Telegram (or the load balancer) tries again, possibly on another instance.
         return web.Response(status=503, text="stopping")
     try:
@@ -112,7 +121,11 @@ async def telegram_update(request: web.Request) -> web.Response:
     except Exception as exc:
         log.warning("webhook request rejected: bad update (%s)", type(exc).__name__)
         return web.Response(status=400, text="bad update")
-    await application.update_queue.put(update)
+    try:
+        await running.inbox.receive([update])
+    except Exception as exc:  # not stored: Telegram must deliver it again
+        log.error("webhook update not stored: %s", type(exc).__name__)
+        return web.Response(status=500, text="not stored")
     return web.Response(text="ok")
 
 

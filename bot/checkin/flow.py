@@ -186,10 +186,21 @@ async def ask_next(
 
 
 async def save_choice(
-    session: Session, user_id: int, token: str, raw: str | None, lang: str, now: datetime
+    session: Session,
+    user_id: int,
+    token: str,
+    raw: str | None,
+    lang: str,
+    now: datetime,
+    *,
+    again: bool = False,
 ) -> Outcome:
     """A tapped answer (raw = option index or rating) or skip (raw None), checked against the
-    sender and the open round; unknown, foreign or closed prompts change nothing."""
+    sender and the open round; unknown, foreign or closed prompts change nothing.
+
+    `again`: the same tap handled a second time after a crash (the inbox): what followed it
+    (the next question) may never have gone out, so it is sent (again), not skipped as a
+    double tap."""
     prompt = await PromptRepo(session).get(token)
     member = await MemberRepo(session).get(prompt.member_id) if prompt else None
     if (
@@ -210,7 +221,7 @@ async def save_choice(
     values = _parse_choice(question, raw)
     if values is None:
         return Outcome(t("input.stale_button", lang), stale=True)
-    return await _store(session, round_, member, week, question, values, lang, now)
+    return await _store(session, round_, member, week, question, values, lang, now, again)
 
 
 def _parse_choice(question: ResolvedQuestion, raw: str | None) -> dict[str, object] | None:
@@ -235,6 +246,7 @@ async def _store(
     values: dict[str, object],
     lang: str,
     now: datetime,
+    again: bool = False,
 ) -> Outcome:
     answers = AnswerRepo(session)
     had = question.key in await answers.of(round_.id, member.id)
@@ -256,8 +268,8 @@ async def _store(
     )
     chosen = t("answer.chosen", lang, value=display_value(question, stored, lang))
     outcome = Outcome(ack, edit=chosen)
-    if changed or not had:
-        follow = await ask_next(session, round_, member, lang, now)
+    if changed or not had or again:
+        follow = await ask_next(session, round_, member, lang, now, again=again)
         if follow is not None:
             outcome.follow_ups.append(follow)
             if isinstance(follow, Outgoing):
@@ -272,6 +284,8 @@ async def save_text(
     reply_to: int | None,
     lang: str,
     now: datetime,
+    *,
+    again: bool = False,
 ) -> Outcome | None:
     """A typed answer: to the question it replies to, else to the current question.
     None when no reflection question is waiting for this student."""
@@ -300,12 +314,12 @@ async def save_text(
             return Outcome(t("input.empty", lang))
         if len(text) > (question.max_length or 4000):
             return Outcome(t("input.too_long", lang, length=len(text), limit=question.max_length))
-        return await _store(session, round_, member, week, question, {"text": text}, lang, now)
+        values: dict[str, object] = {"text": text}
+        return await _store(session, round_, member, week, question, values, lang, now, again)
     typed = text.strip()
     if question.kind == "rating" and typed in {"1", "2", "3", "4", "5"}:
-        return await _store(
-            session, round_, member, week, question, {"rating": int(typed)}, lang, now
-        )
+        values = {"rating": int(typed)}  # (declared above)
+        return await _store(session, round_, member, week, question, values, lang, now, again)
     return Outcome(t("question.choose_button", lang))
 
 

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli import cohorts, plans, rounds
+from bot.cli import cohorts, inbox, plans, rounds
 from bot.cli.common import err, fail, out, out_console, run_db, settings
 from bot.runtime.config import ConfigError
 from bot.runtime.logs import configure_logging
@@ -97,6 +97,7 @@ def export_cmd(
 
 
 cohorts.register(app)
+inbox.register(app)
 plans.register(app)
 rounds.register(app)
 

@@ -128,8 +128,8 @@ async def _run(
             await asyncio.gather(
                 *(w.observe(plan, week, m) for w, m in zip(werkbegeleiders, marks, strict=True))
             )
-            if week == 1:
-                step("week 1: the mentor team makes a learning agreement with Anna")
+            if week == 2:  # her gap alerts at her 2nd ask: one bad week is no signal
+                step("week 2: the mentor team makes a learning agreement with Anna")
                 await _agreement(api, mentors[0], group, students[0])
             step(f"week {week}: Sunday 18:00, reminders to who is not finished")
             await services.scheduler.advance_to(_at(monday + timedelta(days=6), 18, 5))
@@ -178,8 +178,12 @@ async def _link_werkbegeleiders(
     return joined
 
 
-async def _all_delivered(db: Database, limit: float = 60.0) -> None:
-    """Wait until the outbox holds nothing to send (the demo reads the chats afterwards)."""
+async def _all_delivered(db: Database, limit: float = 180.0) -> None:
+    """Wait until the outbox holds nothing to send (the demo reads the chats afterwards).
+
+    The team's group takes 20 messages a minute; with the alerts now in weeks 2 and 3 and the
+    agreement in week 2, the last weeks' digests (text, agenda, progress, chart) can queue
+    behind them for more than a minute of real time."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + limit
     while loop.time() < deadline:

@@ -13,12 +13,12 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.gaps.alert_text import PREFIX, render_alert
 from bot.gaps.check import GapCache, gap_check
-from bot.gaps.cohort_data import CohortData, local_time, shorten, skill_title
+from bot.gaps.cohort_data import CohortData, local_time
 from bot.gaps.lifecycle import AlertState, Raise, Reraise, Resolve, decide
 from bot.gaps.rules import Finding
-from bot.outbox.queue import Outgoing
-from bot.outbox.team import notify_team
+from bot.outbox.team import notify_team, team_language
 from bot.texts import t
 from storage.db import Session
 from storage.records import AlertRecord, MemberRecord
@@ -28,15 +28,10 @@ from storage.repos.rounds import RoundRepo
 
 log = logging.getLogger(__name__)
 
-PREFIX = "al:"
 ACTIONS = ("ack", "talk", "mute")  # "deal" (Afspraak) is bot.loop's, see DEAL_PATTERN
 DEAL_PATTERN = r"^al:\d{1,12}:deal$"
 BUTTON_PATTERN = r"^al:\d{1,12}:(ack|talk|mute)$"
-TEAM_LANGUAGE = "nl"
-MAX_WORDS = 3
-WORDS_LIMIT = 200
 MUTE_FOR = timedelta(days=14)
-_CLASS_NOTE = re.compile(r"class mean ([\d.]+|-), (\d+) of (\d+) low")
 
 
 async def evaluate_cohort(
@@ -64,6 +59,7 @@ async def evaluate_cohort(
     # resolved after a learning agreement (bot.loop): raised again only on later evidence
     agreed = await repo.resolved_by(cohort_id, "after_agreement")
     raised: list[int] = []
+    lang = await team_language(session, cohort_id)
     for action in decide(states, findings, round_index, ok):
         if isinstance(action, Resolve):
             alert = stored[action.fingerprint]
@@ -95,7 +91,7 @@ async def evaluate_cohort(
                 continue
             alert_id, count = new_id, 1
         message = render_alert(alert_id, finding.kind, finding.student_id, finding.skill,
-                               evidence, data, again=count > 1)  # fmt: skip
+                               evidence, data, again=count > 1, lang=lang)  # fmt: skip
         await notify_team(
             session, cohort_id, f"alert:{alert_id}:{count}", message, now, kind="alert"
         )
@@ -128,139 +124,6 @@ def evidence_of(finding: Finding) -> dict[str, Any]:
         "weeks": list(finding.weeks),
         "items": [asdict(e) for e in finding.evidence],
     }
-
-
-# ----------------------------------------------------------------------------- rendering
-
-
-def subject(kind: str, member_id: int | None, data: CohortData) -> str:
-    """Who an alert is about: the student's name, or "de klas"."""
-    if member_id is None:
-        return t("alert.the_class", TEAM_LANGUAGE)
-    return data.name(member_id)
-
-
-def summary_line(alert: AlertRecord, data: CohortData) -> str:
-    """One line for /gaten and the digest."""
-    who = subject(alert.kind, alert.member_id, data)
-    what = skill_title(data.plan, alert.skill) or t(f"alert.kind.{alert.kind}", TEAM_LANGUAGE)
-    status = t(f"alert.status.{alert.status}", TEAM_LANGUAGE)
-    return t(
-        "alert.line",
-        TEAM_LANGUAGE,
-        id=alert.id,
-        who=who,
-        what=what,
-        week=alert.raised_week,
-        status=status,
-    )
-
-
-def render_alert(
-    alert_id: int,
-    kind: str,
-    member_id: int | None,
-    skill: str | None,
-    evidence: dict[str, Any],
-    data: CohortData,
-    *,
-    again: bool = False,
-) -> Outgoing:
-    """The alert message in Dutch: who, which skill, the evidence, and the three buttons."""
-    lang = TEAM_LANGUAGE
-    items: list[dict[str, Any]] = list(evidence.get("items", []))
-    who = subject(kind, member_id, data)
-    title = skill_title(data.plan, skill)
-    weeks = evidence.get("weeks", [])
-    header = t(
-        f"alert.header.{kind}",
-        lang,
-        name=who,
-        skill=title,
-        count=len(weeks),
-        cohort=data.cohort.name,
-    )
-    lines = [header]
-    if again:
-        lines.append(t("alert.again", lang))
-    lines.append("")
-    lines += _evidence_lines(kind, items, data)
-    buttons = [
-        [
-            (t("alert.button.ack", lang), f"{PREFIX}{alert_id}:ack"),
-            (t("alert.button.talk", lang), f"{PREFIX}{alert_id}:talk"),
-        ],
-        [(t("alert.button.mute", lang), f"{PREFIX}{alert_id}:mute")],
-    ]
-    if member_id is not None:  # an agreement is made with one student, never with a class
-        buttons[1].insert(0, (t("alert.button.deal", lang), f"{PREFIX}{alert_id}:deal"))
-    return Outgoing(shorten_message("\n".join(lines)), buttons)
-
-
-def shorten_message(text: str, limit: int = 3800) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _evidence_lines(kind: str, items: list[dict[str, Any]], data: CohortData) -> list[str]:
-    lang = TEAM_LANGUAGE
-    lines: list[str] = []
-    words: list[str] = []
-    for e in items:
-        week, note = e.get("week"), e.get("note") or ""
-        if e.get("text"):
-            words.append(t("alert.words", lang, week=week, text=shorten(e["text"], WORDS_LIMIT)))
-            continue
-        if kind == "class_gap" and e.get("student_id") is None:
-            match = _CLASS_NOTE.search(note)
-            if match and match.group(3) == "0":
-                continue  # a round nobody has answered yet is no evidence either way
-            if match:
-                mean = match.group(1).replace(".", ",")
-                lines.append(
-                    t("alert.ev.class", lang, week=week, mean=mean, low=match.group(2),
-                      total=match.group(3))
-                )  # fmt: skip
-                continue
-        if kind == "class_gap":
-            ratings = note[note.find("(ratings ") + 9 : -1] if "(ratings " in note else ""
-            lines.append(t("alert.ev.class_student", lang, name=data.name(e.get("student_id")),
-                           ratings=ratings.replace(",", ", ")))  # fmt: skip
-            continue
-        if kind == "silence":
-            lines.append(t("alert.ev.silence", lang, week=week))
-            continue
-        if kind == "decline":
-            continue
-        parts = []
-        if e.get("rating") is not None:
-            parts.append(f"{e['rating']}/5")
-        if "help" in note:
-            parts.append(t("alert.ev.help", lang))
-        if parts:
-            lines.append(t("alert.ev.week", lang, week=week, value=", ".join(parts)))
-    if kind == "decline":
-        lines += _decline_lines(items)
-    if words:
-        lines += ["", *words[-MAX_WORDS:]]  # the latest words are the most telling
-    return lines
-
-
-def _decline_lines(items: list[dict[str, Any]]) -> list[str]:
-    by_week: dict[int, list[int]] = {}
-    for e in items:
-        if e.get("rating") is not None:
-            by_week.setdefault(int(e["week"]), []).append(int(e["rating"]))
-    return [
-        t(
-            "alert.ev.week",
-            TEAM_LANGUAGE,
-            week=week,
-            value=t(
-                "alert.ev.mean", TEAM_LANGUAGE, mean=f"{sum(r) / len(r):.1f}".replace(".", ",")
-            ),
-        )
-        for week, r in sorted(by_week.items())
-    ]
 
 
 # ----------------------------------------------------------------------------- buttons
@@ -317,7 +180,7 @@ async def press(
     moment = local_time(cohort, now)
     line = t(
         f"alert.done.{action}",
-        TEAM_LANGUAGE,
+        await team_language(session, alert.cohort_id),  # the line joins the team's message
         name=mentor.name,
         time=moment.strftime("%H:%M"),
         date=local_time(cohort, now + MUTE_FOR).strftime("%d-%m"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.gaps import rules as gaps
 from bot.gaps.cohort_data import (
@@ -50,7 +50,41 @@ log = logging.getLogger(__name__)
 # whole snapshot (bench/gap_eval.py checks that on 400 cohorts).
 
 _GAP_CACHE_SIZE = 32  # cohorts kept (about 1 MB each with 40 weeks of answers)
-_STUDENT_KINDS = ("student_gap", "decline", "silence")
+_STUDENT_KINDS = ("student_gap", "blind_spot", "decline", "silence")
+
+
+@dataclass
+class Mine:
+    """One student's (or one skill's) answers in a snapshot part."""
+
+    ratings: list[RatingAnswer] = field(default_factory=list)
+    helps: list[HelpRequest] = field(default_factory=list)
+    words: list[Words] = field(default_factory=list)
+
+    def signature(self) -> tuple[object, ...]:
+        return tuple(self.ratings), tuple(self.helps), tuple(self.words)
+
+
+def by_student(part: SnapshotPart) -> dict[int, Mine]:
+    """The part's answers grouped per student."""
+    out: dict[int, Mine] = {}
+    for r in part.ratings:
+        out.setdefault(r.student_id, Mine()).ratings.append(r)
+    for h in part.helps:
+        out.setdefault(h.student_id, Mine()).helps.append(h)
+    for w in part.words:
+        out.setdefault(w.student_id, Mine()).words.append(w)
+    return out
+
+
+def by_skill(part: SnapshotPart) -> dict[str, Mine]:
+    """The part's ratings and help requests grouped per skill (no words)."""
+    out: dict[str, Mine] = {}
+    for r in part.ratings:
+        out.setdefault(r.skill, Mine()).ratings.append(r)
+    for h in part.helps:
+        out.setdefault(h.skill, Mine()).helps.append(h)
+    return out
 
 
 @dataclass
@@ -62,17 +96,17 @@ class _Memo:
 
 
 @dataclass
-class _CohortCache:
+class CohortCache:
     key: tuple[object, ...]
     data: CohortData  # no answers: for names, plan, rounds
     settings: GapSettings
     student_settings: GapSettings
     closed: SnapshotPart
-    closed_by_student: dict[int, tuple[list[RatingAnswer], list[HelpRequest], list[Words]]]
-    closed_by_skill: dict[str, tuple[list[RatingAnswer], list[HelpRequest]]]
+    closed_by_student: dict[int, Mine]
+    closed_by_skill: dict[str, Mine]
     closed_words: dict[tuple[int, int], list[Words]]
-    students: dict[int, _Memo]
-    skills: dict[str, _Memo]
+    students: dict[int, _Memo] = field(default_factory=dict)
+    skills: dict[str, _Memo] = field(default_factory=dict)
 
 
 class GapCache:
@@ -82,12 +116,12 @@ class GapCache:
 
     def __init__(self, size: int = _GAP_CACHE_SIZE) -> None:
         self._size = size
-        self._entries: OrderedDict[tuple[str, int], _CohortCache] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, int], CohortCache] = OrderedDict()
 
-    def get(self, key: tuple[str, int]) -> _CohortCache | None:
+    def get(self, key: tuple[str, int]) -> CohortCache | None:
         return self._entries.get(key)
 
-    def put(self, key: tuple[str, int], entry: _CohortCache) -> None:
+    def put(self, key: tuple[str, int], entry: CohortCache) -> None:
         self._entries[key] = entry
         self._entries.move_to_end(key)
         while len(self._entries) > self._size:
@@ -107,7 +141,7 @@ class GapCheck:
 
     def __init__(
         self,
-        entry: _CohortCache,
+        entry: CohortCache,
         open_part: SnapshotPart,
         rounds: list[RoundRecord],
         observations: tuple[WorkplaceObservation, ...] = (),
@@ -125,27 +159,17 @@ class GapCheck:
         self._open = open_part
         self._open_ids = [r.id for r in rounds if r.id in open_part.rounds]
         self._views = [entry.closed.rounds.get(r.id) or open_part.rounds[r.id] for r in rounds]
-        self._open_by_student: dict[
-            int, tuple[list[RatingAnswer], list[HelpRequest], list[Words]]
-        ] = {}
-        for r in open_part.ratings:
-            self._open_by_student.setdefault(r.student_id, ([], [], []))[0].append(r)
-        for h in open_part.helps:
-            self._open_by_student.setdefault(h.student_id, ([], [], []))[1].append(h)
-        for w in open_part.words:
-            self._open_by_student.setdefault(w.student_id, ([], [], []))[2].append(w)
+        self._open_by_student = by_student(open_part)
 
     # -- per student -----------------------------------------------------------------------
 
     def _student(self, sid: int) -> _Memo:
         open_views = [self._open.rounds[i] for i in self._open_ids]
-        mine = self._open_by_student.get(sid, ([], [], []))
+        mine = self._open_by_student.get(sid, Mine())
         observed = tuple(self._observed.get(sid, ()))
         signature = (
             tuple((v.week, sid in v.enrolled, sid in v.respondents) for v in open_views),
-            tuple(mine[0]),
-            tuple(mine[1]),
-            tuple(mine[2]),
+            mine.signature(),
             observed,
         )
         memo = self.entry.students.get(sid)
@@ -153,7 +177,7 @@ class GapCheck:
             return memo
         one = frozenset((sid,))
         empty: frozenset[int] = frozenset()
-        closed = self.entry.closed_by_student.get(sid, ([], [], []))
+        closed = self.entry.closed_by_student.get(sid, Mine())
         snapshot = CohortAnswers(
             tuple(
                 ReflectionRound(
@@ -164,9 +188,9 @@ class GapCheck:
                 )
                 for v in self._views
             ),
-            tuple(closed[0] + mine[0]),
-            tuple(closed[1] + mine[1]),
-            tuple(closed[2] + mine[2]),
+            tuple(closed.ratings + mine.ratings),
+            tuple(closed.helps + mine.helps),
+            tuple(closed.words + mine.words),
             observed,
         )
         findings = [
@@ -192,8 +216,8 @@ class GapCheck:
         memo = self.entry.skills.get(skill)
         if memo is not None and memo.signature == signature:
             return memo
-        closed = self.entry.closed_by_skill.get(skill, ([], []))
-        all_ratings, all_helps = closed[0] + ratings, closed[1] + helps
+        closed = self.entry.closed_by_skill.get(skill, Mine())
+        all_ratings, all_helps = closed.ratings + ratings, closed.helps + helps
         # a class gap looks only at the rounds that asked its skill
         asking = tuple(v for v in self._views if skill in v.skills)
         snapshot = CohortAnswers(
@@ -212,6 +236,7 @@ class GapCheck:
             closed_words = self.entry.closed_words
             words = [w for pair in sorted(asked) for w in closed_words.get(pair, ())]
             words += [w for w in self._open.words if (w.student_id, w.week) in asked]
+            # the folded student gaps weigh both views, as in the full evaluation
             with_words = CohortAnswers(
                 asking, snapshot.ratings, snapshot.helps, tuple(words), observed
             )
@@ -241,6 +266,7 @@ class GapCheck:
         found.update(self.entry.closed_by_skill)
         found.update(r.skill for r in self._open.ratings)
         found.update(h.skill for h in self._open.helps)
+        found.update(self._observed_skill)
         return sorted(found)
 
     def findings(self) -> list[Finding]:
@@ -290,7 +316,8 @@ async def gap_check(
     students = {m.id: m for m in await MemberRepo(session).in_cohort(cohort_id, "student")}
     open_ids = [r.id for r in rounds if r.is_open]
     closed_rounds = [r for r in rounds if not r.is_open]
-    # an open round's rows change with every answer; they are read afresh anyway
+    # an open round's rows change with every answer; they are read afresh anyway (and so
+    # is the workplace's view, below: its rounds are not these)
     key = (cohort, tuple(c if not c[0].is_open else c[0] for c in counted),
            tuple(students.values()))  # fmt: skip
     bind = session.bind
@@ -319,7 +346,7 @@ async def _load_closed(
     students: dict[int, MemberRecord],
     active: set[int],
     key: tuple[object, ...],
-) -> _CohortCache:
+) -> CohortCache:
     plan = await plan_for(session, cohort)
     query = AnswersQuery(session)
     ids = [r.id for r in closed_rounds]
@@ -331,29 +358,19 @@ async def _load_closed(
             completed.setdefault(round_id, set()).add(member_id)
     part = snapshot_part(plan, closed_rounds, await query.answer_rows(ids), completed,
                          enrolled, active)  # fmt: skip
-    by_student: dict[int, tuple[list[RatingAnswer], list[HelpRequest], list[Words]]] = {}
-    by_skill: dict[str, tuple[list[RatingAnswer], list[HelpRequest]]] = {}
-    words: dict[tuple[int, int], list[Words]] = {}
-    for r in part.ratings:
-        by_student.setdefault(r.student_id, ([], [], []))[0].append(r)
-        by_skill.setdefault(r.skill, ([], []))[0].append(r)
-    for h in part.helps:
-        by_student.setdefault(h.student_id, ([], [], []))[1].append(h)
-        by_skill.setdefault(h.skill, ([], []))[1].append(h)
-    for w in part.words:
-        by_student.setdefault(w.student_id, ([], [], []))[2].append(w)
-        words.setdefault((w.student_id, w.week), []).append(w)
-    settings = gap_settings_of(cohort)
     data = CohortData(cohort, plan, rounds, [], {}, {}, students)
-    return _CohortCache(
-        key,
-        data,
-        settings,
-        settings.model_copy(update={"fold_into_class": False}),
-        part,
-        by_student,
-        by_skill,
-        words,
-        {},
-        {},
+    return cache_entry(key, data, gap_settings_of(cohort), part)
+
+
+def cache_entry(
+    key: tuple[object, ...], data: CohortData, settings: GapSettings, closed: SnapshotPart
+) -> CohortCache:
+    """The cached part of a cohort: its closed rounds' snapshot, grouped once per student and
+    per skill (pure: the property test builds one from random answers)."""
+    words: dict[tuple[int, int], list[Words]] = {}
+    for w in closed.words:
+        words.setdefault((w.student_id, w.week), []).append(w)
+    no_fold = settings.model_copy(update={"fold_into_class": False})
+    return CohortCache(
+        key, data, settings, no_fold, closed, by_student(closed), by_skill(closed), words
     )

@@ -6,12 +6,12 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-from bot.gaps.alerts import summary_line
-from bot.gaps.cohort_data import CohortData, load_cohort_data, skill_title, skill_week_means
+from bot.gaps.alert_text import skill_label, summary_line
+from bot.gaps.cohort_data import CohortData, gap_settings_of, load_cohort_data, skill_week_means
+from bot.gaps.rules import CohortAnswers, stricter_for_self
 from bot.gaps.workplace_silence import silent_werkbegeleiders
 from bot.outbox.queue import Outgoing
 from bot.outbox.team import team_language
-from bot.plans.local import LocalText
 from bot.texts import t
 from storage.db import Session
 from storage.records import AlertRecord
@@ -39,7 +39,7 @@ async def build_digest(
     lines.append("")
     if unresolved:
         lines.append(t("digest.open_gaps", lang, count=len(unresolved)))
-        lines += _capped([summary_line(a, data) for a in unresolved])
+        lines += _capped([summary_line(a, data, lang) for a in unresolved])
     else:
         lines.append(t("digest.no_gaps", lang))
     agenda = [a for a in unresolved if a.discuss]
@@ -54,6 +54,9 @@ async def build_digest(
         lines += ["", t("digest.resolved", lang)]
         lines += _capped([f"✓ {_describe(a, data, lang)}{_how(a, lang)}" for a in resolved])
         await repo.mark_reported([a.id for a in resolved])
+    encourage = stricter_lines(data, data.cohort_answers(), lang)
+    if encourage:
+        lines += ["", t("digest.stricter", lang), *_capped(encourage)]
     text = "\n".join(lines)
     if len(text) > TEXT_LIMIT:
         text = text[: TEXT_LIMIT - 1] + "…"
@@ -90,10 +93,28 @@ def _response_lines(data: CohortData, week: int, lang: str) -> list[str]:
     return lines
 
 
+def stricter_lines(data: CohortData, answers: CohortAnswers, lang: str) -> list[str]:
+    """Students stricter for themselves than their workplace, with a suggestion to encourage:
+    a digest line, never an alert (``bot.gaps.two_views.stricter_for_self``)."""
+    active = {m.id for m in data.students.values() if m.is_active}
+    found = stricter_for_self(answers, gap_settings_of(data.cohort))
+    return [
+        t(
+            "digest.stricter_line",
+            lang,
+            name=data.name(s.student_id),
+            skill=skill_label(data, s.skill, lang),
+            own=" · ".join("–" if r is None else str(r) for r in s.ratings),
+            work=" · ".join(t(f"alert.level.{level}", lang) for level in s.observed),
+        )
+        for s in found
+        if s.student_id in active
+    ]
+
+
 def _describe(alert: AlertRecord, data: CohortData, lang: str) -> str:
     who = data.name(alert.member_id) if alert.member_id else t("alert.the_class", lang)
-    title = LocalText.pick(skill_title(data.plan, alert.skill), lang)  # the plan's own English
-    what = title or t(f"alert.kind.{alert.kind}", lang)
+    what = skill_label(data, alert.skill, lang) or t(f"alert.kind.{alert.kind}", lang)
     return f"{who} — {what}"
 
 

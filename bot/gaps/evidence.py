@@ -10,15 +10,16 @@ import statistics
 from typing import NamedTuple
 
 from bot.gaps.model import (
+    OBSERVATION_LEVELS,
+    AnswerIndex,
     Ask,
     CohortAnswers,
     Evidence,
     Finding,
     GapSettings,
-    _Index,
-    _index,
     ask_points,
     fingerprint_of,
+    index_answers,
     is_low,
     is_ok,
     open_since,
@@ -35,13 +36,14 @@ def scan_student(asks: list[Ask], settings: GapSettings) -> int | None:
     ok = [is_ok(a, settings) for a in asks]
 
     def trigger(lo: int, hi: int) -> bool:
-        return sum(points[lo:hi]) >= settings.evidence_threshold
+        enough = hi - lo >= settings.evidence_min_asks
+        return enough and sum(points[lo:hi]) >= settings.evidence_threshold
 
     return open_since(ok, settings.evidence_window, settings.resolve_ok_asks, trigger)
 
 
 def _student_evidence(
-    sid: int, skill: str, asks: list[Ask], idx: _Index, settings: GapSettings
+    sid: int, skill: str, asks: list[Ask], idx: AnswerIndex, settings: GapSettings
 ) -> tuple[Evidence, ...]:
     """Ratings (with their points), help requests, and the student's words of low weeks."""
     out: list[Evidence] = []
@@ -49,18 +51,22 @@ def _student_evidence(
         parts = ([f"rating {a.rating}"] if a.rating is not None else []) + (
             ["asked for help"] if a.help else []
         )
+        if a.observed is not None:
+            parts.append(f"workplace {OBSERVATION_LEVELS[a.observed]}")
         note = ", ".join(parts)
         if settings.mode == "evidence":
             note += f" ({ask_points(a, settings):+d})"
-        out.append(Evidence(a.week, sid, skill, a.rating, None, note))
-        if is_low(a, settings):
+        out.append(Evidence(a.week, sid, skill, a.rating, None, note, a.observed))
+        if not is_ok(a, settings):
             out += [Evidence(a.week, sid, None, None, t, "words") for t in idx.words[(sid, a.week)]]
     return tuple(out)
 
 
-def _student_findings(idx: _Index, settings: GapSettings) -> list[Finding]:
+def student_findings(idx: AnswerIndex, settings: GapSettings) -> list[Finding]:
     found: list[Finding] = []
-    for (sid, skill), asks in sorted(idx.asks.items()):
+    # the SPEC rule hears the student only; the evidence rule weighs both views
+    series = idx.asks if settings.mode == "spec" else idx.both
+    for (sid, skill), asks in sorted(series.items()):
         if settings.mode == "spec":
             window = asks[-settings.student_window :]
             hit = sum(is_low(a, settings) for a in window) >= settings.student_low_needed
@@ -77,7 +83,7 @@ def _student_findings(idx: _Index, settings: GapSettings) -> list[Finding]:
 
 def find_student_gaps(data: CohortAnswers, settings: GapSettings) -> list[Finding]:
     """Recurring student gaps (before folding into class gaps, see :func:`evaluate`)."""
-    return _student_findings(_index(data), settings)
+    return student_findings(index_answers(data), settings)
 
 
 # ----------------------------------------------------------------------------- class gaps
@@ -92,7 +98,7 @@ class ClassAsk(NamedTuple):
     respondents: int
 
 
-def class_asks(idx: _Index, skill: str, settings: GapSettings) -> list[ClassAsk]:
+def class_asks(idx: AnswerIndex, skill: str, settings: GapSettings) -> list[ClassAsk]:
     """The rounds that asked ``skill`` and heard enough students on it, oldest first: at least
     one answer (spec) or ``class_min_students`` ratings (evidence). A round nobody answered
     yet says nothing about the class."""
@@ -146,7 +152,7 @@ def scan_class(asks: list[ClassAsk], settings: GapSettings) -> int | None:
     return open_since(ok, s.class_mean_asks, s.resolve_ok_asks, trigger)
 
 
-def _class_findings(idx: _Index, settings: GapSettings) -> list[Finding]:
+def class_findings(idx: AnswerIndex, settings: GapSettings) -> list[Finding]:
     found = []
     for skill in sorted({s for r in idx.rounds for s in r.skills}):
         asks = class_asks(idx, skill, settings)
@@ -169,4 +175,4 @@ def _mean(values: tuple[int, ...]) -> str:
 
 def find_class_gaps(data: CohortAnswers, settings: GapSettings) -> list[Finding]:
     """Recurring class gaps, without the folded student gaps (see :func:`evaluate`)."""
-    return _class_findings(_index(data), settings)
+    return class_findings(index_answers(data), settings)

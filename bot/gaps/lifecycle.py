@@ -13,7 +13,8 @@ latest closed reflection round (0, 1, 2, … in calendar order, holidays skipped
     open/ack./muted  --ok streak >= RESOLVE_OK_ROUNDS[kind] -------> resolved   Resolve
 
 The ok streak is counted from stored answers (``bot.gaps.rules.ok_streaks``): for a student or class
-gap, the latest rounds that asked the skill and were not low; for a silence, rounds the student
+gap, the latest rounds that asked the skill and were not low; for a blind spot, the latest
+weeks with both views that no longer disagree; for a silence, rounds the student
 answered (one is enough); for a decline, rounds in which the drop no longer shows. Resolution
 is checked first, so a gap that got better is never re-raised, and it is allowed while muted
 (a resolved gap is reported in the next digest, not as an alert). ``decide`` only proposes
@@ -31,7 +32,13 @@ from bot.gaps.rules import Finding, parse_fingerprint
 Status = Literal["open", "acknowledged", "muted", "resolved"]
 RERAISE_AFTER_ROUNDS = 3
 MUTE_ROUNDS = 2  # "Stil 2 weken": one reflection round per week
-RESOLVE_OK_ROUNDS: dict[str, int] = {"student_gap": 2, "class_gap": 2, "decline": 2, "silence": 1}
+RESOLVE_OK_ROUNDS: dict[str, int] = {
+    "student_gap": 2,
+    "class_gap": 2,
+    "blind_spot": 2,  # two weeks in a row in which both views no longer disagree
+    "decline": 2,
+    "silence": 1,
+}
 
 
 @dataclass(frozen=True)

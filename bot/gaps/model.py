@@ -1,9 +1,11 @@
 """Gap rules, shared part: the answers the rules read, their settings, the findings they give,
 and the per-ask primitives and answer index every rule is built on (SPEC §5).
 
-Pure data and functions, no I/O. ``bot.gaps.rules`` re-exports everything public here; the rules
-themselves live in ``bot.gaps.evidence`` (student and class gaps), ``bot.gaps.timing`` (silence
-and decline) and ``bot.gaps.rules`` (all rules together, resolution).
+Pure data and functions, no I/O. ``bot.gaps.rules`` re-exports what callers use; the rules
+themselves live in ``bot.gaps.evidence`` (student and class gaps), ``bot.gaps.two_views``
+(blind spots, stricter for herself), ``bot.gaps.timing`` (silence and decline) and
+``bot.gaps.rules`` (all rules together, resolution). The index (:class:`AnswerIndex`,
+:func:`index_answers`) and :func:`trailing_run` are public here for the rule modules.
 """
 
 from __future__ import annotations
@@ -15,8 +17,15 @@ from typing import Annotated, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Kind = Literal["student_gap", "class_gap", "silence", "decline"]
-KIND_ORDER: dict[str, int] = {"class_gap": 0, "student_gap": 1, "decline": 2, "silence": 3}
+Kind = Literal["student_gap", "class_gap", "blind_spot", "silence", "decline"]
+KIND_ORDER: dict[str, int] = {
+    "class_gap": 0,
+    "student_gap": 1,
+    "blind_spot": 2,
+    "decline": 3,
+    "silence": 4,
+}
+OBSERVATION_LEVELS = ("nooit", "oefenen", "voldoende", "goed")  # level 0..3
 
 
 @dataclass(frozen=True)
@@ -106,6 +115,19 @@ class GapSettings(BaseModel):
     help_points: int = 2
     evidence_threshold: Annotated[int, Field(ge=1)] = 5
     evidence_window: Annotated[int, Field(ge=1)] = 4
+    evidence_min_asks: Annotated[int, Field(ge=1)] = 2  # one bad week is no signal
+    # The workplace's view (evidence mode): points per observation nooit, oefenen, voldoende,
+    # goed, on the same scale as rating_points (docs/gap-rules.md "Two views").
+    observation_points: tuple[int, int, int, int] = (5, 3, -3, -5)
+    # Blinde vlek: the student rates a skill at least blind_spot_min_rating while the workplace
+    # says at most blind_spot_max_level (oefenen), in blind_spot_needed of the last
+    # blind_spot_window weeks that had both views. The reverse (strenger voor zichzelf) uses
+    # the same counts with low_max_rating and voldoende.
+    blind_spot_min_rating: Annotated[int, Field(ge=2, le=5)] = 4
+    blind_spot_max_level: Annotated[int, Field(ge=0, le=2)] = 1
+    blind_spot_needed: Annotated[int, Field(ge=1)] = 2
+    blind_spot_window: Annotated[int, Field(ge=1)] = 4
+    blind_spot_threshold: Annotated[int, Field(ge=1)] = 9  # the workplace's points, same window
     resolve_ok_asks: Annotated[int, Field(ge=1)] = 2
     class_mean_max: float = 2.65
     class_mean_asks: Annotated[int, Field(ge=1)] = 2
@@ -113,6 +135,8 @@ class GapSettings(BaseModel):
     silence_max_chance: Annotated[float, Field(gt=0, lt=1)] = 0.001
     silence_prior_rate: Annotated[float, Field(gt=0, lt=1)] = 0.15
     silence_prior_rounds: Annotated[int, Field(ge=1)] = 10  # >= 1: the rate stays < 1
+    # a missed round is a fact, not noise: never more than this many in a row
+    silence_max_rounds: Annotated[int, Field(ge=1)] = 3
     decline_recent_rounds: Annotated[int, Field(ge=1)] = 8
     decline_baseline_rounds: Annotated[int, Field(ge=1)] = 16
     decline_paired_delta: Annotated[float, Field(gt=0)] = 0.8
@@ -133,6 +157,7 @@ class Evidence:
     rating: int | None
     text: str | None
     note: str | None
+    observed: int | None = None  # the workplace's view that week (0 nooit … 3 goed)
 
 
 @dataclass(frozen=True)
@@ -159,14 +184,16 @@ def parse_fingerprint(fingerprint: str) -> tuple[str, int | None, str | None]:
 
 
 class Ask(NamedTuple):
-    """One answered ask of a skill to a student: a rating, a help request, or both."""
+    """One week's evidence on a skill of a student: the student's rating and/or help request,
+    and the workplace's observation (0 nooit … 3 goed) where one was made."""
 
     week: int
     rating: int | None
     help: bool
+    observed: int | None = None
 
 
-class _Index:
+class AnswerIndex:
     """The answers regrouped once, so that each rule is a linear scan."""
 
     def __init__(self, data: CohortAnswers) -> None:
@@ -190,6 +217,7 @@ class _Index:
             if ask.rating is not None:
                 self.by_student_week[sid][week].append((skill, ask.rating))
         self.asks = {k: sorted(v) for k, v in grouped.items()}  # one ask a week: by week
+        self.both = _with_observations(self.ask_at, data.observations)
         for weeks in self.by_student_week.values():
             for answers in weeks.values():
                 answers.sort()  # float sums in one fixed order, whatever the input order
@@ -198,10 +226,34 @@ class _Index:
             self.words[(w.student_id, w.week)].append(w.text)
 
 
-_last: tuple[CohortAnswers, _Index] | None = None
+def _with_observations(
+    ask_at: dict[tuple[int, str, int], Ask], observations: Iterable[WorkplaceObservation]
+) -> dict[tuple[int, str], list[Ask]]:
+    """Both views per student and skill, one entry a week, oldest first: the student's ask
+    with the workplace's observation of that week, or an observation alone (a week the
+    student did not answer is still a week the workplace saw her work)."""
+    seen: dict[tuple[int, str, int], int] = {}
+    for o in observations:
+        key = (o.student_id, o.skill, o.week)
+        # two werkbegeleiders in one week: the lower view counts, whatever the order
+        if key not in seen or o.level < seen[key]:
+            seen[key] = o.level
+    merged = dict(ask_at)
+    for key, level in seen.items():
+        ask = merged.get(key)
+        merged[key] = (
+            Ask(key[2], None, False, level) if ask is None else ask._replace(observed=level)
+        )
+    grouped: dict[tuple[int, str], list[Ask]] = defaultdict(list)
+    for (sid, skill, _week), ask in merged.items():
+        grouped[(sid, skill)].append(ask)
+    return {k: sorted(v, key=lambda a: a.week) for k, v in grouped.items()}
 
 
-def _index(data: CohortAnswers) -> _Index:
+_last: tuple[CohortAnswers, AnswerIndex] | None = None
+
+
+def index_answers(data: CohortAnswers) -> AnswerIndex:
     """Index ``data``, reusing the index of the very same (immutable) snapshot object:
     evaluate() and ok_streaks() are normally called one after the other on one snapshot.
     The cache entry is read and replaced as a whole, so threads cannot mix two entries."""
@@ -209,7 +261,7 @@ def _index(data: CohortAnswers) -> _Index:
     entry = _last
     if entry is not None and entry[0] is data:
         return entry[1]
-    idx = _Index(data)
+    idx = AnswerIndex(data)
     _last = (data, idx)
     return idx
 
@@ -220,15 +272,20 @@ def is_low(ask: Ask, settings: GapSettings) -> bool:
 
 
 def is_ok(ask: Ask, settings: GapSettings) -> bool:
-    """An ask that counts towards resolution: rated above low, and no request for help."""
-    return ask.rating is not None and not is_low(ask, settings)
+    """An ask that counts towards resolution: rated above low, no request for help, and the
+    workplace (where it looked) saw at least voldoende. An observation alone can be OK."""
+    if is_low(ask, settings) or (ask.observed is not None and ask.observed < 2):
+        return False
+    return ask.rating is not None or ask.observed is not None
 
 
 def ask_points(ask: Ask, settings: GapSettings) -> int:
-    """Evidence points of one ask (positive: towards a gap)."""
+    """Evidence points of one ask, both views added up (positive: towards a gap)."""
     points = settings.help_points if ask.help else 0
     if ask.rating is not None:
         points += settings.rating_points[min(max(ask.rating, 1), 5) - 1]
+    if ask.observed is not None:
+        points += settings.observation_points[min(max(ask.observed, 0), 3)]
     return points
 
 
@@ -254,7 +311,7 @@ def open_since(
     return None
 
 
-def _trailing(flags: Iterable[bool]) -> int:
+def trailing_run(flags: Iterable[bool]) -> int:
     """The length of the run of True at the end of ``flags``."""
     n = 0
     for flag in flags:

@@ -10,8 +10,9 @@ interface, chosen by ``GapSettings.mode``:
   not trip alerts. docs/gap-rules.md has the reasoning and the measured quality.
 
 The rules are split over modules, all re-exported here: ``bot.gaps.model`` (the answers,
-settings, findings and per-ask primitives), ``bot.gaps.evidence`` (student and class gaps) and
-``bot.gaps.timing`` (silence and decline). This module combines them (:func:`evaluate`) and
+settings, findings and per-ask primitives), ``bot.gaps.evidence`` (student and class gaps),
+``bot.gaps.two_views`` (blind spots, students stricter for themselves) and ``bot.gaps.timing``
+(silence and decline). This module combines them (:func:`evaluate`) and
 counts how long a gap has been fine (:func:`ok_streaks`).
 """
 
@@ -21,17 +22,18 @@ from collections.abc import Iterable
 
 from bot.gaps.evidence import (
     ClassAsk,
-    _class_findings,
-    _student_findings,
     class_ask_low,
     class_asks,
+    class_findings,
     find_class_gaps,
     find_student_gaps,
     scan_class,
     scan_student,
+    student_findings,
 )
 from bot.gaps.model import (
     KIND_ORDER,
+    AnswerIndex,
     Ask,
     CohortAnswers,
     Evidence,
@@ -43,23 +45,29 @@ from bot.gaps.model import (
     ReflectionRound,
     StudentWords,
     WorkplaceObservation,
-    _Index,
-    _index,
-    _trailing,
     ask_points,
     fingerprint_of,
+    index_answers,
     is_low,
     is_ok,
     open_since,
     parse_fingerprint,
+    trailing_run,
 )
 from bot.gaps.timing import (
-    _decline_at,
-    _decline_findings,
-    _silence_findings,
+    decline_at,
+    decline_findings,
     find_declines,
     find_silences,
+    silence_findings,
     silence_needed,
+)
+from bot.gaps.two_views import (
+    StricterForSelf,
+    blind_spot_findings,
+    blind_spot_flags,
+    find_blind_spots,
+    stricter_for_self,
 )
 
 __all__ = [
@@ -74,12 +82,14 @@ __all__ = [
     "Kind",
     "RatingAnswer",
     "ReflectionRound",
+    "StricterForSelf",
     "StudentWords",
     "WorkplaceObservation",
     "ask_points",
     "class_ask_low",
     "class_asks",
     "evaluate",
+    "find_blind_spots",
     "find_class_gaps",
     "find_declines",
     "find_silences",
@@ -95,6 +105,7 @@ __all__ = [
     "scan_class",
     "scan_student",
     "silence_needed",
+    "stricter_for_self",
 ]
 
 
@@ -119,15 +130,16 @@ def finding_order(f: Finding) -> tuple[int, int, str]:
 
 
 def evaluate(data: CohortAnswers, settings: GapSettings) -> list[Finding]:
-    """All four rules, sorted by kind (class, student, decline, silence), student, skill."""
-    idx = _index(data)
-    classes = _class_findings(idx, settings)
-    students = _student_findings(idx, settings)
+    """All rules, sorted by kind (class, student, blind spot, decline, silence), student, skill."""
+    idx = index_answers(data)
+    classes = class_findings(idx, settings)
+    students = student_findings(idx, settings)
     if settings.fold_into_class:
         class_skills = {c.skill for c in classes}
         classes = [_fold(c, [s for s in students if s.skill == c.skill]) for c in classes]
         students = [s for s in students if s.skill not in class_skills]
-    found = classes + students + _decline_findings(idx, settings) + _silence_findings(idx, settings)
+    found = classes + students + blind_spot_findings(idx, settings)
+    found += decline_findings(idx, settings) + silence_findings(idx, settings)
     return sorted(found, key=finding_order)
 
 
@@ -156,21 +168,26 @@ def ok_streaks(
     fingerprints: Iterable[str], data: CohortAnswers, settings: GapSettings
 ) -> dict[str, int]:
     """:func:`ok_streak` for many fingerprints, indexing the answers once."""
-    idx = _index(data)
+    idx = index_answers(data)
     return {fp: _streak(fp, idx, settings) for fp in fingerprints}
 
 
-def _streak(fingerprint: str, idx: _Index, settings: GapSettings) -> int:
+def _streak(fingerprint: str, idx: AnswerIndex, settings: GapSettings) -> int:
     kind, sid, skill = parse_fingerprint(fingerprint)
     if kind == "student_gap" and sid is not None and skill is not None:
-        return _trailing(is_ok(a, settings) for a in idx.asks.get((sid, skill), []))
+        series = idx.asks if settings.mode == "spec" else idx.both
+        return trailing_run(is_ok(a, settings) for a in series.get((sid, skill), []))
+    if kind == "blind_spot" and sid is not None and skill is not None:
+        return trailing_run(not m for m in blind_spot_flags(idx, sid, skill, settings))
     if kind == "class_gap" and skill is not None:
-        return _trailing(not class_ask_low(a, settings) for a in class_asks(idx, skill, settings))
+        return trailing_run(
+            not class_ask_low(a, settings) for a in class_asks(idx, skill, settings)
+        )
     if kind == "silence" and sid is not None:
-        return _trailing(sid in r.respondents for r in idx.rounds if sid in r.enrolled)
+        return trailing_run(sid in r.respondents for r in idx.rounds if sid in r.enrolled)
     if kind == "decline" and sid is not None:
         total, n = len(idx.by_student_week.get(sid, {})), 0
-        while n < total and _decline_at(idx, sid, total - n, settings) is None:
+        while n < total and decline_at(idx, sid, total - n, settings) is None:
             n += 1
         return n
     raise ValueError(f"unknown fingerprint {fingerprint!r}")

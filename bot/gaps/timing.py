@@ -9,14 +9,14 @@ import statistics
 from collections import defaultdict
 
 from bot.gaps.model import (
+    AnswerIndex,
     CohortAnswers,
     Evidence,
     Finding,
     GapSettings,
-    _Index,
-    _index,
-    _trailing,
     fingerprint_of,
+    index_answers,
+    trailing_run,
 )
 
 # ----------------------------------------------------------------------------- silence
@@ -25,28 +25,30 @@ from bot.gaps.model import (
 def silence_needed(answered: int, total: int, settings: GapSettings) -> int:
     """Unanswered rounds in a row that make a silence, given the record before them.
 
-    spec: ``silence_rounds``. evidence: the fewest k >= ``silence_rounds`` for which a student
-    who still takes part, missing rounds at her own rate m, misses k in a row with a chance
-    m^k of at most ``silence_max_chance``. m is her record with a prior of
-    ``silence_prior_rate`` over ``silence_prior_rounds`` rounds: a newcomer needs 4 rounds, a
-    student who always answers 3, one who skips one round in three 5.
+    spec: ``silence_rounds``. evidence: a student who has answered nothing since joining
+    needs ``silence_rounds`` (2): there is no habit of skipping to allow for. Otherwise the
+    fewest k >= ``silence_rounds`` for which a student who still takes part, missing rounds at
+    her own rate m, misses k in a row with a chance m^k of at most ``silence_max_chance``,
+    but never more than ``silence_max_rounds`` (3): a missed round is a fact, not noise, and
+    a month of silence is too long to wait for. m is her record with a prior of
+    ``silence_prior_rate`` over ``silence_prior_rounds`` rounds.
     """
     k = settings.silence_rounds
-    if settings.mode == "spec":
+    if settings.mode == "spec" or answered == 0:
         return k
     prior = settings.silence_prior_rounds
     rate = (total - answered + settings.silence_prior_rate * prior) / (total + prior)
-    while rate**k > settings.silence_max_chance:
+    while rate**k > settings.silence_max_chance and k < settings.silence_max_rounds:
         k += 1
     return k
 
 
-def _silence_findings(idx: _Index, settings: GapSettings) -> list[Finding]:
+def silence_findings(idx: AnswerIndex, settings: GapSettings) -> list[Finding]:
     found = []
     students = {sid for sid, _ in idx.asks}.union(*(r.enrolled for r in idx.rounds))
     for sid in sorted(students):
         mine = [r for r in idx.rounds if sid in r.enrolled]
-        cut = len(mine) - _trailing(sid not in r.respondents for r in mine)
+        cut = len(mine) - trailing_run(sid not in r.respondents for r in mine)
         before, missed = mine[:cut], [r.week for r in mine[cut:]]
         answered = sum(sid in r.respondents for r in before)
         if missed and len(missed) >= silence_needed(answered, len(before), settings):
@@ -59,13 +61,13 @@ def _silence_findings(idx: _Index, settings: GapSettings) -> list[Finding]:
 
 def find_silences(data: CohortAnswers, settings: GapSettings) -> list[Finding]:
     """Students who left the last rounds unanswered (only the rounds passed in count)."""
-    return _silence_findings(_index(data), settings)
+    return silence_findings(index_answers(data), settings)
 
 
 # ----------------------------------------------------------------------------- decline
 
 
-def _decline_at(idx: _Index, sid: int, n: int, s: GapSettings) -> tuple[list[int], str] | None:
+def decline_at(idx: AnswerIndex, sid: int, n: int, s: GapSettings) -> tuple[list[int], str] | None:
     """Decline test on the student's first ``n`` answered rounds: (weeks, summary) or None.
 
     spec: the mean of the last ``decline_window`` rounds is at least ``decline_delta`` below
@@ -101,14 +103,45 @@ def _decline_at(idx: _Index, sid: int, n: int, s: GapSettings) -> tuple[list[int
     return old + new, f"{note} ({span})"
 
 
-def _decline_findings(idx: _Index, settings: GapSettings) -> list[Finding]:
+def skill_drops(
+    per_week: dict[int, list[tuple[str, int]]], old: list[int], new: list[int]
+) -> list[tuple[str, float]]:
+    """Per skill rated in both spans: its mean now minus its mean before, biggest drop first.
+
+    A decline is told per skill (one skill's asks before and now), never as week means over
+    different skills: a week that asks only hard skills would look like a decline."""
+    before: dict[str, list[int]] = defaultdict(list)
+    now: dict[str, list[int]] = defaultdict(list)
+    for weeks, into in ((old, before), (new, now)):
+        for wk in weeks:
+            for skill, r in per_week[wk]:
+                into[skill].append(r)
+    drops = [
+        (k, statistics.fmean(now[k]) - statistics.fmean(before[k])) for k in now if k in before
+    ]
+    return sorted(drops, key=lambda d: (round(d[1], 9), d[0]))
+
+
+def decline_findings(idx: AnswerIndex, settings: GapSettings) -> list[Finding]:
     found = []
     for sid, per_week in sorted(idx.by_student_week.items()):
-        hit = _decline_at(idx, sid, len(per_week), settings)
+        hit = decline_at(idx, sid, len(per_week), settings)
         if hit:
             weeks, summary = hit
-            ev = [Evidence(wk, sid, k, r, None, "rating") for wk in weeks for k, r in per_week[wk]]
-            ev.append(Evidence(weeks[-1], sid, None, None, None, summary))
+            recent = settings.decline_window if settings.mode == "spec" else (
+                settings.decline_recent_rounds
+            )  # fmt: skip
+            new, old = weeks[-recent:], weeks[:-recent]
+            drops = [d for d in skill_drops(per_week, old, new) if d[1] < 0]
+            skill = drops[0][0] if drops else None
+            ev = [
+                Evidence(wk, sid, k, r, None, "rating now" if wk in new else "rating before")
+                for wk in weeks
+                for k, r in per_week[wk]
+            ]
+            # the skill that dropped most is named on the summary line; the finding stays one
+            # per student, so a change of which skill dropped most never raises it twice
+            ev.append(Evidence(weeks[-1], sid, skill, None, None, summary))
             fp = fingerprint_of("decline", sid, None)
             found.append(Finding("decline", sid, None, tuple(weeks), tuple(ev), fp))
     return found
@@ -116,4 +149,4 @@ def _decline_findings(idx: _Index, settings: GapSettings) -> list[Finding]:
 
 def find_declines(data: CohortAnswers, settings: GapSettings) -> list[Finding]:
     """Students whose ratings dropped as a whole (all skills together)."""
-    return _decline_findings(_index(data), settings)
+    return decline_findings(index_answers(data), settings)

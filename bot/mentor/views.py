@@ -8,7 +8,7 @@ import html
 from dataclasses import dataclass
 
 from bot.charts.matrix import Matrix
-from bot.gaps.alerts import summary_line
+from bot.gaps.alert_text import summary_line
 from bot.gaps.cohort_data import CohortData
 from bot.observe.views import WorkplaceResponse, letter
 from bot.texts import t
@@ -62,7 +62,7 @@ def gaps_text(data: CohortData, alerts: list[AlertRecord], lang: str) -> str:
     if not alerts:
         return t("mentor.gaps_none", lang, cohort=data.cohort.name)
     lines = [t("mentor.gaps_header", lang, cohort=data.cohort.name, count=len(alerts))]
-    lines += [summary_line(a, data) for a in alerts]
+    lines += [summary_line(a, data, lang) for a in alerts]
     return "\n".join(lines)
 
 
@@ -150,7 +150,7 @@ def student_history_html(
     mine = [a for a in alerts if a.member_id == student.id][:MAX_ALERT_LINES]
     if mine:
         parts.append(html.escape(t("mentor.student_open", lang)))
-        parts += [html.escape(summary_line(a, data)) for a in mine]
+        parts += [html.escape(summary_line(a, data, lang)) for a in mine]
     return "\n".join(parts)
 
 

@@ -1,14 +1,15 @@
-"""Pacing for bulk sends: Telegram's global and per-chat limits, with room left for replies.
+"""Pacing: Telegram's global and per-chat limits, one schedule for replies and bulk sends.
 
 Telegram allows about 30 messages per second per bot, 1 per second per private chat and 20 per
 minute per group (SPEC §7). The limiter spaces messages evenly: each send books the earliest
 slot that keeps every limit, so a waiting sender knows exactly how long to sleep and never
 polls. A sender that fell a little behind (a busy event loop) may catch up at up to twice the
-rate, but no second ever holds more bulk slots than the bulk rate.
+rate, but no window ever holds more slots than the rate.
 
-Reply priority: the bulk sender (the outbox) uses only `rate × (1 − headroom)`. Interactive
-replies (answers to a student's tap) do not go through the outbox and so always find that
-share of the global limit free.
+Replies first, no idle budget: replies (through `bot.outbox.limiter.PriorityLimiter`) book
+their slot the moment they are sent; the outbox books only the slots of the next fraction of
+a second, so a reply never waits behind more than that, and bulk sends take every slot that
+replies leave. Paid broadcasts have a budget of their own.
 
 When Telegram answers with an error, `classify` says what to do: pause for `retry_after`,
 retry after `backoff_delay`, give the chat up as unreachable, or fail the message.
@@ -19,12 +20,13 @@ Times are seconds of a monotonic clock; the clock and the sleep are injectable f
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import time
 import warnings
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
@@ -44,7 +46,8 @@ Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
 DEFAULT_SEND_RATE = 30.0  # messages per second per bot
-DEFAULT_HEADROOM = 0.2  # share of the global rate kept for interactive replies
+# Telegram's paid broadcasts (allow_paid_broadcast): up to 1,000 messages per second.
+PAID_BROADCAST_RATE = 1000.0
 PRIVATE_PER_SECOND = 1.0
 GROUP_PER_MINUTE = 20.0
 # A booked slot is when the request leaves, not when Telegram counts it; a little slack per
@@ -52,6 +55,10 @@ GROUP_PER_MINUTE = 20.0
 DEFAULT_CHAT_MARGIN = 0.05
 # How far behind its even schedule the bulk sender may catch up (see RateLimiter._global_slot).
 DEFAULT_CATCH_UP = 0.2
+# The global budget: `rate` slots per this many seconds.
+DEFAULT_WINDOW = 1.0
+# Waiting for the answer of a request that is still out (see `_Lane.departure_delay`).
+_ANSWER_POLL = 0.01
 _PRUNE_AT = 2048  # chats remembered before past slots are forgotten
 Action = Literal["pause", "retry", "unreachable", "failed"]
 
@@ -70,64 +77,139 @@ def is_group(chat_id: int) -> bool:
     return chat_id < 0
 
 
+class _Lane:
+    """One global budget: evenly spaced slots, never more than `rate` in any `window`."""
+
+    def __init__(self, rate: float, catch_up: float, window: float) -> None:
+        self._catch_up = catch_up
+        self._window = window
+        self._schedule = float("-inf")  # the next slot of the evenly spaced schedule
+        self._last = float("-inf")  # the latest slot booked
+        self._recent: deque[float] = deque()
+        # [left, answered] of the last `rate` requests (answered: +inf while still out)
+        self._departed: deque[list[float]] = deque()
+        self.set_rate(rate)
+
+    def set_rate(self, rate: float) -> None:
+        """A new rate from now on (the bot's rate shared among a new number of instances)."""
+        self.rate = rate
+        self._interval = self._window / rate
+        self._recent = deque(self._recent, maxlen=max(1, int(rate + 1e-9)))
+        self._departed = deque(self._departed, maxlen=self._recent.maxlen)
+
+    def departure_delay(self, now: float) -> float:
+        """Seconds until a request may really leave.
+
+        Telegram counts a request when it arrives, somewhere between when it left and when
+        its answer came; a process that stalls for a moment (a busy machine, the network)
+        delays some arrivals and not others, and the even slots alone would then let `rate`
+        + 1 arrive within a second: a 429 and a pause of a second for everyone. So a request
+        leaves only once the answer to the one `rate` requests back is `window` old."""
+        if len(self._departed) < (self._departed.maxlen or 1):
+            return 0.0
+        answered = self._departed[0][1]
+        if answered == float("inf"):
+            return _ANSWER_POLL  # still out: rare (an answer slower than the window)
+        return max(0.0, answered + self._window - now)
+
+    def depart(self, now: float) -> list[float]:
+        entry = [now, float("inf")]
+        self._departed.append(entry)
+        return entry
+
+    def slot(self, now: float, paused_until: float) -> tuple[float, float]:
+        """(where the schedule stands, the earliest slot this budget allows).
+
+        Slots follow an evenly spaced schedule. A sender that fell behind it by at most
+        `catch_up` seconds (a busy event loop, a slow database) may catch up, at no more than
+        twice the rate; later than that counts as idle, and the schedule starts afresh. In no
+        window are there more slots than the rate."""
+        base = self._schedule if now - self._schedule <= self._catch_up else now
+        free = max(now, base, self._last + self._interval / 2)
+        slot = max(free, paused_until)
+        if len(self._recent) == self._recent.maxlen:
+            slot = max(slot, self._recent[0] + self._window)
+        # A slot pushed later by a limit leaves nothing to catch up on.
+        return (base if slot == free else slot), slot
+
+    def book(self, base: float, slot: float) -> None:
+        self._schedule = base + self._interval
+        self._last = slot
+        self._recent.append(slot)
+
+    def pause_until(self, until: float) -> None:
+        # A fresh start afterwards: no catching up on the time paused.
+        self._schedule = max(self._schedule, until)
+
+
 class RateLimiter:
-    """Books send slots under a global rate and per-chat rates."""
+    """Books send slots under a global rate and per-chat rates, for replies and bulk alike.
+
+    One schedule for everything the bot sends: a reply books the earliest free slot at once;
+    the bulk sender books only the slots of the next fraction of a second (see
+    `bot.outbox.sender`), so replies go first and bulk takes whatever they leave. Paid
+    broadcasts (`paid=True`) have their own budget of `paid_rate` (Telegram: up to 1,000/s)."""
 
     def __init__(
         self,
         rate: float = DEFAULT_SEND_RATE,
         *,
-        headroom: float = DEFAULT_HEADROOM,
+        headroom: float = 0.0,
         per_chat_rate: float = PRIVATE_PER_SECOND,
         group_per_minute: float = GROUP_PER_MINUTE,
         chat_margin: float = DEFAULT_CHAT_MARGIN,
         catch_up: float = DEFAULT_CATCH_UP,
+        window: float = DEFAULT_WINDOW,
+        paid_rate: float = PAID_BROADCAST_RATE,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
-        if rate <= 0 or per_chat_rate <= 0 or group_per_minute <= 0:
+        if rate <= 0 or per_chat_rate <= 0 or group_per_minute <= 0 or paid_rate <= 0:
             raise ValueError("rates must be positive")
         if not 0 <= headroom < 1:
             raise ValueError("headroom must be in [0, 1)")
-        self.rate = rate
         self.headroom = headroom
-        self.bulk_rate = rate * (1 - headroom)
-        self._global_interval = 1 / self.bulk_rate
         self._private_interval = 1 / per_chat_rate + chat_margin
         self._group_interval = max(60 / group_per_minute, 1 / per_chat_rate) + chat_margin
-        self._catch_up = max(catch_up, 0.0)
+        catch_up = max(catch_up, 0.0)
+        self._free = _Lane(rate * (1 - headroom), catch_up, window)
+        self._paid = _Lane(paid_rate, catch_up, window)
+        self.rate = rate
         self._clock = clock
         self._sleep = sleep
-        self._schedule = float("-inf")  # the next slot of the evenly spaced bulk schedule
-        self._last = float("-inf")  # the latest slot booked
         self._paused_until = float("-inf")
-        # The slots of the last second: never more than the bulk rate in any one second.
-        self._recent: deque[float] = deque(maxlen=max(1, int(self.bulk_rate + 1e-9)))
         self._next_chat: dict[int, float] = {}
+
+    @property
+    def bulk_rate(self) -> float:
+        """Messages per second of the (free) schedule."""
+        return self._free.rate
+
+    @property
+    def paid_rate(self) -> float:
+        return self._paid.rate
+
+    def set_rate(self, rate: float) -> None:
+        """Change the bot's rate for this process (its share of MENTORBOT_SEND_RATE)."""
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.rate = rate
+        self._free.set_rate(rate * (1 - self.headroom))
+
+    def lane_rate(self, paid: bool = False) -> float:
+        return self._paid.rate if paid else self._free.rate
 
     def chat_interval(self, chat_id: int) -> float:
         """Seconds between two messages to this chat."""
         return self._group_interval if is_group(chat_id) else self._private_interval
 
-    def global_delay(self) -> float:
-        """Seconds until the next bulk message may go to any chat."""
+    def global_delay(self, paid: bool = False) -> float:
+        """Seconds until the next message may go to any chat."""
         now = self._clock()
-        return self._global_slot(now)[1] - now
+        return self._lane(paid).slot(now, self._paused_until)[1] - now
 
-    def _global_slot(self, now: float) -> tuple[float, float]:
-        """(where the schedule stands, the earliest slot the global limit allows).
-
-        Slots follow an evenly spaced schedule. A sender that fell behind it by at most
-        `catch_up` seconds (a busy event loop, a slow database) may catch up, at no more than
-        twice the rate; later than that counts as idle, and the schedule starts afresh. In no
-        second are there more slots than the bulk rate."""
-        base = self._schedule if now - self._schedule <= self._catch_up else now
-        free = max(now, base, self._last + self._global_interval / 2)
-        slot = max(free, self._paused_until)
-        if len(self._recent) == self._recent.maxlen:
-            slot = max(slot, self._recent[0] + 1.0)
-        # A slot pushed later by a limit leaves nothing to catch up on.
-        return (base if slot == free else slot), slot
+    def _lane(self, paid: bool) -> _Lane:
+        return self._paid if paid else self._free
 
     def paused_for(self) -> float:
         """Seconds left of a pause Telegram asked for (0 when none)."""
@@ -155,35 +237,58 @@ class RateLimiter:
             return None
         return min(self._next_chat.values()) - now
 
-    def reserve(self, chat_id: int) -> float:
-        """Book the earliest slot for a message to `chat_id`; returns the seconds to wait."""
+    def reserve(self, chat_id: int, paid: bool = False, *, reply: bool = False) -> float:
+        """Book the earliest slot for a message to `chat_id`; returns the seconds to wait.
+
+        A `reply` takes the next global slot even when its chat had a message less than its
+        interval ago: Telegram allows a chat short bursts, and a handler's second message
+        (or a student's quick tap) should not wait a second for it; should Telegram answer
+        429, the limiter waits that chat out. The chat's next slot moves all the same, so bulk
+        sends keep their distance."""
         now = self._clock()
-        base, slot = self._global_slot(now)
+        lane = self._lane(paid)
+        base, slot = lane.slot(now, self._paused_until)
         chat_slot = self._next_chat.get(chat_id, float("-inf"))
-        if chat_slot > slot:
+        if chat_slot > slot and not reply:
             base = slot = chat_slot
-        self._schedule = base + self._global_interval
-        self._last = slot
-        self._recent.append(slot)
-        self._next_chat[chat_id] = slot + self.chat_interval(chat_id)
+        lane.book(base, slot)
+        self._next_chat[chat_id] = max(chat_slot, slot) + self.chat_interval(chat_id)
         if len(self._next_chat) > _PRUNE_AT:
             self._forget_before(now)
         return slot - now
 
-    async def acquire(self, chat_id: int) -> float:
+    async def acquire(self, chat_id: int, paid: bool = False, *, reply: bool = False) -> float:
         """Book a slot and sleep until it; returns the seconds waited."""
-        wait = self.reserve(chat_id)
+        wait = self.reserve(chat_id, paid, reply=reply)
         if wait > 0:
             await self._sleep(wait)
         return wait
+
+    @contextlib.asynccontextmanager
+    async def departure(self, paid: bool = False) -> AsyncIterator[None]:
+        """Around the request itself: wait until it may leave (`_Lane.departure_delay`),
+        and note when its answer came."""
+        lane = self._lane(paid)
+        while (wait := lane.departure_delay(self._clock())) > 0:
+            await self._sleep(wait)
+        entry = lane.depart(self._clock())
+        try:
+            yield
+        finally:
+            entry[1] = self._clock()
+
+    async def wait_out_pause(self) -> None:
+        """Sleep through a pause Telegram asked for, if one is on."""
+        while (left := self.paused_for()) > 0:
+            await self._sleep(left)
 
     def pause(self, seconds: float, chat_id: int | None = None) -> None:
         """Send nothing for `seconds` (to one chat, or to anyone): Telegram said retry_after."""
         until = self._clock() + seconds
         if chat_id is None:
-            # A fresh start afterwards: no catching up on the time paused.
             self._paused_until = max(self._paused_until, until)
-            self._schedule = max(self._schedule, until)
+            self._free.pause_until(until)
+            self._paid.pause_until(until)
         else:
             self._next_chat[chat_id] = max(self._next_chat.get(chat_id, until), until)
 
@@ -222,7 +327,7 @@ _NOT_SENT_ERRORS = ("ConnectError", "ConnectTimeout", "PoolTimeout", "Unsupporte
 def classify(exc: BaseException) -> Outcome:
     """Map an exception from a send request to what the sender should do next."""
     if isinstance(exc, RetryAfter):
-        return Outcome("pause", "retry_after", delay=_retry_after_seconds(exc))
+        return Outcome("pause", "retry_after", delay=retry_after_seconds(exc))
     if isinstance(exc, Forbidden):
         return Outcome("unreachable", "forbidden")
     if isinstance(exc, ChatMigrated):
@@ -255,7 +360,8 @@ def classify(exc: BaseException) -> Outcome:
     return Outcome("failed", "internal")
 
 
-def _retry_after_seconds(exc: RetryAfter) -> float:
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """Seconds Telegram asked to wait (PTB gives an int or a timedelta)."""
     with warnings.catch_warnings():  # PTB 22 warns that the int form is deprecated
         warnings.simplefilter("ignore")
         value: Any = exc.retry_after

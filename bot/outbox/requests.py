@@ -26,13 +26,15 @@ def keyboard(buttons: list[list[dict[str, str]]] | None) -> InlineKeyboardMarkup
     return InlineKeyboardMarkup(rows)
 
 
-async def send_item(bot: Bot, item: OutboxItem) -> Message:
-    """Make the Telegram request for one row: a text, a photo or a document."""
+async def send_item(bot: Bot, item: OutboxItem, **options: Any) -> Message:
+    """Make the Telegram request for one row: a text, a photo or a document. `options` go
+    to the request as they are (`allow_paid_broadcast`, the limiter's `rate_limit_args`)."""
     payload = item.payload
     text = payload.get("text") or ""
     common: dict[str, Any] = {
         "reply_markup": keyboard(payload.get("buttons")),
         "parse_mode": payload.get("parse_mode"),
+        **options,
     }
     if payload.get("photo") or payload.get("document"):
         if not item.attachment:

@@ -1,10 +1,18 @@
 """The outbox sender: delivers queued rows to Telegram within its limits (SPEC §7, §8).
 
-One loop per instance claims a row shortly before the pacing allows its send, books the slot
-and hands the row to a delivery task; at most `in_flight` run at once. A row is marked
-`sending` (committed) before its request, so neither a restart nor a second instance sends
-it again — but for the one or two requests in flight when an instance dies: those rows are
+One loop per instance claims a batch — the rows for the slots of the next tenth of a second — in
+one transaction, shortly before the pacing allows the first, books a slot for each and hands
+them to delivery tasks; at most `in_flight` rows are claimed and unsettled at once (by default
+two batches), and of those only `max_requests()` have their request out (one or two at
+Telegram's rates: a dying instance leaves at most those delivered but unrecorded). The slots
+come from the pacing the bot's replies use too (`bot.outbox.limiter`): replies book theirs at
+once, the outbox only a tenth of a second ahead, so replies go first and bulk takes the rest. A
+row is marked `sending` (committed) before its request, so neither a restart nor a second
+instance sends it again — but for the rows claimed when an instance dies: those are
 reclaimed after `stale_after` and counted as repeats.
+
+With `paid_broadcast` the bulk kinds (rounds and reminders) are sent with Telegram's
+`allow_paid_broadcast` and paced by the paid budget (up to 1,000/s).
 
 Telegram's answers (see `bot.outbox.pacing.classify`): 429 → everyone waits `retry_after`; network
 trouble and 5xx → retry with backoff and jitter up to `max_attempts`; 403 or "chat not found"
@@ -19,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import random
 import secrets
@@ -32,9 +41,9 @@ from typing import Any, Literal
 from telegram import Bot
 
 from bot import metrics
+from bot.outbox.limiter import BULK, PAID, PriorityLimiter
 from bot.outbox.pacing import (
     DEFAULT_CHAT_MARGIN,
-    DEFAULT_HEADROOM,
     DEFAULT_SEND_RATE,
     Outcome,
     RateLimiter,
@@ -52,6 +61,11 @@ OnUnreachable = Callable[[OutboxItem], Awaitable[None]]
 Mode = Literal["forever", "due", "empty"]
 
 _CLAIM_AHEAD = 0.1  # seconds before its send slot a row may be claimed
+# A batch holds the slots of this many seconds: one transaction per batch, not per row, and
+# a reply waits at most this long behind bulk slots already booked.
+_BATCH_AHEAD = 0.1
+_FLUSH_AFTER = 1.0  # a wait longer than this records the sent rows first (not every batch)
+PAID_KINDS = frozenset({"round", "reminder"})  # the bulk kinds a paid broadcast carries
 _HOLD_LIMIT = 5.0  # a claimed row whose slot is further off than this is given back
 _MARK_TRIES = 3  # an outcome left unrecorded would make the row a repeat later
 
@@ -93,11 +107,12 @@ class OutboxSender:
         *,
         rate: float = DEFAULT_SEND_RATE,
         per_chat_rate: float = 1.0,
-        headroom: float = DEFAULT_HEADROOM,
+        headroom: float = 0.0,
         group_per_minute: float = 20.0,
         chat_margin: float = DEFAULT_CHAT_MARGIN,
         instance_id: str | None = None,
-        in_flight: int = 2,
+        in_flight: int | None = None,
+        paid_broadcast: bool = False,
         on_unreachable: OnUnreachable | None = None,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = _utcnow,
@@ -109,11 +124,14 @@ class OutboxSender:
         backoff_cap: float = 300.0,
         rng: random.Random | None = None,
     ) -> None:
-        if in_flight < 1:
+        if in_flight is not None and in_flight < 1:
             raise ValueError("in_flight must be at least 1")
         self.db = db
         self.bot = bot
         self.instance_id = instance_id or default_instance_id()
+        limiter = getattr(bot, "rate_limiter", None)
+        if pacer is None and isinstance(limiter, PriorityLimiter):
+            pacer = limiter.pacer  # the one pacing of the process, shared with the replies
         self.pacer = pacer or RateLimiter(
             rate,
             headroom=headroom,
@@ -122,7 +140,10 @@ class OutboxSender:
             chat_margin=chat_margin,
             clock=clock,
         )
+        # Through the bot's own limiter (an Application's bot), or pacing by itself (a bare Bot).
+        self._via_limiter = isinstance(limiter, PriorityLimiter) and limiter.pacer is self.pacer
         self.in_flight = in_flight
+        self.paid_broadcast = paid_broadcast
         self.on_unreachable = on_unreachable
         self.poll_interval = poll_interval
         self.stale_after = stale_after
@@ -196,7 +217,13 @@ class OutboxSender:
     def running(self) -> bool:
         return self._runner is not None and not self._runner.done()
 
+    def max_requests(self) -> int:
+        """Requests out at once: the ones a dying instance may leave delivered but unrecorded
+        (SPEC §7: one or two), more only as the rate needs them (a tenth of a second's)."""
+        return self.in_flight or max(2, math.ceil(self.pacer.lane_rate(self.paid_broadcast) / 10))
+
     def _reset(self) -> None:
+        self._requests = asyncio.Semaphore(self.max_requests())
         self._stopping = False
         self._stop_event = asyncio.Event()
         self._wake = asyncio.Event()
@@ -234,17 +261,28 @@ class OutboxSender:
 
     # -- the loop --------------------------------------------------------------------------
 
+    def batch_size(self) -> int:
+        """Rows per claim: the slots of the next `_BATCH_AHEAD` seconds (at least one)."""
+        return max(1, int(self.pacer.lane_rate(self.paid_broadcast) * _BATCH_AHEAD))
+
+    def max_in_flight(self) -> int:
+        """Rows claimed and not yet settled: `in_flight`, or two batches by default."""
+        return self.in_flight or max(2, 2 * self.batch_size())
+
     async def _run(self, mode: Mode) -> None:
-        slots = asyncio.Semaphore(self.in_flight)
         log.info("outbox sender running instance=%s mode=%s", self.instance_id, mode)
         try:
             while not self._stopping:
-                await slots.acquire()
-                item = await self._next_or_none()
-                if item is not None:
-                    self._spawn(item, slots)
+                room = self.max_in_flight() - len(self._tasks)
+                if room <= 0:  # a delivery that finishes sets _wake
+                    await self._wait(self._wake, self.poll_interval)
+                    self._wake.clear()
                     continue
-                slots.release()
+                items = await self._next_or_none(min(room, self.batch_size()))
+                for item in items:
+                    self._spawn(item)
+                if items:
+                    continue
                 if self._stopping or await self._idle(mode):
                     break
         finally:
@@ -252,34 +290,51 @@ class OutboxSender:
             await asyncio.gather(*self._tasks, return_exceptions=True)
             await self._flush()
 
-    async def _next_or_none(self) -> OutboxItem | None:
-        """The next row to send, claimed; None when nothing may go now (or on DB trouble)."""
+    async def _next_or_none(self, count: int) -> list[OutboxItem]:
+        """The next rows to send, claimed; none when nothing may go now (or on DB trouble)."""
         # Claim just ahead of the next global slot: close enough that the database round
         # trip overlaps the wait, never long before (a claimed row should be about to go).
-        delay = self.pacer.global_delay() - _CLAIM_AHEAD
-        if delay > 0:
+        delay = self.pacer.global_delay(self.paid_broadcast) - _CLAIM_AHEAD
+        if delay > _FLUSH_AFTER:
             await self._flush()  # do not leave sent rows unrecorded during a long pause
-            if await self._wait(self._stop_event, delay):
-                return None
+        if delay > 0 and await self._wait(self._stop_event, delay):
+            return []
         if self._stopping:
-            return None
+            return []
         try:
-            return await self._claim()
+            return await self._claim(count)
         except Exception as exc:
             log.error("outbox claim failed: %s", type(exc).__name__)
-            return None
+            return []
 
-    async def _claim(self) -> OutboxItem | None:
+    async def _claim(self, count: int) -> list[OutboxItem]:
         now = self._now()
         exclude = self.pacer.busy_chats() | self._busy_chats
         async with self._transaction() as session:
             repo = OutboxRepo(session)
             if self._clock() >= self._next_reclaim:
                 await self._reclaim(repo, now)
-            items = await repo.claim(self.instance_id, now, 1, exclude_chats=exclude)
+            items = await repo.claim(self.instance_id, now, count, exclude_chats=exclude)
+            items = await self._one_per_chat(repo, items, now)
             if self._clock() >= self._next_gauges:
                 await self._refresh_gauges(repo, now)
-        return items[0] if items else None
+        return items
+
+    @staticmethod
+    async def _one_per_chat(
+        repo: OutboxRepo, items: list[OutboxItem], now: datetime
+    ) -> list[OutboxItem]:
+        """Keep each chat's first row of a batch, give the others back (same transaction):
+        a chat's rows go one at a time, in order, and a blocked chat is tried once."""
+        chats: set[int] = set()
+        kept = []
+        for item in items:
+            if item.chat_id in chats:
+                await repo.release(item.id, now)
+            else:
+                chats.add(item.chat_id)
+                kept.append(item)
+        return kept
 
     async def _reclaim(self, repo: OutboxRepo, now: datetime) -> None:
         self._next_reclaim = self._clock() + min(self.stale_after.total_seconds() / 4, 30.0)
@@ -330,8 +385,14 @@ class OutboxSender:
             return False
         return True
 
-    def _spawn(self, item: OutboxItem, slots: asyncio.Semaphore) -> None:
-        wait = self.pacer.reserve(item.chat_id)
+    def _paid(self, item: OutboxItem) -> bool:
+        return self.paid_broadcast and item.kind in PAID_KINDS
+
+    def _spawn(self, item: OutboxItem) -> None:
+        # A chat that is still busy (two rows of one chat in a batch) books its slot when it
+        # is free: booking it now would push the global schedule for everyone.
+        busy = self.pacer.chat_delay(item.chat_id) > 0
+        wait = None if busy else self.pacer.reserve(item.chat_id, self._paid(item))
         self._busy_chats.add(item.chat_id)
         task = asyncio.create_task(self._deliver(item, wait), name=f"outbox-{item.id}")
         self._tasks.add(task)
@@ -341,14 +402,19 @@ class OutboxSender:
                 _note(logging.ERROR, item, "crashed", error=type(finished.exception()).__name__)
             self._tasks.discard(finished)
             self._busy_chats.discard(item.chat_id)
-            slots.release()
             self._wake.set()  # its outcome may make a drain finish or a chat free
 
         task.add_done_callback(done)
 
     # -- one delivery ----------------------------------------------------------------------
 
-    async def _deliver(self, item: OutboxItem, wait: float) -> None:
+    async def _deliver(self, item: OutboxItem, wait: float | None) -> None:
+        paid = self._paid(item)
+        if wait is None:
+            wait = self.pacer.chat_delay(item.chat_id)
+            if wait <= _HOLD_LIMIT:
+                await asyncio.sleep(wait)
+                wait = self.pacer.reserve(item.chat_id, paid)
         if wait <= _HOLD_LIMIT:
             if wait > 0:
                 await asyncio.sleep(wait)
@@ -360,8 +426,11 @@ class OutboxSender:
             await self._mark(item, "released", lambda repo: repo.release(item.id, until))
             _note(logging.INFO, item, "released", after=f"{wait:.2f}s")
             return
+        # Through the limiter, the limiter keeps the departures itself.
+        departure = contextlib.nullcontext() if self._via_limiter else self.pacer.departure(paid)
         try:
-            message = await send_item(self.bot, item)
+            async with self._requests, departure:
+                message = await send_item(self.bot, item, **self._send_options(item))
         except Exception as exc:
             await self._handle_failure(item, exc)
             return
@@ -370,6 +439,14 @@ class OutboxSender:
         self.result.sent += 1
         metrics.MESSAGES_SENT.inc()
         _note(logging.INFO, item, "sent", attempt=item.attempts)
+
+    def _send_options(self, item: OutboxItem) -> dict[str, Any]:
+        """The limiter's mark (its slot is booked) and Telegram's paid-broadcast flag."""
+        paid = self._paid(item)
+        options: dict[str, Any] = {"allow_paid_broadcast": True} if paid else {}
+        if self._via_limiter:
+            options["rate_limit_args"] = PAID if paid else BULK
+        return options
 
     async def _handle_failure(self, item: OutboxItem, exc: Exception) -> None:
         payload_trouble = isinstance(exc, PayloadError)

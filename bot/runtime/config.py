@@ -31,9 +31,12 @@ class Settings(BaseSettings):
     timezone: str = Field(default="Europe/Amsterdam", alias="MENTORBOT_TIMEZONE")
     retention_days: int = Field(default=730, ge=1, alias="MENTORBOT_RETENTION_DAYS")
     send_rate: float = Field(default=30.0, gt=0, le=1000, alias="MENTORBOT_SEND_RATE")
-    send_headroom: float = Field(default=0.2, ge=0.05, le=0.9, alias="MENTORBOT_SEND_HEADROOM")
+    # Deprecated and ignored (replies go first through one limiter); a warning says so.
+    send_headroom: float | None = Field(default=None, alias="MENTORBOT_SEND_HEADROOM")
+    paid_broadcast: bool = Field(default=False, alias="MENTORBOT_PAID_BROADCAST")
     per_chat_rate: float = Field(default=1.0, gt=0, le=100, alias="MENTORBOT_PER_CHAT_RATE")
     outbox_stale_after: float = Field(default=300.0, ge=30, alias="MENTORBOT_OUTBOX_STALE_AFTER")
+    lease_ttl: float = Field(default=10.0, ge=3, le=120, alias="MENTORBOT_LEASE_TTL")
     flood_burst: int = Field(default=15, ge=1, le=1000, alias="MENTORBOT_FLOOD_BURST")
     flood_per_second: float = Field(default=1.0, gt=0, le=1000, alias="MENTORBOT_FLOOD_PER_SECOND")
     grace_hours: float = Field(default=12.0, ge=0, alias="MENTORBOT_GRACE_HOURS")

@@ -9,43 +9,64 @@ from datetime import timedelta
 
 from telegram import Bot
 
+from bot import metrics
 from bot.gaps.alerts import evaluate_cohort
 from bot.gaps.check import GapCache
 from bot.loop.followup import apply_outcomes
 from bot.metrics import ALERTS_RAISED
 from bot.outbox.queue import Outgoing
-from bot.outbox.sender import OutboxSender
+from bot.outbox.sender import OutboxSender, default_instance_id
+from bot.outbox.share import RateShare
 from bot.outbox.team import notify_team, team_language
 from bot.people.retention import purge_expired
 from bot.runtime.config import Settings
+from bot.runtime.inbox import Inbox, Process
+from bot.runtime.lease import LeaseKeeper
 from bot.schedule.clock import Clock, SystemClock
 from bot.schedule.rounds import OpenedRound
 from bot.schedule.scheduler import RoundScheduler
 from bot.texts import t
 from bot.trends import is_report_day, queue_monthly_reports
 from storage.db import Database
-from storage.records import OutboxItem
+from storage.records import OutboxItem, Reaped
 from storage.repos import MemberRepo
 
 log = logging.getLogger(__name__)
 
 
 class Services:
-    """Database, outbox sender and scheduler, started and stopped together."""
+    """Database, lease, inbox, outbox sender and scheduler, started and stopped together.
 
-    def __init__(self, settings: Settings, bot: Bot, clock: Clock | None = None) -> None:
+    The lease comes first and goes last: the sender's and the inbox's claims carry its id, and
+    they must be finished (or recorded) before it is given up."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        bot: Bot,
+        clock: Clock | None = None,
+        process: Process | None = None,
+    ) -> None:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
         self.db = Database(settings.database_url)
+        self.instance_id = default_instance_id()
+        self.lease = LeaseKeeper(
+            self.db, self.instance_id, ttl=settings.lease_ttl, on_reaped=self.reaped
+        )
+        self.inbox = Inbox(self.db, bot, self.instance_id, process) if process else None
         self.sender = OutboxSender(
             self.db,
             bot,
             rate=settings.send_rate,
             per_chat_rate=settings.per_chat_rate,
-            headroom=settings.send_headroom,
+            paid_broadcast=settings.paid_broadcast,
             stale_after=timedelta(seconds=settings.outbox_stale_after),
+            instance_id=self.instance_id,
             on_unreachable=self.member_unreachable,
         )
+        self.rate_share = RateShare(self.sender.pacer, settings.send_rate, self.lease)
+        self._sharing: asyncio.Task[None] | None = None
         self._housekeeping: asyncio.Task[None] | None = None
         self._evaluating: dict[int, asyncio.Lock] = {}
         self.gap_cache = GapCache()  # closed rounds of recent cohorts, for the per-answer check
@@ -54,7 +75,14 @@ class Services:
         )
 
     async def start(self, *, scheduler: bool = True) -> None:
+        await self.lease.start()
+        if self.settings.send_headroom is not None:
+            log.warning("MENTORBOT_SEND_HEADROOM is deprecated and ignored: replies go first")
+        await self.rate_share.refresh()
+        self._sharing = asyncio.create_task(self.rate_share.run(), name="rate-share")
         self.sender.start()
+        if self.inbox is not None:
+            self.inbox.start()
         if scheduler:
             await self.scheduler.start()
             self._housekeeping = asyncio.create_task(self._daily(), name="housekeeping")
@@ -62,6 +90,8 @@ class Services:
     async def stop_work(self) -> None:
         """Stop opening rounds and sending; the requests in flight finish. Runs while the bot's
         HTTP client is still open (post_stop), so nothing in flight is cut and sent twice."""
+        if self.inbox is not None:
+            await self.inbox.stop()
         if self._housekeeping is not None:
             self._housekeeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -69,11 +99,25 @@ class Services:
             self._housekeeping = None
         await self.scheduler.shutdown()
         await self.sender.stop()
+        if self._sharing is not None:
+            self._sharing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sharing
+            self._sharing = None
+        await self.lease.stop()
 
     async def stop(self) -> None:
         """Stop the work (if still running) and close the database."""
         await self.stop_work()
         await self.db.dispose()
+
+    def reaped(self, reaped: Reaped) -> None:
+        """A dead instance's work was taken back: count its possible repeats, go at it now."""
+        metrics.OUTBOX_REPEATS.inc(reaped.outbox)
+        metrics.INBOX_PARKED.inc(reaped.parked)
+        self.sender.wake()
+        if self.inbox is not None:
+            self.inbox.wake()
 
     async def _daily(self) -> None:
         """Once at start and then every day: delete what is past the retention period."""

@@ -2,7 +2,11 @@
 
 PTB handles one update at a time by default; with a class answering at once that queues every
 student behind the others. Updates of different users are independent, so they may run side by
-side; one user's updates (a double tap, an answer then /verder) must not overtake each other."""
+side; one user's updates (a double tap, an answer then /verder) must not overtake each other.
+
+Updates from Telegram come through the inbox (bot.runtime.inbox), which keeps that order itself,
+across instances too, with the same `user_key`; this processor keeps it for anything put on the
+Application's update queue directly."""
 
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         self._users: dict[int, int] = {}  # key -> updates waiting or running, to drop idle locks
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        key = _key(update)
+        key = user_key(update)
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._users[key] = self._users.get(key, 0) + 1
         try:
@@ -41,7 +45,8 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         """Nothing to close: PTB waits for running updates itself."""
 
 
-def _key(update: object) -> int:
+def user_key(update: object) -> int:
+    """The user an update belongs to (else its chat; 0 for neither): its order key."""
     if isinstance(update, Update):
         if update.effective_user is not None:
             return update.effective_user.id

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from bot.cli.main import app
+from storage.db import Database
+from storage.repos.inbox import InboxRepo, Incoming
 
 CODE = re.compile(r"([A-Za-z0-9_-]{22,64})$")
 
@@ -182,3 +186,33 @@ def test_export_of_a_new_cohort_is_a_header_only_csv(cli, tmp_path: Path) -> Non
     cli("export", "PW3A", "--out", str(target))
     assert target.read_text("utf-8").splitlines() == printed
     assert "no cohort named" in cli("export", "PW3B", ok=False).output
+
+
+def test_inbox_shows_parked_updates_without_their_content_and_retries_one(
+    cli, tmp_path: Path
+) -> None:
+    cli("migrate")
+    now = datetime.now(UTC)
+
+    async def park() -> None:
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}")
+        try:
+            payload = {"update_id": 77, "message": {"text": "Mijn geheim"}}
+            async with db.transaction() as s:
+                await InboxRepo(s).store([Incoming(77, 5, payload)], now)
+            for _ in range(3):
+                async with db.transaction() as s:
+                    (row,) = await InboxRepo(s).claim("gone", now, 1)
+                    await InboxRepo(s).mark_failed(row.id, "gone", "BadRequest", now, 3)
+        finally:
+            await db.dispose()
+
+    asyncio.run(park())
+    shown = cli("inbox").output
+    assert "parked 1" in shown and "instances running: 0" in shown
+    assert "parked update 77 (message)" in shown and "3 tries, last error: BadRequest" in shown
+    assert "geheim" not in shown  # what a student wrote stays out of the operator's terminal
+    assert "will be handled again" in cli("inbox", "--retry", "77").output
+    assert "pending 1" in cli("inbox").output and "parked 0" in cli("inbox").output
+    again = cli("inbox", "--retry", "77", ok=False)
+    assert again.exit_code == 2 and "not parked" in again.output

@@ -22,11 +22,12 @@ async def test_demo_runs_three_weeks_and_leaves_its_files(tmp_path: Path) -> Non
     assert "Signaal voor de klas" in team  # evalueren, low across the class
     assert "Weekoverzicht" in team and "✓ Gezien door Saskia" in team
     # one learning agreement through its whole life (issue 12): made from Anna's alert in
-    # week 1, told to her, asked about in week 2's reflection, her answer in the digest
+    # week 2 (her 2nd ask: one bad week is no signal), told to her, asked about in week 3's
+    # reflection, her answer in the digest
     assert "✍️ Leerafspraak met Anna de Vries" in team
     assert "✓ Leerafspraak verstuurd aan Anna de Vries" in team
     assert "🤝 Afspraak met je mentorteam: „Anna vraagt deze week" in student
-    assert "We vragen in week 2 hoe het ging" in student
+    assert "We vragen in week 3 hoe het ging" in student
     assert "Hoe ging het?" in student and "(tikt op [Deels])" in student
     assert "Leerafspraken, zo ging het:" in team
     assert "• Anna de Vries — „Anna vraagt deze week" in team and "”: deels" in team

@@ -42,9 +42,12 @@ async def test_answer_waits_for_a_locked_sqlite_file_and_is_stored(h: Harness) -
         mark = h.api.mark(user)
         query = await h.api.press(user, question, "4")
         bot = h.api.bot()
-        await h.api.wait_until(lambda: not bot.updates)  # the bot has fetched the tap
-        with pytest.raises(TimeoutError):  # and cannot confirm it while the file is locked
+        tap = bot.updates[-1]["update_id"]
+        await h.api.wait_until(lambda: tap in bot.delivered_update_ids)  # the bot fetched it
+        with pytest.raises(TimeoutError):  # and cannot answer it while the file is locked
             await h.api.wait_for_callback_answer(query, timeout=1.5)
+        # nor tell Telegram it arrived: it is not stored yet (the inbox), so it stays queued
+        assert [u["update_id"] for u in bot.updates] == [tap]
     finally:
         await asyncio.to_thread(blocker.execute, "COMMIT")
         blocker.close()

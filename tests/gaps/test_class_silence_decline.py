@@ -102,9 +102,12 @@ def test_silence_counts_only_rounds_the_student_was_enrolled_in() -> None:
 
 
 def test_evidence_silence_weighs_the_students_own_record() -> None:
-    assert silence_needed(0, 0, IMPROVED) == 4  # a newcomer: no record yet
+    # issue 11: a student who answered nothing since joining is told after 2 rounds (was 4),
+    # and nobody waits more than 3 (a student who often skips waited 5)
+    assert silence_needed(0, 0, IMPROVED) == 2  # answered nothing since joining
     assert silence_needed(12, 12, IMPROVED) == 3  # always answered
-    assert silence_needed(8, 12, IMPROVED) == 5  # often skips: 3 in a row is her habit
+    assert silence_needed(1, 1, IMPROVED) == 3  # one answer: 4 by her record, capped at 3
+    assert silence_needed(8, 12, IMPROVED) == 3  # often skips: still at most 3
     assert silence_needed(8, 12, SPEC) == 2
     rows = [(1, w, "s", 4) for w in range(1, 16)] + [(2, w, "s", 4) for w in range(1, 13)]
     data = answers(rows, enrolled=[1, 2])
@@ -112,6 +115,22 @@ def test_evidence_silence_weighs_the_students_own_record() -> None:
     rows += [(2, 13, "s", 4)]  # two unanswered rounds are not enough for a regular student
     assert find_silences(answers(rows, enrolled=[1, 2]), IMPROVED) == []
     assert [f.student_id for f in find_silences(answers(rows, enrolled=[1, 2]), SPEC)] == [2]
+
+
+def test_a_newcomer_who_never_answered_is_a_silence_after_two_rounds() -> None:
+    rows = [(1, w, "s", 4) for w in (1, 2)]
+    data = answers(rows, enrolled=[1, 2])  # student 2 joined and answered nothing
+    assert [f.student_id for f in find_silences(data, IMPROVED)] == [2]
+    one_round = answers([(1, 1, "s", 4)], enrolled=[1, 2])
+    assert find_silences(one_round, IMPROVED) == []
+
+
+def test_nobody_waits_more_than_three_unanswered_rounds() -> None:
+    often_skips = [(1, w, "s", 4) for w in range(1, 13) if w not in (3, 6, 9, 11)]  # 8 of 12
+    rows = [*often_skips, *[(2, w, "s", 4) for w in range(1, 16)]]  # then 13-15 unanswered
+    assert [f.student_id for f in find_silences(answers(rows), IMPROVED)] == [1]
+    two_missed = [r for r in rows if r[1] != 15]
+    assert find_silences(answers(two_missed), IMPROVED) == []
 
 
 def test_silence_ok_streak_counts_answered_rounds() -> None:

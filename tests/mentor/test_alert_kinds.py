@@ -10,6 +10,7 @@ from storage.db import Database
 from storage.models import Alert, OutboxMessage
 from storage.repos import CohortRepo
 from storage.repos.rounds import RoundRepo
+from storage.repos.users import UserSettingsRepo
 from tests.factories import add_mentor, add_student, make_cohort
 from tests.mentor.helpers import PLAN, add_week, week_time
 
@@ -59,5 +60,34 @@ async def test_decline_message_in_spec_mode(db: Database) -> None:
         await evaluate_cohort(s, cohort, week_time(6))
     text = await messages(db)
     assert "decline" in text
-    assert text["decline"].startswith("📉 Signaal: de zelfbeoordelingen van Fien dalen")
-    assert "Week 1: gemiddeld 5,0" in text["decline"] and "Week 6: gemiddeld 3,0" in text["decline"]
+    # issue 15: the decline is told per skill, the skill named (no week means over skills)
+    assert text["decline"].startswith("📉 Signaal: Fien geeft zichzelf lager op „Zorgt voor")
+    assert (
+        "Zelf op „Zorgt voor een veilig pedagogisch klimaat”: eerder 5 · 5 · 5, nu 4 · 3 · 3"
+        in (text["decline"])
+    )
+    assert "Ook lager: „Werkt samen met betrokkenen”" in text["decline"]
+
+
+async def test_alerts_go_out_in_the_teams_language(db: Database) -> None:
+    """English when every mentor of the class chose it (/taal en), Dutch otherwise."""
+    async with db.transaction() as s:
+        english = await make_cohort(s, "PW3A", plan=PLAN)
+        mixed = await make_cohort(s, "PW3B", plan=PLAN)
+        for cohort, base in ((english, 900), (mixed, 950)):
+            await add_mentor(s, cohort, "Marit", base)
+            await add_mentor(s, cohort, "Joost", base + 1)
+            anna = await add_student(s, cohort, "Anna", base + 10)
+            for week in (1, 2):
+                await add_week(s, cohort, week, {anna: {"klimaat": 1}})
+        for user in (900, 901, 950):  # in the mixed team Joost (951) kept Dutch
+            await UserSettingsRepo(s).set_language(user, "en")
+        for cohort in (english, mixed):
+            await evaluate_cohort(s, cohort, week_time(2))
+        rows = list(await s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    by_chat = {r.chat_id: r.payload["text"] for r in rows}
+    assert by_chat[900].startswith('⚠️ Alert: Anna rates themselves low on "Zorgt voor')
+    assert "Self: 1 · 1 — Workplace: no observations yet" in by_chat[900]
+    assert by_chat[900].endswith("More: /student Anna") and by_chat[901] == by_chat[900]
+    assert by_chat[950].startswith("⚠️ Signaal: Anna geeft zichzelf laag op „Zorgt voor")
+    assert by_chat[950].endswith("Meer: /student Anna")

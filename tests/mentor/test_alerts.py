@@ -52,7 +52,9 @@ async def test_recurring_student_gap_lifecycle(db: Database) -> None:
     assert row.kind == "alert"
     text = row.payload["text"]
     assert "Anna de Vries" in text and "Zorgt voor een veilig pedagogisch klimaat" in text
-    assert "Week 1: 1/5" in text and "Week 2: 1/5" in text and "kind viel" in text
+    # issue 15: the weeks and both views side by side, and the next step
+    assert "Weken 1 · 2\nZelf: 1 · 1 — Werkplek: nog geen observaties" in text
+    assert "kind viel" in text and text.endswith("Meer: /student Anna de Vries")
     datas = [b["data"] for line in row.payload["buttons"] for b in line]
     assert datas == [f"al:{alert_id}:{action}" for action in ("ack", "talk", "deal", "mute")]
     labels = [b["text"] for line in row.payload["buttons"] for b in line]

@@ -51,7 +51,7 @@ async def test_mentor_presses_gezien_and_the_alert_shows_it(h: Harness) -> None:
     assert h.state.running is not None
     h.state.running.sender.wake()
     alert = await h.api.wait_for_message(marit, timeout=10)
-    assert "Anna de Vries" in alert.text and "Week 2: 1/5" in alert.text
+    assert "Anna de Vries" in alert.text and "Zelf: 1 · 1 — Werkplek" in alert.text
     assert [b["text"] for b in alert.buttons()] == [
         "Gezien",
         "Bespreken",

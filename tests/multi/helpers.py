@@ -8,17 +8,17 @@ import asyncio
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from storage.db import Database
 from storage.models import OutboxMessage
 from storage.repos import MemberRepo
 from tests.conftest import create_pg_database, drop_pg_database, require_postgres
-from tests.process.conftest import BotProcess, World, free_port
+from tests.processes import BotProcess, World, free_port
 from tgsandbox import SandboxServer, SandboxUser
 
 
@@ -58,9 +58,12 @@ class Instances(World):
     """`World` of tests/process, with several instances started at the same moment."""
 
     async def start_together(self, *runs: list[str]) -> list[BotProcess]:
-        """Start one `mentorbot run ARGS` per `runs` at once; return when all of them run."""
+        """Start one `mentorbot run ARGS` per `runs` at once; return when all of them run.
+
+        Each gets its own $HOSTNAME, as containers on several machines would: an instance then
+        cannot see that another one's process is gone, only that its lease lapsed."""
         bots = []
-        for args in runs:
+        for number, args in enumerate(runs, start=1):
             log_path = self.tmp / f"bot-{len(self.processes) + 1}.log"
             with log_path.open("wb") as out:
                 proc = await asyncio.create_subprocess_exec(
@@ -69,7 +72,7 @@ class Instances(World):
                     "bot.cli",
                     "run",
                     *args,
-                    env=self.env(),
+                    env=self.env() | {"HOSTNAME": f"instance-{number}"},
                     cwd=self.tmp,
                     stdin=asyncio.subprocess.DEVNULL,
                     stdout=out,
@@ -95,25 +98,16 @@ class Instances(World):
             )
         return user
 
-    async def age_claims_of(self, pid: int, by: timedelta) -> list[int]:
-        """Move the claims of the rows a dead instance left `sending` back by `by` (what
-        waiting that long would do); only that instance's: the others' are live."""
+    async def claims_of(self, pid: int) -> list[int]:
+        """The outbox rows an instance (by pid) holds `sending`: in doubt if it died."""
         async with self.db.transaction() as s:
-            rows = (
-                await s.execute(
-                    select(OutboxMessage.id, OutboxMessage.claimed_at).where(
-                        OutboxMessage.status == "sending",
-                        OutboxMessage.claimed_by.like(f"%:{pid}:%"),
-                    )
+            rows = await s.scalars(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.status == "sending",
+                    OutboxMessage.claimed_by.like(f"%:{pid}:%"),
                 )
-            ).all()
-            for row_id, claimed_at in rows:
-                await s.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id == row_id)
-                    .values(claimed_at=claimed_at - by)
-                )
-            return [row_id for row_id, _ in rows]
+            )
+            return list(rows)
 
     async def scalar(self, statement: object) -> int:
         async with self.db.transaction() as s:

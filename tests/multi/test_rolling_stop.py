@@ -20,7 +20,7 @@ from bot.schedule.on_demand import push as push_round
 from storage.models import OutboxMessage
 from tests.conftest import require_postgres
 from tests.multi.helpers import postgres_world, webhook_runs
-from tests.process.conftest import SIGTERM, eventually
+from tests.processes import SIGTERM, eventually
 from tgsandbox import SentMessage
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(180)]

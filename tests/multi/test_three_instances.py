@@ -4,9 +4,10 @@ The instances start together on an empty database and race to migrate it (the ad
 lets one migrate; the others find the schema at head). A class of 300 students gets a round
 pushed by two coordinators at once (one round: unique per cohort, week and kind); the three
 senders share its delivery through `FOR UPDATE SKIP LOCKED` claims, and one instance is
-SIGKILLed after about 100 deliveries. The survivors reclaim its stale claims (counted as
-repeats) and deliver the rest: every student has the round once, except for the requests in
-flight at the kill (at most two, each counted). Then 30 students answer the week's reflection
+SIGKILLed after about 100 deliveries. Once its lease lapses (10 s) a survivor takes back its
+claims (counted as repeats), and the survivors deliver the rest within 30 s of the kill: every
+student has the round once, except for the requests in flight at the kill (at most two, each
+counted). Then 30 students answer the week's reflection
 through the sandbox, whose load balancer spreads the updates over the instances that are
 still up: every answer is stored once, and every alert is raised and sent once, although any
 instance may evaluate the cohort at the same moment.
@@ -19,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,7 @@ from storage import migrate
 from storage.models import Alert, Answer, Member, OutboxMessage
 from tests.conftest import require_postgres
 from tests.multi.helpers import Instances, metric, postgres_world, webhook_runs
-from tests.process.conftest import SIGKILL, SIGTERM, eventually
+from tests.processes import SIGKILL, SIGTERM, eventually
 from tgsandbox import SandboxServer, SandboxUser, SentMessage
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(240)]
@@ -41,12 +42,12 @@ STRUGGLING = 3  # of those: every skill rated 1, and help asked with the first o
 KILL_AT = 100  # deliveries seen before one instance is killed
 SECRET = "Three_instances_S3cret"
 # Telegram's 30 messages per second are per bot; each instance paces itself, so each gets a
-# third (and keeps 20 % of that for interactive replies).
+# third (divided by hand until the instances count each other's leases, bot/outbox/share.py).
 SEND_RATE = 30 / 3
 # Each sendMessage takes 0.2 s and happens even when the client is gone: the requests in
 # flight when an instance dies reach the students (the duplicates Telegram cannot prevent).
 SEND_DELAY = 0.2
-STALE = timedelta(minutes=6)  # the sender reclaims claims older than 5 minutes (not settable)
+RECOVERY = 30.0  # seconds from the kill to the last message out (SPEC §7)
 DONE = "Klaar, dank je wel"
 HELP_PROMPT = "Waar wil je hulp bij"
 
@@ -147,16 +148,18 @@ async def scenario(world: Instances) -> dict[str, object]:
     await api.wait_until(lambda: sum(delivered().values()) >= KILL_AT, timeout=60)
     victim, survivors = bots[1], [bots[0], bots[2]]
     victim.signal(SIGKILL)
+    killed_at = time.monotonic()
     assert await victim.exit_code(5) == -SIGKILL
     figures["delivered_at_kill"] = at_kill = sum(delivered().values())
     assert at_kill < STUDENTS, "the kill came too late to land mid-delivery"
-    # Its rows left `sending` are reclaimed by a survivor once stale (5 minutes; not settable
-    # from outside, so the claims are aged instead of waited for).
-    doubtful = await world.age_claims_of(victim.pid, STALE)
+    # Its rows left `sending` are taken back by a survivor once its lease lapsed.
+    doubtful = await world.claims_of(victim.pid)
     figures["in_doubt"] = in_doubt = len(doubtful)
 
     lap("until_kill")
-    await api.wait_until(lambda: len(delivered()) == STUDENTS, timeout=90)
+    await api.wait_until(lambda: len(delivered()) == STUDENTS, timeout=RECOVERY)
+    figures["last_out_after_kill_s"] = round(time.monotonic() - killed_at, 1)
+    assert time.monotonic() - killed_at < RECOVERY
     lap("rest_delivered")
 
     async def all_sent() -> bool:

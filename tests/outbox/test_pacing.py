@@ -27,6 +27,7 @@ class FakeClock:
 
 
 def limiter(clock: FakeClock, **kwargs: float) -> RateLimiter:
+    kwargs.setdefault("window", 1.0)  # exact seconds here; the margin has its own test
     return RateLimiter(clock=clock, sleep=clock.sleep, **kwargs)
 
 
@@ -100,7 +101,7 @@ async def test_concurrent_acquirers_are_spaced_without_polling() -> None:
     async def record(seconds: float) -> None:
         slept.append(seconds)  # all ten book their slot at the same instant
 
-    pacer = RateLimiter(rate=20, headroom=0.5, clock=clock, sleep=record)  # bulk: 10/s
+    pacer = RateLimiter(rate=20, headroom=0.5, window=1.0, clock=clock, sleep=record)  # 10/s
     waits = await asyncio.gather(*(pacer.acquire(chat) for chat in range(1, 11)))
     assert waits == pytest.approx([n / 10 for n in range(10)])
     assert slept == pytest.approx([n / 10 for n in range(1, 10)])  # one sleep each, no polling
@@ -171,3 +172,43 @@ def test_bad_settings_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     assert send_rate_from_env() == 12.5
     monkeypatch.delenv("MENTORBOT_SEND_RATE")
     assert send_rate_from_env() == 30.0
+
+
+async def test_a_request_leaves_only_a_window_after_the_answer_rate_requests_back() -> None:
+    clock = FakeClock()
+    pacer = limiter(clock, rate=2)
+    left = []
+    for _ in range(3):
+        async with pacer.departure():
+            left.append(clock.now)
+            clock.now += 0.3  # the request is out for 0.3 s: Telegram counted it meanwhile
+    # Two per second, but counted from the first one's answer, not from when it left: a
+    # request that was late to arrive cannot make three arrive within one second.
+    assert [round(t - left[0], 6) for t in left] == [0.0, 0.3, 1.3]
+
+
+async def test_a_new_share_of_the_rate_applies_to_the_next_slot() -> None:
+    clock = FakeClock()
+    pacer = limiter(clock, rate=30)
+    await pacer.acquire(1)
+    pacer.set_rate(10)  # three instances now share 30/s
+    assert pacer.rate == 10 and pacer.bulk_rate == 10
+    stamps = []
+    for chat in range(2, 6):
+        await pacer.acquire(chat)
+        stamps.append(clock.now)
+    assert [b - a for a, b in pairwise(stamps)][1:] == pytest.approx([0.1, 0.1])
+    with pytest.raises(ValueError):
+        pacer.set_rate(0)
+
+
+async def test_paid_broadcasts_have_their_own_budget_and_keep_the_chat_limit() -> None:
+    clock = FakeClock()
+    pacer = limiter(clock, rate=30, paid_rate=1000)
+    start = clock.now
+    for n in range(1000):
+        await pacer.acquire(chat_id=n + 1, paid=True)
+    assert clock.now - start == pytest.approx(999 / 1000)  # 1,000/s, not 30/s
+    # Replies were not starved by the paid broadcast: their budget is untouched.
+    assert pacer.global_delay() == 0.0
+    assert pacer.chat_delay(1000) > 0.9  # one message a second per chat holds for paid too

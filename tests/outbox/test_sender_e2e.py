@@ -111,31 +111,6 @@ async def test_paced_at_the_configured_limits_without_a_single_429(
         assert len(times) == 3 and min(b - a for a, b in pairwise(times)) >= 1.0
 
 
-async def test_interactive_replies_find_room_while_a_round_drains(
-    db: Database, api: SandboxServer, tg: Bot
-) -> None:
-    api.set_rate_limits(global_per_second=30, per_chat_per_second=1, per_group_per_minute=20)
-    people = users(api, 100)
-    tappers = users(api, 12)
-    await enqueue(db, [draft(n, chat_id=user.id) for n, user in enumerate(people)])
-    outbox = sender(db, tg)  # the defaults: 30/s, 20 % headroom
-    outbox.start()
-    try:
-        await api.wait_until(lambda: len(api.stats.all_send_times) >= 10, timeout=10)
-        latencies = []
-        # Replies at 4/s, within the 6/s left free, sent directly as the handlers do.
-        for user in tappers:
-            started = time.monotonic()
-            await tg.send_message(user.id, "Dank je!")
-            latencies.append(time.monotonic() - started)
-            await asyncio.sleep(0.25)  # spacing the replies, not a timing assertion
-        await api.wait_until(lambda: len(accepted_sends(api)) >= 112, timeout=20)
-    finally:
-        await outbox.stop()
-    assert api.stats.too_many_requests == 0
-    assert sorted(latencies)[int(0.95 * (len(latencies) - 1))] < 1.0
-
-
 async def test_retry_after_is_honoured_and_the_row_goes_out_once(
     db: Database, api: SandboxServer, tg: Bot
 ) -> None:
@@ -407,7 +382,9 @@ async def test_a_row_waiting_for_its_slot_is_not_sent_into_a_long_pause(
     # Two in flight: the second row is claimed while the first meets the 429. Rather than
     # stay `sending` through a pause longer than a few seconds it goes back to pending.
     with caplog.at_level(logging.INFO, logger="bot.outbox.sender"):
-        result = await sender(db, tg, in_flight=2).drain()
+        # 4/s: the second row's slot is 0.25 s after the first's, time for the 429 to be back
+        # (at 30/s it was 33 ms, which a loaded machine does not always make).
+        result = await sender(db, tg, in_flight=2, rate=4).drain()
     assert "outbox 2 notice released" in caplog.text
     assert result.sent == 2 and result.retried == 1
     assert requests_to(api, second.id) == [200] and requests_to(api, first.id) == [429, 200]

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.app.web import SECRET_HEADER
 from bot.schedule.on_demand import push
 from storage.models import Answer
-from tests.process.conftest import SIGINT, SIGKILL, SIGTERM, World, eventually, free_port
+from tests.processes import SIGINT, SIGKILL, SIGTERM, World, eventually, free_port
 from tgsandbox import DEFAULT_TOKEN, SentMessage
 
 

@@ -8,13 +8,16 @@ import contextlib
 import io
 import logging
 import socket
+import sqlite3
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
 import pytest
+from sqlalchemy.engine import make_url
 from telegram import Update
 from telegram.ext import TypeHandler
 
@@ -22,9 +25,13 @@ from bot import metrics
 from bot.app.application import build_application
 from bot.app.runner import StartupError, serve, webhook_route
 from bot.app.web import SECRET_HEADER, WebServer, build_web_app, database_ok
+from bot.runtime.lease import LeaseKeeper
 from bot.runtime.logs import configure_logging, install_context_handler
 from storage.db import Database
+from storage.records import InboxRecord
+from storage.repos.inbox import InboxRepo
 from tests.conftest import make_settings
+from tests.processes import eventually
 from tgsandbox import SandboxServer
 
 SECRET = "s3cret-Webhook_token"
@@ -123,11 +130,73 @@ async def test_an_update_posted_with_the_secret_is_handled(webhook_bot: Running)
             "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
         },
     }
-    async with webhook_bot.http.post(
-        webhook_bot.base + "/telegram", json=update, headers={SECRET_HEADER: SECRET}
-    ) as response:
-        assert response.status == 200
+    for _ in range(2):  # delivered twice (a retry after a lost answer): handled once
+        async with webhook_bot.http.post(
+            webhook_bot.base + "/telegram", json=update, headers={SECRET_HEADER: SECRET}
+        ) as response:
+            assert response.status == 200
     assert (await api.wait_for_message(user, timeout=10)).text
+    await handled(webhook_bot, 424_242)
+    assert len(api.messages(user)) == 1
+
+
+async def handled(running: Running, update_id: int) -> InboxRecord:
+    """Wait until the inbox row of `update_id` is handled."""
+    db = running.app.bot_data.database()
+
+    async def row() -> InboxRecord | None:
+        async with db.transaction() as s:
+            found = await InboxRepo(s).get(update_id)
+        return found if found is not None and found.status == "handled" else None
+
+    return await eventually(row, 10, f"update {update_id} handled")
+
+
+@asynccontextmanager
+async def write_lock(database_url: str) -> AsyncIterator[None]:
+    """Another connection holds the inbox against writers (a database that stalls)."""
+    if database_url.startswith("sqlite"):
+        blocker = sqlite3.connect(
+            make_url(database_url).database or "", isolation_level=None, check_same_thread=False
+        )
+        await asyncio.to_thread(blocker.execute, "BEGIN EXCLUSIVE")
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(blocker.execute, "COMMIT")
+            blocker.close()
+        return
+    import asyncpg
+
+    conn = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        transaction = conn.transaction()
+        await transaction.start()
+        await conn.execute("LOCK TABLE inbox IN EXCLUSIVE MODE")
+        try:
+            yield
+        finally:
+            await transaction.commit()
+    finally:
+        await conn.close()
+
+
+async def test_a_webhook_request_that_times_out_is_redelivered_and_handled_once(
+    webhook_bot: Running, database_url: str
+) -> None:
+    api = webhook_bot.api
+    api.webhooks.timeout = 0.5  # seconds the Bot API server waits for our 200
+    user = api.add_user("Timo")
+    attempts = api.bot().webhook_log
+    async with write_lock(database_url):
+        update_id = await api.send_text(user, "/help")
+        # the update cannot be stored, so no 200: the server gives up and tries again
+        await api.wait_until(lambda: sum(a.update_id == update_id for a in attempts) >= 2, 10)
+    await api.wait_until(lambda: any(a.status == 200 for a in attempts), 10)
+    mine = [a for a in attempts if a.update_id == update_id]
+    assert mine[0].status is None and "Timeout" in (mine[0].error or "")
+    await handled(webhook_bot, update_id)
+    assert len(api.messages(user)) == 1  # one reply: stored and handled once
 
 
 async def test_healthz_and_metrics(webhook_bot: Running) -> None:
@@ -234,14 +303,24 @@ async def test_a_database_that_hangs_is_unhealthy_after_the_timeout() -> None:
             await db.dispose()
 
 
-async def test_healthz_is_200_with_a_live_database(database_url: str) -> None:
+async def test_healthz_is_200_only_while_the_lease_is_fresh(database_url: str) -> None:
     db = Database(database_url)
+    clock = [100.0]
+    lease = LeaseKeeper(db, "web-test", ttl=10, monotonic=lambda: clock[0])
+    application = SimpleNamespace(bot_data=SimpleNamespace(db=db, running=None))
     try:
-        assert await _get(SimpleNamespace(bot_data=SimpleNamespace(db=db)), "/healthz") == (
-            200,
-            "ok",
-        )
+        assert await _get(application, "/healthz") == (503, "lease not renewed")
+        await lease.start()
+        application.bot_data.running = SimpleNamespace(lease=lease)
+        assert await _get(application, "/healthz") == (200, "ok")
+        clock[0] += 9.9
+        assert await _get(application, "/healthz") == (200, "ok")
+        clock[0] += 0.2  # no renewal for longer than the ttl: others will take its work
+        assert await _get(application, "/healthz") == (503, "lease not renewed")
+        await lease.renew()
+        assert await _get(application, "/healthz") == (200, "ok")
     finally:
+        await lease.stop()
         await db.dispose()
 
 

@@ -104,6 +104,24 @@ async def test_global_rate_limit(api: SandboxServer, bot: Bot) -> None:
     assert api.stats.max_sends_within(1.0) == 3
 
 
+async def test_paid_broadcasts_have_their_own_global_limit_but_keep_the_chat_limit(
+    api: SandboxServer, bot: Bot
+) -> None:
+    users = [api.add_user(f"Leerling {n}") for n in range(6)]
+    api.set_rate_limits(global_per_second=2, per_chat_per_second=1, paid_per_second=3)
+    for user in users[:2]:
+        await bot.send_message(user.id, "gratis")
+    # The free limit is used up; paid broadcasts count against their own.
+    for user in users[2:5]:
+        await bot.send_message(user.id, "betaald", allow_paid_broadcast=True)
+    with pytest.raises(RetryAfter):
+        await bot.send_message(users[5].id, "betaald", allow_paid_broadcast=True)
+    with pytest.raises(RetryAfter):  # one message a second per chat, paid or not
+        await bot.send_message(users[0].id, "nog een", allow_paid_broadcast=True)
+    assert api.stats.rate_limited == 2 and api.stats.max_sends_within(1.0) == 5
+    assert api.violations == []  # the parameter is in the Bot API spec
+
+
 async def test_group_rate_limit_is_per_minute(api: SandboxServer, bot: Bot) -> None:
     group = api.add_group("Mentoren")
     api.set_rate_limits(global_per_second=None, per_chat_per_second=None, per_group_per_minute=2)

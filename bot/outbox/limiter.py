@@ -1,0 +1,121 @@
+"""The bot's one rate limiter: every request python-telegram-bot makes passes through it.
+
+Wired into the Application (`ApplicationBuilder().rate_limiter(...)`), so a handler's reply and
+the outbox's bulk send share one schedule (`bot.outbox.pacing.RateLimiter`):
+
+- a reply (no `rate_limit_args`) books its slot at once and waits for it; when Telegram still
+  answers 429 it waits `retry_after` and sends again — a burst of students is answered in
+  full, late rather than never, and the handler does not fail;
+- a bulk send from the outbox (`rate_limit_args=BULK` or `PAID`) has booked its slot already;
+  a 429 pauses everyone and goes back to the sender, which gives the row back to the queue.
+
+Only requests that Telegram counts as messages (sends, copies, forwards) take a slot; the
+others (answering a callback, editing) only wait out a pause Telegram asked for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Literal
+
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+
+from bot.outbox.pacing import RateLimiter, retry_after_seconds
+
+log = logging.getLogger(__name__)
+
+SendClass = Literal["bulk", "paid"]
+BULK: SendClass = "bulk"  # an outbox send whose slot is already booked
+PAID: SendClass = "paid"  # the same, as a paid broadcast (allow_paid_broadcast)
+
+# A reply that meets 429 after 429 gives up only after this many tries (minutes of waiting):
+# the handler then fails as it would without a limiter.
+_REPLY_TRIES = 20
+
+
+def counts_as_message(endpoint: str) -> bool:
+    """Telegram's limits count messages: sends, copies and forwards, not chat actions."""
+    if endpoint in ("sendChatAction", "sendMessageDraft"):
+        return False
+    return endpoint.startswith(("send", "copyMessage", "forwardMessage"))
+
+
+def _chat_key(data: dict[str, Any]) -> int | None:
+    """The chat as an int (a @channelname has no id here: only the global limit applies)."""
+    try:
+        return int(data["chat_id"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+class PriorityLimiter(BaseRateLimiter[SendClass]):
+    """Replies first, bulk sends in the slots they leave, one pacing for the whole process."""
+
+    def __init__(self, pacer: RateLimiter) -> None:
+        self.pacer = pacer
+        self.replies_retried = 0  # replies that met a 429 and went out after waiting
+
+    async def initialize(self) -> None:
+        """Nothing to open."""
+
+    async def shutdown(self) -> None:
+        """Nothing to close."""
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: SendClass | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        """Pace the request, make it; a reply that meets 429 waits and is made again."""
+        counted = counts_as_message(endpoint)
+        if rate_limit_args is not None:  # the outbox booked its slot; it handles 429 itself
+            return await self._once(callback, args, kwargs, counted, rate_limit_args == PAID)
+        chat_id = _chat_key(data) if counted else None
+        for attempt in range(1, _REPLY_TRIES + 1):
+            # A chat that had a message less than its interval ago: a 429 now is most likely
+            # its own limit, and only that chat waits, not the round.
+            chat_busy = chat_id is not None and self.pacer.chat_delay(chat_id) > 0
+            if chat_id is not None:
+                await self.pacer.acquire(chat_id, reply=True)
+            await self.pacer.wait_out_pause()
+            try:
+                async with self._departure(counted, paid=False):
+                    return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                if attempt == _REPLY_TRIES:
+                    raise
+                seconds = retry_after_seconds(exc)
+                self.pacer.pause(seconds, chat_id if chat_busy else None)
+                if chat_busy:  # the pause of everyone is waited out above; this one here
+                    await asyncio.sleep(seconds)
+                self.replies_retried += 1
+                log.warning("reply met 429 method=%s retry_after=%.1fs", endpoint, seconds)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _departure(self, counted: bool, paid: bool) -> AbstractAsyncContextManager[None]:
+        return self.pacer.departure(paid) if counted else contextlib.nullcontext()
+
+    async def _once(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Any]],
+        args: Any,
+        kwargs: dict[str, Any],
+        counted: bool,
+        paid: bool,
+    ) -> Any:
+        try:
+            async with self._departure(counted, paid):
+                return await callback(*args, **kwargs)
+        except RetryAfter as exc:
+            # Telegram does not say which limit was hit: everyone waits.
+            self.pacer.pause(retry_after_seconds(exc))
+            raise

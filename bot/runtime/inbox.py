@@ -1,0 +1,229 @@
+"""The inbox: every update is stored before Telegram hears that it arrived, and handled from
+the database exactly once in effect (SPEC §7).
+
+`receive()` is the intake: the poller (bot.runtime.polling) calls it before the next
+getUpdates confirms the offset, the webhook before it answers 200. An update Telegram delivers
+twice is stored once. The worker claims stored updates (at most one per user at a time, in
+order: see storage.repos.inbox) and runs each through python-telegram-bot's
+`Application.process_update`; updates of different users run side by side, up to
+`concurrency`. A handler error counts as a failed try (the error handler has told the user);
+the update is tried again after a pause, and after three failed tries it is parked for the
+operator (logged, `inbox_parked_total`). Handled updates are deleted after a day, parked ones
+after a week (they hold names and texts).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
+from datetime import UTC, datetime, timedelta
+
+from telegram import Bot, Update
+
+from bot import metrics
+from bot.runtime.updates import user_key
+from storage.db import Database
+from storage.records import InboxRecord
+from storage.repos.inbox import PARKED, InboxRepo, Incoming
+
+log = logging.getLogger(__name__)
+
+Process = Callable[[Update], Awaitable[None]]
+
+MAX_ATTEMPTS = 3
+RETRY_AFTER = (2.0, 10.0)  # seconds before the second and the third try
+KEEP_HANDLED = timedelta(days=1)
+KEEP_PARKED = timedelta(days=7)
+_PRUNE_EVERY = 3600.0  # seconds
+_failures: ContextVar[list[BaseException] | None] = ContextVar("inbox_failures", default=None)
+_again: ContextVar[bool] = ContextVar("inbox_again", default=False)
+
+
+def handled_again() -> bool:
+    """Whether the update being handled was taken up before (by an instance that died, or a
+    try that failed): its replies may never have gone out, so a handler sends them again
+    rather than treating it as a double tap."""
+    return _again.get()
+
+
+def note_failure(error: BaseException | None) -> None:
+    """Called by the error handler: the update being handled failed (it is tried again)."""
+    failures = _failures.get()
+    if failures is not None and error is not None:
+        failures.append(error)
+
+
+class Inbox:
+    """Intake and worker of one instance: `receive()`, `start()`, `stop()`."""
+
+    def __init__(
+        self,
+        db: Database,
+        bot: Bot,
+        instance_id: str,
+        process: Process,
+        *,
+        concurrency: int = 16,
+        poll_interval: float = 1.0,
+        retry_after: tuple[float, ...] = RETRY_AFTER,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.db = db
+        self.bot = bot
+        self.instance_id = instance_id
+        self.process = process
+        self.concurrency = concurrency
+        self.poll_interval = poll_interval
+        self.retry_after = retry_after
+        self._now = now
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._runner: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._next_prune = float("-inf")
+        self._next_gauge = float("-inf")
+
+    async def receive(self, updates: Sequence[Update]) -> int:
+        """Store updates (one transaction); returns how many were new. Raises when the
+        database does not take them: then Telegram must not be told they arrived."""
+        incoming = [Incoming(u.update_id, user_key(u), u.to_dict()) for u in updates]
+        async with self.db.transaction() as session:
+            new = await InboxRepo(session).store(incoming, self._now())
+        if new:
+            self._wake.set()
+        if new < len(incoming):
+            log.info("inbox: %d update(s) received again, ignored", len(incoming) - new)
+        return new
+
+    def wake(self) -> None:
+        """Updates may be claimable (an instance's work was taken back): look now."""
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._runner is None:
+            self._stopping = False
+            self._runner = asyncio.create_task(self._run(), name="inbox-worker")
+
+    async def stop(self, timeout: float = 8.0) -> None:  # noqa: ASYNC109
+        """Claim nothing more; the updates being handled finish (up to `timeout`)."""
+        if self._runner is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        runner, self._runner = self._runner, None
+        try:
+            await asyncio.wait_for(asyncio.shield(runner), timeout)
+        except TimeoutError:
+            log.warning(
+                "inbox stop timed out; %d update(s) left to the next start", len(self._tasks)
+            )
+            for task in [*self._tasks, runner]:
+                task.cancel()
+            await asyncio.gather(runner, *self._tasks, return_exceptions=True)
+
+    async def _run(self) -> None:
+        try:
+            while not self._stopping:
+                self._wake.clear()
+                claimed = await self._claim()
+                for row in claimed:
+                    self._spawn(row)
+                if not claimed or len(self._tasks) >= self.concurrency:
+                    await self._idle()
+        finally:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _claim(self) -> list[InboxRecord]:
+        free = self.concurrency - len(self._tasks)
+        if free <= 0:
+            return []
+        try:
+            async with self.db.transaction() as session:
+                repo = InboxRepo(session)
+                rows = await repo.claim(self.instance_id, self._now(), free)
+                if time.monotonic() >= self._next_prune:
+                    await self._prune(repo)
+                if time.monotonic() >= self._next_gauge:  # a count, not on every claim
+                    self._next_gauge = time.monotonic() + 1.0
+                    counts = await repo.counts()
+                    metrics.INBOX_DEPTH.set(counts["pending"] + counts["handling"])
+        except Exception as exc:
+            log.error("inbox claim failed: %s", type(exc).__name__)
+            return []
+        return rows
+
+    async def _prune(self, repo: InboxRepo) -> None:
+        self._next_prune = time.monotonic() + _PRUNE_EVERY
+        now = self._now()
+        pruned = await repo.prune(now - KEEP_HANDLED, now - KEEP_PARKED)
+        if pruned:
+            log.info("inbox pruned rows=%d", pruned)
+
+    async def _idle(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+
+    def _spawn(self, row: InboxRecord) -> None:
+        task = asyncio.create_task(self._handle(row), name=f"update-{row.update_id}")
+        self._tasks.add(task)
+
+        def done(finished: asyncio.Task[None]) -> None:
+            self._tasks.discard(finished)
+            self._wake.set()  # a slot is free, and this user's next update may be claimable
+
+        task.add_done_callback(done)
+
+    async def _handle(self, row: InboxRecord) -> None:
+        failures: list[BaseException] = []
+        token, again = _failures.set(failures), _again.set(row.attempts > 1)
+        try:
+            await self.process(Update.de_json(row.payload, self.bot))
+        except Exception as exc:  # PTB hands handler errors to the error handler; not these
+            failures.append(exc)
+        finally:
+            _failures.reset(token)
+            _again.reset(again)
+        if failures:
+            await self._failed(row, failures[-1])
+        else:
+            await self._record(row, None)
+
+    async def _failed(self, row: InboxRecord, error: BaseException) -> None:
+        delay = self.retry_after[min(row.attempts, len(self.retry_after)) - 1]
+        status = await self._record(row, type(error).__name__, delay)
+        if status == PARKED:
+            metrics.INBOX_PARKED.inc()
+            log.error(
+                "update %s parked after %d tries: %s",
+                row.update_id,
+                row.attempts,
+                type(error).__name__,
+            )
+        else:
+            log.warning(
+                "update %s failed (try %d), again in %.0fs", row.update_id, row.attempts, delay
+            )
+
+    async def _record(self, row: InboxRecord, error: str | None, delay: float = 0.0) -> str | None:
+        """Write the outcome; retried briefly (left `handling`, the row would wait for our
+        lease to lapse and be handled again)."""
+        now = self._now()
+        for attempt in range(3):
+            try:
+                async with self.db.transaction() as session:
+                    repo = InboxRepo(session)
+                    if error is None:
+                        await repo.mark_handled(row.id, self.instance_id, now)
+                        return None
+                    retry_at = now + timedelta(seconds=delay)
+                    return await repo.mark_failed(
+                        row.id, self.instance_id, error, retry_at, MAX_ATTEMPTS
+                    )
+            except Exception as exc:
+                log.error("update %s outcome not recorded: %s", row.update_id, type(exc).__name__)
+                await asyncio.sleep(0.2 * (attempt + 1))
+        return None

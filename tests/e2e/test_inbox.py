@@ -1,0 +1,35 @@
+"""The inbox end to end (SPEC §7): an update whose handling keeps failing is tried three times,
+then parked with its error for the operator (counted in /metrics), and the user's next update
+is handled as usual. (An update handed over twice: tests/web and tests/process.)"""
+
+from __future__ import annotations
+
+from bot import metrics
+from storage.repos.inbox import InboxRepo
+from tests.harness import Harness
+from tests.processes import eventually
+
+
+async def test_an_update_failing_three_times_is_parked_and_the_next_one_handled(
+    h: Harness,
+) -> None:
+    inbox = h.state.live().inbox
+    assert inbox is not None
+    inbox.retry_after = (0.05, 0.05)  # the pauses between tries (2 s and 10 s in production)
+    parked_before = metrics.value("inbox_parked_total")
+    user = h.api.add_user("Noor")
+    # every reply to Noor fails (the handler's, and the error handler's "that did not work")
+    h.api.faults.fail_next("sendMessage", 400, count=6, chat_id=user.id)
+    update_id = await h.api.send_text(user, "/help")
+
+    async def parked() -> object:
+        async with h.db.transaction() as s:
+            row = await InboxRepo(s).get(update_id)
+        return row if row is not None and row.status == "parked" else None
+
+    row = await eventually(parked, 15, "the update parked")
+    assert (row.attempts, row.last_error) == (3, "BadRequest")  # type: ignore[attr-defined]
+    assert metrics.value("inbox_parked_total") == parked_before + 1
+    assert h.api.messages(user) == []  # all six replies were refused
+    # the parked update holds nobody up: Noor's next message is answered
+    assert (await h.say(user, "/help")).text

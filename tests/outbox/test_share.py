@@ -1,0 +1,72 @@
+"""The bot's rate shared among its instances: each paces at its share, by itself."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.outbox.pacing import RateLimiter
+from bot.outbox.share import RateShare
+from bot.runtime.lease import LeaseKeeper
+from storage.db import Database
+
+
+class Leases:
+    """Live instances as the lease table would count them; None = the database is away."""
+
+    def __init__(self, *counts: int | None) -> None:
+        self.counts = list(counts)
+
+    async def live_instances(self) -> int:
+        count = self.counts.pop(0)
+        if count is None:
+            raise ConnectionError("database away")
+        return count
+
+
+async def test_without_leases_one_instance_has_the_whole_rate() -> None:
+    pacer = RateLimiter(30)
+    assert await RateShare(pacer, 30).refresh() == 30
+
+
+async def test_each_instance_takes_its_share_and_follows_the_count() -> None:
+    pacer = RateLimiter(30)
+    share = RateShare(pacer, 30, Leases(3, 2, 0))
+    assert await share.refresh() == pytest.approx(10)  # three instances: 10/s each
+    assert pacer.bulk_rate == pytest.approx(10)
+    assert await share.refresh() == pytest.approx(15)  # one stopped: the others take more
+    assert await share.refresh() == pytest.approx(30)  # no lease seen (yet): never divide by 0
+
+
+async def test_a_failed_count_keeps_the_last_share_and_the_loop_goes_on() -> None:
+    pacer = RateLimiter(30)
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        if len(slept) == 3:
+            raise asyncio.CancelledError
+
+    share = RateShare(pacer, 30, Leases(2, None, 3), every=5.0, sleep=sleep)
+    with pytest.raises(asyncio.CancelledError):
+        await share.run()
+    assert slept == [5.0, 5.0, 5.0]
+    assert pacer.rate == pytest.approx(10)  # 15, kept through the failure, then 10
+
+
+async def test_instances_share_the_bot_rate_through_their_leases(db: Database) -> None:
+    """Three instances on one database pace at a third of the bot's rate each; when one stops
+    (its lease is given back) the other two take half each."""
+    keepers = [LeaseKeeper(db, f"instance-{n}") for n in range(3)]
+    for keeper in keepers:
+        await keeper.start()
+    try:
+        pacer = RateLimiter(30)
+        share = RateShare(pacer, 30, keepers[0])
+        assert await share.refresh() == 10
+        await keepers[2].stop()
+        assert await share.refresh() == 15
+    finally:
+        for keeper in keepers[:2]:
+            await keeper.stop()
