@@ -45,7 +45,18 @@ async def with_werkbegeleiders(h: Harness) -> tuple[Class, SandboxUser, SandboxU
     ellen, wim = h.api.add_user("Ellen"), h.api.add_user("Wim")
     await accept(h, ellen, await link_of(h, c.anna))
     await accept(h, wim, await link_of(h, c.bram))
+    await linked_notices(h, c, 2)
     return c, ellen, wim
+
+
+async def linked_notices(h: Harness, c: Class, count: int) -> None:
+    """Wait for the team's notices of the links, so that they come before the replies."""
+
+    def arrived() -> bool:
+        return len([m for m in h.api.messages(c.marit)
+                    if "is nu werkbegeleider van" in (m.text or "")]) >= count  # fmt: skip
+
+    await h.api.wait_until(arrived, timeout=20)
 
 
 async def week_question(h: Harness, c: Class) -> SentMessage:
@@ -65,7 +76,7 @@ async def send(h: Harness, c: Class, weeks: SentMessage, label: str = "Week 5 �
 async def observe(h: Harness, c: Class, wb: SandboxUser, week: int, taps: list[str]) -> list[str]:
     """Open the observation of `week` and tap through Anna's requests (`taps` in order, then
     Klaar under the line, or a typed line when the tap starts with "text:"); their texts."""
-    h.clock.set(MONDAY_WEEK_3 + timedelta(weeks=week - 3, days=4, hours=8))
+    h.clock.set(MONDAY_WEEK_3 + timedelta(weeks=week - 3, days=3))  # before the reflection
     mark = h.api.mark(wb)
     await h.state.live().scheduler.push(c.cohort, "observation", week=week)
     message = await h.api.wait_for_message(wb, is_request, since=mark, timeout=20)
@@ -124,9 +135,12 @@ async def test_shared_agreement_from_copy_to_outcome(
     assert copy.text == f"🤝 De afspraak met Anna: „{LINE}”\nIn week 5 vragen we je hoe het ging."
     assert not [m for m in h.api.messages(wim) if "afspraak" in (m.text or "").lower()]
 
-    week_4 = await observe(h, c, ellen, 4, ["Goed", "Goed"])  # not the follow-up week yet
+    # "niet gezien": no evidence for the gap rules, so only the agreement can resolve the alert
+    # (the workplace's "goed" beside the student's 4 lets the rules resolve it themselves)
+    unseen = ["Niet gezien", "Niet gezien"]
+    week_4 = await observe(h, c, ellen, 4, unseen)  # not the follow-up week yet
     assert not any("afspraak" in q.lower() for q in week_4)
-    week_5 = await observe(h, c, ellen, 5, ["Goed", "Goed", workplace, "text:Ze durft het."])
+    week_5 = await observe(h, c, ellen, 5, [*unseen, workplace, "text:Ze durft het."])
     assert week_5[2] == f"De afspraak met Anna: „{LINE}”\nHoe ging het deze week?"
     assert "Nog iets kwijt over Anna" in week_5[3]
     assert not [m for m in h.api.messages(wim) if "afspraak" in (m.text or "").lower()]
