@@ -95,6 +95,7 @@ __all__ = [
     "find_silences",
     "find_student_gaps",
     "fingerprint_of",
+    "fold_students",
     "folded_students",
     "is_low",
     "is_ok",
@@ -112,7 +113,7 @@ __all__ = [
 # ----------------------------------------------------------------------------- all rules
 
 
-def _fold(cls: Finding, students: list[Finding]) -> Finding:
+def fold_students(cls: Finding, students: list[Finding]) -> Finding:
     """The class finding with the student gaps of its skill in it: one alert, not 25."""
     extra = []
     for f in students:
@@ -136,7 +137,7 @@ def evaluate(data: CohortAnswers, settings: GapSettings) -> list[Finding]:
     students = student_findings(idx, settings)
     if settings.fold_into_class:
         class_skills = {c.skill for c in classes}
-        classes = [_fold(c, [s for s in students if s.skill == c.skill]) for c in classes]
+        classes = [fold_students(c, [s for s in students if s.skill == c.skill]) for c in classes]
         students = [s for s in students if s.skill not in class_skills]
     found = classes + students + blind_spot_findings(idx, settings)
     found += decline_findings(idx, settings) + silence_findings(idx, settings)

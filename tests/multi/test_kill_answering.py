@@ -98,7 +98,7 @@ async def round_finished(api: SandboxServer, round_out: Callable[[], Counter[int
 async def test_a_kill_mid_round_and_mid_answering_loses_nothing(tmp_path: Path) -> None:
     await require_postgres()
     async with postgres_world(tmp_path) as world:
-        world.extra_env["MENTORBOT_SEND_RATE"] = "10"
+        world.extra_env["MENTORBOT_SEND_RATE"] = "30"  # the bot's: the three share it
         await scenario(world)
 
 

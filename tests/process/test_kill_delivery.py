@@ -79,7 +79,10 @@ async def kill_mid_delivery(world: World, kill_points: list[int], rounds: list[s
     duplicates = sum(n - 1 for n in final.values())
     repeats = await world.repeats()
     assert set(final) == {(chat, name) for chat in chats for name in rounds}
-    assert all(n <= 2 for n in in_doubt), in_doubt
+    # Rows in doubt at a kill: the claimed, unsettled batches (two tenths of a second of the
+    # rate: 6 at 30/s; one or two of them with their request out) and the sent rows the next
+    # claim would have recorded (a batch: 3). All are taken back and counted as repeats.
+    assert all(n <= 9 for n in in_doubt), in_doubt
     # Every duplicate was counted. Repeats are the reclaimed rows, plus any request that timed
     # out on the client side after it may have reached Telegram (possible on a loaded machine).
     assert duplicates <= repeats, (duplicates, repeats, in_doubt)
