@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select, update
 from storage.db import Session
 from storage.dialect import insert_ignore
 from storage.models import (
+    Agreement,
     FieldSignal,
     Member,
     Observation,
@@ -309,10 +310,20 @@ class WerkbegeleiderRepo:
         )
 
     async def delete_werkbegeleider(self, member_id: int) -> int:
-        """Their observations, prompts, progress, unsent messages and the member row."""
+        """Their observations (with their answers about agreements), prompts, progress,
+        unsent messages and the member row."""
         removed = 0
         statements = [
             delete(Observation).where(Observation.werkbegeleider_id == member_id),
+            update(Agreement)
+            .where(Agreement.workplace_by == member_id)
+            .values(
+                workplace_outcome=None,
+                workplace_note=None,
+                workplace_round_id=None,
+                workplace_outcome_at=None,
+                workplace_by=None,
+            ),
             delete(Participation).where(Participation.member_id == member_id),
             delete(Prompt).where(Prompt.member_id == member_id),
             delete(OutboxMessage).where(

@@ -13,7 +13,8 @@ from tests.observe.helpers import accept, class_with_students, is_request, link_
 from tests.security.helpers import MENTOR_ONLY
 
 MENTOR_COMMANDS = ("/overzicht", "/gaten", "/student Anna", "/student Bram", "/grafiek",
-                   "/export", "/nu reflection", "/verwachting Oefen een kringgesprek.")  # fmt: skip
+                   "/export", "/nu reflection", "/nu observatie", "/afspraak Anna oefent",
+                   "/verwachting Oefen een kringgesprek.")  # fmt: skip
 
 
 async def test_werkbegeleider_gets_no_mentor_command_no_student_data(h: Harness) -> None:
