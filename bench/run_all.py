@@ -20,7 +20,7 @@ from pathlib import Path
 
 from bench._common import ROOT, load_average
 
-BENCHMARKS = ("fanout", "tap_latency", "ingest", "gap_eval", "memory")
+BENCHMARKS = ("fanout", "tap_latency", "ingest", "gap_eval", "memory", "national")
 
 
 def headline(result: dict[str, object]) -> str:
@@ -48,6 +48,11 @@ def headline(result: dict[str, object]) -> str:
     if name == "memory":
         return (f"mentorbot peak {result['mentorbot_peak_mb']} MB (target < 150), bare PTB "
                 f"{result['bare_peak_mb']} MB")  # fmt: skip
+    if name == "national":
+        return (f"{result['slice_students']} of 50,000 at {result['ratio_steady']} of the bot's "
+                f"limit (target ≥ 0.95), 429s {result['http_429']}, duplicates "
+                f"{result['duplicates']}, peak RSS {result['peak_rss_by_size']} MB (target < 150), "
+                f"≈ {result['year_total_mb']} MB per school year")  # fmt: skip
     return json.dumps(result)
 
 

@@ -5,7 +5,7 @@ messages/s for the bot and 1/s per chat, with MENTORBOT_SEND_RATE=30. Ten studen
 their week's reflection (a tap, then the next question), one answer a second each; the time
 from the tap to the next question is one sample. First with nothing else going out (the
 baseline, in the same run), then while an expectations round to 1,000 other students drains
-through the same limiter. Target (issue 14, SPEC §7): p95 < 1 s while the round drains,
+through the same limiter. Target (issue 14, docs/benchmarks.md): p95 < 1 s while the round drains,
 0 × 429, and the round still at the limit (replies first, bulk takes what they leave).
 
     .venv/bin/python -m bench.tap_latency [--students 1000] [--tappers 10] [--rate 30]

@@ -1,4 +1,4 @@
-"""Prometheus metrics for `/metrics` (SPEC §7): updates handled, outbox depth and age, send
+"""Prometheus metrics for `/metrics`: updates handled, outbox depth and age, send
 errors by kind, alerts raised, messages sent, repeats.
 
 They live in a module-level `REGISTRY` rather than prometheus_client's global default so that

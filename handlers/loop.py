@@ -26,7 +26,12 @@ from handlers.mentor import _rest_of_message
 from handlers.roles import MentorScope, Reply, Scope, as_anyone, as_mentor
 from storage.records import MemberRecord
 
-FINAL_KEYS = ("loop.agreement.sent", "loop.agreement.unreachable", "loop.agreement.cancelled")
+FINAL_KEYS = (
+    "loop.agreement.sent",
+    "loop.agreement.sent_shared",
+    "loop.agreement.unreachable",
+    "loop.agreement.cancelled",
+)
 
 
 class _ReplyToLoopQuestion(filters.MessageFilter):
@@ -117,7 +122,7 @@ async def deal_button(update: Update, context: MentorContext, scope: Scope) -> R
 
 @as_anyone
 async def week_button(update: Update, context: MentorContext, scope: Scope) -> Reply:
-    """A follow-up week (send the agreement) or Annuleren under a draft agreement."""
+    """A follow-up week (send it), the werkbegeleider's copy on/off, or Annuleren."""
     query = update.callback_query
     assert query is not None and query.data is not None
     result = await agreements.press(
@@ -126,6 +131,12 @@ async def week_button(update: Update, context: MentorContext, scope: Scope) -> R
     text = t(result.key, scope.language, **result.values)
 
     async def show() -> None:
+        if result.buttons:  # the copy switched on or off: the same question, new buttons
+            await query.answer()
+            markup = _markup(result, scope.language)
+            assert isinstance(markup, InlineKeyboardMarkup)
+            await query.edit_message_text(text, reply_markup=markup)
+            return
         await query.answer(text[:200])
         if result.key not in FINAL_KEYS:
             return

@@ -1,4 +1,5 @@
-"""/nu KIND: a mentor sends this week's expectations or reflection now (idempotent per week)."""
+"""/nu KIND: a mentor sends this week's expectations, reflection or the werkbegeleiders'
+observation now (idempotent per week)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from handlers.base import answer
 from handlers.roles import MentorScope, Reply, as_mentor
 
 KINDS = {"expectations": "expectations", "verwachtingen": "expectations",
-         "reflection": "reflection", "reflectie": "reflection"}  # fmt: skip
+         "reflection": "reflection", "reflectie": "reflection",
+         "observation": "observation", "observatie": "observation"}  # fmt: skip
 
 
 @as_mentor
 async def now_command(update: Update, context: MentorContext, scope: MentorScope) -> Reply:
-    """/nu expectations|reflection: queue that round of the current week now."""
+    """/nu expectations|reflection|observation: queue that round of the current week now."""
     kind = KINDS.get(" ".join(scope.args).strip().lower())
     if kind is None:
         await answer(update, scope.language, "now.usage")
@@ -32,5 +34,8 @@ async def _push(
     except PushError as exc:
         await answer(update, lang, "now.refused", reason=str(exc))
         return
-    key = "now.queued" if pushed.created else "now.already"
+    if not pushed.created:
+        key = "now.already"
+    else:  # the observation goes to the werkbegeleiders, the other rounds to the students
+        key = "now.queued_observation" if kind == "observation" else "now.queued"
     await answer(update, lang, key, week=pushed.week)

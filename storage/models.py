@@ -388,6 +388,16 @@ class Agreement(Base):
     )
     outcome_at: Mapped[datetime | None] = mapped_column(default=None)
     outcome_applied: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the werkbegeleider's view, asked in their observation only when the copy was shared
+    workplace_outcome: Mapped[str | None] = mapped_column(String(16), default=None)
+    workplace_note: Mapped[str | None] = mapped_column(Text, default=None)
+    workplace_round_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rounds.id", ondelete="SET NULL"), default=None
+    )
+    workplace_outcome_at: Mapped[datetime | None] = mapped_column(default=None)
+    workplace_by: Mapped[int | None] = mapped_column(  # the werkbegeleider who answered
+        ForeignKey("members.id", ondelete="SET NULL"), default=None
+    )
     on_agenda: Mapped[bool] = mapped_column(Boolean, default=False)
     discussed_at: Mapped[datetime | None] = mapped_column(default=None)
 
@@ -431,7 +441,7 @@ class Compliment(Base):
 
 
 class InboxUpdate(Base):
-    """A Telegram update as received, stored before Telegram is told it arrived (SPEC §7).
+    """A Telegram update as received, stored before Telegram is told it arrived.
 
     pending → handling (claimed by one instance) → handled | parked (failed three times).
     `user_key` is the user (or chat) the update belongs to: one user's updates are handled one

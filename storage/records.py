@@ -278,6 +278,11 @@ class AgreementRecord:
     outcome_round_id: int | None
     outcome_at: datetime | None
     outcome_applied: bool
+    workplace_outcome: str | None
+    workplace_note: str | None
+    workplace_round_id: int | None
+    workplace_outcome_at: datetime | None
+    workplace_by: int | None
     on_agenda: bool
     discussed_at: datetime | None
 

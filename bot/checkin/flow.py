@@ -301,8 +301,10 @@ async def _store(
     await agreement_questions.record(session, question.key, values, round_.id, now)
     after = await answers.of(round_.id, member.id)
     stored = after[question.key]
+    # handled again after a crash: the student may never have seen the first confirmation
+    saved = changed or again
     ack = t(
-        "answer.changed" if had and changed else "answer.saved" if changed else "answer.unchanged",
+        "answer.changed" if had and changed else "answer.saved" if saved else "answer.unchanged",
         lang,
     )
     chosen = t("answer.chosen", lang, value=display_value(question, stored, lang))
@@ -345,7 +347,9 @@ async def save_text(
     if prompt is not None and prompt.question_key in {q.key for q in week.questions}:
         question = week.question(prompt.question_key)
     else:
-        current = next_question(week, await AnswerRepo(session).of(round_.id, member.id))
+        answered = await AnswerRepo(session).of(round_.id, member.id)
+        replayed = _answered_by(week, answered, text) if again else None
+        current = replayed or next_question(week, answered)
         if current is None or not await _was_asked(session, round_, member, current):
             return None
         question = current
@@ -361,6 +365,19 @@ async def save_text(
         values = {"rating": int(typed)}  # (declared above)
         return await _store(session, round_, member, week, question, values, lang, now, again)
     return Outcome(t("question.choose_button", lang))
+
+
+def _answered_by(
+    week: ResolvedWeek, answered: dict[str, AnswerRecord], text: str
+) -> ResolvedQuestion | None:
+    """The text question this very text already answers. An update handled again after a
+    crash finds its answer stored and the next question current: it is the same answer (its
+    reply and the next question go out again), not a text typed at a rating question."""
+    for question in week.questions:
+        stored = answered.get(question.key)
+        if question.kind == "text" and stored is not None and stored.text == text:
+            return question
+    return None
 
 
 async def _was_asked(

@@ -170,11 +170,17 @@ class SimulatedStudent(Person):
 
 
 def is_request(message: SentMessage, week: int, student: str) -> bool:
-    """An observation request (or the optional line) about `student` in `week`."""
+    """An observation request (a skill, a shared agreement's follow-up, or the optional line)
+    about `student` in `week`."""
     text = message.text or ""
-    return (f"Week {week} · {student} · vaardigheid" in text and bool(message.buttons())) or (
-        f"Nog iets kwijt over {student}?" in text
-    )
+    asked = f"Week {week} · {student} · vaardigheid" in text or is_agreement(message, student)
+    return (asked and bool(message.buttons())) or f"Nog iets kwijt over {student}?" in text
+
+
+def is_agreement(message: SentMessage, student: str) -> bool:
+    """The follow-up question of an agreement shared with the werkbegeleider."""
+    text = message.text or ""
+    return text.startswith(f"De afspraak met {student.split()[0]}:") and bool(message.buttons())
 
 
 class SimulatedWerkbegeleider(Person):
@@ -201,7 +207,10 @@ class SimulatedWerkbegeleider(Person):
             while "Nog iets kwijt" not in (message.text or ""):
                 title = (message.text or "").split("\n\n", 1)[-1].split("\n", 1)[0]
                 mark = self.api.mark(self.user)
-                await self.tap(message, who.observed(by_title.get(title, title), week))
+                if is_agreement(message, name):  # the agreement worked at the stage too
+                    await self.tap(message, "Gelukt")
+                else:
+                    await self.tap(message, who.observed(by_title.get(title, title), week))
                 message = await self.next_message(
                     lambda m, name=name: is_request(m, week, name), since=mark
                 )

@@ -1,5 +1,5 @@
 """Findings become alerts: stored once per open gap, told to the mentor team, raised again
-when a gap stays after it was seen, resolved when it is gone (SPEC §5 "Gaps and alerts").
+when a gap stays after it was seen, resolved when it is gone.
 
 Everything is decided from stored answers (`bot.gaps.rules.evaluate`) and stored alerts
 (`bot.gaps.lifecycle.decide`), so any instance can run `evaluate_cohort` at any time: the
@@ -56,10 +56,11 @@ async def evaluate_cohort(
     week = data.rounds[-1].week
     states = [_state(a, data, round_index, now) for a in stored.values()]
     ok = check.ok_streaks(list(stored))
-    # resolved after a learning agreement (bot.loop): raised again only on later evidence
-    agreed = await repo.resolved_by(cohort_id, "after_agreement")
+    # read only when something is raised: most checks raise nothing, and each query counts
+    # on the per-answer path (docs/benchmarks.md §3)
+    agreed: dict[str, int] | None = None
+    lang: str | None = None
     raised: list[int] = []
-    lang = await team_language(session, cohort_id)
     for action in decide(states, findings, round_index, ok):
         if isinstance(action, Resolve):
             alert = stored[action.fingerprint]
@@ -75,6 +76,10 @@ async def evaluate_cohort(
             alert_id, count = alert.id, alert.raise_count + 1
         else:
             assert isinstance(action, Raise)
+            if agreed is None:
+                # resolved after a learning agreement (bot.loop): raised again only on
+                # later evidence
+                agreed = await repo.resolved_by(cohort_id, "after_agreement")
             if max(finding.weeks, default=0) <= agreed.get(finding.fingerprint, -1):
                 continue
             new_id = await repo.raise_new(
@@ -90,6 +95,8 @@ async def evaluate_cohort(
             if new_id is None:  # another instance raised it a moment ago
                 continue
             alert_id, count = new_id, 1
+        if lang is None:
+            lang = await team_language(session, cohort_id)
         message = render_alert(alert_id, finding.kind, finding.student_id, finding.skill,
                                evidence, data, again=count > 1, lang=lang)  # fmt: skip
         await notify_team(

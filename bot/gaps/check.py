@@ -15,8 +15,9 @@ from bot.gaps.cohort_data import (
     SnapshotPart,
     gap_settings_of,
     snapshot_part,
-    workplace_view,
 )
+from bot.gaps.evidence import ClassAsk, class_finding
+from bot.gaps.model import index_answers, trailing_run
 from bot.gaps.rules import (
     CohortAnswers,
     Finding,
@@ -93,6 +94,7 @@ class _Memo:
     findings: list[Finding]
     ok: dict[str, int]
     snapshot: CohortAnswers
+    class_asks: list[ClassAsk] | None = None  # a skill's, for its class gap's ok streak
 
 
 @dataclass
@@ -107,6 +109,8 @@ class CohortCache:
     closed_words: dict[tuple[int, int], list[Words]]
     students: dict[int, _Memo] = field(default_factory=dict)
     skills: dict[str, _Memo] = field(default_factory=dict)
+    # the class figures of the closed rounds per skill: they cannot change while the key holds
+    closed_asks: dict[str, list[ClassAsk]] = field(default_factory=dict)
 
 
 class GapCache:
@@ -223,15 +227,15 @@ class GapCheck:
         snapshot = CohortAnswers(
             asking, tuple(all_ratings), tuple(all_helps), observations=observed
         )
-        findings = [
-            f
-            for f in gaps.find_class_gaps(snapshot, self.settings)
-            if f.kind == "class_gap" and f.skill == skill
-        ]
+        asks = self._class_asks(skill, open_views, ratings, helps)
+        if asks is None:  # an open round shares its week with a closed one: all afresh
+            asks = gaps.class_asks(index_answers(snapshot), skill, self.settings)
+        finding = class_finding(skill, asks, self.settings)
+        findings = [] if finding is None else [finding]
         if findings and self.settings.fold_into_class:
             # the class finding names the students with their own gap on the skill, with
-            # their words: the whole rule set on this skill's answers (the rounds that asked
-            # it, the words of those asks) folds them in
+            # their words: the student rule on this skill's answers (the rounds that asked
+            # it, the words of those asks) gives them, folded in as `gaps.evaluate` folds
             asked = _asked(all_ratings, all_helps)
             closed_words = self.entry.closed_words
             words = [w for pair in sorted(asked) for w in closed_words.get(pair, ())]
@@ -240,13 +244,36 @@ class GapCheck:
             with_words = CohortAnswers(
                 asking, snapshot.ratings, snapshot.helps, tuple(words), observed
             )
-            findings = [
-                f
-                for f in gaps.evaluate(with_words, self.settings)
-                if f.kind == "class_gap" and f.skill == skill
-            ]
-        memo = self.entry.skills[skill] = _Memo(signature, findings, {}, snapshot)
+            theirs = [f for f in gaps.find_student_gaps(with_words, self.settings)
+                      if f.skill == skill]  # fmt: skip
+            findings = [gaps.fold_students(findings[0], theirs)]
+        memo = self.entry.skills[skill] = _Memo(signature, findings, {}, snapshot, asks)
         return memo
+
+    def _class_asks(
+        self,
+        skill: str,
+        open_views: list[ReflectionRound],
+        ratings: list[RatingAnswer],
+        helps: list[HelpRequest],
+    ) -> list[ClassAsk] | None:
+        """The skill's class asks, oldest first: the closed rounds' kept in the cache entry
+        (computed once), only the open rounds' computed now. An ask is keyed by week, so this
+        holds only while no open round shares a week with a closed one (None then)."""
+        closed_weeks = {v.week for v in self.entry.closed.rounds.values()}
+        if any(v.week in closed_weeks for v in open_views):
+            return None
+        kept = self.entry.closed_asks.get(skill)
+        if kept is None:
+            mine = self.entry.closed_by_skill.get(skill, Mine())
+            views = tuple(v for v in self.entry.closed.rounds.values() if skill in v.skills)
+            closed = CohortAnswers(views, tuple(mine.ratings), tuple(mine.helps))
+            kept = gaps.class_asks(index_answers(closed), skill, self.settings)
+            self.entry.closed_asks[skill] = kept
+        now = CohortAnswers(tuple(open_views), tuple(ratings), tuple(helps))
+        fresh = gaps.class_asks(index_answers(now), skill, self.settings)
+        # by week, as the full evaluation orders rounds (a stable sort: ties keep their order)
+        return sorted(kept + fresh, key=lambda a: a.week)
 
     # -- the whole cohort ------------------------------------------------------------------
 
@@ -296,7 +323,14 @@ class GapCheck:
                 out.update(gaps.ok_streaks([fp], CohortAnswers(tuple(self._views), ()),
                                            self.settings))  # fmt: skip
                 continue
-            if fp not in memo.ok:
+            if fp in memo.ok:
+                pass
+            elif kind == "class_gap" and memo.class_asks is not None:
+                # what gaps.ok_streaks counts for a class gap, from the asks already at hand
+                memo.ok[fp] = trailing_run(
+                    not gaps.class_ask_low(a, self.settings) for a in memo.class_asks
+                )
+            else:
                 memo.ok.update(gaps.ok_streaks([fp], memo.snapshot, self.settings))
             out[fp] = memo.ok[fp]
         return out
@@ -329,12 +363,14 @@ async def gap_check(
     cache.put(cache_key, entry)
     open_rounds = [r for r in rounds if r.is_open]
     completed: dict[int, set[int]] = {}
-    for round_id, member_id, done in await query.participation_rows(open_ids):
+    taking, open_answers = await query.round_rows(open_ids)
+    for round_id, member_id, done in taking:
         if done:
             completed.setdefault(round_id, set()).add(member_id)
-    open_answers = await query.answer_rows(open_ids)
     open_part = snapshot_part(entry.data.plan, open_rounds, open_answers, completed, {}, active)
-    observed = workplace_view(await ObservationRepo(session).of_cohort(cohort_id))
+    # what `workplace_view` keeps of the cohort's observations, read as plain columns
+    levels = await ObservationRepo(session).levels_of_cohort(cohort_id)
+    observed = tuple(WorkplaceObservation(*row) for row in levels)
     return GapCheck(entry, open_part, rounds, observed)
 
 

@@ -1,4 +1,4 @@
-"""The weekly digest for the mentor team (SPEC §3, §5): last week's response, open gaps, the
+"""The weekly digest for the mentor team: last week's response, open gaps, the
 agenda (alerts marked Bespreken), gaps resolved since the previous digest, and a chart."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Gap rules that weigh the answers on a skill: recurring student gaps and class gaps (SPEC §5).
+"""Gap rules that weigh the answers on a skill: recurring student gaps and class gaps.
 
 Pure functions over a ``CohortAnswers`` snapshot; ``bot.gaps.rules`` re-exports the public ones and
 folds student gaps into class gaps in :func:`bot.gaps.rules.evaluate`.
@@ -155,18 +155,27 @@ def scan_class(asks: list[ClassAsk], settings: GapSettings) -> int | None:
 def class_findings(idx: AnswerIndex, settings: GapSettings) -> list[Finding]:
     found = []
     for skill in sorted({s for r in idx.rounds for s in r.skills}):
-        asks = class_asks(idx, skill, settings)
-        first = scan_class(asks, settings)
-        if first is not None:
-            window = asks[first:][-6:]
-            ev = tuple(
-                Evidence(a.week, None, skill, None, None, f"class mean {_mean(a.ratings)}, "
-                         f"{len(a.low_students)} of {a.respondents} low")
-                for a in window
-            )  # fmt: skip
-            fp = fingerprint_of("class_gap", None, skill)
-            found.append(Finding("class_gap", None, skill, tuple(a.week for a in window), ev, fp))
+        finding = class_finding(skill, class_asks(idx, skill, settings), settings)
+        if finding is not None:
+            found.append(finding)
     return found
+
+
+def class_finding(skill: str, asks: list[ClassAsk], settings: GapSettings) -> Finding | None:
+    """The class gap on ``skill`` from its class asks, oldest first, or None. Each ask depends
+    only on its own round, so a caller may keep the asks of closed rounds and add the open
+    rounds' (bot.gaps.check)."""
+    first = scan_class(asks, settings)
+    if first is None:
+        return None
+    window = asks[first:][-6:]
+    ev = tuple(
+        Evidence(a.week, None, skill, None, None, f"class mean {_mean(a.ratings)}, "
+                 f"{len(a.low_students)} of {a.respondents} low")
+        for a in window
+    )  # fmt: skip
+    fp = fingerprint_of("class_gap", None, skill)
+    return Finding("class_gap", None, skill, tuple(a.week for a in window), ev, fp)
 
 
 def _mean(values: tuple[int, ...]) -> str:

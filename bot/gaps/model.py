@@ -1,5 +1,5 @@
 """Gap rules, shared part: the answers the rules read, their settings, the findings they give,
-and the per-ask primitives and answer index every rule is built on (SPEC §5).
+and the per-ask primitives and answer index every rule is built on.
 
 Pure data and functions, no I/O. ``bot.gaps.rules`` re-exports what callers use; the rules
 themselves live in ``bot.gaps.evidence`` (student and class gaps), ``bot.gaps.two_views``
@@ -98,7 +98,8 @@ class GapSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     mode: Literal["evidence", "spec"] = "evidence"
-    # SPEC §5 parameters (mode "spec"; low_max_rating and class_min_students in both)
+    # The starting rules' parameters (mode "spec", docs/gap-rules.md; low_max_rating and
+    # class_min_students in both)
     student_low_needed: Annotated[int, Field(ge=1)] = 2
     student_window: Annotated[int, Field(ge=1)] = 3
     class_share: Annotated[float, Field(gt=0, le=1)] = 0.30
@@ -143,7 +144,8 @@ class GapSettings(BaseModel):
 
     @classmethod
     def spec_baseline(cls) -> GapSettings:
-        """The SPEC §5 starting rules, unchanged (for comparison, or a cohort that wants them)."""
+        """The starting rules (docs/gap-rules.md), unchanged: for comparison, or a cohort
+        that wants them."""
         return cls(mode="spec", fold_into_class=False)
 
 
@@ -267,7 +269,7 @@ def index_answers(data: CohortAnswers) -> AnswerIndex:
 
 
 def is_low(ask: Ask, settings: GapSettings) -> bool:
-    """SPEC §5: a rating of at most ``low_max_rating``, or a request for help."""
+    """A low answer: a rating of at most ``low_max_rating``, or a request for help."""
     return ask.help or (ask.rating is not None and ask.rating <= settings.low_max_rating)
 
 

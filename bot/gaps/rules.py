@@ -1,10 +1,10 @@
-"""Gap rules: pure functions from stored answers to findings with evidence (SPEC §5).
+"""Gap rules: pure functions from stored answers to findings with evidence.
 
 No I/O, no Telegram, no database: every finding is recomputed from a ``CohortAnswers``
 snapshot, so any instance can decide alerts after a restart. Two rule sets share one
 interface, chosen by ``GapSettings.mode``:
 
-* ``"spec"``: the SPEC §5 starting rules (2 of the last 3 asks low, 30 % of the class, 2 silent
+* ``"spec"``: the starting rules (2 of the last 3 asks low, 30 % of the class, 2 silent
   rounds, a 1.0 drop of the mean); ``GapSettings.spec_baseline()``.
 * ``"evidence"`` (default): rules that weigh evidence across asks so that noisy self-ratings do
   not trip alerts. docs/gap-rules.md has the reasoning and the measured quality.
@@ -95,6 +95,7 @@ __all__ = [
     "find_silences",
     "find_student_gaps",
     "fingerprint_of",
+    "fold_students",
     "folded_students",
     "is_low",
     "is_ok",
@@ -112,7 +113,7 @@ __all__ = [
 # ----------------------------------------------------------------------------- all rules
 
 
-def _fold(cls: Finding, students: list[Finding]) -> Finding:
+def fold_students(cls: Finding, students: list[Finding]) -> Finding:
     """The class finding with the student gaps of its skill in it: one alert, not 25."""
     extra = []
     for f in students:
@@ -136,7 +137,7 @@ def evaluate(data: CohortAnswers, settings: GapSettings) -> list[Finding]:
     students = student_findings(idx, settings)
     if settings.fold_into_class:
         class_skills = {c.skill for c in classes}
-        classes = [_fold(c, [s for s in students if s.skill == c.skill]) for c in classes]
+        classes = [fold_students(c, [s for s in students if s.skill == c.skill]) for c in classes]
         students = [s for s in students if s.skill not in class_skills]
     found = classes + students + blind_spot_findings(idx, settings)
     found += decline_findings(idx, settings) + silence_findings(idx, settings)

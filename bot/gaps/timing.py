@@ -1,4 +1,4 @@
-"""Gap rules over time: students who fell silent, and students whose ratings declined (SPEC §5).
+"""Gap rules over time: students who fell silent, and students whose ratings declined.
 
 Pure functions over a ``CohortAnswers`` snapshot; ``bot.gaps.rules`` re-exports the public ones.
 """

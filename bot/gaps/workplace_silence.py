@@ -1,5 +1,5 @@
 """Werkbegeleiders who went quiet: three observation rounds in a row that they got and left
-without a single tap. A digest line (SPEC §5), never an alert: the workplace is busy, and the
+without a single tap. A digest line, never an alert: the workplace is busy, and the
 team can ask the student to nudge them."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""From signal to agreement to outcome (SPEC §5 "Agreements, the meeting and compliments").
+"""From signal to agreement to outcome.
 
 Owns the mentor team's learning agreements (leerafspraken: made from an alert or /afspraak,
 told to the student, asked about in the follow-up week's reflection, and their effect on the

@@ -7,9 +7,11 @@ between the line and the week loses nothing and another instance can finish it."
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 
 from bot.gaps.cohort_data import skill_title
+from bot.loop import workplace
 from bot.loop.common import (
     PROMPT_MARK,
     TEAM_LANGUAGE,
@@ -33,7 +35,7 @@ from storage.repos.alerts import AlertRepo, AuditRepo
 from storage.repos.loop import AgreementRepo
 
 PREFIX = "ag:"
-BUTTON_PATTERN = r"^ag:\d{1,12}:(w\d{1,2}|x)$"
+BUTTON_PATTERN = r"^ag:\d{1,12}:(w\d{1,2}|x|s)$"
 DEFAULT_WEEKS_ON = 2
 FOLLOW_UP_SETTING = "agreement_follow_up_weeks"
 """Key in cohort.gap_settings: weeks from making an agreement to asking how it went."""
@@ -114,11 +116,8 @@ async def _draft(
 
 
 async def _default_share(session: Session, student: MemberRecord, skill: str | None) -> bool:
-    """Whether the werkbegeleider gets a copy by default (SPEC: yes for a workplace skill).
-
-    Hook for the werkbegeleider link (issue 11, bot.observe): until students can have a
-    linked werkbegeleider there is nobody to send a copy to, so no copy and no button."""
-    return False
+    """Whether the werkbegeleider gets a copy by default (bot.loop.workplace decides)."""
+    return await workplace.default_share(session, student, skill)
 
 
 async def fill_line(session: Session, draft_id: int, text: str) -> Reply:
@@ -143,10 +142,11 @@ async def _ask_week(session: Session, draft: AgreementRecord) -> Reply:
         key = "loop.agreement.week_default" if on == weeks_on else "loop.agreement.week_button"
         buttons.append((t(key, TEAM_LANGUAGE, week=week), f"{PREFIX}{draft.id}:w{week}"))
     cancel = [(t("loop.agreement.cancel_button", TEAM_LANGUAGE), f"{PREFIX}{draft.id}:x")]
+    share = await workplace.share_button(session, draft)
     return Reply(
         "loop.agreement.ask_week",
         {"name": student.name if student else "?", "text": draft.text},
-        buttons=[buttons, cancel],
+        buttons=[buttons, share, cancel] if share else [buttons, cancel],
     )
 
 
@@ -180,6 +180,9 @@ async def press(
     if parsed[1] == "x":
         await repo.change(draft.id, status="cancelled")
         return reply("loop.agreement.cancelled")
+    if parsed[1] == workplace.SHARE:  # the copy on or off: the same question, buttons changed
+        await repo.change(draft.id, share_workplace=not draft.share_workplace)
+        return await _ask_week(session, replace(draft, share_workplace=not draft.share_workplace))
     week = int(parsed[1][1:])
     if not draft.made_week < week <= draft.made_week + WEEK_CHOICES:
         return reply("loop.not_yours")
@@ -192,5 +195,11 @@ async def press(
     reached = await to_student(session, student, f"agreement:{draft.id}", message, now)
     await AuditRepo(session).add(user_id, draft.cohort_id, "agreement_made",
                                  f"agreement:{draft.id}", now)  # fmt: skip
+    copies = await workplace.send_copies(session, draft, student, week, now)
+    if copies:
+        await AuditRepo(session).add(user_id, draft.cohort_id, "agreement_shared",
+                                     f"agreement:{draft.id}", now)  # fmt: skip
     key = "loop.agreement.sent" if reached else "loop.agreement.unreachable"
-    return reply(key, name=student.name, week=week, text=draft.text)
+    if reached and copies:
+        key = "loop.agreement.sent_shared"
+    return reply(key, name=student.name, week=week, text=draft.text, names=", ".join(copies))

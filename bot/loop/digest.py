@@ -1,4 +1,4 @@
-"""The loop's part of the Monday digest (SPEC §3, §5): the agenda of the week's class
+"""The loop's part of the Monday digest: the agenda of the week's class
 meeting with its Besproken buttons, the agreements' outcomes since the last digest, and the
 students who improve, each with a Compliment button.
 
@@ -58,19 +58,26 @@ async def meeting_messages(session: Session, cohort_id: int, now: datetime) -> l
 
 
 async def _outcome_lines(session: Session, data: CohortData, now: datetime, lang: str) -> list[str]:
+    """The agreements answered since the last digest, with both views where there are two."""
     recent = [
         a
         for a in await AgreementRepo(session).of_cohort(data.cohort.id)
-        if a.outcome is not None and a.outcome_at is not None and now - a.outcome_at <= SINCE
+        if _recent(a.outcome_at, now) or _recent(a.workplace_outcome_at, now)
     ]
     if not recent:
         return []
     lines = [t("loop.digest.outcomes", lang)]
     for a in recent:
-        outcome = t(f"loop.outcome.{a.outcome}", lang)
+        views = [t(f"loop.digest.view_{who}", lang, outcome=t(f"loop.outcome.{said}", lang))
+                 for who, said in (("student", a.outcome), ("workplace", a.workplace_outcome))
+                 if said is not None]  # fmt: skip
         lines.append(t("loop.digest.outcome_line", lang, name=data.name(a.member_id),
-                       text=a.text or "", outcome=outcome))  # fmt: skip
+                       text=a.text or "", outcome=" · ".join(views)))  # fmt: skip
     return lines
+
+
+def _recent(at: datetime | None, now: datetime) -> bool:
+    return at is not None and now - at <= SINCE
 
 
 async def improvements(session: Session, data: CohortData, lang: str) -> list[Improvement]:

@@ -1,6 +1,12 @@
-"""What a student's answer about an agreement does (SPEC §5): "gelukt" with the skill no
-longer low resolves the agreement's alert as "opgelost na afspraak"; "nog niet" puts the
-agreement on the next class meeting's agenda; "deels" is reported and changes nothing.
+"""What the answers about an agreement do. There are two views: the student's (in
+the reflection) and, for a shared agreement, the werkbegeleider's (in the observation).
+
+- "Opgelost na afspraak": the student says "gelukt", the skill is no longer low in the
+  student's latest rating, and the workplace does not say "nog niet" (when the two views
+  disagree like that, the team talks about it first). The workplace's "gelukt" alone never
+  resolves: the reflection stays the student's.
+- "Nog niet" from either side puts the agreement on the next class meeting's agenda.
+- "Deels" is reported and changes nothing. A later answer never reopens a resolved alert.
 
 Decided from stored answers only, after each completed reflection and each closed round
 (bot.runtime.services), so a restart or another instance applies it just the same."""
@@ -20,6 +26,7 @@ from storage.repos.rounds import RoundRepo
 
 log = logging.getLogger(__name__)
 AFTER_AGREEMENT = "after_agreement"
+NOT_YET = "nog_niet"
 
 
 async def apply_outcomes(session: Session, cohort_id: int, now: datetime) -> list[int]:
@@ -31,9 +38,9 @@ async def apply_outcomes(session: Session, cohort_id: int, now: datetime) -> lis
     latest = await _latest_ratings(session, cohort_id)
     resolved: list[int] = []
     for agreement in pending:
-        if agreement.outcome == "gelukt" and await _resolve_alert(session, agreement, latest, now):
+        if _may_resolve(agreement) and await _resolve_alert(session, agreement, latest, now):
             resolved.append(agreement.alert_id or 0)
-        again = agreement.outcome == "nog_niet"
+        again = NOT_YET in (agreement.outcome, agreement.workplace_outcome)
         await repo.change(
             agreement.id,
             outcome_applied=True,
@@ -41,6 +48,10 @@ async def apply_outcomes(session: Session, cohort_id: int, now: datetime) -> lis
             discussed_at=None if again else agreement.discussed_at,
         )
     return resolved
+
+
+def _may_resolve(agreement: AgreementRecord) -> bool:
+    return agreement.outcome == "gelukt" and agreement.workplace_outcome != NOT_YET
 
 
 async def _resolve_alert(

@@ -38,6 +38,11 @@ async def timeline_lines(
             words = f" — „{_short(ag.outcome_note)}”" if ag.outcome_note else ""
             events.append((ag.outcome_at, t("loop.timeline.outcome", lang, outcome=outcome)
                            + words))  # fmt: skip
+        if ag.workplace_outcome is not None and ag.workplace_outcome_at is not None:
+            outcome = t(f"loop.outcome.{ag.workplace_outcome}", lang)
+            words = f" — „{_short(ag.workplace_note)}”" if ag.workplace_note else ""
+            events.append((ag.workplace_outcome_at, t("loop.timeline.workplace_outcome", lang,
+                                                      outcome=outcome) + words))  # fmt: skip
     for note in await NoteRepo(session).of_member(student.id):
         events.append((note.created_at, t("loop.timeline.note", lang, text=_short(note.text),
                                           by=note.written_by)))  # fmt: skip

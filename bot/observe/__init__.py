@@ -1,4 +1,4 @@
-"""The werkbegeleider's side (SPEC §2, §3, §5): the personal links that join a workplace
+"""The werkbegeleider's side: the personal links that join a workplace
 supervisor to a student (`links`), the weekly observation round and its answers (`round`),
 the field's needs sent with /signaal (`signals`), and the workplace's view as the mentor team
 reads it (`views`). No Telegram here: handlers/observe.py turns updates into these calls.

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.observe import agreement_question
 from bot.outbox.queue import Outgoing, Queued
 from bot.plans import Skill
 from bot.plans.store import plan_for
@@ -108,8 +109,9 @@ async def next_ask(
     *,
     again: bool = False,
 ) -> Ask | None:
-    """The student's first skill without an observation, else the line; None when both are
-    done, or when it was asked already (unless `again`)."""
+    """The student's first skill without an observation, then a shared agreement due this
+    week (bot.observe.agreement_question), else the line; None when all are done, or when it
+    was asked already (unless `again`)."""
     cohort = await CohortRepo(session).get(round_.cohort_id)
     student = await MemberRepo(session).get(student_id)
     if cohort is None or student is None:
@@ -117,6 +119,16 @@ async def next_ask(
     skills = await week_skills(session, cohort, round_.week)
     done = {o.skill for o in await ObservationRepo(session).in_round(round_.id, wb.id, student_id)}
     todo = next((s for s in skills if s.key not in done), None)
+    if todo is None and NOTE_SKILL not in done:
+        agreement = await agreement_question.next_question(session, round_, wb, student_id)
+        if agreement is not None:
+            key = prompt_key(student_id, agreement_question.key_of(agreement.id))
+            token, new = await PromptRepo(session).ensure(round_.id, wb.id, key)
+            if not new and not again:
+                return None
+            return Ask(
+                token, agreement_question.question(agreement, student.name, token, TAP, lang)
+            )
     if todo is None and NOTE_SKILL in done:
         return None
     key = prompt_key(student_id, todo.key if todo else NOTE_SKILL)
@@ -156,6 +168,8 @@ async def save_tap(
     student_id, skill = parsed
     if not await _supervises(session, wb.id, student_id):
         return TapOutcome(t("input.stale_button", lang), stale=True)
+    if agreement_question.agreement_id(skill) is not None:
+        return await _store_agreement(session, round_, wb, student_id, skill, raw, lang, now)
     is_note = skill == NOTE_SKILL
     if (raw == DONE) != is_note:
         return TapOutcome(t("input.stale_button", lang), stale=True)
@@ -249,9 +263,47 @@ async def _store(
     shown = text if skill == NOTE_SKILL and text else None
     if skill == NOTE_SKILL:
         edit = t("answer.chosen", lang, value=shown) if shown else t("observe.no_note", lang)
+        await agreement_question.keep_line(session, round_, wb, student_id, shown)
     else:
         edit = t("answer.chosen", lang, value=level_label(level, lang))
     outcome = TapOutcome(t(key, lang), edit=edit)
+    return await _then_next(session, round_, wb, student_id, lang, now, outcome, had)
+
+
+async def _store_agreement(
+    session: Session,
+    round_: RoundRecord,
+    wb: MemberRecord,
+    student_id: int,
+    skill: str,
+    raw: str,
+    lang: str,
+    now: datetime,
+) -> TapOutcome:
+    saved = await agreement_question.save(session, round_, wb, student_id, skill, raw, now)
+    if saved is None:
+        return TapOutcome(t("input.stale_button", lang), stale=True)
+    had, chosen = saved
+    await RoundRepo(session).mark_started(round_.id, wb.id, now)
+    value = t(f"observe.agreement.{chosen}", lang)
+    outcome = TapOutcome(
+        t("answer.changed" if had else "answer.saved", lang),
+        edit=t("answer.chosen", lang, value=value),
+    )
+    return await _then_next(session, round_, wb, student_id, lang, now, outcome, had)
+
+
+async def _then_next(
+    session: Session,
+    round_: RoundRecord,
+    wb: MemberRecord,
+    student_id: int,
+    lang: str,
+    now: datetime,
+    outcome: TapOutcome,
+    had: bool,
+) -> TapOutcome:
+    """After a first answer: the next request, or the thanks when everything is done."""
     if had:
         return outcome  # a change: the next request went out with the first answer
     follow = await next_ask(session, round_, wb, student_id, lang)

@@ -1,7 +1,7 @@
 """Pacing: Telegram's global and per-chat limits, one schedule for replies and bulk sends.
 
 Telegram allows about 30 messages per second per bot, 1 per second per private chat and 20 per
-minute per group (SPEC §7). The limiter spaces messages evenly: each send books the earliest
+minute per group. The limiter spaces messages evenly: each send books the earliest
 slot that keeps every limit, so a waiting sender knows exactly how long to sleep and never
 polls. A sender that fell a little behind (a busy event loop) may catch up at up to twice the
 rate, but no window ever holds more slots than the rate.

@@ -1,4 +1,4 @@
-"""A student's own data (SPEC §4 "Own data", §9): the export behind /mijngegevens and leaving
+"""A student's own data: the export behind /mijngegevens and leaving
 with /stop. No Telegram here: handlers/privacy.py turns these results into replies.
 
 Leaving (`stop_student`) always stops the rounds at once: the membership becomes `stopped`

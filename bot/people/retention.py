@@ -1,4 +1,4 @@
-"""Deleting what is kept longer than the retention period (MENTORBOT_RETENTION_DAYS, SPEC §9).
+"""Deleting what is kept longer than the retention period (MENTORBOT_RETENTION_DAYS).
 
 Runs once at start and then daily (bot/services.py); every statement is a plain DELETE with a
 cut-off, so running it twice, or on two instances at once, deletes nothing extra.

@@ -1,4 +1,4 @@
-"""The personal data around werkbegeleiders (SPEC §2, §4 "Own data"): what a student's
+"""The personal data around werkbegeleiders: what a student's
 /mijngegevens shows of the observations about them, a werkbegeleider's own /mijngegevens, and
 a werkbegeleider leaving with /stop. Kept apart from `privacy` (the student's side)."""
 
@@ -14,6 +14,7 @@ from bot.texts import t
 from storage.db import Session
 from storage.records import MemberRecord, ObservationRecord
 from storage.repos import CohortRepo, MemberRepo
+from storage.repos.loop import AgreementRepo
 from storage.repos.observations import (
     NOTE_SKILL,
     ObservationRepo,
@@ -56,7 +57,8 @@ async def observations_about(session: Session, student_id: int) -> list[dict[str
 async def werkbegeleider_export(
     session: Session, member: MemberRecord, now: datetime
 ) -> dict[str, Any]:
-    """Everything kept about a werkbegeleider: membership, links, observations, signals."""
+    """Everything kept about a werkbegeleider: membership, links, observations, their answers
+    about shared agreements, signals."""
     cohort = await CohortRepo(session).get(member.cohort_id)
     members = MemberRepo(session)
     links = []
@@ -74,6 +76,11 @@ async def werkbegeleider_export(
         {**_observation(o), "student": names.get(o.student_id)}
         for o in await ObservationRepo(session).by_werkbegeleider(member.id)
     ]
+    agreement_answers = [
+        {"student": names.get(a.member_id), "agreement": a.text, "answer": a.workplace_outcome,
+         "line": a.workplace_note, "at": _iso(a.workplace_outcome_at)}
+        for a in await AgreementRepo(session).answered_by(member.id)
+    ]  # fmt: skip
     signals = [
         {"text": s.text, "skill": s.skill, "sent_at": _iso(s.sent_at)}
         for s in await SignalRepo(session).of_member(member.id)
@@ -96,6 +103,7 @@ async def werkbegeleider_export(
         },
         "students": links,
         "observations": observations,
+        "agreement_answers": agreement_answers,
         "signals": signals,
     }
 

@@ -1,4 +1,4 @@
-"""Plans: what a cohort is asked each week (SPEC §3 "The plan").
+"""Plans: what a cohort is asked each week.
 
 Load a plan with :func:`load_plan` / :func:`load_plan_file` (errors come as :class:`PlanError`
 with every problem and its line), get a shipped plan by name with :func:`shipped_plan` (the

@@ -44,7 +44,7 @@ ExpectationsText = Annotated[LocalText, TextLimits(max_length=3500)]
 
 NONE_OPTION_VALUE = "nergens"
 LOW_RATING = 2
-"""Ratings at or below this value count as low (SPEC §5)."""
+"""Ratings at or below this value count as low."""
 
 
 class _Frozen(BaseModel):

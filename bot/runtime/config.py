@@ -19,7 +19,7 @@ class ConfigError(Exception):
 
 
 class Settings(BaseSettings):
-    """Every knob of mentorbot; names follow SPEC §6."""
+    """Every knob of mentorbot; names as in .env.example."""
 
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True

@@ -1,5 +1,5 @@
 """The inbox: every update is stored before Telegram hears that it arrived, and handled from
-the database exactly once in effect (SPEC §7).
+the database exactly once in effect.
 
 `receive()` is the intake: the poller (bot.runtime.polling) calls it before the next
 getUpdates confirms the offset, the webhook before it answers 200. An update Telegram delivers

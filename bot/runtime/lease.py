@@ -1,4 +1,4 @@
-"""This instance's lease, and taking back the work of instances that died (SPEC §7).
+"""This instance's lease, and taking back the work of instances that died.
 
 The keeper takes a lease when the services start and renews it every `renew_every` seconds;
 each renewal also looks for leases that lapsed (no renewal for `ttl` seconds: the instance was

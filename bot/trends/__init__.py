@@ -1,4 +1,4 @@
-"""Trends for the regiegroep (SPEC §2, §9): aggregated figures over the cohorts an observer
+"""Trends for the regiegroep: aggregated figures over the cohorts an observer
 follows, never a name and never a figure about fewer than five students.
 
 What the report holds, and the rules that keep it anonymous:

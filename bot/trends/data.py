@@ -15,7 +15,7 @@ from bot.trends.workplace import SignalLine, WorkplaceSkill, month_signals, work
 from storage.db import Session
 from storage.repos.alerts import AlertRepo
 
-MIN_GROUP = 5  # SPEC §2/§9: observers see groups of at least five students only
+MIN_GROUP = 5  # observers see groups of at least five students only
 RECENT_ROUNDS = 4  # rounds listed per cohort in the response section
 WINDOW_WEEKS = 12  # calendar weeks of ratings and class gaps in the report
 MAX_GAP_SKILLS = 5  # skills listed under recurring class gaps

@@ -1,4 +1,4 @@
-"""Does it work? The regiegroep's figures of the loop (SPEC §5, issue 12): alerts about
+"""Does it work? The regiegroep's figures of the loop (docs/gap-rules.md): alerts about
 students raised, the share with a learning agreement within two weeks, the students'
 outcomes, and the median weeks from alert to resolved; across classes and per skill.
 

@@ -1,4 +1,4 @@
-"""The inbox: Telegram updates stored before Telegram is told they arrived (SPEC §7).
+"""The inbox: Telegram updates stored before Telegram is told they arrived.
 
 A row moves pending → handling → handled | parked. Storing is idempotent on `update_id`, so an
 update delivered twice (a webhook retried, a poll repeated after a crash) is stored once and

@@ -1,4 +1,4 @@
-"""Instance leases, and taking back the work of an instance whose lease lapsed (SPEC §7).
+"""Instance leases, and taking back the work of an instance whose lease lapsed.
 
 Each running instance holds one row, renewed every few seconds. Outbox rows (`sending`) and
 inbox rows (`handling`) record the instance that claimed them; when that instance's lease has

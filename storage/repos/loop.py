@@ -130,12 +130,53 @@ class AgreementRepo:
     async def record_note(self, agreement_id: int, note: str | None) -> None:
         await self.change(agreement_id, outcome_note=note)
 
+    async def shared_to_follow_up(
+        self, member_id: int, week: int, round_id: int
+    ) -> list[AgreementRecord]:
+        """Shared agreements the werkbegeleider's observation `round_id` of `week` asks about:
+        due by then and not answered by the workplace in an earlier round."""
+        rows = await self.session.scalars(
+            select(Agreement)
+            .where(
+                Agreement.member_id == member_id,
+                Agreement.status == "active",
+                Agreement.share_workplace.is_(True),
+                Agreement.follow_up_week <= week,
+                (Agreement.workplace_round_id.is_(None))
+                | (Agreement.workplace_round_id == round_id),
+            )
+            .order_by(Agreement.id)
+        )
+        return [_agreement(row) for row in rows]
+
+    async def record_workplace_outcome(
+        self, agreement_id: int, outcome: str, round_id: int, by: int, now: datetime
+    ) -> None:
+        """The werkbegeleider's answer; like the student's, a change is applied again."""
+        await self.change(
+            agreement_id,
+            workplace_outcome=outcome,
+            workplace_round_id=round_id,
+            workplace_outcome_at=now,
+            workplace_by=by,
+            outcome_applied=False,
+        )
+
+    async def answered_by(self, werkbegeleider_id: int) -> list[AgreementRecord]:
+        """The agreements this werkbegeleider answered about (their /mijngegevens)."""
+        rows = await self.session.scalars(
+            select(Agreement)
+            .where(Agreement.workplace_by == werkbegeleider_id)
+            .order_by(Agreement.id)
+        )
+        return [_agreement(row) for row in rows]
+
     async def unapplied(self, cohort_id: int) -> list[AgreementRecord]:
         rows = await self.session.scalars(
             select(Agreement).where(
                 Agreement.cohort_id == cohort_id,
                 Agreement.status == "active",
-                Agreement.outcome.is_not(None),
+                Agreement.outcome.is_not(None) | Agreement.workplace_outcome.is_not(None),
                 Agreement.outcome_applied.is_(False),
             )
         )

@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select, update
 from storage.db import Session
 from storage.dialect import insert_ignore
 from storage.models import (
+    Agreement,
     FieldSignal,
     Member,
     Observation,
@@ -168,6 +169,33 @@ class ObservationRepo:
         """Every observation (and line) in the cohort's observation rounds, oldest week first."""
         return await self._records(self._query().where(Round.cohort_id == cohort_id))
 
+    async def levels_of_cohort(self, cohort_id: int) -> list[tuple[int, int, str, int, int]]:
+        """(student id, week, skill, level, werkbegeleider id) of the cohort's observations
+        that are evidence (a level, not the optional line), oldest week first: the per-answer
+        gap check reads them on every check, so plain columns and no text."""
+        rows = await self.session.execute(
+            select(
+                Observation.student_id,
+                Round.week,
+                Observation.skill,
+                Observation.level,
+                Observation.werkbegeleider_id,
+            )
+            .join(Round, Round.id == Observation.round_id)
+            .where(
+                Round.cohort_id == cohort_id,
+                Observation.level.is_not(None),
+                Observation.skill != NOTE_SKILL,
+            )
+            .order_by(Round.week, Observation.id)
+        )
+        # the level is not null here (filtered above)
+        return [
+            (sid, week, skill, level, wb)
+            for sid, week, skill, level, wb in rows
+            if level is not None
+        ]
+
     async def about_student(self, student_id: int) -> list[ObservationRecord]:
         return await self._records(self._query().where(Observation.student_id == student_id))
 
@@ -282,10 +310,20 @@ class WerkbegeleiderRepo:
         )
 
     async def delete_werkbegeleider(self, member_id: int) -> int:
-        """Their observations, prompts, progress, unsent messages and the member row."""
+        """Their observations (with their answers about agreements), prompts, progress,
+        unsent messages and the member row."""
         removed = 0
         statements = [
             delete(Observation).where(Observation.werkbegeleider_id == member_id),
+            update(Agreement)
+            .where(Agreement.workplace_by == member_id)
+            .values(
+                workplace_outcome=None,
+                workplace_note=None,
+                workplace_round_id=None,
+                workplace_outcome_at=None,
+                workplace_by=None,
+            ),
             delete(Participation).where(Participation.member_id == member_id),
             delete(Prompt).where(Prompt.member_id == member_id),
             delete(OutboxMessage).where(

@@ -4,7 +4,7 @@ A row moves pending → sending → sent | failed | unreachable. The sender clai
 `sending`, committed) *before* it makes the request, so a second instance never takes it. A row
 whose instance died during its request stays `sending`; after `stale_after` it is reclaimed and
 its `repeats` counted, because that request may have reached Telegram: the one duplicate that
-Telegram's lack of an idempotency key allows (SPEC §7).
+Telegram's lack of an idempotency key allows.
 
 On PostgreSQL claiming selects the due rows `FOR UPDATE SKIP LOCKED`, so concurrent instances
 pass over each other's rows, then marks them by id; on SQLite it is one

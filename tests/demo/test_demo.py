@@ -29,8 +29,9 @@ async def test_demo_runs_three_weeks_and_leaves_its_files(tmp_path: Path) -> Non
     assert "🤝 Afspraak met je mentorteam: „Anna vraagt deze week" in student
     assert "We vragen in week 3 hoe het ging" in student
     assert "Hoe ging het?" in student and "(tikt op [Deels])" in student
-    assert "Leerafspraken, zo ging het volgens de student:" in team
-    assert "• Anna de Vries — „Anna vraagt deze week" in team and "”: deels" in team
+    assert "Leerafspraken, zo ging het:" in team
+    assert "• Anna de Vries — „Anna vraagt deze week" in team
+    assert "”: student: deels · werkplek: gelukt" in team  # both views (a workplace skill)
     assert "📋 Klassenbespreking PW3A demo" in team
     assert (tmp_path / "grafiek.png").read_bytes().startswith(b"\x89PNG")
     assert (tmp_path / "grafiek-beide-blikken.png").read_bytes().startswith(b"\x89PNG")
@@ -38,6 +39,9 @@ async def test_demo_runs_three_weeks_and_leaves_its_files(tmp_path: Path) -> Non
     assert "Anna de Vries van PW3A demo vraagt je om werkbegeleider te zijn" in workplace
     assert workplace.count("Alles van week") == 3  # three weeks observed, Anna and Bram each
     assert "Week 2 · Anna de Vries · vaardigheid 1 van" in workplace
+    # the shared agreement's follow-up in week 3's observation
+    assert "De afspraak met Anna: „Anna vraagt deze week" in workplace
+    assert "Hoe ging het deze week?" in workplace and "(tikt op [Gelukt])" in workplace
     assert "Bram" in workplace and "Chaima" not in workplace  # only her own students
     assert "Ik las voor" not in workplace and "/5" not in workplace  # no self-ratings
     rows = list(csv.DictReader(io.StringIO((tmp_path / "export.csv").read_text("utf-8"))))

@@ -1,4 +1,4 @@
-"""The inbox end to end (SPEC §7): an update whose handling keeps failing is tried three times,
+"""The inbox end to end: an update whose handling keeps failing is tried three times,
 then parked with its error for the operator (counted in /metrics), and the user's next update
 is handled as usual. (An update handed over twice: tests/web and tests/process.)"""
 

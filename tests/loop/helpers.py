@@ -25,7 +25,7 @@ class Class:
     alert_id: int
 
 
-async def class_with_gap(h: Harness) -> Class:
+async def class_with_gap(h: Harness, plan: str = PLAN) -> Class:
     """Weeks 1 and 2 stored (Anna rates "klimaat" 1), the alert raised and delivered; the
     clock on the Monday of week 3."""
     h.clock.set(MONDAY_WEEK_3)
@@ -33,7 +33,7 @@ async def class_with_gap(h: Harness) -> Class:
     anna = h.api.add_user("Anna", "de Vries")
     bram = h.api.add_user("Bram", "Bakker")
     async with h.db.transaction() as s:
-        cohort = await make_cohort(s, plan=PLAN)
+        cohort = await make_cohort(s, plan=plan)
         await add_mentor(s, cohort, "Marit Jansen", marit.id)
         ids = {
             "anna": await add_student(s, cohort, "Anna de Vries", anna.id),

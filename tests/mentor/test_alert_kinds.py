@@ -27,7 +27,7 @@ async def messages(db: Database, session: AsyncSession | None = None) -> dict[st
 async def test_class_gap_and_silence_messages(db: Database) -> None:
     async with db.transaction() as s:
         cohort = await make_cohort(s, plan=PLAN)
-        # the SPEC §5 rules: their thresholds are fixed, so the scenario stays small
+        # the starting rules (mode "spec"): their thresholds are fixed, so the scenario stays small
         await CohortRepo(s).update_settings(cohort, gap_settings={"mode": "spec"})
         await add_mentor(s, cohort, "Marit", 900)
         names = ["Anna", "Bram", "Cem", "Dewi", "Eva"]

@@ -41,7 +41,7 @@ def is_expectations(message: SentMessage) -> bool:
 async def test_sigterm_during_delivery_sends_nothing_twice(tmp_path: Path) -> None:
     await require_postgres()
     async with postgres_world(tmp_path) as world:
-        world.extra_env["MENTORBOT_SEND_RATE"] = "15"
+        world.extra_env["MENTORBOT_SEND_RATE"] = "30"  # the bot's: the two share it
         api = world.api
         _, urls, runs = webhook_runs(2, SECRET)
         stopping, other = await world.start_together(*runs)

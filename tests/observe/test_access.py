@@ -1,4 +1,4 @@
-"""What a werkbegeleider may do (SPEC §2): only the observation requests of their own
+"""What a werkbegeleider may do: only the observation requests of their own
 students. No mentor command, no other student, no self-ratings; a mentor sees both views in
 /student and can unlink; /signaal reaches the mentor team."""
 
@@ -13,7 +13,8 @@ from tests.observe.helpers import accept, class_with_students, is_request, link_
 from tests.security.helpers import MENTOR_ONLY
 
 MENTOR_COMMANDS = ("/overzicht", "/gaten", "/student Anna", "/student Bram", "/grafiek",
-                   "/export", "/nu reflection", "/verwachting Oefen een kringgesprek.")  # fmt: skip
+                   "/export", "/nu reflection", "/nu observatie", "/afspraak Anna oefent",
+                   "/verwachting Oefen een kringgesprek.")  # fmt: skip
 
 
 async def test_werkbegeleider_gets_no_mentor_command_no_student_data(h: Harness) -> None:

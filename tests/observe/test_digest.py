@@ -1,5 +1,5 @@
 """A werkbegeleider who left three observation rounds unanswered is a line in the mentor
-team's digest (SPEC §5), never an alert; one tap in those rounds is enough to stay off it."""
+team's digest, never an alert; one tap in those rounds is enough to stay off it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Joining as a werkbegeleider (SPEC §2, §4): the student's /werkbegeleider link, consent
+"""Joining as a werkbegeleider: the student's /werkbegeleider link, consent
 before anything is stored, the CLI's link, and links that are expired, used or not theirs."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The mentor team's tools show both views (SPEC §5): /overzicht the observation response,
+"""The mentor team's tools show both views: /overzicht the observation response,
 /export a `source` column, /grafiek a chart of both views per skill."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Privacy around werkbegeleiders (SPEC §4 "Own data", §9): the student's export holds the
+"""Privacy around werkbegeleiders: the student's export holds the
 observations about them, the werkbegeleider has /mijngegevens and /stop, and the retention
 period removes the new tables' rows."""
 

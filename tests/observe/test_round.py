@@ -1,4 +1,4 @@
-"""The observation round (SPEC §3): through the outbox one message per supervised student,
+"""The observation round: through the outbox one message per supervised student,
 the week's skills one at a time, stored as tapped and changeable until the round closes,
 the optional line, one reminder, /verder."""
 

@@ -1,4 +1,4 @@
-"""Both views reach the rules (SPEC §5): what a student rated and what the werkbegeleider
+"""Both views reach the rules: what a student rated and what the werkbegeleider
 tapped, each through the real bot, end up in the gap snapshot the rules read; "niet gezien"
 and the optional line never become evidence."""
 

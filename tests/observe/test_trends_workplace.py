@@ -1,4 +1,4 @@
-"""The regiegroep's trends with the workplace's view (SPEC §5): per skill across classes,
+"""The regiegroep's trends with the workplace's view: per skill across classes,
 only for at least five observed students, beside the self-ratings; the month's field signals
 without who sent them."""
 

@@ -1,4 +1,4 @@
-"""SIGKILL while 50 students answer at once (SPEC §7, §8): every answer the bot confirmed before
+"""SIGKILL while 50 students answer at once: every answer the bot confirmed before
 it died (the callback answer "Opgeslagen ✓", or that reply to a typed answer) is in the
 database; and, with the inbox, every update that reached the dead process is handled by the
 restarted one without anybody tapping again: each press answered, each typed answer confirmed,

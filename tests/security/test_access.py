@@ -1,4 +1,4 @@
-"""Access control (SPEC §2, §9): every mentor and admin-ish command, tried by everyone who may
+"""Access control: every mentor and admin-ish command, tried by everyone who may
 not use it — a student, a stranger, a mentor of another class, and a mentor in a group their
 class is not linked to — gets the polite refusal, shows nothing of the class, and changes
 nothing in the database."""
@@ -214,7 +214,7 @@ async def test_student_commands_tell_mentors_and_observers_they_are_for_students
 
 
 async def test_a_students_own_data_names_nobody_else(h: Harness) -> None:
-    """/mijngegevens (SPEC §9): Anna gets her answers, her question and the alert about her,
+    """/mijngegevens: Anna gets her answers, her question and the alert about her,
     and nothing of her classmates or of the other class."""
     w = await two_classes(h)
     mark = h.api.mark(w.anna)

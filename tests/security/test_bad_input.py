@@ -1,4 +1,4 @@
-"""Bad input (SPEC §8): every case gets a clear, polite answer and changes nothing.
+"""Bad input: every case gets a clear, polite answer and changes nothing.
 
 Codes that are unknown, used or expired are in tests/e2e/test_enrolment.py; here are the
 cases around them (a race for one code, a code that expires while the consent question is
@@ -320,8 +320,8 @@ async def test_commands_without_their_argument_explain_how(h: Harness) -> None:
         (docent, None, "/antwoord abc hallo", "Gebruik: /antwoord <nummer> <je antwoord>."),
         (docent, None, "/verwachting", "Gebruik: /verwachting gevolgd door"),
         (docent, None, "/verwachting   ", "Gebruik: /verwachting gevolgd door"),
-        (docent, None, "/nu", "Gebruik: /nu verwachtingen of /nu reflectie"),
-        (docent, None, "/nu onzin", "Gebruik: /nu verwachtingen of /nu reflectie"),
+        (docent, None, "/nu", "Gebruik: /nu verwachtingen, /nu reflectie of /nu observatie"),
+        (docent, None, "/nu onzin", "Gebruik: /nu verwachtingen, /nu reflectie of /nu observatie"),
         (docent, None, "/taal", "Kies een taal: /taal nl of /taal en."),
         (docent, group, "/koppel", "Stuur in de groep van het mentorteam /koppel gevolgd door"),
     ]

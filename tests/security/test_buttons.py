@@ -1,4 +1,4 @@
-"""Forged and stale callback_data (SPEC §8): another student's button, a button of a closed
+"""Forged and stale callback_data: another student's button, a button of a closed
 round, garbage, an alert button pressed by a student, a consent button with an unknown code.
 Every press is answered politely (no spinner left, no error), and nothing changes."""
 

@@ -138,3 +138,55 @@ async def test_prompt_tokens_for_a_whole_class_in_one_go(db: Database) -> None:
             False,
         )
     assert again == tokens
+
+
+async def test_round_rows_read_participations_and_answers_in_one_go(db: Database) -> None:
+    """The gap check's one read of the open rounds gives what the two separate reads give:
+    who took part (and who completed), and the answers without the internal keys."""
+    from storage.repos.answers_query import AnswersQuery
+    from storage.repos.rounds import AnswerRepo, RoundRepo
+
+    cohort_id = await make_cohort(db)
+    async with db.transaction() as s:
+        a, b = [await MemberRepo(s).add_invited(cohort_id, "student", n, None) for n in "AB"]
+        rounds = RoundRepo(s)
+        round_, _ = await rounds.insert_if_absent(cohort_id, 3, "reflection", NOW)
+        await rounds.add_participants(round_.id, [a, b])
+        answers = AnswerRepo(s)
+        await answers.save(round_.id, a, "r1", kind="rating", skill="spelen", now=NOW, rating=2)
+        await answers.save(round_.id, a, "t1", kind="text", skill=None, now=NOW, text="Zwaar.")
+        await answers.save(round_.id, b, "__state", kind="text", skill=None, now=NOW, text="x")
+        await rounds.mark_completed(round_.id, a, NOW)
+    async with db.transaction() as s:
+        query = AnswersQuery(s)
+        taking, got = await query.round_rows([round_.id])
+        assert sorted(taking) == sorted(await query.participation_rows([round_.id]))
+        assert got == await query.answer_rows([round_.id])
+        assert await query.round_rows([]) == ([], [])
+    assert sorted(taking) == sorted([(round_.id, a, True), (round_.id, b, False)])
+    assert [(r.member_id, r.question_key, r.rating, r.text) for r in got] == [
+        (a, "r1", 2, None),
+        (a, "t1", None, "Zwaar."),
+    ]
+
+
+async def test_observation_levels_leave_out_not_seen_and_the_line(db: Database) -> None:
+    """The gap check reads only the werkbegeleider's levels: "niet gezien" and the optional
+    line are no evidence; the rest comes back oldest week first."""
+    from storage.repos.observations import NOTE_SKILL, ObservationRepo
+    from storage.repos.rounds import RoundRepo
+
+    cohort_id = await make_cohort(db)
+    async with db.transaction() as s:
+        student, wb = [await MemberRepo(s).add_invited(cohort_id, r, n, None)
+                       for r, n in (("student", "Sanne"), ("werkbegeleider", "Mo"))]  # fmt: skip
+        later, _ = await RoundRepo(s).insert_if_absent(cohort_id, 5, "observation", NOW)
+        early, _ = await RoundRepo(s).insert_if_absent(cohort_id, 4, "observation", NOW)
+        repo = ObservationRepo(s)
+        await repo.save(later.id, wb, student, "spelen", level=1, text=None, now=NOW)
+        await repo.save(later.id, wb, student, "veiligheid", level=None, text=None, now=NOW)
+        await repo.save(later.id, wb, student, NOTE_SKILL, level=None, text="Goed bezig", now=NOW)
+        await repo.save(early.id, wb, student, "spelen", level=3, text=None, now=NOW)
+    async with db.transaction() as s:
+        levels = await ObservationRepo(s).levels_of_cohort(cohort_id)
+    assert levels == [(student, 4, "spelen", 3, wb), (student, 5, "spelen", 1, wb)]

@@ -61,7 +61,7 @@ async def test_fault_for_one_chat_only(api: SandboxServer, bot: Bot) -> None:
 async def test_executed_fault_stores_the_message_but_answers_an_error(
     api: SandboxServer, bot: Bot
 ) -> None:
-    """The in-flight ambiguity of SPEC §7: Telegram sent it, the bot saw an error."""
+    """The in-flight ambiguity (docs/operations.md): Telegram sent it, the bot saw an error."""
     user = api.add_user("Gijs")
     api.faults.fail_next("sendMessage", 502, executed=True)
     with pytest.raises(NetworkError):
