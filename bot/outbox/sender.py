@@ -1,4 +1,4 @@
-"""The outbox sender: delivers queued rows to Telegram within its limits (SPEC §7, §8).
+"""The outbox sender: delivers queued rows to Telegram within its limits (docs/operations.md).
 
 One loop per instance claims a batch — the rows for the slots of the next tenth of a second — in
 one transaction, shortly before the pacing allows the first, books a slot for each and hands
@@ -194,7 +194,7 @@ class OutboxSender(FailureHandling):
 
     def max_requests(self) -> int:
         """Requests out at once: the ones a dying instance may leave delivered but unrecorded
-        (SPEC §7: one or two), more only as the rate needs them (a tenth of a second's)."""
+        (one or two), more only as the rate needs them (a tenth of a second's)."""
         return self.in_flight or max(2, math.ceil(self.pacer.lane_rate(self.paid_broadcast) / 10))
 
     def _reset(self) -> None:
