@@ -230,7 +230,7 @@ async def run_backend(
     answers: int,
     check_every: int,
 ):  # type: ignore[no-untyped-def]
-    from bot.gaps.check import GapCache
+    from bot.gaps.cache import GapCache
     from storage.db import Database
 
     cache = GapCache()  # the one a running bot's Services holds

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.gaps.alert_text import PREFIX, render_alert
-from bot.gaps.check import GapCache, gap_check
+from bot.gaps.cache import GapCache
+from bot.gaps.check import gap_check
 from bot.gaps.cohort_data import CohortData, local_time
 from bot.gaps.lifecycle import AlertState, Raise, Reraise, Resolve, decide
 from bot.gaps.rules import Finding

@@ -4,11 +4,17 @@ only for the students and skills an answer changed (same findings as a full eval
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from bot.gaps import rules as gaps
+from bot.gaps.cache import (
+    CohortCache,
+    GapCache,
+    Memo,
+    Mine,
+    by_student,
+    cache_entry,
+)
 from bot.gaps.cohort_data import (
     COUNTED_STATUSES,
     CohortData,
@@ -21,13 +27,11 @@ from bot.gaps.model import index_answers, trailing_run
 from bot.gaps.rules import (
     CohortAnswers,
     Finding,
-    GapSettings,
     HelpRequest,
     RatingAnswer,
     ReflectionRound,
     WorkplaceObservation,
 )
-from bot.gaps.rules import StudentWords as Words
 from bot.plans.store import plan_for
 from storage.db import Session
 from storage.records import CohortRecord, MemberRecord, RoundRecord
@@ -50,89 +54,7 @@ log = logging.getLogger(__name__)
 # when its part of the snapshot changed. The findings are those of `gaps.evaluate` on the
 # whole snapshot (bench/gap_eval.py checks that on 400 cohorts).
 
-_GAP_CACHE_SIZE = 32  # cohorts kept (about 1 MB each with 40 weeks of answers)
 _STUDENT_KINDS = ("student_gap", "blind_spot", "decline", "silence")
-
-
-@dataclass
-class Mine:
-    """One student's (or one skill's) answers in a snapshot part."""
-
-    ratings: list[RatingAnswer] = field(default_factory=list)
-    helps: list[HelpRequest] = field(default_factory=list)
-    words: list[Words] = field(default_factory=list)
-
-    def signature(self) -> tuple[object, ...]:
-        return tuple(self.ratings), tuple(self.helps), tuple(self.words)
-
-
-def by_student(part: SnapshotPart) -> dict[int, Mine]:
-    """The part's answers grouped per student."""
-    out: dict[int, Mine] = {}
-    for r in part.ratings:
-        out.setdefault(r.student_id, Mine()).ratings.append(r)
-    for h in part.helps:
-        out.setdefault(h.student_id, Mine()).helps.append(h)
-    for w in part.words:
-        out.setdefault(w.student_id, Mine()).words.append(w)
-    return out
-
-
-def by_skill(part: SnapshotPart) -> dict[str, Mine]:
-    """The part's ratings and help requests grouped per skill (no words)."""
-    out: dict[str, Mine] = {}
-    for r in part.ratings:
-        out.setdefault(r.skill, Mine()).ratings.append(r)
-    for h in part.helps:
-        out.setdefault(h.skill, Mine()).helps.append(h)
-    return out
-
-
-@dataclass
-class _Memo:
-    signature: object
-    findings: list[Finding]
-    ok: dict[str, int]
-    snapshot: CohortAnswers
-    class_asks: list[ClassAsk] | None = None  # a skill's, for its class gap's ok streak
-
-
-@dataclass
-class CohortCache:
-    key: tuple[object, ...]
-    data: CohortData  # no answers: for names, plan, rounds
-    settings: GapSettings
-    student_settings: GapSettings
-    closed: SnapshotPart
-    closed_by_student: dict[int, Mine]
-    closed_by_skill: dict[str, Mine]
-    closed_words: dict[tuple[int, int], list[Words]]
-    students: dict[int, _Memo] = field(default_factory=dict)
-    skills: dict[str, _Memo] = field(default_factory=dict)
-    # the class figures of the closed rounds per skill: they cannot change while the key holds
-    closed_asks: dict[str, list[ClassAsk]] = field(default_factory=dict)
-
-
-class GapCache:
-    """The closed rounds' part of recent cohorts' snapshots, least recently used first.
-    Owned by the running bot's `Services` (one per process and database); a caller without
-    one gets a fresh, empty cache and so reads everything."""
-
-    def __init__(self, size: int = _GAP_CACHE_SIZE) -> None:
-        self._size = size
-        self._entries: OrderedDict[tuple[str, int], CohortCache] = OrderedDict()
-
-    def get(self, key: tuple[str, int]) -> CohortCache | None:
-        return self._entries.get(key)
-
-    def put(self, key: tuple[str, int], entry: CohortCache) -> None:
-        self._entries[key] = entry
-        self._entries.move_to_end(key)
-        while len(self._entries) > self._size:
-            self._entries.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._entries)
 
 
 def _asked(ratings: list[RatingAnswer], helps: list[HelpRequest]) -> set[tuple[int, int]]:
@@ -167,7 +89,7 @@ class GapCheck:
 
     # -- per student -----------------------------------------------------------------------
 
-    def _student(self, sid: int) -> _Memo:
+    def _student(self, sid: int) -> Memo:
         open_views = [self._open.rounds[i] for i in self._open_ids]
         mine = self._open_by_student.get(sid, Mine())
         observed = tuple(self._observed.get(sid, ()))
@@ -202,12 +124,12 @@ class GapCheck:
             for f in gaps.evaluate(snapshot, self.entry.student_settings)
             if f.kind in _STUDENT_KINDS and f.student_id == sid
         ]
-        memo = self.entry.students[sid] = _Memo(signature, findings, {}, snapshot)
+        memo = self.entry.students[sid] = Memo(signature, findings, {}, snapshot)
         return memo
 
     # -- per skill -------------------------------------------------------------------------
 
-    def _skill(self, skill: str) -> _Memo:
+    def _skill(self, skill: str) -> Memo:
         ratings = [r for r in self._open.ratings if r.skill == skill]
         helps = [h for h in self._open.helps if h.skill == skill]
         open_views = [
@@ -247,7 +169,7 @@ class GapCheck:
             theirs = [f for f in gaps.find_student_gaps(with_words, self.settings)
                       if f.skill == skill]  # fmt: skip
             findings = [gaps.fold_students(findings[0], theirs)]
-        memo = self.entry.skills[skill] = _Memo(signature, findings, {}, snapshot, asks)
+        memo = self.entry.skills[skill] = Memo(signature, findings, {}, snapshot, asks)
         return memo
 
     def _class_asks(
@@ -396,17 +318,3 @@ async def _load_closed(
                          enrolled, active)  # fmt: skip
     data = CohortData(cohort, plan, rounds, [], {}, {}, students)
     return cache_entry(key, data, gap_settings_of(cohort), part)
-
-
-def cache_entry(
-    key: tuple[object, ...], data: CohortData, settings: GapSettings, closed: SnapshotPart
-) -> CohortCache:
-    """The cached part of a cohort: its closed rounds' snapshot, grouped once per student and
-    per skill (pure: the property test builds one from random answers)."""
-    words: dict[tuple[int, int], list[Words]] = {}
-    for w in closed.words:
-        words.setdefault((w.student_id, w.week), []).append(w)
-    no_fold = settings.model_copy(update={"fold_into_class": False})
-    return CohortCache(
-        key, data, settings, no_fold, closed, by_student(closed), by_skill(closed), words
-    )

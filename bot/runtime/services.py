@@ -11,7 +11,7 @@ from telegram import Bot
 
 from bot import metrics
 from bot.gaps.alerts import evaluate_cohort
-from bot.gaps.check import GapCache
+from bot.gaps.cache import GapCache
 from bot.loop.followup import apply_outcomes
 from bot.metrics import ALERTS_RAISED
 from bot.outbox.queue import Outgoing

@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.gaps.check import CohortCache, GapCheck, cache_entry
+from bot.gaps.cache import CohortCache, cache_entry
+from bot.gaps.check import GapCheck
 from bot.gaps.cohort_data import CohortData, SnapshotPart
 from bot.gaps.rules import (
     CohortAnswers,

@@ -1,0 +1,117 @@
+"""What the per-answer gap check keeps between checks: the closed rounds' part of a cohort's
+snapshot, grouped once per student and per skill, with the rules' last results per student and
+per skill (`CohortCache`), for recent cohorts (`GapCache`, owned by the running bot's
+`Services`). Why it is safe to keep: see `bot.gaps.check`."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from bot.gaps.cohort_data import CohortData, SnapshotPart
+from bot.gaps.evidence import ClassAsk
+from bot.gaps.rules import (
+    CohortAnswers,
+    Finding,
+    GapSettings,
+    HelpRequest,
+    RatingAnswer,
+)
+from bot.gaps.rules import StudentWords as Words
+
+_GAP_CACHE_SIZE = 32  # cohorts kept (about 1 MB each with 40 weeks of answers)
+
+
+@dataclass
+class Mine:
+    """One student's (or one skill's) answers in a snapshot part."""
+
+    ratings: list[RatingAnswer] = field(default_factory=list)
+    helps: list[HelpRequest] = field(default_factory=list)
+    words: list[Words] = field(default_factory=list)
+
+    def signature(self) -> tuple[object, ...]:
+        return tuple(self.ratings), tuple(self.helps), tuple(self.words)
+
+
+def by_student(part: SnapshotPart) -> dict[int, Mine]:
+    """The part's answers grouped per student."""
+    out: dict[int, Mine] = {}
+    for r in part.ratings:
+        out.setdefault(r.student_id, Mine()).ratings.append(r)
+    for h in part.helps:
+        out.setdefault(h.student_id, Mine()).helps.append(h)
+    for w in part.words:
+        out.setdefault(w.student_id, Mine()).words.append(w)
+    return out
+
+
+def by_skill(part: SnapshotPart) -> dict[str, Mine]:
+    """The part's ratings and help requests grouped per skill (no words)."""
+    out: dict[str, Mine] = {}
+    for r in part.ratings:
+        out.setdefault(r.skill, Mine()).ratings.append(r)
+    for h in part.helps:
+        out.setdefault(h.skill, Mine()).helps.append(h)
+    return out
+
+
+@dataclass
+class Memo:
+    signature: object
+    findings: list[Finding]
+    ok: dict[str, int]
+    snapshot: CohortAnswers
+    class_asks: list[ClassAsk] | None = None  # a skill's, for its class gap's ok streak
+
+
+@dataclass
+class CohortCache:
+    key: tuple[object, ...]
+    data: CohortData  # no answers: for names, plan, rounds
+    settings: GapSettings
+    student_settings: GapSettings
+    closed: SnapshotPart
+    closed_by_student: dict[int, Mine]
+    closed_by_skill: dict[str, Mine]
+    closed_words: dict[tuple[int, int], list[Words]]
+    students: dict[int, Memo] = field(default_factory=dict)
+    skills: dict[str, Memo] = field(default_factory=dict)
+    # the class figures of the closed rounds per skill: they cannot change while the key holds
+    closed_asks: dict[str, list[ClassAsk]] = field(default_factory=dict)
+
+
+class GapCache:
+    """The closed rounds' part of recent cohorts' snapshots, least recently used first.
+    Owned by the running bot's `Services` (one per process and database); a caller without
+    one gets a fresh, empty cache and so reads everything."""
+
+    def __init__(self, size: int = _GAP_CACHE_SIZE) -> None:
+        self._size = size
+        self._entries: OrderedDict[tuple[str, int], CohortCache] = OrderedDict()
+
+    def get(self, key: tuple[str, int]) -> CohortCache | None:
+        return self._entries.get(key)
+
+    def put(self, key: tuple[str, int], entry: CohortCache) -> None:
+        self._entries[key] = entry
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def cache_entry(
+    key: tuple[object, ...], data: CohortData, settings: GapSettings, closed: SnapshotPart
+) -> CohortCache:
+    """The cached part of a cohort: its closed rounds' snapshot, grouped once per student and
+    per skill (pure: the property test builds one from random answers)."""
+    words: dict[tuple[int, int], list[Words]] = {}
+    for w in closed.words:
+        words.setdefault((w.student_id, w.week), []).append(w)
+    no_fold = settings.model_copy(update={"fold_into_class": False})
+    return CohortCache(
+        key, data, settings, no_fold, closed, by_student(closed), by_skill(closed), words
+    )
