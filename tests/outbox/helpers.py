@@ -5,9 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from telegram import Bot
+
+from bot.outbox.sender import OutboxSender
 from storage.db import Database
 from storage.records import OutboxDraft, OutboxItem
 from storage.repos.outbox import OutboxRepo
+from tgsandbox import SandboxServer, SandboxUser
 
 
 def draft(n: int, chat_id: int | None = None, **extra: Any) -> OutboxDraft:
@@ -34,3 +38,32 @@ async def rows(db: Database) -> list[OutboxItem]:
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def users(api: SandboxServer, count: int) -> list[SandboxUser]:
+    return [api.add_user(f"Student{n}") for n in range(count)]
+
+
+def sender(db: Database, tg: Bot, **kwargs: Any) -> OutboxSender:
+    """A sender with short waits so tests run quickly."""
+    kwargs.setdefault("poll_interval", 0.2)
+    kwargs.setdefault("backoff_base", 0.05)
+    return OutboxSender(db, tg, **kwargs)
+
+
+def accepted_sends(api: SandboxServer, method: str = "sendMessage") -> list[int]:
+    """Chat ids of accepted sends, in the order the sandbox received them."""
+    return [
+        int(request.params["chat_id"])
+        for request in api.requests
+        if request.method == method and request.status == 200
+    ]
+
+
+def requests_to(api: SandboxServer, chat_id: int) -> list[int]:
+    """HTTP statuses of the sends to one chat, in order."""
+    return [
+        request.status
+        for request in api.requests
+        if request.method.startswith("send") and int(request.params["chat_id"]) == chat_id
+    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, select
+from sqlalchemy import ColumnElement, Table, func, select
 
 from bot.gaps.alerts import evaluate_cohort
 from storage.models import Base, Member, Round, StudentQuestion
@@ -146,3 +146,44 @@ def visible(message: SentMessage) -> str:
     if message.document is not None:
         parts.append(message.document.data.decode("utf-8", "replace"))
     return "\n".join(parts)
+
+
+STARR_KEY = "praktijksituatie"
+STARR_LIMIT = 2000  # the default plan's max_length of the STARR question
+
+
+def is_question(message: SentMessage) -> bool:
+    return "Vraag " in (message.text or "") and " van " in (message.text or "")
+
+
+async def count(h: Harness, model: type, *where: object) -> int:
+    async with h.db.transaction() as s:
+        return int(await s.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+async def starr_open(h: Harness, name: str = "Ilse") -> tuple[int, SandboxUser, SentMessage]:
+    """A student in week 1 who answered the three ratings: the STARR text question is open."""
+    cohort_id = await h.cohort()
+    user = h.api.add_user(name)
+    await h.join(user, await h.code(cohort_id))
+    await h.state.live().scheduler.push(cohort_id, "reflection", week=1)
+    message = await h.api.wait_for_message(
+        user, lambda m: "reflectie van week 1" in (m.text or ""), timeout=20
+    )
+    while "1" in [b["text"] for b in message.buttons()]:
+        mark = h.api.mark(user)
+        await h.api.press(user, message, "3")
+        message = await h.api.wait_for_message(user, is_question, since=mark)
+    assert "STARR" in message.text and message.buttons() == []
+    return cohort_id, user, message
+
+
+async def says(h: Harness, user: SandboxUser, send: object) -> SentMessage:
+    """Do `send` (a coroutine that sends something as `user`); the bot's next message."""
+    mark = h.api.mark(user)
+    await send  # type: ignore[misc]
+    return await h.api.wait_for_message(user, since=mark)
+
+
+def no_sorry(h: Harness, *users: SandboxUser) -> bool:
+    return not any(SORRY in (m.text or "") for u in users for m in h.api.messages(u))
