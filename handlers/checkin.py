@@ -89,14 +89,16 @@ async def _send_follow_ups(
     reflection, queue the check of the student's alerts (the reply does not wait for it)."""
     chat = update.effective_chat
     assert chat is not None
+    if outcome.completed is not None and context.state.running is not None:
+        # queued before the reply goes out (so whoever sees the reply can wait for it), run
+        # beside it: the reply never waits for the check
+        context.state.running.check_alerts_later(outcome.completed[0])
     for item in outcome.follow_ups if messages is None else messages:
         message = item.message if isinstance(item, Ask) else item
         sent = await _send_with_one_retry(chat, message)
         if isinstance(item, Ask) and item.remember_message:
             async with unit_of_work(context) as session:
                 await PromptRepo(session).set_message(item.token, sent.message_id)
-    if outcome.completed is not None and context.state.running is not None:
-        context.state.running.check_alerts_later(outcome.completed[0])  # after the reply
 
 
 async def _send_with_one_retry(chat: Chat, message: Outgoing) -> Message:

@@ -277,8 +277,8 @@ async def _store(
     chosen = t("answer.chosen", lang, value=display_value(question, stored, lang))
     outcome = Outcome(ack, edit=chosen)
     if changed or not had or again:
-        known = (week, after)
-        follow = await ask_next(session, round_, member, lang, now, again=again, known=known)
+        # the week is read again: an answer may change it (an agreement's outcome adds its line)
+        follow = await ask_next(session, round_, member, lang, now, again=again)
         if follow is not None:
             outcome.follow_ups.append(follow)
             if isinstance(follow, Outgoing):

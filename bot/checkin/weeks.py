@@ -1,5 +1,5 @@
-"""A student's reflection week: the round's plan week, resolved once per plan version and
-language, with this student's agreement follow-ups asked last."""
+"""A student's reflection week: the round's plan week in the student's language, with this
+student's agreement follow-ups asked last."""
 
 from __future__ import annotations
 
@@ -10,24 +10,13 @@ from storage.db import Session
 from storage.records import RoundRecord
 from storage.repos import CohortRepo
 
-# Resolved plan weeks by (cohort, plan version, week, language): a tap needs its round's week,
-# and fetching and resolving the plan per tap was a good part of its cost. The plan version is
-# part of the key, so a changed plan is read afresh (by every instance: the cohort row tells).
-_WEEKS: dict[tuple[int, int, int, str], ResolvedWeek] = {}
-_WEEKS_KEPT = 512
-
 
 async def _plan_week(session: Session, cohort_id: int, number: int, lang: str) -> ResolvedWeek:
+    """The plan week; the plan (parsed once per YAML text) keeps its resolved weeks itself, so
+    no cache of our own here (a module-level one keyed by cohort id mixed up databases)."""
     cohort = await CohortRepo(session).get(cohort_id)
     assert cohort is not None
-    key = (cohort.id, cohort.plan_version, number, lang)
-    week = _WEEKS.get(key)
-    if week is None:
-        week = (await plan_for(session, cohort)).week(number, lang)
-        if len(_WEEKS) >= _WEEKS_KEPT:
-            _WEEKS.pop(next(iter(_WEEKS)))  # the oldest: a simple bound, rounds move on
-        _WEEKS[key] = week
-    return week
+    return (await plan_for(session, cohort)).week(number, lang)
 
 
 async def reflection_week(

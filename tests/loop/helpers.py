@@ -95,4 +95,7 @@ async def answer_reflection(
         message = await h.api.wait_for_message(
             user, lambda m: "Vraag " in (m.text or "") or "Klaar" in (m.text or ""), since=mark
         )
+    # the alert check of a completed reflection (and what the agreements' answers do) runs
+    # after the reply: the tests read its outcome, so they wait for it as a mentor would
+    await h.state.live().alert_checks_done()
     return asked
