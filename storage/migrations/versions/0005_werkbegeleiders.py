@@ -1,7 +1,7 @@
 """werkbegeleiders: supervisions, observations, field signals, the observation round's time
 
 Revision ID: 0005
-Revises: 0006
+Revises: 0004
 Create Date: 2026-12-06 05:00:00
 """
 

@@ -1,7 +1,7 @@
 """agreements, meeting notes and compliments (bot.loop); why an alert was resolved
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-06 05:00:00
 """
 
