@@ -122,12 +122,17 @@ def test_the_project_word_list_is_sorted_and_without_duplicates() -> None:
     assert words == sorted(set(words), key=str.casefold), "keep the list sorted, each word once"
 
 
-def test_every_dutch_text_is_spelled_right() -> None:
+def require_hunspell() -> None:
+    """Skip (with the reason) without Hunspell, or fail when CI demands it."""
     problem = _hunspell()
     if problem is not None:
         if os.environ.get("MENTORBOT_REQUIRE_HUNSPELL") == "1":
             pytest.fail(f"{problem}; MENTORBOT_REQUIRE_HUNSPELL=1 demands it")
         pytest.skip(f"{problem}; spelling not checked")
+
+
+def test_every_dutch_text_is_spelled_right() -> None:
+    require_hunspell()
     items = list(dutch_texts())
     assert len(items) > 100  # the texts, the plans and the docs were all found
     wrong = unknown_words(items)
@@ -140,7 +145,6 @@ def test_every_dutch_text_is_spelled_right() -> None:
 
 def test_a_misspelling_is_reported_with_its_place() -> None:
     """The check itself works: a known typo is found and named with where it is."""
-    if _hunspell() is not None:
-        pytest.skip("hunspell or its Dutch dictionary is not installed")
+    require_hunspell()
     found = unknown_words([("bot/texts: voorbeeld", "Je werkbegeleider geeft je feedbak.")])
     assert found == [("bot/texts: voorbeeld", "feedbak")]
