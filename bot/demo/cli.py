@@ -31,8 +31,10 @@ def run_demo_command(out: Path, weeks: int, seed: int, out_console: Console) -> 
     out_console.print(f"[bold]Demo finished.[/bold] Everything is in {result.out_dir.resolve()}:")
     labels = {
         "student": "one student's check-ins (transcript)",
+        "werkbegeleider": "a werkbegeleider's observations (transcript)",
         "mentors": "the mentor team's group: alerts and digests (transcript)",
         "grafiek.png": "the class chart (skills × weeks)",
+        "grafiek-beide-blikken.png": "both views per skill: self-rating and workplace",
         "export.csv": "the CSV export of all answers",
     }
     for key, path in result.files.items():
