@@ -74,10 +74,6 @@ async def start_from_command(
     if isinstance(named, Reply):
         return named
     student, text = named
-    if text:
-        problem = line_problem(text)
-        if problem is not None:
-            return problem
     return await _draft(session, student, mentors, user_id, now, text=text or None)
 
 

@@ -99,9 +99,21 @@ async def named_student(
     session: Session, cohort_id: int, raw: str, usage: str
 ) -> tuple[MemberRecord, str] | Reply:
     """/afspraak and /compliment start with (part of) a student's name: the student and the
-    text after the name, or the polite answer (`usage` without a name). The longest run of
-    first words that is part of exactly one active student's name wins: "Anna de Vries
-    oefent …" and "anna oefent …" both find Anna de Vries."""
+    text after the name (empty, or a line that passes `line_problem`), or the polite answer
+    (`usage` without a name). The longest run of first words that is part of exactly one
+    active student's name wins: "Anna de Vries oefent …" and "anna oefent …" both find Anna
+    de Vries."""
+    found = await _find_named(session, cohort_id, raw, usage)
+    if isinstance(found, Reply):
+        return found
+    student, text = found
+    problem = line_problem(text) if text else None
+    return problem if problem is not None else (student, text)
+
+
+async def _find_named(
+    session: Session, cohort_id: int, raw: str, usage: str
+) -> tuple[MemberRecord, str] | Reply:
     words = raw.split()
     if not words:
         return reply(usage)

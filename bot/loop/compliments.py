@@ -58,16 +58,9 @@ async def _pending(
     now: datetime,
     alert_id: int | None = None,
 ) -> Reply:
-    row = await ComplimentRepo(session).create(
-        cohort_id=student.cohort_id,
-        member_id=student.id,
-        alert_id=alert_id,
-        written_by=mentors[student.cohort_id].name,
-        written_by_user_id=user_id,
-        created_at=now,
-    )
+    row_id = await _create(session, student, mentors, user_id, now, alert_id)
     return Reply("loop.compliment.ask_line", {"mark": PROMPT_MARK, "name": student.name},
-                 prompt=("compliment", row.id))  # fmt: skip
+                 prompt=("compliment", row_id))  # fmt: skip
 
 
 async def from_command(
@@ -85,17 +78,27 @@ async def from_command(
     student, text = named
     if not text:
         return await _pending(session, student, mentors, user_id, now)
-    problem = line_problem(text)
-    if problem is not None:
-        return problem
+    row_id = await _create(session, student, mentors, user_id, now)
+    return await fill_line(session, row_id, text, user_id, now)
+
+
+async def _create(
+    session: Session,
+    student: MemberRecord,
+    mentors: dict[int, MemberRecord],
+    user_id: int,
+    now: datetime,
+    alert_id: int | None = None,
+) -> int:
     row = await ComplimentRepo(session).create(
         cohort_id=student.cohort_id,
         member_id=student.id,
+        alert_id=alert_id,
         written_by=mentors[student.cohort_id].name,
         written_by_user_id=user_id,
         created_at=now,
     )
-    return await fill_line(session, row.id, text, user_id, now)
+    return row.id
 
 
 async def fill_line(
