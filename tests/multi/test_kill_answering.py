@@ -53,14 +53,36 @@ def number(message: SentMessage) -> str:
     return body[body.index("Vraag ") :].split(":")[0].split("\n")[0]
 
 
+class Stuck(AssertionError):
+    """A student waited in vain: who, for what, and what they did before (for the report)."""
+
+    def __init__(self, user: SandboxUser, waiting_for: str, trace: list[str]) -> None:
+        super().__init__(f"{user.first_name} (id {user.id}) waited in vain for {waiting_for}")
+        self.user, self.trace = user, trace
+
+
 async def answer_all(api: SandboxServer, user: SandboxUser, confirmed: list[int]) -> None:
     """Answer every question once, like a student who never taps twice. A question sent again
     (the reply of an update handled again after the kill) is passed over, as a student would."""
+    trace: list[str] = []
+    try:
+        await _answer_all(api, user, confirmed, trace)
+    except TimeoutError:
+        raise Stuck(user, trace[-1] if trace else "the first question", trace) from None
+
+
+async def _answer_all(
+    api: SandboxServer, user: SandboxUser, confirmed: list[int], trace: list[str]
+) -> None:
+    def step(what: str) -> None:
+        trace.append(f"{time.monotonic():.2f} {what}")
+
     done: set[str] = set()
 
     def new_question(m: SentMessage) -> bool:
         return (is_question(m) and number(m) not in done) or DONE in (m.text or "")
 
+    step("the first question")
     message = await api.wait_for_message(user, is_question, timeout=RECOVERY)
     while is_question(message):
         mark = api.mark(user)
@@ -68,17 +90,61 @@ async def answer_all(api: SandboxServer, user: SandboxUser, confirmed: list[int]
         if labels and labels != ["Overslaan"]:
             label = "3" if "3" in labels else labels[0]
             query_id = await api.press(user, message, label)
+            step(f"the callback answer to {number(message)}")
             answer = await api.wait_for_callback_answer(query_id, timeout=RECOVERY)
             assert SAVED in (answer.text or "") or "al gegeven" in (answer.text or "")
         else:
             await api.send_text(user, f"Ik las voor aan de peuters ({user.first_name}).")
+            step(f"'{SAVED}' after the text to {number(message)}")
             await api.wait_for_message(
                 user, lambda m: SAVED in (m.text or ""), since=mark, timeout=RECOVERY
             )
         confirmed.append(user.id)
         done.add(number(message))
+        step(f"the question after {number(message)}")
         message = await api.wait_for_message(user, new_question, since=mark, timeout=RECOVERY)
     assert DONE in (message.text or ""), message.text
+
+
+async def stuck_report(world: Instances, stuck: Stuck, killed_at: float, bots: list) -> str:
+    """What a stuck student did (seconds from the kill), their updates in the inbox and the
+    messages they got: enough to tell a lost reply from an update that was never handled."""
+    since_kill = [
+        f"{float(t) - killed_at:+.2f}s {w}" for t, w in (e.split(" ", 1) for e in stuck.trace)
+    ]
+    async with world.db.transaction() as s:
+        rows = (
+            await s.execute(
+                select(
+                    InboxUpdate.update_id, InboxUpdate.status, InboxUpdate.attempts,
+                    InboxUpdate.claimed_by, InboxUpdate.last_error, InboxUpdate.received_at,
+                    InboxUpdate.handled_at,
+                ).where(InboxUpdate.user_key == stuck.user.id).order_by(InboxUpdate.update_id)
+            )
+        ).all()  # fmt: skip
+    got = [(m.message_id, (m.text or "")[:60]) for m in world.api.messages(stuck.user)]
+    pids = [bot.pid for bot in bots]
+    return "\n".join(
+        [str(stuck), f"instances (pids) {pids}, killed {pids[1]}", *since_kill, "inbox:"]
+        + [repr(tuple(row)) for row in rows]
+        + ["messages:"]
+        + [repr(m) for m in got]
+    )
+
+
+def sends_by_window(
+    api: SandboxServer, answering: list[SandboxUser], others: list[SandboxUser], since: float
+) -> list[tuple[int, int]]:
+    """Messages accepted per 5 s from `since`: (to the answering class, to the other class)."""
+    windows: list[list[int]] = []
+    for column, users in enumerate((answering, others)):
+        for user in users:
+            for stamp in api.stats.send_times.get(user.id, []):
+                if stamp >= since:
+                    index = int((stamp - since) // 5)
+                    windows.extend([0, 0] for _ in range(index + 1 - len(windows)))
+                    windows[index][column] += 1
+    return [(a, b) for a, b in windows]
 
 
 def questions_sent_twice(api: SandboxServer, users: list[SandboxUser]) -> int:
@@ -134,8 +200,19 @@ async def scenario(world: Instances) -> None:
         assert len(round_out()) < ROUND, "the kill came too late to land mid-round"
         in_doubt = await world.claims_of(victim.pid)
         watcher = asyncio.create_task(round_finished(api, round_out))
-        await asyncio.gather(*students)  # every student finishes; no tap repeated
-        assert await watcher - killed_at < RECOVERY  # the other class's round is out
+        try:
+            await asyncio.gather(*students)  # every student finishes; no tap repeated
+        except Stuck as stuck:
+            raise AssertionError(await stuck_report(world, stuck, killed_at, bots)) from stuck
+        answered_in = time.monotonic() - killed_at
+        try:
+            assert await watcher - killed_at < RECOVERY  # the other class's round is out
+        except TimeoutError:
+            raise AssertionError(
+                f"the round: {len(round_out())} of {ROUND} out {RECOVERY:g}s after the kill; "
+                f"the students finished {answered_in:.1f}s after it; sends (answering/round) "
+                f"per 5 s from the kill: {sends_by_window(api, answering, others, killed_at)}"
+            ) from None
     finally:
         for task in students:
             task.cancel()
