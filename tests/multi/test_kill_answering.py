@@ -33,7 +33,7 @@ from bot.schedule.on_demand import push as push_round
 from storage.models import Answer, InboxUpdate, OutboxMessage
 from tests.conftest import require_postgres
 from tests.multi.helpers import Instances, postgres_world, webhook_runs
-from tests.processes import SIGKILL, eventually
+from tests.processes import SIGKILL, BotProcess, eventually
 from tgsandbox import SandboxServer, SandboxUser, SentMessage
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(240)]
@@ -150,7 +150,9 @@ async def _answer_all(
     assert DONE in (message.text or ""), message.text
 
 
-async def stuck_report(world: Instances, stuck: Stuck, killed_at: float, bots: list) -> str:
+async def stuck_report(
+    world: Instances, stuck: Stuck, killed_at: float, bots: list[BotProcess]
+) -> str:
     """What a stuck student did (seconds from the kill), their updates in the inbox and the
     messages they got: enough to tell a lost reply from an update that was never handled."""
     since_kill = [
