@@ -1,14 +1,17 @@
 """Tap latency: a student's tap answered while a 1,000-student round drains at the limit.
 
-The real Application (SQLite, in-process, long polling) against the sandbox enforcing 30
-messages/s for the bot and 1/s per chat, with MENTORBOT_SEND_RATE=30. Ten students answer
-their week's reflection (a tap, then the next question), one answer a second each; the time
-from the tap to the next question is one sample. First with nothing else going out (the
-baseline, in the same run), then while an expectations round to 1,000 other students drains
-through the same limiter. Target (issue 14, docs/benchmarks.md): p95 < 1 s while the round drains,
-0 × 429, and the round still at the limit (replies first, bulk takes what they leave).
+The real Application (in-process, long polling; SQLite, or with `--backend postgres` a fresh
+PostgreSQL database on MENTORBOT_TEST_POSTGRES_URL's server, dropped after the run) against
+the sandbox enforcing 30 messages/s for the bot and 1/s per chat, with MENTORBOT_SEND_RATE=30.
+Ten students answer their week's reflection (a tap, then the next question), one answer every
+`THINK` seconds each; the time from the tap to the next question is one sample. First with
+nothing else going out (the baseline, in the same run), then while an expectations round to
+1,000 other students drains through the same limiter. Target (issue 14, docs/benchmarks.md):
+p95 < 1 s while the round drains, 0 × 429, and the round still at the limit (replies first,
+bulk takes what they leave).
 
     .venv/bin/python -m bench.tap_latency [--students 1000] [--tappers 10] [--rate 30]
+        [--backend sqlite|postgres]
 """
 
 from __future__ import annotations
@@ -22,7 +25,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench._common import emit, load_average, percentile
+from bench._common import (
+    create_pg_database,
+    drop_pg_database,
+    emit,
+    load_average,
+    percentile,
+    postgres_available,
+)
 from bench.ingest import ANSWERS, answer_one, is_question
 
 TARGET_P95 = 1.0
@@ -71,18 +81,31 @@ async def tap(api: Any, user: Any, first: Any) -> list[float]:
     return samples
 
 
-async def run(students: int, tappers: int, rate: float) -> dict[str, Any]:
+async def run(backend: str, students: int, tappers: int, rate: float) -> dict[str, Any]:
+    """The benchmark on a fresh database of `backend`, removed afterwards."""
+    from storage import migrate
+
+    if backend == "postgres":
+        url = await create_pg_database()
+        try:
+            await migrate.upgrade(url)
+            return await measure(url, students, tappers, rate)
+        finally:
+            await drop_pg_database(url)
+    with tempfile.TemporaryDirectory(prefix="bench-tap-") as tmp:
+        url = f"sqlite+aiosqlite:///{Path(tmp) / 'tap.db'}"
+        await migrate.upgrade(url)
+        return await measure(url, students, tappers, rate)
+
+
+async def measure(url: str, students: int, tappers: int, rate: float) -> dict[str, Any]:
     from bot.app.application import build_application
     from bot.app.embedded import running
     from bot.schedule.rounds import open_round
-    from storage import migrate
     from storage.db import Database
     from tests.conftest import make_settings
     from tgsandbox import SandboxServer
 
-    tmp = tempfile.TemporaryDirectory(prefix="bench-tap-")
-    url = f"sqlite+aiosqlite:///{Path(tmp.name) / 'tap.db'}"
-    await migrate.upgrade(url)
     async with SandboxServer() as api:
         quiet = [api.add_user(f"Q{i:02d}") for i in range(tappers)]
         busy = [api.add_user(f"T{i:02d}") for i in range(tappers)]
@@ -118,7 +141,6 @@ async def run(students: int, tappers: int, rate: float) -> dict[str, Any]:
             )
             elapsed = time.monotonic() - started
         too_many = api.stats.too_many_requests
-    tmp.cleanup()
     quiet_s = [s for samples in baseline for s in samples]
     busy_s = [s for samples in draining for s in samples]
     return {
@@ -139,11 +161,16 @@ async def main() -> None:
     parser.add_argument("--students", type=int, default=1000)
     parser.add_argument("--tappers", type=int, default=10)
     parser.add_argument("--rate", type=float, default=30.0)
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    print(f"tap latency: {args.tappers} tappers, a {args.students}-student round at "
-          f"{args.rate:g}/s; load {load_average()}", flush=True)  # fmt: skip
-    result = await run(args.students, args.tappers, args.rate)
+    if args.backend == "postgres" and not await postgres_available():
+        print("PostgreSQL not reachable at MENTORBOT_TEST_POSTGRES_URL: skipped")
+        emit("tap_latency", **vars(args), skipped="postgres not reachable")
+        return
+    print(f"tap latency ({args.backend}): {args.tappers} tappers, a {args.students}-student "
+          f"round at {args.rate:g}/s; load {load_average()}", flush=True)  # fmt: skip
+    result = await run(args.backend, args.students, args.tappers, args.rate)
     print(f"load after the run {load_average()}")
     print(f"tap → next question, nothing draining (baseline): p50 {result['quiet_p50_s']} s, "
           f"p95 {result['quiet_p95_s']} s ({result['quiet_n']} taps)")  # fmt: skip

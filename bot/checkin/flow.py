@@ -279,6 +279,10 @@ async def _store(
     if changed or not had or again:
         # the week is read again: an answer may change it (an agreement's outcome adds its line)
         follow = await ask_next(session, round_, member, lang, now, again=again)
+        if follow is None and again:  # completed before, by an instance that may have died
+            done = await reflection_week(session, round_, member.id, lang)  # before saying so
+            text = t("round.done", lang, week=round_.week, summary=summary(done, after, lang))
+            follow = Outgoing(text)
         if follow is not None:
             outcome.follow_ups.append(follow)
             if isinstance(follow, Outgoing):

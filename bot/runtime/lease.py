@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 OnReaped = Callable[[Reaped], None]
 _IN_THIS_PROCESS: set[str] = set()  # leases held here (tests run several bots in one process)
+_LAPSE_MARGIN = 0.05  # seconds after another lease's end before it counts as lapsed here
 
 
 def process_gone(pid: int) -> bool:
@@ -71,6 +72,7 @@ class LeaseKeeper:
         self._monotonic = monotonic
         self._renewed = float("-inf")  # time.monotonic() of the last renewal that held
         self._task: asyncio.Task[None] | None = None
+        self._next_turn = renew_every  # seconds until the keeper's next renewal and reaping
 
     async def start(self) -> None:
         """Take the lease, reap what dead instances left, renew from now on."""
@@ -113,7 +115,8 @@ class LeaseKeeper:
 
     async def _keep(self) -> None:
         while True:
-            await asyncio.sleep(self.renew_every)
+            await asyncio.sleep(self._next_turn)
+            self._next_turn = self.renew_every
             try:
                 await self.renew()
                 await self.reap_dead()
@@ -142,8 +145,10 @@ class LeaseKeeper:
         now = self._now()
         async with self.db.transaction() as session:
             repo = LeaseRepo(session)
-            dead = [lease for lease in await repo.all() if self._dead(lease, now)]
+            leases = await repo.all()
+            dead = [lease for lease in leases if self._dead(lease, now)]
             total = await repo.reap_orphans(now, self.max_attempts)
+        self._turn_at_lapse(leases, dead, now)
         for lease in dead:
             async with self.db.transaction() as session:
                 reaped = await LeaseRepo(session).reap(lease.instance_id, now, self.max_attempts)
@@ -162,6 +167,25 @@ class LeaseKeeper:
         if (dead or total.inbox or total.parked) and self.on_reaped is not None:
             self.on_reaped(total)
         return total
+
+    def _turn_at_lapse(
+        self, leases: list[LeaseRecord], dead: list[LeaseRecord], now: datetime
+    ) -> None:
+        """Look again the moment another lease lapses, not up to `renew_every` later: its
+        updates are held (and their users' later updates wait behind them) until it is reaped."""
+        reaped = {lease.instance_id for lease in dead}
+        lapses = [
+            (lease.expires_at - now).total_seconds()
+            for lease in leases
+            if lease.instance_id not in reaped and lease.instance_id not in _IN_THIS_PROCESS
+        ]
+        soonest = max(0.0, min(lapses)) + _LAPSE_MARGIN if lapses else self.renew_every
+        self._next_turn = min(self.renew_every, soonest)
+
+    @property
+    def next_turn(self) -> float:
+        """Seconds from the last look until the keeper renews and looks for dead ones again."""
+        return self._next_turn
 
     def _dead(self, lease: LeaseRecord, now: datetime) -> bool:
         if lease.instance_id in _IN_THIS_PROCESS:

@@ -118,6 +118,8 @@ class Services:
         metrics.OUTBOX_REPEATS.inc(reaped.outbox)
         metrics.INBOX_PARKED.inc(reaped.parked)
         self.sender.wake()
+        if self.inbox is not None and reaped.inbox:  # not at its next poll: users wait on these
+            self.inbox.wake()
         if self.inbox is not None:
             self.inbox.wake()
 

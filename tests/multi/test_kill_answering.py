@@ -2,10 +2,16 @@
 reflection and another class's round is going out.
 
 Each instance has its own host name (containers), so the survivors learn of the death only
-from the lease that stops being renewed. Within 30 s of the kill: every update the dead
-instance had accepted (answered 200, so stored in the inbox) is handled by a survivor, every
-student finishes the reflection without tapping anything twice, every answer is stored once,
-nothing is parked; and the other class has its round, duplicates only for requests in flight.
+from the lease that stops being renewed (ttl 10 s). What SPEC §7 promises is asserted: within
+30 s of the kill every update the dead instance had accepted (answered 200, so stored in the
+inbox) or was handling is handled by a survivor, and the round's rows it was sending are out.
+Every student finishes the reflection without tapping anything twice (each wait 30 s, or until
+30 s after the kill when the kill fell inside it: the tap the dead instance held may have been
+made seconds before the kill), every answer is stored once, nothing is parked, and the other
+class has its whole round, duplicates only for requests in flight. The whole round is a
+liveness check (`ROUND_DONE`), not a recovery time: after the kill it goes at the survivors'
+pace, one or two requests in flight each with replies first (SPEC §7), and on a loaded 2-core
+machine that was 1.2-2.4 messages/s while the class answered (so 150 can take over 30 s).
 """
 
 from __future__ import annotations
@@ -13,9 +19,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from sqlalchemy import func, select
@@ -24,18 +33,20 @@ from bot.schedule.on_demand import push as push_round
 from storage.models import Answer, InboxUpdate, OutboxMessage
 from tests.conftest import require_postgres
 from tests.multi.helpers import Instances, postgres_world, webhook_runs
-from tests.processes import SIGKILL, eventually
+from tests.processes import SIGKILL, BotProcess, eventually
 from tgsandbox import SandboxServer, SandboxUser, SentMessage
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(240)]
 
 ANSWERING = 30
 ROUND = 150  # students of the other class, whose round goes out meanwhile
 KILL_AFTER = 45  # confirmed answers before the kill
 SECRET = "Kill_mid_answering_S3cret"
 RECOVERY = 30.0  # seconds
+ROUND_DONE = 90.0  # seconds from the kill to the whole round out: a liveness bound, see below
 SAVED = "Opgeslagen"
 DONE = "Klaar, dank je wel"
+T = TypeVar("T")
 
 
 def is_question(message: SentMessage) -> bool:
@@ -47,38 +58,139 @@ def is_expectations(message: SentMessage) -> bool:
     return (message.text or "").startswith("📋 Week 1:")
 
 
+def saved(message: SentMessage) -> bool:
+    return SAVED in (message.text or "")
+
+
 def number(message: SentMessage) -> str:
     """ "Vraag 3 van 6": which question a message asks."""
     body = message.text or ""
     return body[body.index("Vraag ") :].split(":")[0].split("\n")[0]
 
 
-async def answer_all(api: SandboxServer, user: SandboxUser, confirmed: list[int]) -> None:
+@dataclass
+class Kill:
+    """When the instance was killed (time.monotonic()); None before."""
+
+    at: float | None = None
+
+    def left_after(self, started: float) -> float:
+        """Seconds a wait that began at `started` may still take because the kill fell inside
+        it: SPEC §7 promises what was in flight at a kill within 30 s of the kill, not of the
+        tap (a tap the dead instance held may have been made seconds before)."""
+        if self.at is None or self.at < started:
+            return 0.0
+        return self.at + RECOVERY - time.monotonic()
+
+
+async def patiently(wait: Callable[[float], Awaitable[T]], kill: Kill) -> T:
+    """`wait(timeout)` for RECOVERY seconds, or until RECOVERY after a kill that fell inside."""
+    started = time.monotonic()
+    try:
+        return await wait(RECOVERY)
+    except TimeoutError:
+        left = kill.left_after(started)
+        if left <= 0:
+            raise
+        return await wait(left)
+
+
+class Stuck(AssertionError):
+    """A student waited in vain: who, for what, and what they did before (for the report)."""
+
+    def __init__(self, user: SandboxUser, waiting_for: str, trace: list[str]) -> None:
+        super().__init__(f"{user.first_name} (id {user.id}) waited in vain for {waiting_for}")
+        self.user, self.trace = user, trace
+
+
+async def answer_all(
+    api: SandboxServer, user: SandboxUser, confirmed: list[int], kill: Kill
+) -> None:
     """Answer every question once, like a student who never taps twice. A question sent again
     (the reply of an update handled again after the kill) is passed over, as a student would."""
+    trace: list[str] = []
+    try:
+        await _answer_all(api, user, confirmed, kill, trace)
+    except TimeoutError:
+        raise Stuck(user, trace[-1] if trace else "the first question", trace) from None
+
+
+async def _answer_all(
+    api: SandboxServer, user: SandboxUser, confirmed: list[int], kill: Kill, trace: list[str]
+) -> None:
+    def step(what: str) -> None:
+        trace.append(f"{time.monotonic():.2f} {what}")
+
     done: set[str] = set()
 
     def new_question(m: SentMessage) -> bool:
         return (is_question(m) and number(m) not in done) or DONE in (m.text or "")
 
-    message = await api.wait_for_message(user, is_question, timeout=RECOVERY)
+    step("the first question")
+    message = await patiently(partial(api.wait_for_message, user, is_question), kill)
     while is_question(message):
         mark = api.mark(user)
         labels = [b["text"] for b in message.buttons()]
         if labels and labels != ["Overslaan"]:
             label = "3" if "3" in labels else labels[0]
             query_id = await api.press(user, message, label)
-            answer = await api.wait_for_callback_answer(query_id, timeout=RECOVERY)
+            step(f"the callback answer to {number(message)}")
+            answer = await patiently(partial(api.wait_for_callback_answer, query_id), kill)
             assert SAVED in (answer.text or "") or "al gegeven" in (answer.text or "")
         else:
             await api.send_text(user, f"Ik las voor aan de peuters ({user.first_name}).")
-            await api.wait_for_message(
-                user, lambda m: SAVED in (m.text or ""), since=mark, timeout=RECOVERY
-            )
+            step(f"'{SAVED}' after the text to {number(message)}")
+            await patiently(partial(api.wait_for_message, user, saved, since=mark), kill)
         confirmed.append(user.id)
         done.add(number(message))
-        message = await api.wait_for_message(user, new_question, since=mark, timeout=RECOVERY)
+        step(f"the question after {number(message)}")
+        message = await patiently(
+            partial(api.wait_for_message, user, new_question, since=mark), kill
+        )
     assert DONE in (message.text or ""), message.text
+
+
+async def stuck_report(
+    world: Instances, stuck: Stuck, killed_at: float, bots: list[BotProcess]
+) -> str:
+    """What a stuck student did (seconds from the kill), their updates in the inbox and the
+    messages they got: enough to tell a lost reply from an update that was never handled."""
+    since_kill = [
+        f"{float(t) - killed_at:+.2f}s {w}" for t, w in (e.split(" ", 1) for e in stuck.trace)
+    ]
+    async with world.db.transaction() as s:
+        rows = (
+            await s.execute(
+                select(
+                    InboxUpdate.update_id, InboxUpdate.status, InboxUpdate.attempts,
+                    InboxUpdate.claimed_by, InboxUpdate.last_error, InboxUpdate.received_at,
+                    InboxUpdate.handled_at,
+                ).where(InboxUpdate.user_key == stuck.user.id).order_by(InboxUpdate.update_id)
+            )
+        ).all()  # fmt: skip
+    got = [(m.message_id, (m.text or "")[:60]) for m in world.api.messages(stuck.user)]
+    pids = [bot.pid for bot in bots]
+    return "\n".join(
+        [str(stuck), f"instances (pids) {pids}, killed {pids[1]}", *since_kill, "inbox:"]
+        + [repr(tuple(row)) for row in rows]
+        + ["messages:"]
+        + [repr(m) for m in got]
+    )
+
+
+def sends_by_window(
+    api: SandboxServer, answering: list[SandboxUser], others: list[SandboxUser], since: float
+) -> list[tuple[int, int]]:
+    """Messages accepted per 5 s from `since`: (to the answering class, to the other class)."""
+    windows: list[list[int]] = []
+    for column, users in enumerate((answering, others)):
+        for user in users:
+            for stamp in api.stats.send_times.get(user.id, []):
+                if stamp >= since:
+                    index = int((stamp - since) // 5)
+                    windows.extend([0, 0] for _ in range(index + 1 - len(windows)))
+                    windows[index][column] += 1
+    return [(a, b) for a, b in windows]
 
 
 def questions_sent_twice(api: SandboxServer, users: list[SandboxUser]) -> int:
@@ -89,17 +201,19 @@ def questions_sent_twice(api: SandboxServer, users: list[SandboxUser]) -> int:
     )
 
 
-async def round_finished(api: SandboxServer, round_out: Callable[[], Counter[int]]) -> float:
-    """When (time.monotonic()) every student of the round has it."""
-    await api.wait_until(lambda: len(round_out()) == ROUND, timeout=RECOVERY)
+async def in_doubt_chats(world: Instances, rows: list[int]) -> set[int]:
+    """The chats of the outbox rows the dead instance held."""
+    async with world.db.transaction() as s:
+        found = await s.scalars(select(OutboxMessage.chat_id).where(OutboxMessage.id.in_(rows)))
+        return {int(chat) for chat in found}
+
+
+async def reached(api: SandboxServer, check: Callable[[], bool], timeout: float) -> float:  # noqa: ASYNC109
+    """When (time.monotonic()) `check()` first held."""
+    await api.wait_until(check, timeout=timeout)
     return time.monotonic()
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known flaky (1 run in 3 at the end of this session): now and then one student's tap "
-    "after the kill gets no next question within 30 s; under investigation (session note, #13)",
-)
 async def test_a_kill_mid_round_and_mid_answering_loses_nothing(tmp_path: Path) -> None:
     await require_postgres()
     async with postgres_world(tmp_path) as world:
@@ -122,7 +236,9 @@ async def scenario(world: Instances) -> None:
 
     confirmed: list[int] = []
     await push_round(world.db, "PW3A", "reflection", 1, now=datetime.now(UTC))
-    students = [asyncio.create_task(answer_all(api, u, confirmed)) for u in answering]
+    kill = Kill()
+    watchers: list[asyncio.Task[float]] = []
+    students = [asyncio.create_task(answer_all(api, u, confirmed, kill)) for u in answering]
     await api.wait_until(lambda: len(confirmed) >= KILL_AFTER // 3, timeout=60)
     await push_round(world.db, "PW3B", "expectations", 1, now=datetime.now(UTC))
     try:
@@ -130,16 +246,38 @@ async def scenario(world: Instances) -> None:
         victim = bots[1]
         victim.signal(SIGKILL)
         killed_at, killed_wall = time.monotonic(), datetime.now(UTC)
+        kill.at = killed_at
         assert await victim.exit_code(5) == -SIGKILL
         assert len(round_out()) < ROUND, "the kill came too late to land mid-round"
         in_doubt = await world.claims_of(victim.pid)
-        watcher = asyncio.create_task(round_finished(api, round_out))
-        await asyncio.gather(*students)  # every student finishes; no tap repeated
-        assert await watcher - killed_at < RECOVERY  # the other class's round is out
+        chats = await in_doubt_chats(world, in_doubt)
+        # SPEC §7: what was in flight at the kill is out within 30 s of it; the rest of the
+        # round goes out at the pace of the survivors (1-2 requests in flight each, replies
+        # first), which on a loaded 2-core machine may take longer than that
+        left = killed_at + RECOVERY - time.monotonic()
+        held_out = reached(api, lambda: all(round_out()[c] for c in chats), left)
+        watchers.append(asyncio.create_task(held_out))
+        whole = reached(api, lambda: len(round_out()) == ROUND, ROUND_DONE)
+        watchers.append(asyncio.create_task(whole))
+        try:
+            await asyncio.gather(*students)  # every student finishes; no tap repeated
+        except Stuck as stuck:
+            raise AssertionError(await stuck_report(world, stuck, killed_at, bots)) from stuck
+        answered_in = time.monotonic() - killed_at
+        try:
+            assert await watchers[0] - killed_at < RECOVERY  # the rows in doubt went out
+            await watchers[1]  # and the whole round
+        except TimeoutError:
+            raise AssertionError(
+                f"the round: {len(round_out())} of {ROUND} out (in doubt: {sorted(chats)}); "
+                f"the students finished {answered_in:.1f}s after the kill; sends "
+                f"(answering/round) per 5 s from it: "
+                f"{sends_by_window(api, answering, others, killed_at)}"
+            ) from None
     finally:
-        for task in students:
+        for task in [*students, *watchers]:
             task.cancel()
-        await asyncio.gather(*students, return_exceptions=True)
+        await asyncio.gather(*students, *watchers, return_exceptions=True)
 
     async def settled() -> bool:
         """An update is marked handled after its reply went out: the last replies can be
