@@ -36,7 +36,7 @@ from bot.gaps.rules import (
 from bot.plans.store import plan_for
 from storage.db import Session
 from storage.records import CohortRecord, RoundRecord
-from storage.repos import CohortRepo, MemberRepo
+from storage.repos import MemberRepo
 from storage.repos.answers_query import AnswersQuery
 from storage.repos.gap_query import GapQuery, OpenAlert
 from storage.repos.observations import ObservationRepo
@@ -301,12 +301,12 @@ async def gap_check(
     session: Session, cohort_id: int, cache: GapCache | None = None
 ) -> GapCheck | None:
     """The cohort's gap check, reading only what changed since the last one (see above): the
-    cohort row and one statement (`GapQuery.state`) when the closed rounds are cached."""
+    one statement (`GapQuery.state`) when the closed rounds are cached."""
     cache = GapCache() if cache is None else cache
-    cohort = await CohortRepo(session).get(cohort_id)
+    state = await GapQuery(session).state(cohort_id, COUNTED_STATUSES)
+    cohort = state.cohort
     if cohort is None:
         return None
-    state = await GapQuery(session).state(cohort_id, COUNTED_STATUSES)
     rounds = [c.round for c in state.reflections]
     # an open round's rows change with every answer (or tap): they are read afresh anyway
     key = (

@@ -4,13 +4,14 @@ Each statement costs SQLAlchemy (and aiosqlite a thread hop) more than its few r
 check's reads are one `UNION ALL` of tagged rows with the same columns (`GapState`): the
 cohort's rounds with the numbers of their rows (the cache key of the closed rounds: a deleted
 row changes a number), its students (id, name, status), the open reflection rounds'
-participations and answers, the open observation rounds' evidence and the unresolved alerts.
-Plain columns, no ORM objects. The cohort row itself is read by `CohortRepo.get`."""
+participations and answers, the open observation rounds' evidence, the unresolved alerts and
+the cohort row itself. Plain columns, no ORM objects."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -30,13 +31,13 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 
-from storage.models import Alert, Answer, Member, Observation, Participation, Round
+from storage.models import Alert, Answer, Cohort, Member, Observation, Participation, Round
 from storage.models.base import UTCDateTime
-from storage.records import AnswerRecord, RoundRecord
+from storage.records import AnswerRecord, CohortRecord, RoundRecord
 
 NOTE_SKILL = "__note__"  # as storage.repos.observations.NOTE_SKILL (not evidence)
 OBSERVATION = "observation"
-_ROUND, _STUDENT, _TAKING, _ANSWER, _OBSERVED, _ALERT = range(6)
+_ROUND, _STUDENT, _TAKING, _ANSWER, _OBSERVED, _ALERT, _COHORT, _COHORT_TOO = range(8)
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class GapState:
     # open observation rounds' evidence: (week, observation id, student, skill, level, wb)
     observed: list[tuple[int, int, int, str, int, int]] = field(default_factory=list)
     alerts: list[OpenAlert] = field(default_factory=list)  # unresolved, by id
+    cohort: CohortRecord | None = None  # None: no such cohort
 
 
 def _row(tag: int, *columns: Any) -> list[Any]:
@@ -127,6 +129,15 @@ def _statement() -> Select[Any]:
                      Alert.acknowledged_week, None, Alert.fingerprint, Alert.status,
                      None, None, None, None, Alert.muted_until))
         .where(Alert.cohort_id == cohort_id, Alert.open_key.is_not(None)),
+        # the cohort row in two rows of the union's columns (`_cohort` puts it together)
+        select(*_row(_COHORT, Cohort.plan_version, Cohort.schedule_version,
+                     Cohort.observation_every, Cohort.group_chat_id, None, Cohort.name,
+                     Cohort.timezone, Cohort.expectations_at, Cohort.reflection_at,
+                     cast(Cohort.gap_settings, Text)))
+        .where(Cohort.id == cohort_id),
+        select(*_row(_COHORT_TOO, None, None, None, None, None, Cohort.reminder_at,
+                     Cohort.digest_at, Cohort.observation_at, cast(Cohort.start_date, String)))
+        .where(Cohort.id == cohort_id),
     ]  # fmt: skip
     both = union_all(*parts).subquery()
     c = list(both.c)
@@ -149,8 +160,19 @@ class GapQuery:
         return _state(cohort_id, await self.session.execute(_STATEMENT, params))
 
 
+def _cohort(cohort_id: int, first: tuple[Any, ...], second: tuple[Any, ...]) -> CohortRecord:
+    """The cohort's record as `CohortRepo.get` makes it, from its two rows of the union."""
+    plan_version, schedule_version, every, group_chat_id, name, zone, expect, reflect, gap = first
+    reminder, digest, observation, start = second
+    settings = json.loads(gap) if gap else None
+    return CohortRecord(cohort_id, name, zone, date.fromisoformat(start[:10]), expect, reflect,
+                        reminder, digest, plan_version, group_chat_id, schedule_version,
+                        dict(settings or {}), observation, every)  # fmt: skip
+
+
 def _state(cohort_id: int, rows: Any) -> GapState:
     out = GapState()
+    first: tuple[Any, ...] = ()
     names: list[tuple[str, int, str]] = []
     for tag, a, b, n, m, k, s1, s2, s3, s4, text, flag, t1, t2 in rows:
         if tag == _ROUND:
@@ -167,6 +189,10 @@ def _state(cohort_id: int, rows: Any) -> GapState:
             out.observed.append((b, n, a, s3, m, k))
         elif tag == _ALERT:
             out.alerts.append(OpenAlert(a, s1, s2, b, n, m, t1))
+        elif tag == _COHORT:
+            first = (a, b, n, m, s1, s2, s3, s4, text)
+        elif tag == _COHORT_TOO:
+            out.cohort = _cohort(cohort_id, first, (s1, s2, s3, s4))
     # as `MemberRepo.in_cohort` orders them; rounds by week (as `RoundRepo.of_cohort`)
     out.students = [(i, name, status) for name, i, status in sorted(names)]
     out.reflections.sort(key=lambda r: (r.round.week, r.round.id))

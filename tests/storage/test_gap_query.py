@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import update
+
 from storage.db import Database
-from storage.repos import MemberRepo
+from storage.models import Cohort
+from storage.repos import CohortRepo, MemberRepo
 from tests.factories import make_cohort
 
 NOW = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
@@ -56,6 +59,12 @@ async def test_one_statement_gives_rounds_students_open_rows_and_alerts(db: Data
                                       skill=None, evidence={}, week=4, now=NOW)  # fmt: skip
         assert kept is not None and gone is not None
         await alerts.resolve(gone, NOW)
+        # a JSON column read as text through the union: the settings must come back as stored
+        await s.execute(
+            update(Cohort)
+            .where(Cohort.id == cohort_id)
+            .values(gap_settings={"evidence_threshold": 4, "mode": "evidence"})
+        )
     async with db.transaction() as s:
         state = await GapQuery(s).state(cohort_id, ("open", "closed"))
         query = AnswersQuery(s)
@@ -64,6 +73,10 @@ async def test_one_statement_gives_rounds_students_open_rows_and_alerts(db: Data
         unresolved = await AlertRepo(s).unresolved(cohort_id)
         old_now = await RoundRepo(s).get(old.id)
         students = await MemberRepo(s).in_cohort(cohort_id, "student")
+        cohort = await CohortRepo(s).get(cohort_id)
+        nothing = await GapQuery(s).state(cohort_id + 99, ("open", "closed"))
+    assert state.cohort == cohort and nothing.cohort is None
+    assert state.cohort is not None and state.cohort.gap_settings["evidence_threshold"] == 4
     assert [(c.round.id, c.round.status, c.rows, c.taking) for c in state.reflections] == [
         (old.id, "closed", 1, 2),
         (now_.id, "open", 2 + 1, 2),  # the internal key is a row too
