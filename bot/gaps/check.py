@@ -318,7 +318,7 @@ async def gap_check(
     bind = session.bind
     cache_key = (str(getattr(bind, "url", id(bind))), cohort_id)
     entry = cache.get(cache_key)
-    active = {sid for sid, _name, status in state.students if status == "active"}
+    active = {sid for sid, _name, status, _org in state.students if status == "active"}
     if entry is None or entry.key != key:
         entry = await _load_closed(session, cohort, rounds, active, key)
     cache.put(cache_key, entry)

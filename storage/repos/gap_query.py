@@ -3,7 +3,7 @@
 Each statement costs SQLAlchemy (and aiosqlite a thread hop) more than its few rows do, so the
 check's reads are one `UNION ALL` of tagged rows with the same columns (`GapState`): the
 cohort's rounds with the numbers of their rows (the cache key of the closed rounds: a deleted
-row changes a number), its students (id, name, status), the open reflection rounds'
+row changes a number), its students (id, name, status, organisation), the open reflection rounds'
 participations and answers, the open observation rounds' evidence, the unresolved alerts and
 the cohort row itself. Plain columns, no ORM objects."""
 
@@ -67,7 +67,8 @@ class OpenAlert:
 class GapState:
     reflections: list[CountedRound] = field(default_factory=list)  # counted statuses, by week
     observation_rounds: list[CountedRound] = field(default_factory=list)  # any status, by week
-    students: list[tuple[int, str, str]] = field(default_factory=list)  # id, name, status
+    # id, name, status, organisation: what the check and its alerts use of a student
+    students: list[tuple[int, str, str, str | None]] = field(default_factory=list)
     taking: list[tuple[int, int, bool]] = field(default_factory=list)  # open: round, member, done
     answers: list[AnswerRecord] = field(default_factory=list)  # open reflection rounds
     # open observation rounds' evidence: (week, observation id, student, skill, level, wb)
@@ -109,7 +110,8 @@ def _statement() -> Select[Any]:
         select(*_row(_ROUND, Round.id, Round.week, observed, literal(0), None, Round.kind,
                      Round.status, None, None, None, None, Round.due_at, Round.closed_at))
         .where(of_cohort, Round.kind == OBSERVATION),
-        select(*_row(_STUDENT, Member.id, None, None, None, None, Member.name, Member.status))
+        select(*_row(_STUDENT, Member.id, None, None, None, None, Member.name, Member.status,
+                     Member.organisation))
         .where(Member.cohort_id == cohort_id, Member.role == "student"),
         select(*_row(_TAKING, Participation.round_id, Participation.member_id, Participation.id,
                      *[None] * 8, Participation.completed_at))
@@ -173,14 +175,13 @@ def _cohort(cohort_id: int, first: tuple[Any, ...], second: tuple[Any, ...]) -> 
 def _state(cohort_id: int, rows: Any) -> GapState:
     out = GapState()
     first: tuple[Any, ...] = ()
-    names: list[tuple[str, int, str]] = []
     for tag, a, b, n, m, k, s1, s2, s3, s4, text, flag, t1, t2 in rows:
         if tag == _ROUND:
             record = RoundRecord(a, cohort_id, b, s1, s2, t1, t2)
             kept = out.observation_rounds if s1 == OBSERVATION else out.reflections
             kept.append(CountedRound(record, n, m))
         elif tag == _STUDENT:
-            names.append((s1, a, s2))
+            out.students.append((a, s1, s2, s3))  # by id: a cache key, not a list to show
         elif tag == _TAKING:
             out.taking.append((a, b, t1 is not None))
         elif tag == _ANSWER and not s1.startswith("__"):
@@ -193,8 +194,7 @@ def _state(cohort_id: int, rows: Any) -> GapState:
             first = (a, b, n, m, s1, s2, s3, s4, text)
         elif tag == _COHORT_TOO:
             out.cohort = _cohort(cohort_id, first, (s1, s2, s3, s4))
-    # as `MemberRepo.in_cohort` orders them; rounds by week (as `RoundRepo.of_cohort`)
-    out.students = [(i, name, status) for name, i, status in sorted(names)]
+    # rounds by week, as `RoundRepo.of_cohort` gives them; the taps by week and id
     out.reflections.sort(key=lambda r: (r.round.week, r.round.id))
     out.observation_rounds.sort(key=lambda r: (r.round.week, r.round.id))
     out.observed.sort()
