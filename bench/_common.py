@@ -136,6 +136,11 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "id", "round_id", "member_id", "question_key", "kind", "skill", "rating", "choice",
         "text", "skipped", "answered_at", "updated_at",
     ),
+    "supervisions": ("id", "cohort_id", "werkbegeleider_id", "student_id", "linked_at", "ended_at"),
+    "observations": (
+        "id", "round_id", "werkbegeleider_id", "student_id", "skill", "level", "text",
+        "answered_at", "updated_at",
+    ),
 }  # fmt: skip
 USER_ID_BASE = 10_000_000  # telegram user id (= private chat id) = base + member id
 WORDS = (
@@ -156,6 +161,10 @@ class Generated:
     open_round: dict[int, int] = field(default_factory=dict)  # cohort -> open reflection id
     pending: dict[int, list[int]] = field(default_factory=dict)  # cohort -> not yet completed
     next_ids: dict[str, int] = field(default_factory=dict)
+    # the workplace's view (bench/gap_workplace.py): cohort -> open observation round id,
+    # student -> werkbegeleider id
+    open_observation: dict[int, int] = field(default_factory=dict)
+    supervisor: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """Gap evaluation at scale: the alert check that runs after one completed reflection.
 
-10,000 students × 40 weeks (400 cohorts of 25; about 2.5 million answers) are written straight
-into the tables, on SQLite and on PostgreSQL. Then, for ≥ 200 sampled cohorts, one more
+10,000 students × 40 weeks (400 cohorts of 25; about 2.5 million answers, and the
+werkbegeleiders' weekly observations: about 1.3 million rows) are written straight into the
+tables, on SQLite and on PostgreSQL. Then, for ≥ 200 sampled cohorts, one more
 student completes the open week-40 reflection (untimed) and the check that the bot runs next
 (`Services.evaluate_alerts`: `bot.gaps.alerts.evaluate_cohort` in its own transaction) is timed.
 
@@ -42,13 +43,16 @@ from bench._common import (
     write_postgres,
     write_sqlite,
 )
+from bench.gap_workplace import add_workplace
 
 TARGET_P99_MS = 5.0
 
 
-async def complete_one(db, round_id: int, member_id: int, week: int) -> None:  # type: ignore[no-untyped-def]
-    """What `checkin.save_choice` leaves behind for a student who finishes week `week`."""
+async def complete_one(db, round_id: int, member_id: int, week: int, observed=None) -> None:  # type: ignore[no-untyped-def]
+    """What `checkin.save_choice` leaves behind for a student who finishes week `week`, and
+    (`observed`: the open observation round and the werkbegeleider) her werkbegeleider's taps."""
     from bot.plans import default_plan
+    from storage.repos.observations import ObservationRepo
     from storage.repos.rounds import AnswerRepo, RoundRepo
 
     now = START + timedelta(weeks=week - 1, hours=2)
@@ -66,6 +70,13 @@ async def complete_one(db, round_id: int, member_id: int, week: int) -> None:  #
                 await answers.save(round_id, member_id, q.key, kind="text", skill=None,
                                    now=now, text="Vandaag ging het goed.")  # fmt: skip
         await RoundRepo(s).mark_completed(round_id, member_id, now)
+        if observed is not None:
+            obs_round, wb = observed
+            for q in default_plan().week(week).questions:
+                if q.kind == "rating" and q.skill:
+                    await ObservationRepo(s).save(obs_round, wb, member_id, q.skill,
+                                                  level=rng.choice((1, 2, 2, 3)), text=None,
+                                                  now=now)  # fmt: skip
 
 
 async def evaluate(db, cohort_id: int, now, cache) -> float:  # type: ignore[no-untyped-def]
@@ -124,7 +135,8 @@ CACHE_DIR = Path(tempfile.gettempdir()) / "mentorbot-bench"
 
 
 def _cache_name(shape: Shape) -> str:
-    return f"gap_{shape.cohorts}x{shape.students}x{shape.weeks}_s{shape.seed}"
+    # "_wp": with the workplace's observations (bench/gap_workplace.py)
+    return f"gap_{shape.cohorts}x{shape.students}x{shape.weeks}_s{shape.seed}_wp"
 
 
 def _meta_path(shape: Shape) -> Path:
@@ -137,6 +149,8 @@ def _save_meta(shape: Shape, gen: Generated) -> None:
         "cohort_ids": gen.cohort_ids,
         "open_round": {str(k): v for k, v in gen.open_round.items()},
         "pending": {str(k): v for k, v in gen.pending.items()},
+        "open_observation": {str(k): v for k, v in gen.open_observation.items()},
+        "supervisor": {str(k): v for k, v in gen.supervisor.items()},
     }
     _meta_path(shape).write_text(json.dumps(meta))
 
@@ -149,6 +163,8 @@ def _load_meta(shape: Shape) -> Generated | None:
     gen = Generated(counts=meta["counts"], cohort_ids=meta["cohort_ids"])
     gen.open_round = {int(k): v for k, v in meta["open_round"].items()}
     gen.pending = {int(k): v for k, v in meta["pending"].items()}
+    gen.open_observation = {int(k): v for k, v in meta["open_observation"].items()}
+    gen.supervisor = {int(k): v for k, v in meta["supervisor"].items()}
     return gen
 
 
@@ -195,6 +211,7 @@ async def prepare(
     if need_sqlite or need_pg:
         with Timer() as gen_t:
             gen, tables = generate(shape)
+            add_workplace(gen, tables, shape)
         print(f"generated {gen.counts} in {gen_t.seconds:.1f}s", flush=True)
         if need_sqlite:
             sqlite_path.unlink(missing_ok=True)
@@ -263,7 +280,8 @@ async def run_backend(
             cold.append(await evaluate(db, c, now, cache))
             for _ in range(answers):
                 student = pending[c].pop()
-                await complete_one(db, gen.open_round[c], student, shape.weeks)
+                observed = (gen.open_observation[c], gen.supervisor[student])
+                await complete_one(db, gen.open_round[c], student, shape.weeks, observed)
                 cpu = time.process_time()
                 warm.append(await evaluate(db, c, now, cache))
                 cpu_warm.append(time.process_time() - cpu)

@@ -22,9 +22,10 @@ from bot.gaps.rules import Finding
 from bot.outbox.team import notify_team, team_language
 from bot.texts import t
 from storage.db import Session
-from storage.records import AlertRecord, MemberRecord
+from storage.records import MemberRecord
 from storage.repos import CohortRepo
 from storage.repos.alerts import AlertRepo, AuditRepo
+from storage.repos.gap_query import OpenAlert
 from storage.repos.rounds import RoundRepo
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,9 @@ async def evaluate_cohort(
     # a student who left (/stop, unreachable) gets no new alerts; the class's figures stay
     findings = [f for f in check.findings() if f.student_id is None or f.student_id in active]
     repo = AlertRepo(session)
-    stored = {a.fingerprint: a for a in await repo.unresolved(cohort_id)}
+    # read with the check's one statement: they change through any instance's lifecycle
+    # (a mentor's tap on another instance too), so they are not kept between checks
+    stored = {a.fingerprint: a for a in check.alerts}
     round_index = len(data.rounds) - 1
     week = data.rounds[-1].week
     states = [_state(a, data, round_index, now) for a in stored.values()]
@@ -108,7 +111,7 @@ async def evaluate_cohort(
     return raised
 
 
-def _state(alert: AlertRecord, data: CohortData, round_index: int, now: datetime) -> AlertState:
+def _state(alert: OpenAlert, data: CohortData, round_index: int, now: datetime) -> AlertState:
     status = alert.status if alert.status in ("open", "acknowledged", "muted") else "open"
     muted_until = None
     if status == "muted":

@@ -6,6 +6,7 @@ per skill (`CohortCache`), for recent cohorts (`GapCache`, owned by the running 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bot.gaps.cohort_data import CohortData, SnapshotPart
@@ -16,6 +17,7 @@ from bot.gaps.rules import (
     GapSettings,
     HelpRequest,
     RatingAnswer,
+    WorkplaceObservation,
 )
 from bot.gaps.rules import StudentWords as Words
 
@@ -61,7 +63,7 @@ class Memo:
     signature: object
     findings: list[Finding]
     ok: dict[str, int]
-    snapshot: CohortAnswers
+    snapshot: CohortAnswers | None  # a student's part; None for a skill (see class_asks)
     class_asks: list[ClassAsk] | None = None  # a skill's, for its class gap's ok streak
 
 
@@ -79,6 +81,10 @@ class CohortCache:
     skills: dict[str, Memo] = field(default_factory=dict)
     # the class figures of the closed rounds per skill: they cannot change while the key holds
     closed_asks: dict[str, list[ClassAsk]] = field(default_factory=dict)
+    # the workplace's view of the closed observation rounds (by week, as stored), per student
+    # and per skill: a tap can change only until its round closes
+    observed_by_student: dict[int, list[WorkplaceObservation]] = field(default_factory=dict)
+    observed_by_skill: dict[str, list[WorkplaceObservation]] = field(default_factory=dict)
 
 
 class GapCache:
@@ -104,14 +110,23 @@ class GapCache:
 
 
 def cache_entry(
-    key: tuple[object, ...], data: CohortData, settings: GapSettings, closed: SnapshotPart
+    key: tuple[object, ...],
+    data: CohortData,
+    settings: GapSettings,
+    closed: SnapshotPart,
+    observed: Iterable[WorkplaceObservation] = (),
 ) -> CohortCache:
-    """The cached part of a cohort: its closed rounds' snapshot, grouped once per student and
-    per skill (pure: the property test builds one from random answers)."""
+    """The cached part of a cohort: its closed rounds' snapshot and the closed observation
+    rounds' levels (`observed`, by week), grouped once per student and per skill (pure: the
+    property test builds one from random answers)."""
     words: dict[tuple[int, int], list[Words]] = {}
     for w in closed.words:
         words.setdefault((w.student_id, w.week), []).append(w)
     no_fold = settings.model_copy(update={"fold_into_class": False})
-    return CohortCache(
+    entry = CohortCache(
         key, data, settings, no_fold, closed, by_student(closed), by_skill(closed), words
     )
+    for o in observed:
+        entry.observed_by_student.setdefault(o.student_id, []).append(o)
+        entry.observed_by_skill.setdefault(o.skill, []).append(o)
+    return entry

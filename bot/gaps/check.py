@@ -3,8 +3,9 @@ only for the students and skills an answer changed (same findings as a full eval
 
 from __future__ import annotations
 
+import heapq
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from bot.gaps import rules as gaps
 from bot.gaps.cache import (
@@ -34,9 +35,10 @@ from bot.gaps.rules import (
 )
 from bot.plans.store import plan_for
 from storage.db import Session
-from storage.records import CohortRecord, MemberRecord, RoundRecord
-from storage.repos import CohortRepo, MemberRepo
+from storage.records import CohortRecord, RoundRecord
+from storage.repos import MemberRepo
 from storage.repos.answers_query import AnswersQuery
+from storage.repos.gap_query import GapQuery, OpenAlert
 from storage.repos.observations import ObservationRepo
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,9 @@ log = logging.getLogger(__name__)
 # refuses closed ones), so the closed rounds' part of the snapshot is kept per cohort and
 # reused while a cheap key — the cohort row, its counted rounds, its students and the row
 # counts of the closed rounds — is unchanged; only the open rounds are read each time. The
+# werkbegeleiders' taps likewise: those of closed observation rounds are kept (keyed by their
+# rounds' row counts), the open rounds' read each time. Key, open rows and the unresolved
+# alerts come in one statement (`storage.repos.gap_query`): statements, not rows, cost. The
 # rules are then run per student (student gaps, declines, silences look at one student's
 # answers only) and per skill (class gaps look at one skill's answers only), each again only
 # when its part of the snapshot changed. The findings are those of `gaps.evaluate` on the
@@ -71,36 +76,49 @@ class GapCheck:
         open_part: SnapshotPart,
         rounds: list[RoundRecord],
         observations: tuple[WorkplaceObservation, ...] = (),
+        alerts: Sequence[OpenAlert] = (),
     ):
         self.entry = entry
-        # the workplace's view is read afresh each time (one small query): a tap may change
-        # until its round closes, and its rounds are not the reflection rounds cached here
+        # `observations`: the open observation rounds' (by week); the closed rounds' are kept
+        # in the entry. A memo's signature holds only the open ones: the closed ones cannot
+        # change while the entry holds.
         self._observed: dict[int, list[WorkplaceObservation]] = {}
         self._observed_skill: dict[str, list[WorkplaceObservation]] = {}
         for o in observations:
             self._observed.setdefault(o.student_id, []).append(o)
             self._observed_skill.setdefault(o.skill, []).append(o)
+        self.alerts = list(alerts)  # unresolved, read with the rest (`gap_check`)
         self.data = entry.data
         self.settings = entry.settings
         self._open = open_part
         self._open_ids = [r.id for r in rounds if r.id in open_part.rounds]
         self._views = [entry.closed.rounds.get(r.id) or open_part.rounds[r.id] for r in rounds]
         self._open_by_student = by_student(open_part)
+        # this check's memos: findings() and ok_streaks() ask for the same ones
+        self._checked_students: dict[int, Memo] = {}
+        self._checked_skills: dict[str, Memo] = {}
 
     # -- per student -----------------------------------------------------------------------
 
     def _student(self, sid: int) -> Memo:
+        memo = self._checked_students.get(sid)
+        if memo is None:
+            memo = self._checked_students[sid] = self._student_now(sid)
+        return memo
+
+    def _student_now(self, sid: int) -> Memo:
         open_views = [self._open.rounds[i] for i in self._open_ids]
         mine = self._open_by_student.get(sid, Mine())
-        observed = tuple(self._observed.get(sid, ()))
+        open_observed = tuple(self._observed.get(sid, ()))
         signature = (
             tuple((v.week, sid in v.enrolled, sid in v.respondents) for v in open_views),
             mine.signature(),
-            observed,
+            open_observed,
         )
         memo = self.entry.students.get(sid)
         if memo is not None and memo.signature == signature:
             return memo
+        observed = _by_week(self.entry.observed_by_student.get(sid, ()), open_observed)
         one = frozenset((sid,))
         empty: frozenset[int] = frozenset()
         closed = self.entry.closed_by_student.get(sid, Mine())
@@ -130,6 +148,12 @@ class GapCheck:
     # -- per skill -------------------------------------------------------------------------
 
     def _skill(self, skill: str) -> Memo:
+        memo = self._checked_skills.get(skill)
+        if memo is None:
+            memo = self._checked_skills[skill] = self._skill_now(skill)
+        return memo
+
+    def _skill_now(self, skill: str) -> Memo:
         ratings = [r for r in self._open.ratings if r.skill == skill]
         helps = [h for h in self._open.helps if h.skill == skill]
         open_views = [
@@ -137,8 +161,8 @@ class GapCheck:
         ]
         asked_now = _asked(ratings, helps)
         open_words = tuple(w for w in self._open.words if (w.student_id, w.week) in asked_now)
-        observed = tuple(self._observed_skill.get(skill, ()))
-        signature = (tuple(open_views), tuple(ratings), tuple(helps), open_words, observed)
+        open_observed = tuple(self._observed_skill.get(skill, ()))
+        signature = (tuple(open_views), tuple(ratings), tuple(helps), open_words, open_observed)
         memo = self.entry.skills.get(skill)
         if memo is not None and memo.signature == signature:
             return memo
@@ -146,15 +170,15 @@ class GapCheck:
         all_ratings, all_helps = closed.ratings + ratings, closed.helps + helps
         # a class gap looks only at the rounds that asked its skill
         asking = tuple(v for v in self._views if skill in v.skills)
-        snapshot = CohortAnswers(
-            asking, tuple(all_ratings), tuple(all_helps), observations=observed
-        )
         asks = self._class_asks(skill, open_views, ratings, helps)
         if asks is None:  # an open round shares its week with a closed one: all afresh
-            asks = gaps.class_asks(index_answers(snapshot), skill, self.settings)
+            whole = CohortAnswers(asking, tuple(all_ratings), tuple(all_helps))
+            asks = gaps.class_asks(index_answers(whole), skill, self.settings)
         finding = class_finding(skill, asks, self.settings)
         findings = [] if finding is None else [finding]
         if findings and self.settings.fold_into_class:
+            # the whole skill (both views) only now: most checks find no class gap
+            observed = _by_week(self.entry.observed_by_skill.get(skill, ()), open_observed)
             # the class finding names the students with their own gap on the skill, with
             # their words: the student rule on this skill's answers (the rounds that asked
             # it, the words of those asks) gives them, folded in as `gaps.evaluate` folds
@@ -164,12 +188,13 @@ class GapCheck:
             words += [w for w in self._open.words if (w.student_id, w.week) in asked]
             # the folded student gaps weigh both views, as in the full evaluation
             with_words = CohortAnswers(
-                asking, snapshot.ratings, snapshot.helps, tuple(words), observed
+                asking, tuple(all_ratings), tuple(all_helps), tuple(words), observed
             )
             theirs = [f for f in gaps.find_student_gaps(with_words, self.settings)
                       if f.skill == skill]  # fmt: skip
             findings = [gaps.fold_students(findings[0], theirs)]
-        memo = self.entry.skills[skill] = Memo(signature, findings, {}, snapshot, asks)
+        # no snapshot: a class gap's ok streak is counted from the asks
+        memo = self.entry.skills[skill] = Memo(signature, findings, {}, None, asks)
         return memo
 
     def _class_asks(
@@ -206,6 +231,7 @@ class GapCheck:
         seen.update(self.entry.closed_by_student)
         seen.update(self._open_by_student)
         seen.update(self._observed)
+        seen.update(self.entry.observed_by_student)
         return sorted(seen)
 
     def skills(self) -> list[str]:
@@ -216,6 +242,7 @@ class GapCheck:
         found.update(r.skill for r in self._open.ratings)
         found.update(h.skill for h in self._open.helps)
         found.update(self._observed_skill)
+        found.update(self.entry.observed_by_skill)
         return sorted(found)
 
     def findings(self) -> list[Finding]:
@@ -253,60 +280,70 @@ class GapCheck:
                     not gaps.class_ask_low(a, self.settings) for a in memo.class_asks
                 )
             else:
+                assert memo.snapshot is not None  # a student's (a skill's has its asks)
                 memo.ok.update(gaps.ok_streaks([fp], memo.snapshot, self.settings))
             out[fp] = memo.ok[fp]
         return out
 
 
+def _by_week(
+    closed: Iterable[WorkplaceObservation], open_: Iterable[WorkplaceObservation]
+) -> tuple[WorkplaceObservation, ...]:
+    """Closed and open observations in stored order (by week, then as stored): a week has one
+    observation round, so no week is in both and a stable merge by week keeps that order."""
+    closed, open_ = tuple(closed), tuple(open_)
+    if not open_ or not closed or closed[-1].week < open_[0].week:
+        return closed + open_  # the usual case: the open round is the latest
+    return tuple(heapq.merge(closed, open_, key=lambda o: o.week))
+
+
 async def gap_check(
     session: Session, cohort_id: int, cache: GapCache | None = None
 ) -> GapCheck | None:
-    """The cohort's gap check, reading only what changed since the last one (see above)."""
+    """The cohort's gap check, reading only what changed since the last one (see above): the
+    one statement (`GapQuery.state`) when the closed rounds are cached."""
     cache = GapCache() if cache is None else cache
-    cohort = await CohortRepo(session).get(cohort_id)
+    state = await GapQuery(session).state(cohort_id, COUNTED_STATUSES)
+    cohort = state.cohort
     if cohort is None:
         return None
-    query = AnswersQuery(session)
-    counted = await query.rounds_in(cohort_id, "reflection", COUNTED_STATUSES)
-    rounds = [r for r, _answers, _taking in counted]
-    students = {m.id: m for m in await MemberRepo(session).in_cohort(cohort_id, "student")}
-    open_ids = [r.id for r in rounds if r.is_open]
-    closed_rounds = [r for r in rounds if not r.is_open]
-    # an open round's rows change with every answer; they are read afresh anyway (and so
-    # is the workplace's view, below: its rounds are not these)
-    key = (cohort, tuple(c if not c[0].is_open else c[0] for c in counted),
-           tuple(students.values()))  # fmt: skip
+    rounds = [c.round for c in state.reflections]
+    # an open round's rows change with every answer (or tap): they are read afresh anyway
+    key = (
+        cohort,
+        tuple(c.round if c.round.is_open else c for c in state.reflections),
+        tuple(c.round if c.round.is_open else c for c in state.observation_rounds),
+        tuple(state.students),
+    )
     bind = session.bind
     cache_key = (str(getattr(bind, "url", id(bind))), cohort_id)
     entry = cache.get(cache_key)
-    active = {m.id for m in students.values() if m.status == "active"}
+    active = {sid for sid, _name, status, _org in state.students if status == "active"}
     if entry is None or entry.key != key:
-        entry = await _load_closed(session, cohort, rounds, closed_rounds, students, active, key)
+        entry = await _load_closed(session, cohort, rounds, active, key)
     cache.put(cache_key, entry)
-    open_rounds = [r for r in rounds if r.is_open]
     completed: dict[int, set[int]] = {}
-    taking, open_answers = await query.round_rows(open_ids)
-    for round_id, member_id, done in taking:
+    for round_id, member_id, done in state.taking:
         if done:
             completed.setdefault(round_id, set()).add(member_id)
-    open_part = snapshot_part(entry.data.plan, open_rounds, open_answers, completed, {}, active)
-    # what `workplace_view` keeps of the cohort's observations, read as plain columns
-    levels = await ObservationRepo(session).levels_of_cohort(cohort_id)
-    observed = tuple(WorkplaceObservation(*row) for row in levels)
-    return GapCheck(entry, open_part, rounds, observed)
+    open_rounds = [r for r in rounds if r.is_open]
+    open_part = snapshot_part(entry.data.plan, open_rounds, state.answers, completed, {}, active)
+    observed = tuple(WorkplaceObservation(sid, week, skill, level, wb)
+                     for week, _id, sid, skill, level, wb in state.observed)  # fmt: skip
+    return GapCheck(entry, open_part, rounds, observed, state.alerts)
 
 
 async def _load_closed(
     session: Session,
     cohort: CohortRecord,
     rounds: list[RoundRecord],
-    closed_rounds: list[RoundRecord],
-    students: dict[int, MemberRecord],
     active: set[int],
     key: tuple[object, ...],
 ) -> CohortCache:
     plan = await plan_for(session, cohort)
+    students = {m.id: m for m in await MemberRepo(session).in_cohort(cohort.id, "student")}
     query = AnswersQuery(session)
+    closed_rounds = [r for r in rounds if not r.is_open]
     ids = [r.id for r in closed_rounds]
     completed: dict[int, set[int]] = {}
     enrolled: dict[int, set[int]] = {}
@@ -316,5 +353,7 @@ async def _load_closed(
             completed.setdefault(round_id, set()).add(member_id)
     part = snapshot_part(plan, closed_rounds, await query.answer_rows(ids), completed,
                          enrolled, active)  # fmt: skip
+    levels = await ObservationRepo(session).closed_levels(cohort.id)
     data = CohortData(cohort, plan, rounds, [], {}, {}, students)
-    return cache_entry(key, data, gap_settings_of(cohort), part)
+    observed = (WorkplaceObservation(*row) for row in levels)
+    return cache_entry(key, data, gap_settings_of(cohort), part, observed)

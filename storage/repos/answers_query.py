@@ -6,16 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
-    Integer,
-    String,
-    Text,
-    cast,
-    false,
-    func,
-    literal,
-    null,
     select,
-    union_all,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,7 +15,6 @@ from storage.models import Answer, Member, Participation, Round, StudentQuestion
 from storage.records import (
     AnswerRecord,
     QuestionRecord,
-    RoundRecord,
     StoredAnswer,
     StoredParticipation,
 )
@@ -117,93 +107,6 @@ class AnswersQuery:
             ).where(Participation.round_id.in_(round_ids))
         )
         return [(r, m, bool(done)) for r, m, done in rows]
-
-    async def round_rows(
-        self, round_ids: list[int]
-    ) -> tuple[list[tuple[int, int, bool]], list[AnswerRecord]]:
-        """`participation_rows` and `answer_rows` of these rounds in one round trip: the
-        per-answer gap check reads the open rounds' rows after every completed reflection."""
-        if not round_ids:
-            return [], []
-        answers = (
-            select(
-                literal(0).label("tag"),
-                Answer.round_id.label("round_id"),
-                Answer.member_id.label("member_id"),
-                Answer.id.label("row_id"),
-                Answer.question_key.label("question_key"),
-                Answer.kind.label("kind"),
-                Answer.skill.label("skill"),
-                Answer.rating.label("rating"),
-                Answer.choice.label("choice"),
-                Answer.text.label("text"),
-                Answer.skipped.label("skipped"),
-                Answer.answered_at.label("moment"),
-            )
-            .join(Member, Member.id == Answer.member_id)
-            .where(Answer.round_id.in_(round_ids))
-        )
-        # a participation row: its completion time in the moment column (null: not done)
-        taking = select(
-            literal(1),
-            Participation.round_id,
-            Participation.member_id,
-            Participation.id,
-            cast(null(), String),
-            cast(null(), String),
-            cast(null(), String),
-            cast(null(), Integer),
-            cast(null(), String),
-            cast(null(), Text),
-            false(),
-            Participation.completed_at,
-        ).where(Participation.round_id.in_(round_ids))
-        both = union_all(answers, taking).subquery()
-        rows = await self.session.execute(
-            select(both).order_by(both.c.tag, both.c.round_id, both.c.member_id, both.c.row_id)
-        )
-        participations: list[tuple[int, int, bool]] = []
-        records: list[AnswerRecord] = []
-        for (
-            tag,
-            round_id,
-            member_id,
-            _id,
-            key,
-            kind,
-            skill,
-            rating,
-            choice,
-            text,
-            skipped,
-            at,
-        ) in rows:
-            if tag == 1:
-                participations.append((round_id, member_id, at is not None))
-            elif not key.startswith("__"):
-                records.append(AnswerRecord(round_id, member_id, key, kind, skill, rating,
-                                            choice, text, bool(skipped), at))  # fmt: skip
-        return participations, records
-
-    async def rounds_in(
-        self, cohort_id: int, kind: str, statuses: tuple[str, ...]
-    ) -> list[tuple[RoundRecord, int, int]]:
-        """The cohort's rounds of `kind` in `statuses`, by week (as `RoundRepo.of_cohort`),
-        each with its numbers of answers and participations: a cheap sign that rows of a
-        round were deleted (retention, erasure) since it was last read."""
-        answers = select(func.count()).where(Answer.round_id == Round.id).scalar_subquery()
-        taking = select(func.count()).where(Participation.round_id == Round.id).scalar_subquery()
-        rows = await self.session.execute(
-            select(
-                Round.id, Round.week, Round.status, Round.due_at, Round.closed_at, answers, taking
-            )
-            .where(Round.cohort_id == cohort_id, Round.kind == kind, Round.status.in_(statuses))
-            .order_by(Round.week, Round.id)
-        )
-        return [
-            (RoundRecord(round_id, cohort_id, week, kind, status, due_at, closed_at), n, p)
-            for round_id, week, status, due_at, closed_at, n, p in rows
-        ]
 
 
 class QuestionsRepo:

@@ -169,10 +169,11 @@ class ObservationRepo:
         """Every observation (and line) in the cohort's observation rounds, oldest week first."""
         return await self._records(self._query().where(Round.cohort_id == cohort_id))
 
-    async def levels_of_cohort(self, cohort_id: int) -> list[tuple[int, int, str, int, int]]:
-        """(student id, week, skill, level, werkbegeleider id) of the cohort's observations
-        that are evidence (a level, not the optional line), oldest week first: the per-answer
-        gap check reads them on every check, so plain columns and no text."""
+    async def closed_levels(self, cohort_id: int) -> list[tuple[int, int, str, int, int]]:
+        """(student id, week, skill, level, werkbegeleider id) of the closed observation rounds'
+        evidence (a level, not the optional line), oldest week first. They can no longer
+        change, so the per-answer gap check keeps them (`bot.gaps.cache`) and reads only the
+        open rounds' each time (`storage.repos.gap_query`)."""
         rows = await self.session.execute(
             select(
                 Observation.student_id,
@@ -184,12 +185,13 @@ class ObservationRepo:
             .join(Round, Round.id == Observation.round_id)
             .where(
                 Round.cohort_id == cohort_id,
+                Round.kind == "observation",
+                Round.status != "open",
                 Observation.level.is_not(None),
                 Observation.skill != NOTE_SKILL,
             )
             .order_by(Round.week, Observation.id)
         )
-        # the level is not null here (filtered above)
         return [
             (sid, week, skill, level, wb)
             for sid, week, skill, level, wb in rows

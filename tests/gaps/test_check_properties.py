@@ -71,9 +71,12 @@ def check_of(
     if entry is None:
         empty = cohort_data()
         base = CohortData(empty.cohort, empty.plan, rounds, [], {}, {}, {})
-        entry = cache_entry((), base, s, part(data, closed))
-    # the workplace's view is read afresh for each check, as gap_check does
-    return GapCheck(entry, part(data, set(weeks) - closed), rounds, data.observations)
+        kept = [o for o in data.observations if o.week in closed]
+        entry = cache_entry((), base, s, part(data, closed), kept)
+    # the closed weeks' observations are kept in the entry, the open ones read each check,
+    # as gap_check does
+    opened = tuple(o for o in data.observations if o.week not in closed)
+    return GapCheck(entry, part(data, set(weeks) - closed), rounds, opened)
 
 
 def fingerprints(data: CohortAnswers) -> list[str]:

@@ -265,6 +265,11 @@ async def test_mentor_of_two_cohorts_names_the_cohort_first(h: Harness) -> None:
         other = await make_cohort(s, "PW3B", plan=PLAN)
         await add_mentor(s, other, "Marit Jansen", marit.id)
         await evaluate_cohort(s, cohort, week_time(2))
+    # the alert goes to Marit's chat too: let it arrive first, or the sender's next poll
+    # (every second) races the reply to /gaten on a loaded machine
+    assert h.state.running is not None
+    h.state.running.sender.wake()
+    await h.api.wait_for_message(marit, lambda m: "Signaal" in (m.text or ""), timeout=10)
     first = await h.say(marit, "/gaten")
     assert "PW3A" in first.text and "Anna de Vries" in first.text
     named = await h.say(marit, "/gaten pw3b")

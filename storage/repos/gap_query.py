@@ -1,0 +1,201 @@
+"""What the per-answer gap check reads after every completed reflection, in ONE statement.
+
+Each statement costs SQLAlchemy (and aiosqlite a thread hop) more than its few rows do, so the
+check's reads are one `UNION ALL` of tagged rows with the same columns (`GapState`): the
+cohort's rounds with the numbers of their rows (the cache key of the closed rounds: a deleted
+row changes a number), its students (id, name, status, organisation), the open reflection rounds'
+participations and answers, the open observation rounds' evidence, the unresolved alerts and
+the cohort row itself. Plain columns, no ORM objects."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    Text,
+    bindparam,
+    cast,
+    false,
+    func,
+    literal,
+    null,
+    select,
+    union_all,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import BindParameter
+
+from storage.models import Alert, Answer, Cohort, Member, Observation, Participation, Round
+from storage.models.base import UTCDateTime
+from storage.records import AnswerRecord, CohortRecord, RoundRecord
+
+NOTE_SKILL = "__note__"  # as storage.repos.observations.NOTE_SKILL (not evidence)
+OBSERVATION = "observation"
+_ROUND, _STUDENT, _TAKING, _ANSWER, _OBSERVED, _ALERT, _COHORT, _COHORT_TOO = range(8)
+
+
+@dataclass(frozen=True)
+class CountedRound:
+    """A round with the numbers of its rows: answers and participations of a reflection
+    round, observations of an observation round."""
+
+    round: RoundRecord
+    rows: int
+    taking: int
+
+
+@dataclass(frozen=True)
+class OpenAlert:
+    """What the alert lifecycle needs of an unresolved alert (see `AlertRepo.unresolved`)."""
+
+    id: int
+    fingerprint: str
+    status: str
+    raised_week: int
+    raise_count: int
+    acknowledged_week: int | None
+    muted_until: datetime | None
+
+
+@dataclass
+class GapState:
+    reflections: list[CountedRound] = field(default_factory=list)  # counted statuses, by week
+    observation_rounds: list[CountedRound] = field(default_factory=list)  # any status, by week
+    # id, name, status, organisation: what the check and its alerts use of a student
+    students: list[tuple[int, str, str, str | None]] = field(default_factory=list)
+    taking: list[tuple[int, int, bool]] = field(default_factory=list)  # open: round, member, done
+    answers: list[AnswerRecord] = field(default_factory=list)  # open reflection rounds
+    # open observation rounds' evidence: (week, observation id, student, skill, level, wb)
+    observed: list[tuple[int, int, int, str, int, int]] = field(default_factory=list)
+    alerts: list[OpenAlert] = field(default_factory=list)  # unresolved, by id
+    cohort: CohortRecord | None = None  # None: no such cohort
+
+
+def _row(tag: int, *columns: Any) -> list[Any]:
+    """A select list of the union's 14 columns: the tag, then the given ones, NULL for the
+    rest (typed, so both backends agree on each column's type)."""
+    types = (Integer, Integer, Integer, Integer, Integer, String, String, String, String, Text,
+             None, UTCDateTime, UTCDateTime)  # fmt: skip
+    out: list[Any] = [literal(tag).label("c0")]
+    for i, kind in enumerate(types, start=1):
+        given = columns[i - 1] if i <= len(columns) else None
+        if given is None:
+            given = false() if kind is None else cast(null(), kind)
+        # labelled: unlabelled NULLs of one type get one anonymous name in the union
+        out.append(given.label(f"c{i}"))
+    return out
+
+
+def _statement() -> Select[Any]:
+    """The union, built once (see `_STATEMENT`): building and keying a statement of seven
+    selects costs more than running it."""
+    cohort_id = bindparam("cohort_id", type_=Integer)
+    of_cohort = Round.cohort_id == cohort_id
+    is_open = Round.status == "open"
+    open_reflection = select(Round.id).where(of_cohort, Round.kind == "reflection", is_open)
+    answers = select(func.count()).where(Answer.round_id == Round.id).scalar_subquery()
+    taking = select(func.count()).where(Participation.round_id == Round.id).scalar_subquery()
+    observed = select(func.count()).where(Observation.round_id == Round.id).scalar_subquery()
+    statuses: BindParameter[list[str]] = bindparam("statuses", expanding=True)
+    parts = [
+        select(*_row(_ROUND, Round.id, Round.week, answers, taking, None, Round.kind,
+                     Round.status, None, None, None, None, Round.due_at, Round.closed_at))
+        .where(of_cohort, Round.kind == "reflection", Round.status.in_(statuses)),
+        select(*_row(_ROUND, Round.id, Round.week, observed, literal(0), None, Round.kind,
+                     Round.status, None, None, None, None, Round.due_at, Round.closed_at))
+        .where(of_cohort, Round.kind == OBSERVATION),
+        select(*_row(_STUDENT, Member.id, None, None, None, None, Member.name, Member.status,
+                     Member.organisation))
+        .where(Member.cohort_id == cohort_id, Member.role == "student"),
+        select(*_row(_TAKING, Participation.round_id, Participation.member_id, Participation.id,
+                     *[None] * 8, Participation.completed_at))
+        .where(Participation.round_id.in_(open_reflection)),
+        select(*_row(_ANSWER, Answer.round_id, Answer.member_id, Answer.id, Answer.rating,
+                     None, Answer.question_key, Answer.kind, Answer.skill, Answer.choice,
+                     Answer.text, Answer.skipped, Answer.answered_at))
+        .join(Member, Member.id == Answer.member_id)
+        .where(Answer.round_id.in_(open_reflection)),
+        select(*_row(_OBSERVED, Observation.student_id, Round.week, Observation.id,
+                     Observation.level, Observation.werkbegeleider_id, None, None,
+                     Observation.skill))
+        .join(Round, Round.id == Observation.round_id)
+        .where(of_cohort, Round.kind == OBSERVATION, is_open,
+               Observation.level.is_not(None), Observation.skill != NOTE_SKILL),
+        select(*_row(_ALERT, Alert.id, Alert.raised_week, Alert.raise_count,
+                     Alert.acknowledged_week, None, Alert.fingerprint, Alert.status,
+                     None, None, None, None, Alert.muted_until))
+        .where(Alert.cohort_id == cohort_id, Alert.open_key.is_not(None)),
+        # the cohort row in two rows of the union's columns (`_cohort` puts it together)
+        select(*_row(_COHORT, Cohort.plan_version, Cohort.schedule_version,
+                     Cohort.observation_every, Cohort.group_chat_id, None, Cohort.name,
+                     Cohort.timezone, Cohort.expectations_at, Cohort.reflection_at,
+                     cast(Cohort.gap_settings, Text)))
+        .where(Cohort.id == cohort_id),
+        select(*_row(_COHORT_TOO, None, None, None, None, None, Cohort.reminder_at,
+                     Cohort.digest_at, Cohort.observation_at, cast(Cohort.start_date, String)))
+        .where(Cohort.id == cohort_id),
+    ]  # fmt: skip
+    both = union_all(*parts).subquery()
+    c = list(both.c)
+    return select(both).order_by(c[0], c[1], c[2], c[3])
+
+
+_STATEMENT: Select[Any] | None = None
+
+
+class GapQuery:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def state(self, cohort_id: int, statuses: tuple[str, ...]) -> GapState:
+        """Everything the per-answer check reads, in one round trip (see the module)."""
+        global _STATEMENT
+        if _STATEMENT is None:
+            _STATEMENT = _statement()  # a race builds it twice: harmless
+        params = {"cohort_id": cohort_id, "statuses": list(statuses)}
+        return _state(cohort_id, await self.session.execute(_STATEMENT, params))
+
+
+def _cohort(cohort_id: int, first: tuple[Any, ...], second: tuple[Any, ...]) -> CohortRecord:
+    """The cohort's record as `CohortRepo.get` makes it, from its two rows of the union."""
+    plan_version, schedule_version, every, group_chat_id, name, zone, expect, reflect, gap = first
+    reminder, digest, observation, start = second
+    settings = json.loads(gap) if gap else None
+    return CohortRecord(cohort_id, name, zone, date.fromisoformat(start[:10]), expect, reflect,
+                        reminder, digest, plan_version, group_chat_id, schedule_version,
+                        dict(settings or {}), observation, every)  # fmt: skip
+
+
+def _state(cohort_id: int, rows: Any) -> GapState:
+    out = GapState()
+    first: tuple[Any, ...] = ()
+    for tag, a, b, n, m, k, s1, s2, s3, s4, text, flag, t1, t2 in rows:
+        if tag == _ROUND:
+            record = RoundRecord(a, cohort_id, b, s1, s2, t1, t2)
+            kept = out.observation_rounds if s1 == OBSERVATION else out.reflections
+            kept.append(CountedRound(record, n, m))
+        elif tag == _STUDENT:
+            out.students.append((a, s1, s2, s3))  # by id: a cache key, not a list to show
+        elif tag == _TAKING:
+            out.taking.append((a, b, t1 is not None))
+        elif tag == _ANSWER and not s1.startswith("__"):
+            out.answers.append(AnswerRecord(a, b, s1, s2, s3, m, s4, text, bool(flag), t1))
+        elif tag == _OBSERVED and m is not None:
+            out.observed.append((b, n, a, s3, m, k))
+        elif tag == _ALERT:
+            out.alerts.append(OpenAlert(a, s1, s2, b, n, m, t1))
+        elif tag == _COHORT:
+            first = (a, b, n, m, s1, s2, s3, s4, text)
+        elif tag == _COHORT_TOO:
+            out.cohort = _cohort(cohort_id, first, (s1, s2, s3, s4))
+    # rounds by week, as `RoundRepo.of_cohort` gives them; the taps by week and id
+    out.reflections.sort(key=lambda r: (r.round.week, r.round.id))
+    out.observation_rounds.sort(key=lambda r: (r.round.week, r.round.id))
+    out.observed.sort()
+    return out
