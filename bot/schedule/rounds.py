@@ -18,6 +18,7 @@ from bot.checkin.flow import (
 from bot.observe import round as observation
 from bot.outbox.queue import Outgoing, Queued, queue
 from bot.outbox.team import team_chats
+from bot.plans import ResolvedWeek
 from bot.plans.store import plan_for
 from bot.schedule.next_round import weekly_phrase
 from bot.texts import normalise_language, t
@@ -84,35 +85,25 @@ async def _messages(
     if round_.kind == "observation":
         return await observation.round_messages(session, cohort, round_)
     students = await MemberRepo(session).in_cohort(cohort.id, "student", statuses=("active",))
+    students = [s for s in students if s.chat_id is not None]
     languages = await UserSettingsRepo(session).languages(
         [s.telegram_user_id for s in students if s.telegram_user_id]
     )
-    build = {"expectations": _expectations, "reflection": _reflection, "reminder": _reminder}.get(
-        round_.kind
-    )
-    if build is None:
-        return []
-    tokens = await _prepare_in_bulk(
-        session, round_, [s.id for s in students if s.chat_id is not None]
-    )
-    items = []
-    for student in students:
-        if student.chat_id is None:
-            continue
-        lang = normalise_language(languages.get(student.telegram_user_id or 0))
-        message = await build(session, cohort, round_, student, lang, now, tokens.get(student.id))
-        if message is not None:
-            items.append(
-                Queued(
-                    f"round:{round_.id}:{student.id}",
-                    student.chat_id,
-                    "round",
-                    message,
-                    cohort.id,
-                    round_.id,
-                    student.id,
-                )
-            )
+    langs = {s.id: normalise_language(languages.get(s.telegram_user_id or 0)) for s in students}
+    tokens = await _prepare_in_bulk(session, round_, [s.id for s in students])
+    if round_.kind == "expectations":
+        messages = await _expectations(session, cohort, round_, students, langs, tokens)
+    else:
+        build = {"reflection": _reflection, "reminder": _reminder}.get(round_.kind)
+        if build is None:
+            return []
+        messages = {s.id: await build(session, cohort, round_, s, langs[s.id], now)
+                    for s in students}  # fmt: skip
+    items = [
+        Queued(f"round:{round_.id}:{s.id}", s.chat_id, "round", message, cohort.id, round_.id, s.id)
+        for s in students
+        if s.chat_id is not None and (message := messages[s.id]) is not None
+    ]
     if round_.kind == "reminder":  # the werkbegeleiders' one reminder rides on the students'
         items += await observation.reminder_messages(session, cohort, round_.week, round_.id)
     return items
@@ -135,17 +126,33 @@ async def _expectations(
     session: Session,
     cohort: CohortRecord,
     round_: RoundRecord,
-    student: MemberRecord,
-    lang: str,
-    now: datetime,
-    token: str | None,  # the student's prompt token made in bulk (expectations only)
-) -> Outgoing:
-    week = (await plan_for(session, cohort)).week(round_.week, lang)
-    override = expectations_override(cohort, round_.week)  # the team's own text (/verwachting)
+    students: list[MemberRecord],
+    langs: dict[int, str],
+    tokens: dict[int, str],  # the students' prompt tokens, made in bulk
+) -> dict[int, Outgoing | None]:
+    """Every student's expectations message: the week resolved once per language."""
+    weeks = {
+        lang: await _expectations_week(session, cohort, round_.week, lang)
+        for lang in set(langs.values())
+    }
+    messages: dict[int, Outgoing | None] = {}
+    for student in students:
+        lang = langs[student.id]
+        week, when = weeks[lang]
+        messages[student.id] = render_expectations(week, tokens[student.id], lang, when)
+    return messages
+
+
+async def _expectations_week(
+    session: Session, cohort: CohortRecord, week_number: int, lang: str
+) -> tuple[ResolvedWeek, str]:
+    """The week's text in `lang` and the reflection moment; the same for the whole class, so
+    `_messages` keeps it per language (the plan's YAML is a query when the cohort has one)."""
+    week = (await plan_for(session, cohort)).week(week_number, lang)
+    override = expectations_override(cohort, week_number)  # the team's own text (/verwachting)
     if override is not None:
         week = week.model_copy(update={"expectations": override})
-    assert token is not None  # made in bulk for every student with a chat
-    return render_expectations(week, token, lang, weekly_phrase(cohort.reflection_at, lang))
+    return week, weekly_phrase(cohort.reflection_at, lang)
 
 
 async def _reflection(
@@ -155,7 +162,6 @@ async def _reflection(
     student: MemberRecord,
     lang: str,
     now: datetime,
-    token: str | None,  # the student's prompt token made in bulk (expectations only)
 ) -> Outgoing | None:
     week = await reflection_week(session, round_, student.id, lang)  # with agreement follow-ups
     intro = t("round.reflection_intro", lang, week=round_.week, count=len(week.questions))
@@ -173,7 +179,6 @@ async def _reminder(
     student: MemberRecord,
     lang: str,
     now: datetime,
-    token: str | None,  # the student's prompt token made in bulk (expectations only)
 ) -> Outgoing | None:
     """Only to a student whose reflection of the same week is open and unfinished."""
     reflection = await RoundRepo(session).find(cohort.id, round_.week, "reflection")

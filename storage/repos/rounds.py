@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert_ignore
 from storage.models import Answer, Member, Participation, Prompt, Round, utcnow
 from storage.records import AnswerRecord, PromptRecord, RoundRecord, WeekStatus
+
+
+def _insert(session: AsyncSession, table: Any) -> Any:
+    """INSERT in the session's dialect (for ON CONFLICT)."""
+    name = session.get_bind().dialect.name
+    return (postgresql if name == "postgresql" else sqlite).insert(table)
 
 
 def _round(row: Round) -> RoundRecord:
@@ -133,8 +141,13 @@ class RoundRepo:
     # -- participation -------------------------------------------------------------------
 
     async def add_participants(self, round_id: int, member_ids: list[int]) -> None:
+        if not member_ids:
+            return
         rows = [{"round_id": round_id, "member_id": m} for m in member_ids]
-        await insert_ignore(self.session, Participation.__table__, rows, ("round_id", "member_id"))  # type: ignore[arg-type]
+        statement = _insert(self.session, Participation.__table__).on_conflict_do_nothing(
+            index_elements=["round_id", "member_id"]
+        )
+        await self.session.execute(statement, rows)  # many rows: one statement, cached
 
     async def mark_started(self, round_id: int, member_id: int, now: datetime) -> None:
         await self.session.execute(
@@ -266,8 +279,10 @@ class PromptRepo:
     async def ensure_many(
         self, round_id: int, member_ids: list[int], question_key: str
     ) -> dict[int, str]:
-        """`ensure` for a whole class at once: one multi-row insert of the new tokens and one
-        read of them all; member id -> token."""
+        """`ensure` for a whole class at once: member id -> token. One multi-row insert that
+        returns the new tokens; the existing ones (a round opened again) are read after."""
+        if not member_ids:
+            return {}
         now = utcnow()
         rows = [
             {
@@ -279,23 +294,25 @@ class PromptRepo:
             }
             for member_id in member_ids
         ]
-        for start in range(0, len(rows), 500):  # well under SQLite's bound-parameter limit
-            await insert_ignore(
-                self.session,
-                Prompt.__table__,
-                rows[start : start + 500],
-                ("round_id", "member_id", "question_key"),
-            )
-        if not member_ids:
-            return {}
-        found = await self.session.execute(
-            select(Prompt.member_id, Prompt.token).where(
-                Prompt.round_id == round_id,
-                Prompt.question_key == question_key,
-                Prompt.member_id.in_(member_ids),
-            )
+        statement = (
+            _insert(self.session, Prompt.__table__)
+            .on_conflict_do_nothing(index_elements=["round_id", "member_id", "question_key"])
+            .returning(Prompt.member_id, Prompt.token)
         )
-        return {member_id: token for member_id, token in found.tuples()}
+        # rows as parameters: SQLAlchemy's insertmanyvalues sends the one cached one-row
+        # statement as multi-row INSERTs (much faster than compiling a VALUES of every row)
+        tokens = dict((await self.session.execute(statement, rows)).tuples().all())
+        missing = [m for m in member_ids if m not in tokens]
+        if missing:
+            found = await self.session.execute(
+                select(Prompt.member_id, Prompt.token).where(
+                    Prompt.round_id == round_id,
+                    Prompt.question_key == question_key,
+                    Prompt.member_id.in_(missing),
+                )
+            )
+            tokens.update(found.tuples().all())
+        return tokens
 
     async def get(self, token: str) -> PromptRecord | None:
         row = await self.session.get(Prompt, token) if 0 < len(token) <= 24 else None
