@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import and_, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert_ignore
 from storage.models import Answer, Member, Participation, Prompt, Round, utcnow
 from storage.records import AnswerRecord, PromptRecord, RoundRecord, WeekStatus
-
-
-def _insert(session: AsyncSession, table: Any) -> Any:
-    """INSERT in the session's dialect (for ON CONFLICT)."""
-    name = session.get_bind().dialect.name
-    return (postgresql if name == "postgresql" else sqlite).insert(table)
+from storage.repos.opening import OpeningRepo
 
 
 def _round(row: Round) -> RoundRecord:
@@ -141,13 +134,7 @@ class RoundRepo:
     # -- participation -------------------------------------------------------------------
 
     async def add_participants(self, round_id: int, member_ids: list[int]) -> None:
-        if not member_ids:
-            return
-        rows = [{"round_id": round_id, "member_id": m} for m in member_ids]
-        statement = _insert(self.session, Participation.__table__).on_conflict_do_nothing(
-            index_elements=["round_id", "member_id"]
-        )
-        await self.session.execute(statement, rows)  # many rows: one statement, cached
+        await OpeningRepo(self.session).participations([(round_id, m) for m in member_ids])
 
     async def mark_started(self, round_id: int, member_id: int, now: datetime) -> None:
         await self.session.execute(
@@ -279,40 +266,10 @@ class PromptRepo:
     async def ensure_many(
         self, round_id: int, member_ids: list[int], question_key: str
     ) -> dict[int, str]:
-        """`ensure` for a whole class at once: member id -> token. One multi-row insert that
-        returns the new tokens; the existing ones (a round opened again) are read after."""
-        if not member_ids:
-            return {}
-        now = utcnow()
-        rows = [
-            {
-                "token": secrets.token_urlsafe(9),
-                "round_id": round_id,
-                "member_id": member_id,
-                "question_key": question_key,
-                "created_at": now,
-            }
-            for member_id in member_ids
-        ]
-        statement = (
-            _insert(self.session, Prompt.__table__)
-            .on_conflict_do_nothing(index_elements=["round_id", "member_id", "question_key"])
-            .returning(Prompt.member_id, Prompt.token)
-        )
-        # rows as parameters: SQLAlchemy's insertmanyvalues sends the one cached one-row
-        # statement as multi-row INSERTs (much faster than compiling a VALUES of every row)
-        tokens = dict((await self.session.execute(statement, rows)).tuples().all())
-        missing = [m for m in member_ids if m not in tokens]
-        if missing:
-            found = await self.session.execute(
-                select(Prompt.member_id, Prompt.token).where(
-                    Prompt.round_id == round_id,
-                    Prompt.question_key == question_key,
-                    Prompt.member_id.in_(missing),
-                )
-            )
-            tokens.update(found.tuples().all())
-        return tokens
+        """`ensure` for a whole class at once: member id -> token."""
+        pairs = [(round_id, m) for m in member_ids]
+        tokens = await OpeningRepo(self.session).prompts(pairs, question_key)
+        return {member_id: token for (_round_id, member_id), token in tokens.items()}
 
     async def get(self, token: str) -> PromptRecord | None:
         row = await self.session.get(Prompt, token) if 0 < len(token) <= 24 else None
