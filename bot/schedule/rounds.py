@@ -69,6 +69,14 @@ async def open_round(
     return opened[0]
 
 
+@dataclass
+class Opened:
+    """What `open_rounds` did: the rounds created now, and those that failed (logged)."""
+
+    rounds: list[OpenedRound] = field(default_factory=list)
+    failed: list[Due] = field(default_factory=list)
+
+
 async def open_rounds(
     db: Database,
     due: Sequence[Due],
@@ -76,41 +84,40 @@ async def open_rounds(
     *,
     cohorts: Mapping[int, CohortRecord] | None = None,
     per_transaction: int = 100,
-) -> list[OpenedRound]:
+) -> Opened:
     """Open many rounds due at one moment (every cohort whose expectations are due Monday
     08:00): a transaction per `per_transaction` rounds, each written in bulk, rather than one
-    per cohort. Returns the rounds created now, as `open_round` would have (each is created
-    once: an instance racing with the same rounds waits for the other's commit, then finds
-    them made). At most one round per cohort and kind. A batch that fails is opened again one
-    round at a time, so one broken cohort costs only its own round (logged)."""
+    per cohort. The rounds created now are those `open_round` would have created (each is
+    created once: an instance racing with the same rounds waits for the other's commit, then
+    finds them made). At most one round per cohort and kind. A batch that fails is opened
+    again one round at a time, so one broken cohort costs only its own round."""
     unknown = {d.kind for d in due} - set(KINDS)
     if unknown:
         raise ValueError(f"unknown round kind(s): {sorted(unknown)}")
     # the same order on every instance: racing writers wait for each other, never deadlock
     ordered = sorted(set(due), key=lambda d: (d.cohort_id, d.week, KINDS.index(d.kind)))
-    opened: list[OpenedRound] = []
+    result = Opened()
     for start in range(0, len(ordered), per_transaction):
         batch = ordered[start : start + per_transaction]
         try:
             async with db.transaction() as session:
-                opened += await _open_in(session, batch, cohorts, now)
+                result.rounds += await _open_in(session, batch, cohorts, now)
         except Exception:
             log.exception("opening %s rounds together failed; one at a time now", len(batch))
-            opened += await _one_by_one(db, batch, now)
-    return opened
+            await _one_by_one(db, batch, now, result)
+    return result
 
 
-async def _one_by_one(db: Database, batch: Sequence[Due], now: datetime) -> list[OpenedRound]:
-    opened = []
+async def _one_by_one(db: Database, batch: Sequence[Due], now: datetime, into: Opened) -> None:
     for d in batch:
         try:
-            result = await open_round(db, d.cohort_id, d.week, d.kind, d.due_at, now)
+            opened = await open_round(db, d.cohort_id, d.week, d.kind, d.due_at, now)
         except Exception:
             log.exception("opening the %s round of cohort %s failed", d.kind, d.cohort_id)
+            into.failed.append(d)
             continue
-        if result.created:
-            opened.append(result)
-    return opened
+        if opened.created:
+            into.rounds.append(opened)
 
 
 async def _open_in(

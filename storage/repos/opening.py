@@ -77,7 +77,7 @@ class OpeningRepo:
                 .values(status="closed", closed_at=now)
                 .returning(table.c.id, table.c.cohort_id)
             )
-            for round_id, cohort_id in result.tuples():
+            for round_id, cohort_id in result:
                 closed[keep[cohort_id]].append(round_id)
         return closed
 
@@ -106,7 +106,7 @@ class OpeningRepo:
             .returning(Prompt.round_id, Prompt.member_id, Prompt.token)
         )
         result = await self.session.execute(statement, rows)
-        tokens = {(r, m): token for r, m, token in result.tuples()}
+        tokens = {(r, m): token for r, m, token in result}
         missing = [pair for pair in pairs if pair not in tokens]
         if missing:
             found = await self.session.execute(
@@ -116,7 +116,7 @@ class OpeningRepo:
                     Prompt.member_id.in_({m for _r, m in missing}),
                 )
             )
-            tokens.update({(r, m): token for r, m, token in found.tuples()})
+            tokens.update({(r, m): token for r, m, token in found})
         return tokens
 
     async def participations(self, pairs: Sequence[tuple[int, int]]) -> None:
