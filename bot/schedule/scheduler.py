@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.plans import Plan
 from bot.plans.store import plan_for
 from bot.schedule import on_demand
 from bot.schedule.clock import (
@@ -343,13 +344,16 @@ class RoundScheduler:
         """The plan week of each fire's due day (None before the start or in a holiday), the
         plans read in one transaction."""
         weeks: list[int | None] = []
+        plans: dict[int, Plan] = {}  # a cohort's own plan is a query: once per cohort
         async with self.db.transaction() as session:
             for cohort, _kind, moment in fires:
                 day = moment.astimezone(ZoneInfo(cohort.timezone)).date()
                 if day < cohort.start_date:
                     weeks.append(None)
                     continue
-                week = (await plan_for(session, cohort)).teaching_week(cohort.start_date, day)
+                if cohort.id not in plans:
+                    plans[cohort.id] = await plan_for(session, cohort)
+                week = plans[cohort.id].teaching_week(cohort.start_date, day)
                 if week is None:
                     log.info("cohort %s: %s is in a holiday week, no round", cohort.id, day)
                 weeks.append(week)
