@@ -106,7 +106,7 @@ class OpeningRepo:
             .returning(Prompt.round_id, Prompt.member_id, Prompt.token)
         )
         result = await self.session.execute(statement, rows)
-        tokens = {(r, m): token for r, m, token in result}
+        tokens = {(r, m): token for r, m, token in result.all()}  # fetchall: not row by row
         missing = [pair for pair in pairs if pair not in tokens]
         if missing:
             found = await self.session.execute(
