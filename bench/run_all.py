@@ -20,7 +20,8 @@ from pathlib import Path
 
 from bench._common import ROOT, load_average
 
-BENCHMARKS = ("fanout", "tap_latency", "ingest", "gap_eval", "memory", "national")
+BENCHMARKS = ("fanout", "open_round", "tap_latency", "ingest", "gap_eval", "memory", "national",
+              "national_queue")  # fmt: skip
 
 
 def headline(result: dict[str, object]) -> str:
@@ -29,6 +30,18 @@ def headline(result: dict[str, object]) -> str:
         return (f"ratio {result['ratio']} (target ≥ 0.95), {result['ratio_vs_control']} of "
                 f"the bare-PTB control's, opening {result['open_round_s']} s, "
                 f"429s {result['http_429']}")  # fmt: skip
+    if name == "open_round":
+        runs = result["runs"]
+        assert isinstance(runs, dict)
+        return "; ".join(f"{backend} {r['open_median_s']} s (bare insert {r['bare_median_s']} s)"
+                         for backend, r in runs.items()) + " (target < 0.5 s)"  # fmt: skip
+    if name == "national_queue":
+        queue, memory = result["queue"], result["memory"]
+        assert isinstance(queue, dict) and isinstance(memory, dict)
+        return (f"{queue['queued']:,} queued in {queue['bulk_s']} s (one per cohort: "
+                f"{queue['baseline_extrapolated_s']} s); scheduler {memory['jobs']} jobs, "
+                f"{memory['per_cohort_bytes']} B per cohort "
+                f"(was {memory['baseline_per_cohort_bytes']})")  # fmt: skip
     if name == "tap_latency":
         return (f"tap p95 {result['draining_p95_s']} s while a round drains (target < 1), "
                 f"{result['quiet_p95_s']} s with nothing draining; "

@@ -53,6 +53,12 @@ class Queued:
 async def queue(session: Session, items: list[Queued], now: datetime) -> int:
     """Render the items and queue them; a dedupe key already present is left alone.
     Returns rows added."""
+    return len(await queue_new(session, items, now))
+
+
+async def queue_new(session: Session, items: list[Queued], now: datetime) -> list[str]:
+    """`queue`, returning the dedupe keys of the rows added (rounds opened together count
+    their own)."""
     drafts = [
         OutboxDraft(
             dedupe_key=item.dedupe_key,
@@ -67,4 +73,4 @@ async def queue(session: Session, items: list[Queued], now: datetime) -> int:
         )
         for item in items
     ]
-    return len(await OutboxRepo(session).enqueue_many(drafts, now))
+    return await OutboxRepo(session).enqueue_many(drafts, now)

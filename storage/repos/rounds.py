@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.dialect import insert_ignore
 from storage.models import Answer, Member, Participation, Prompt, Round, utcnow
 from storage.records import AnswerRecord, PromptRecord, RoundRecord, WeekStatus
+from storage.repos.opening import OpeningRepo
 
 
 def _round(row: Round) -> RoundRecord:
@@ -133,8 +134,7 @@ class RoundRepo:
     # -- participation -------------------------------------------------------------------
 
     async def add_participants(self, round_id: int, member_ids: list[int]) -> None:
-        rows = [{"round_id": round_id, "member_id": m} for m in member_ids]
-        await insert_ignore(self.session, Participation.__table__, rows, ("round_id", "member_id"))  # type: ignore[arg-type]
+        await OpeningRepo(self.session).participations([(round_id, m) for m in member_ids])
 
     async def mark_started(self, round_id: int, member_id: int, now: datetime) -> None:
         await self.session.execute(
@@ -266,36 +266,10 @@ class PromptRepo:
     async def ensure_many(
         self, round_id: int, member_ids: list[int], question_key: str
     ) -> dict[int, str]:
-        """`ensure` for a whole class at once: one multi-row insert of the new tokens and one
-        read of them all; member id -> token."""
-        now = utcnow()
-        rows = [
-            {
-                "token": secrets.token_urlsafe(9),
-                "round_id": round_id,
-                "member_id": member_id,
-                "question_key": question_key,
-                "created_at": now,
-            }
-            for member_id in member_ids
-        ]
-        for start in range(0, len(rows), 500):  # well under SQLite's bound-parameter limit
-            await insert_ignore(
-                self.session,
-                Prompt.__table__,
-                rows[start : start + 500],
-                ("round_id", "member_id", "question_key"),
-            )
-        if not member_ids:
-            return {}
-        found = await self.session.execute(
-            select(Prompt.member_id, Prompt.token).where(
-                Prompt.round_id == round_id,
-                Prompt.question_key == question_key,
-                Prompt.member_id.in_(member_ids),
-            )
-        )
-        return {member_id: token for member_id, token in found.tuples()}
+        """`ensure` for a whole class at once: member id -> token."""
+        pairs = [(round_id, m) for m in member_ids]
+        tokens = await OpeningRepo(self.session).prompts(pairs, question_key)
+        return {member_id: token for (_round_id, member_id), token in tokens.items()}
 
     async def get(self, token: str) -> PromptRecord | None:
         row = await self.session.get(Prompt, token) if 0 < len(token) <= 24 else None

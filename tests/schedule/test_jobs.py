@@ -1,6 +1,7 @@
-"""The APScheduler side: one cron job per (cohort, kind) rebuilt from the database, changes
-picked up by the poll without a restart, a job firing through the real scheduler, and a
-shutdown that lets a round being opened finish."""
+"""The APScheduler side: one cron job per weekly time and zone in use, rebuilt from the
+database, changes picked up by the poll without a restart, a job firing through the real
+scheduler for every cohort due at its moment, and a shutdown that lets a round being opened
+finish."""
 
 from __future__ import annotations
 
@@ -12,12 +13,21 @@ from sqlalchemy import delete
 
 from bot.runtime.config import Settings
 from bot.schedule.clock import FakeClock
-from bot.schedule.rounds import OpenedRound
+from bot.schedule.rounds import KINDS, OpenedRound
 from bot.schedule.scheduler import RoundScheduler, job_id
+from bot.schedule.timespec import parse_weekly
 from storage.db import Database
 from storage.models import Cohort
 from storage.repos import CohortRepo
-from tests.schedule.conftest import AMS, class_with_students, local, outbox_by_kind, rounds_of
+from tests.factories import make_cohort
+from tests.schedule.conftest import (
+    AMS,
+    START,
+    class_with_students,
+    local,
+    outbox_by_kind,
+    rounds_of,
+)
 
 KIND_TIMES = {
     "expectations": (0, 8, 0),
@@ -34,7 +44,9 @@ def wall(moment: datetime | None, zone: ZoneInfo = AMS) -> tuple[int, int, int]:
     return local_moment.weekday(), local_moment.hour, local_moment.minute
 
 
-async def test_start_builds_one_job_per_cohort_and_kind(db: Database, settings: Settings) -> None:
+async def test_start_builds_one_job_per_weekly_time_and_zone(
+    db: Database, settings: Settings
+) -> None:
     first = await class_with_students(db, "PW3A")
     second = await class_with_students(db, "PW3B", digest_at="tue 09:15")
     scheduler = RoundScheduler(db, settings, clock=FakeClock(local(2026, 8, 1)))
@@ -42,22 +54,40 @@ async def test_start_builds_one_job_per_cohort_and_kind(db: Database, settings: 
     try:
         assert scheduler.scheduler is not None
         ids = sorted(job.id for job in scheduler.scheduler.get_jobs())
-        assert ids == sorted(
-            job_id(c.id, kind)
-            for c in (first, second)
-            for kind in ("expectations", "reflection", "reminder", "digest", "observation")
-        )
+        times = {parse_weekly(getattr(c, f"{kind}_at"))
+                 for c in (first, second) for kind in KINDS}  # fmt: skip
+        assert ids == sorted(job_id(when, "Europe/Amsterdam") for when in times)
+        assert len(ids) == 6  # the five times the cohorts share, and the second's own digest
         for kind, expected in KIND_TIMES.items():
             assert wall(scheduler.next_run_time(first.id, kind)) == expected
+            assert scheduler.next_run_time(second.id, kind) == scheduler.next_run_time(
+                first.id, kind
+            )
         assert wall(scheduler.next_run_time(second.id, "digest")) == (1, 9, 15)
-        job = scheduler.scheduler.get_job(job_id(first.id, "reflection"))
-        assert job.args == (first.id, "reflection") and job.coalesce is True
+        job = scheduler.scheduler.get_job(job_id(parse_weekly("fri 14:00"), "Europe/Amsterdam"))
+        assert job.args == (parse_weekly("fri 14:00"), "Europe/Amsterdam")
+        assert job.coalesce is True
         assert job.misfire_grace_time is None  # the grace period in the database decides
     finally:
         apscheduler = scheduler.scheduler
         await scheduler.shutdown()
     assert scheduler.scheduler is None and apscheduler is not None
     assert not apscheduler.running
+
+
+async def test_a_thousand_cohorts_at_the_same_times_share_five_jobs(
+    db: Database, settings: Settings
+) -> None:
+    async with db.transaction() as session:
+        for n in range(1000):
+            await make_cohort(session, f"C{n:04d}", start=START)
+    scheduler = RoundScheduler(db, settings, clock=FakeClock(local(2026, 8, 1)))
+    await scheduler.start()
+    try:
+        assert scheduler.scheduler is not None
+        assert len(scheduler.scheduler.get_jobs()) == len(KINDS)
+    finally:
+        await scheduler.shutdown()
 
 
 async def test_poll_picks_up_changed_new_and_deleted_cohorts(
@@ -138,7 +168,8 @@ async def test_a_bad_time_or_zone_disables_only_that(db: Database, settings: Set
 async def test_a_job_fired_by_apscheduler_opens_the_round_and_shutdown_waits_for_it(
     db: Database, settings: Settings
 ) -> None:
-    cohort = await class_with_students(db)
+    first = await class_with_students(db, "PW3A")
+    second = await class_with_students(db, "PW3B")
     entered, release = asyncio.Event(), asyncio.Event()
     finished: list[OpenedRound] = []
 
@@ -157,7 +188,7 @@ async def test_a_job_fired_by_apscheduler_opens_the_round_and_shutdown_waits_for
     clock.set(local(2026, 9, 11, 14, 0).replace(second=30))
     assert scheduler.scheduler is not None
     scheduler.scheduler.modify_job(
-        job_id(cohort.id, "reflection"), next_run_time=datetime.now(UTC)
+        job_id(parse_weekly("fri 14:00"), "Europe/Amsterdam"), next_run_time=datetime.now(UTC)
     )  # what the cron trigger does at 14:00, now
     await asyncio.wait_for(entered.wait(), timeout=30)
 
@@ -167,9 +198,13 @@ async def test_a_job_fired_by_apscheduler_opens_the_round_and_shutdown_waits_for
     assert not stopping.done()  # the owner is still busy with the new round
     release.set()
     await asyncio.wait_for(stopping, timeout=30)
-    assert [r.round.week for r in finished] == [2]
-    assert [r.week for r in await rounds_of(db, "reflection") if r.status == "open"] == [2]
-    assert (await outbox_by_kind(db))["reflection"] == 2
+    # the one job of "fri 14:00" opened the round of both cohorts
+    assert sorted((r.round.cohort_id, r.round.week) for r in finished) == [
+        (first.id, 2),
+        (second.id, 2),
+    ]
+    assert [r.week for r in await rounds_of(db, "reflection") if r.status == "open"] == [2, 2]
+    assert (await outbox_by_kind(db))["reflection"] == 4
 
 
 async def test_a_failed_catch_up_is_tried_again_by_the_next_poll(
