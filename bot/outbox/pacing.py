@@ -178,6 +178,7 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._paused_until = float("-inf")
+        self._bulk_held_until = float("-inf")
         self._next_chat: dict[int, float] = {}
 
     @property
@@ -210,6 +211,14 @@ class RateLimiter:
 
     def _lane(self, paid: bool) -> _Lane:
         return self._paid if paid else self._free
+
+    def hold_bulk(self, seconds: float) -> None:
+        """No bulk send for `seconds` (replies go on): see `bot.outbox.share`."""
+        self._bulk_held_until = max(self._bulk_held_until, self._clock() + seconds)
+
+    def bulk_held_for(self) -> float:
+        """Seconds left of a `hold_bulk` (0 when none)."""
+        return max(0.0, self._bulk_held_until - self._clock())
 
     def paused_for(self) -> float:
         """Seconds left of a pause Telegram asked for (0 when none)."""

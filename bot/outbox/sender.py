@@ -241,6 +241,7 @@ class OutboxSender(FailureHandling):
         # Claim just ahead of the next global slot: close enough that the database round
         # trip overlaps the wait, never long before (a claimed row should be about to go).
         delay = self.pacer.global_delay(self.paid_broadcast) - _CLAIM_AHEAD
+        delay = max(delay, self.pacer.bulk_held_for())  # a newcomer among instances waits
         if delay > _FLUSH_AFTER:
             await self._flush()  # do not leave sent rows unrecorded during a long pause
         if delay > 0 and await self._wait(self._stop_event, delay):

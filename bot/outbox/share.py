@@ -1,9 +1,19 @@
 """The bot's rate shared among its instances: each paces at MENTORBOT_SEND_RATE / live instances.
 
-Telegram limits the bot, not the process. Every few seconds each instance counts the instances
-alive (`InstanceCount`: the instance leases, `bot.runtime.lease.LeaseKeeper`; `SingleInstance`,
-a count of one, where there are none) and sets its pacing to its share, so an operator never
-divides the rate by hand and instances together stay under the bot's limit.
+Telegram limits the bot, not the process. Every `REFRESH_EVERY` seconds each instance counts
+the instances alive (`InstanceCount`: the instance leases, `bot.runtime.lease.LeaseKeeper`;
+`SingleInstance`, a count of one, where there are none) and sets its pacing to its share, so an
+operator never divides the rate by hand.
+
+Why no second of Telegram's ever holds more than the bot's limit L, whatever stalls: each
+instance lets a request leave only once the answer to its own request `floor(L / n)` back is a
+second old (`bot.outbox.pacing._Lane.departure_delay`), so at most `floor(L / n)` of its
+requests arrive within any second, and n instances together at most L — *if* they agree on n.
+They do not for a moment when one starts: the others learn of it at their next count. So a
+newcomer that finds others alive sends no bulk for `REFRESH_EVERY` + one window
+(`RateLimiter.hold_bulk`): by then every other instance has shrunk to its new share and a
+second has passed (the same when this instance had to take a new lease, having been taken for
+dead). When one stops, the others grow only after its lease is gone: it sends no more by then.
 """
 
 from __future__ import annotations
@@ -17,7 +27,8 @@ from bot.outbox.pacing import RateLimiter
 
 log = logging.getLogger(__name__)
 
-REFRESH_EVERY = 5.0  # seconds between two counts of the live instances
+REFRESH_EVERY = 2.0  # seconds between two counts of the live instances (as the lease renewal)
+_WINDOW = 1.0  # Telegram's window: a newcomer waits one more after the others' next count
 
 
 class InstanceCount(Protocol):
@@ -31,6 +42,11 @@ class SingleInstance:
 
     async def live_instances(self) -> int:
         return 1
+
+
+def _lease_epoch(count: InstanceCount) -> int:
+    """How many leases this instance has taken (a new one after it was taken for dead)."""
+    return int(getattr(count, "epoch", 0))
 
 
 class RateShare:
@@ -51,6 +67,7 @@ class RateShare:
         self.every = every
         self._sleep = sleep
         self.instances = 1
+        self._epoch: int | None = None  # the lease the last count was made under
 
     async def refresh(self) -> float:
         """Count the live instances now and set the pacing to this one's share; returns it."""
@@ -59,6 +76,12 @@ class RateShare:
             log.info("send rate shared by %d instances", instances)
         self.instances = instances
         self.pacer.set_rate(self.bot_rate / instances)
+        epoch = _lease_epoch(self.count)
+        if epoch != self._epoch:
+            self._epoch = epoch
+            if instances > 1:  # the others still pace at their old share: wait for them
+                self.pacer.hold_bulk(self.every + _WINDOW)
+                log.info("new among %d instances: bulk held %.1fs", instances, self.every + _WINDOW)
         return self.pacer.rate
 
     async def run(self) -> None:
