@@ -12,9 +12,11 @@ Baselines in the same run, on 600 students each to stay within a few minutes: th
 claiming one row per transaction (`in_flight=1`, the old behaviour), and a control — a bare PTB
 `Bot` sending evenly spaced messages at the limit, no database — that shows what this machine
 and sandbox can do at all. Each ratio is printed against the control's. `--paid` adds a run
-with MENTORBOT_PAID_BROADCAST=1 against the sandbox's 1,000/s paid limit.
+with MENTORBOT_PAID_BROADCAST=1 against the sandbox's 1,000/s paid limit; `--in-flight N` a
+run with N requests out at once instead of a tenth of a second's worth (a diagnostic: what
+the small window of possible duplicates costs here).
 
-    .venv/bin/python -m bench.fanout [--students 2000] [--rate 100] [--paid]
+    .venv/bin/python -m bench.fanout [--students 2000] [--rate 100] [--paid] [--in-flight N]
 """
 
 from __future__ import annotations
@@ -194,6 +196,9 @@ async def main() -> None:
     parser.add_argument("--no-baselines", action="store_true", help="skip the 600-student runs")
     parser.add_argument("--paid", action="store_true", help="add a paid-broadcast run")
     parser.add_argument("--variant-students", type=int, default=600, help="students, baselines")
+    parser.add_argument(
+        "--in-flight", type=int, default=0, help="a diagnostic run with this many requests out"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     print(f"fan-out: {args.students} students, sandbox {args.rate:g}/s global and 1/s per chat, "
@@ -203,6 +208,10 @@ async def main() -> None:
         n = args.variant_students
         runs["one_row_claims"] = await one_run(n, args.rate, in_flight=1)
         runs["bare_ptb_paced"] = await bare_run(n, args.rate)
+    if args.in_flight:  # what the small duplicates window (SPEC §7) costs on this machine
+        runs[f"in_flight_{args.in_flight}"] = await one_run(
+            args.students, args.rate, in_flight=args.in_flight
+        )
     if args.paid:
         runs["paid_broadcast"] = await one_run(args.students, args.rate, paid=True)
     print(f"load after the runs {load_average()}")
