@@ -210,9 +210,13 @@ async def tappers_ready(api: Any, url: str, cohort: int, users: list[Any]) -> li
     ]
 
 
-async def taps_while_draining(api: Any, tappers: list[Any], firsts: list[Any]) -> list[float]:
-    """Once the round is going out, the tappers answer their reflection (bench.tap_latency)."""
-    await api.wait_until(lambda: len(api.stats.all_send_times) >= 3 * LIMIT, 120)
+async def taps_while_draining(
+    api: Any, tappers: list[Any], firsts: list[Any], queued: asyncio.Event
+) -> list[float]:
+    """Once the round is queued (and going out), the tappers answer their reflection
+    (bench.tap_latency). Not while it is being queued: that runs in this process, beside the
+    sandbox, and its event loop would then delay the taps' updates and answers by seconds."""
+    await queued.wait()
     runs = await asyncio.gather(*(tap(api, u, f) for u, f in zip(tappers, firsts, strict=True)))
     return [s for samples in runs for s in samples]
 
@@ -255,9 +259,11 @@ async def one_size(template: str, students: int, weeks: int, slice_cohorts: int,
                 started_mb = {k: round(v / MB, 1) for k, v in sampler.last.items()}
                 api.set_rate_limits(global_per_second=LIMIT, per_chat_per_second=1)
                 firsts = await tappers_ready(api, url, slice_cohorts + 1, tapping)
-                taps = asyncio.create_task(taps_while_draining(api, tapping, firsts))
+                queued = asyncio.Event()
+                taps = asyncio.create_task(taps_while_draining(api, tapping, firsts, queued))
                 started = time.monotonic()
                 pushes = await push_slice(url, list(range(1, slice_cohorts + 1)))
+                queued.set()
                 result["open_s"] = round(time.monotonic() - started, 2)
                 result["push_ms_mean"] = round(1000 * sum(pushes) / len(pushes), 1)
                 await wait_reached(api, chats, timeout=len(chats) / LIMIT * 3 + 60)

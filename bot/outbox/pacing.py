@@ -59,6 +59,7 @@ DEFAULT_CATCH_UP = 0.2
 DEFAULT_WINDOW = 1.0
 # Waiting for the answer of a request that is still out (see `_Lane.departure_delay`).
 _ANSWER_POLL = 0.01
+_GATE_POLL = 0.1  # waiting for `may_send` (a lease taken again after a long stall)
 _PRUNE_AT = 2048  # chats remembered before past slots are forgotten
 Action = Literal["pause", "retry", "unreachable", "failed"]
 
@@ -179,6 +180,8 @@ class RateLimiter:
         self._sleep = sleep
         self._paused_until = float("-inf")
         self._bulk_held_until = float("-inf")
+        # Whether this process may send at all now (`bot.outbox.share.RateShare.may_send`).
+        self.may_send: Callable[[], bool] = lambda: True
         self._next_chat: dict[int, float] = {}
 
     @property
@@ -278,6 +281,8 @@ class RateLimiter:
         """Around the request itself: wait until it may leave (`_Lane.departure_delay`),
         and note when its answer came."""
         lane = self._lane(paid)
+        while not self.may_send():
+            await self._sleep(_GATE_POLL)
         while (wait := lane.departure_delay(self._clock())) > 0:
             await self._sleep(wait)
         entry = lane.depart(self._clock())

@@ -13,7 +13,9 @@ They do not for a moment when one starts: the others learn of it at their next c
 newcomer that finds others alive sends no bulk for `REFRESH_EVERY` + one window
 (`RateLimiter.hold_bulk`): by then every other instance has shrunk to its new share and a
 second has passed (the same when this instance had to take a new lease, having been taken for
-dead). When one stops, the others grow only after its lease is gone: it sends no more by then.
+dead). When one stops, the others grow only after its lease is gone: it sends no more by then;
+one that hangs longer than its lease's ttl sends nothing until it has a new lease and has
+counted under it (`RateShare.may_send`, asked before every request that counts).
 """
 
 from __future__ import annotations
@@ -49,6 +51,12 @@ def _lease_epoch(count: InstanceCount) -> int:
     return int(getattr(count, "epoch", 0))
 
 
+def _lease_fresh(count: InstanceCount) -> bool:
+    """Whether this instance's lease was renewed within its ttl (True without leases)."""
+    fresh = getattr(count, "fresh", None)
+    return True if fresh is None else bool(fresh())
+
+
 class RateShare:
     """Keeps a pacing at its share of the bot's rate."""
 
@@ -68,6 +76,8 @@ class RateShare:
         self._sleep = sleep
         self.instances = 1
         self._epoch: int | None = None  # the lease the last count was made under
+        self._running = False
+        pacer.may_send = self.may_send
 
     async def refresh(self) -> float:
         """Count the live instances now and set the pacing to this one's share; returns it."""
@@ -84,11 +94,24 @@ class RateShare:
                 log.info("new among %d instances: bulk held %.1fs", instances, self.every + _WINDOW)
         return self.pacer.rate
 
+    def may_send(self) -> bool:
+        """While the share is kept: only with a fresh lease, counted under (see the module
+        docstring). A process that stalled longer than its lease's ttl (the others have taken
+        it for dead and grown their shares) sends nothing, not even a reply, until it holds a
+        lease again and has counted the others under it."""
+        if not self._running:
+            return True
+        return _lease_fresh(self.count) and _lease_epoch(self.count) == self._epoch
+
     async def run(self) -> None:
         """Refresh every `every` seconds until cancelled; trouble keeps the last share."""
-        while True:
-            try:
-                await self.refresh()
-            except Exception as exc:  # a database hiccup: keep pacing at the last share
-                log.warning("send rate share not refreshed: %s", type(exc).__name__)
-            await self._sleep(self.every)
+        self._running = True
+        try:
+            while True:
+                try:
+                    await self.refresh()
+                except Exception as exc:  # a database hiccup: keep pacing at the last share
+                    log.warning("send rate share not refreshed: %s", type(exc).__name__)
+                await self._sleep(self.every)
+        finally:
+            self._running = False

@@ -109,3 +109,38 @@ async def test_a_lease_counts_as_new_when_taken_again(db: Database) -> None:
         assert keeper.epoch == 2
     finally:
         await keeper.stop()
+
+
+async def test_after_a_stall_longer_than_its_lease_an_instance_sends_nothing_until_it_counted(
+    db: Database,
+) -> None:
+    """Taken for dead, the others grow their shares: this one may not send (not even a reply)
+    until it holds a new lease and has counted the instances under it."""
+    clock = [0.0]
+    keeper = LeaseKeeper(db, "instance-stalled", ttl=10.0, monotonic=lambda: clock[0])
+    await keeper.start()
+    ran = asyncio.Event()
+
+    async def sleep(seconds: float) -> None:
+        ran.set()
+        await asyncio.Event().wait()  # the next count is up to the test
+
+    pacer = RateLimiter(30)
+    share = RateShare(pacer, 30, keeper, sleep=sleep)
+    runner = asyncio.create_task(share.run())
+    try:
+        await ran.wait()
+        assert pacer.may_send()
+        clock[0] += 11.0  # no renewal for longer than the ttl
+        assert not pacer.may_send()
+        async with db.transaction() as session:  # another instance reaped it
+            await LeaseRepo(session).release("instance-stalled")
+        await keeper.renew()  # a new lease: fresh again, but not yet counted under it
+        assert keeper.fresh() and not pacer.may_send()
+        await share.refresh()
+        assert pacer.may_send()
+    finally:
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)
+        await keeper.stop()
+    assert pacer.may_send()  # the share no longer kept (the bot stopping): no gate
