@@ -150,6 +150,7 @@ async def one_run(
         "ratio": round(ideal / elapsed, 3),
         "steady_msgs_per_s": round(steady, 1),
         "max_in_1s": api.stats.max_sends_within(1.0),
+        "rows_per_claim": round(sender.result.sent / max(1, sender.result.claims), 1),
         "answer_p50_ms": round(1000 * percentile(rtt, 50)) if rtt else None,
         "answer_p95_ms": round(1000 * percentile(rtt, 95)) if rtt else None,
         "max_per_chat_in_1s": max(
@@ -236,7 +237,7 @@ async def main() -> None:
     print()
     cols = ("students", "paid", "in_flight", "batch", "bulk_rate", "open_round_s", "elapsed_s",
             "ideal_s", "ratio", "steady_msgs_per_s", "max_in_1s", "all_429", "answer_p50_ms",
-            "answer_p95_ms")  # fmt: skip
+            "answer_p95_ms", "rows_per_claim")  # fmt: skip
     print(f"{'run':15} " + " ".join(f"{c:>17}" for c in cols))
     for name, r in runs.items():
         print(f"{name:15} " + " ".join(f"{r.get(c, '-')!s:>17}" for c in cols))

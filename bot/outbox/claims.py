@@ -36,6 +36,7 @@ class DrainResult:
     failed: int = 0
     unreachable: int = 0
     reclaimed: int = 0
+    claims: int = 0  # claiming transactions (rows sent per claim: how full the batches were)
 
 
 def note(level: int, item: OutboxItem, event: str, **fields: object) -> None:
@@ -99,6 +100,7 @@ class ClaimBook:
             if self._clock() >= self._next_reclaim:
                 await self._reclaim(repo, now)
             items = await repo.claim(self.instance_id, now, count, exclude_chats=exclude)
+            self.result.claims += 1
             items = await self._one_per_chat(repo, items, now)
             if self._clock() >= self._next_gauges:
                 await self._refresh_gauges(repo, now)
