@@ -14,12 +14,13 @@ run on the real clock). The sandbox allows the bot 30 messages/s and 1/s per cha
 A full national round at 30/s takes ~28 minutes, so a slice is run and the full round
 extrapolated: figures are the delivery rate against the bot's limit (the baseline: what
 Telegram allows; the bot's use of it counts the tappers' replies too), 429s and when they
-came, the replies target while the round drains (`--tappers` students of the next cohort
-answer their reflection meanwhile, as `bench.tap_latency` does), duplicates, peak RSS of
+came, the replies target while the round drains (`--tappers` students of a cohort outside
+the slice answer their reflection, as `bench.tap_latency` does; as many of another cohort did
+before the round: the baseline), duplicates, peak RSS of
 each instance at both database sizes, the database size per school year (from measured bytes
 per row) and EXPLAIN of the hot queries.
 
-    .venv/bin/python -m bench.national [--slice 120] [--sizes 10000,50000] [--fresh]
+    .venv/bin/python -m bench.national [--slice 120] [--sizes 10000,50000] [--tappers 5]
 """
 
 # ruff: noqa: ASYNC109  (a driver script)
@@ -210,24 +211,25 @@ async def tappers_ready(api: Any, url: str, cohort: int, users: list[Any]) -> li
     ]
 
 
-async def taps_while_draining(
-    api: Any, tappers: list[Any], firsts: list[Any], queued: asyncio.Event
+async def taps(
+    api: Any, tappers: list[Any], firsts: list[Any], queued: asyncio.Event | None = None
 ) -> list[float]:
-    """Once the round is queued (and going out), the tappers answer their reflection
-    (bench.tap_latency). Not while it is being queued: that runs in this process, beside the
-    sandbox, and its event loop would then delay the taps' updates and answers by seconds."""
-    await queued.wait()
+    """The tappers answer their reflection (bench.tap_latency); with `queued`, once the round
+    is queued (and going out). Not while it is being queued: that runs in this process, beside
+    the sandbox, and its event loop would then delay the taps' updates and answers by seconds."""
+    if queued is not None:
+        await queued.wait()
     runs = await asyncio.gather(*(tap(api, u, f) for u, f in zip(tappers, firsts, strict=True)))
     return [s for samples in runs for s in samples]
 
 
-def tap_figures(samples: list[float]) -> dict[str, Any]:
+def tap_figures(samples: list[float], prefix: str) -> dict[str, Any]:
     if not samples:
         return {}
     return {
-        "taps": len(samples),
-        "tap_p50_s": round(percentile(samples, 50), 3),
-        "tap_p95_s": round(percentile(samples, 95), 3),
+        f"{prefix}taps": len(samples),
+        f"{prefix}tap_p50_s": round(percentile(samples, 50), 3),
+        f"{prefix}tap_p95_s": round(percentile(samples, 95), 3),
     }
 
 
@@ -246,8 +248,10 @@ async def one_size(template: str, students: int, weeks: int, slice_cohorts: int,
         async with SandboxServer() as api:
             chats = [api.add_user(f"S{i:05d}").id for i in range(slice_cohorts * 25)]
             assert chats[0] == FIRST_USER, chats[0]
-            # the next cohort's students, in order: the first `tappers` of them tap
-            tapping = [api.add_user(f"T{i:02d}") for i in range(25)][:tappers]
+            # the next two cohorts' students, in order: the first `tappers` of each tap, the
+            # first cohort's with nothing going out (the baseline), the second's meanwhile
+            extra = [api.add_user(f"T{i:02d}") for i in range(50)]
+            quiet, tapping = extra[:tappers], extra[25 : 25 + tappers]
             world = Instances(api, url, db, Path(tmp.name), extra_env=env)
             try:
                 _ports, urls, runs = webhook_runs(INSTANCES, SECRET)
@@ -258,16 +262,18 @@ async def one_size(template: str, students: int, weeks: int, slice_cohorts: int,
                 sampler.start()
                 started_mb = {k: round(v / MB, 1) for k, v in sampler.last.items()}
                 api.set_rate_limits(global_per_second=LIMIT, per_chat_per_second=1)
-                firsts = await tappers_ready(api, url, slice_cohorts + 1, tapping)
+                firsts = await tappers_ready(api, url, slice_cohorts + 1, quiet)
+                result |= tap_figures(await taps(api, quiet, firsts), "quiet_")
+                firsts = await tappers_ready(api, url, slice_cohorts + 2, tapping)
                 queued = asyncio.Event()
-                taps = asyncio.create_task(taps_while_draining(api, tapping, firsts, queued))
+                busy = asyncio.create_task(taps(api, tapping, firsts, queued))
                 started = time.monotonic()
                 pushes = await push_slice(url, list(range(1, slice_cohorts + 1)))
                 queued.set()
                 result["open_s"] = round(time.monotonic() - started, 2)
                 result["push_ms_mean"] = round(1000 * sum(pushes) / len(pushes), 1)
                 await wait_reached(api, chats, timeout=len(chats) / LIMIT * 3 + 60)
-                result |= delivery_figures(api, chats, started) | tap_figures(await taps)
+                result |= delivery_figures(api, chats, started) | tap_figures(await busy, "")
                 await asyncio.sleep(1)  # what is in flight lands: a duplicate would show
                 result["duplicates"] = delivery_figures(api, chats, started)["duplicates"]
                 await sampler.stop()
@@ -314,8 +320,8 @@ def report(runs: list[dict[str, Any]]) -> None:
     print()
     cols = ("students", "slice_cohorts", "open_s", "push_ms_mean", "messages", "reached",
             "duplicates", "http_429", "http_429_at_s", "steady_msgs_per_s", "ratio_steady",
-            "all_sends_per_s", "ratio_all_sends", "ratio_end_to_end", "elapsed_s", "taps",
-            "tap_p50_s", "tap_p95_s")  # fmt: skip
+            "all_sends_per_s", "ratio_all_sends", "ratio_end_to_end", "elapsed_s", "quiet_taps",
+            "quiet_tap_p50_s", "quiet_tap_p95_s", "taps", "tap_p50_s", "tap_p95_s")  # fmt: skip
     for col in cols:
         print(f"{col:>18} " + " ".join(f"{r.get(col)!s:>12}" for r in runs))
     for r in runs:
@@ -381,6 +387,7 @@ async def main() -> None:
         ratio_end_to_end=big["ratio_end_to_end"],
         ratio_all_sends=big["ratio_all_sends"],
         tap_p95_s=big.get("tap_p95_s"),
+        quiet_tap_p95_s=big.get("quiet_tap_p95_s"),
         http_429=big["http_429"],
         duplicates=big["duplicates"],
         peak_rss_mb=peak,
