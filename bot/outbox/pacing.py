@@ -89,6 +89,7 @@ class _Lane:
         self._recent: deque[float] = deque()
         # [left, answered] of the last `rate` requests (answered: +inf while still out)
         self._departed: deque[list[float]] = deque()
+        self.replies_waiting = 0  # replies waiting to leave: bulk lets them go first
         self.set_rate(rate)
 
     def set_rate(self, rate: float) -> None:
@@ -277,14 +278,20 @@ class RateLimiter:
         return wait
 
     @contextlib.asynccontextmanager
-    async def departure(self, paid: bool = False) -> AsyncIterator[None]:
-        """Around the request itself: wait until it may leave (`_Lane.departure_delay`),
-        and note when its answer came."""
+    async def departure(self, paid: bool = False, *, reply: bool = False) -> AsyncIterator[None]:
+        """Around the request itself: wait until it may leave (`_Lane.departure_delay`), a
+        `reply` before any bulk request waiting too, and note when its answer came."""
         lane = self._lane(paid)
         while not self.may_send():
             await self._sleep(_GATE_POLL)
-        while (wait := lane.departure_delay(self._clock())) > 0:
-            await self._sleep(wait)
+        lane.replies_waiting += reply
+        try:
+            while (wait := lane.departure_delay(self._clock())) > 0 or (
+                lane.replies_waiting and not reply
+            ):
+                await self._sleep(wait or _ANSWER_POLL)
+        finally:
+            lane.replies_waiting -= reply
         entry = lane.depart(self._clock())
         try:
             yield
