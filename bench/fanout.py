@@ -12,9 +12,11 @@ Baselines in the same run, on 600 students each to stay within a few minutes: th
 claiming one row per transaction (`in_flight=1`, the old behaviour), and a control — a bare PTB
 `Bot` sending evenly spaced messages at the limit, no database — that shows what this machine
 and sandbox can do at all. Each ratio is printed against the control's. `--paid` adds a run
-with MENTORBOT_PAID_BROADCAST=1 against the sandbox's 1,000/s paid limit.
+with MENTORBOT_PAID_BROADCAST=1 against the sandbox's 1,000/s paid limit; `--in-flight N` a
+run with N requests out at once instead of a tenth of a second's worth (a diagnostic: what
+the small window of possible duplicates costs here).
 
-    .venv/bin/python -m bench.fanout [--students 2000] [--rate 100] [--paid]
+    .venv/bin/python -m bench.fanout [--students 2000] [--rate 100] [--paid] [--in-flight N]
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from bench._common import emit, load_average
+from bench._common import emit, load_average, percentile
 
 TARGET_RAW = 0.95
 
@@ -52,6 +54,18 @@ async def enrol(db: Any, users: list[Any]) -> int:
                 now=now,
             )
     return cohort.id
+
+
+async def answer_times(pacer: Any, until: asyncio.Event) -> list[float]:
+    """Seconds from each counted request's departure to its answer, read off the pacing's
+    record of the last `rate` requests (the departure rule's input) five times a second."""
+    seen: dict[int, float] = {}
+    while not until.is_set():
+        for left, answered in list(pacer._free._departed):  # a diagnostic: read, not changed
+            if answered != float("inf"):
+                seen[hash((left, answered))] = answered - left
+        await asyncio.sleep(0.2)
+    return list(seen.values())
 
 
 async def one_run(
@@ -95,6 +109,8 @@ async def one_run(
             bulk_rate = sender.pacer.lane_rate(paid)
             api.set_rate_limits(global_per_second=rate, per_chat_per_second=1)
             sends_before = len(api.stats.all_send_times)
+            done = asyncio.Event()
+            answers = asyncio.create_task(answer_times(sender.pacer, done))
             started = time.monotonic()
             now = datetime.now(UTC)
             opened = await open_round(services.db, cohort_id, 1, "expectations", now, now)
@@ -109,6 +125,8 @@ async def one_run(
 
             await api.wait_until(lambda: delivered() >= students, timeout=students / rate * 4 + 30)
             finished = time.monotonic()
+            done.set()
+            rtt = sorted(await answers)
             sends = api.stats.all_send_times[sends_before:]
             assert all(api.stats.send_times.get(chat) for chat in chats), "a student missed"
         violations = list(api.violations)
@@ -132,6 +150,9 @@ async def one_run(
         "ratio": round(ideal / elapsed, 3),
         "steady_msgs_per_s": round(steady, 1),
         "max_in_1s": api.stats.max_sends_within(1.0),
+        "rows_per_claim": round(sender.result.sent / max(1, sender.result.claims), 1),
+        "answer_p50_ms": round(1000 * percentile(rtt, 50)) if rtt else None,
+        "answer_p95_ms": round(1000 * percentile(rtt, 95)) if rtt else None,
         "max_per_chat_in_1s": max(
             (api.stats.max_sends_within(1.0, chat) for chat in chats), default=0
         ),
@@ -194,6 +215,9 @@ async def main() -> None:
     parser.add_argument("--no-baselines", action="store_true", help="skip the 600-student runs")
     parser.add_argument("--paid", action="store_true", help="add a paid-broadcast run")
     parser.add_argument("--variant-students", type=int, default=600, help="students, baselines")
+    parser.add_argument(
+        "--in-flight", type=int, default=0, help="a diagnostic run with this many requests out"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     print(f"fan-out: {args.students} students, sandbox {args.rate:g}/s global and 1/s per chat, "
@@ -203,15 +227,20 @@ async def main() -> None:
         n = args.variant_students
         runs["one_row_claims"] = await one_run(n, args.rate, in_flight=1)
         runs["bare_ptb_paced"] = await bare_run(n, args.rate)
+    if args.in_flight:  # what the small duplicates window (SPEC §7) costs on this machine
+        runs[f"in_flight_{args.in_flight}"] = await one_run(
+            args.students, args.rate, in_flight=args.in_flight
+        )
     if args.paid:
         runs["paid_broadcast"] = await one_run(args.students, args.rate, paid=True)
     print(f"load after the runs {load_average()}")
     print()
     cols = ("students", "paid", "in_flight", "batch", "bulk_rate", "open_round_s", "elapsed_s",
-            "ideal_s", "ratio", "steady_msgs_per_s", "max_in_1s", "all_429")  # fmt: skip
+            "ideal_s", "ratio", "steady_msgs_per_s", "max_in_1s", "all_429", "answer_p50_ms",
+            "answer_p95_ms", "rows_per_claim")  # fmt: skip
     print(f"{'run':15} " + " ".join(f"{c:>17}" for c in cols))
     for name, r in runs.items():
-        print(f"{name:15} " + " ".join(f"{r[c]!s:>17}" for c in cols))
+        print(f"{name:15} " + " ".join(f"{r.get(c, '-')!s:>17}" for c in cols))
     shipped = runs["as_shipped"]
     control = runs.get("bare_ptb_paced")
     against = round(shipped["ratio"] / control["ratio"], 3) if control else None

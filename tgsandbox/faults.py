@@ -219,6 +219,7 @@ class Stats:
     calls: Counter[str] = field(default_factory=Counter)  # per method, every request
     errors: Counter[int] = field(default_factory=Counter)  # per HTTP status of error answers
     rate_limited: int = 0  # 429s produced by the rate limiter
+    rate_limited_times: list[float] = field(default_factory=list)  # when each was, monotonic
     send_times: dict[object, list[float]] = field(default_factory=lambda: defaultdict(list))
     all_send_times: list[float] = field(default_factory=list)  # accepted sends, monotonic
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import re
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -141,6 +142,7 @@ def _check_rate(server: SandboxServer, bot: BotState, chat_id: Any, paid: bool) 
     retry_after = server.rate_limiter.check(bot.token, key, is_group, paid)
     if retry_after is not None:
         server.stats.rate_limited += 1
+        server.stats.rate_limited_times.append(time.monotonic())
         raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
 
 

@@ -88,7 +88,7 @@ class PriorityLimiter(BaseRateLimiter[SendClass]):
                 await self.pacer.acquire(chat_id, reply=True)
             await self.pacer.wait_out_pause()
             try:
-                async with self._departure(counted, paid=False):
+                async with self._departure(counted, paid=False, reply=True):
                     return await callback(*args, **kwargs)
             except RetryAfter as exc:
                 if attempt == _REPLY_TRIES:
@@ -101,8 +101,10 @@ class PriorityLimiter(BaseRateLimiter[SendClass]):
                 log.warning("reply met 429 method=%s retry_after=%.1fs", endpoint, seconds)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _departure(self, counted: bool, paid: bool) -> AbstractAsyncContextManager[None]:
-        return self.pacer.departure(paid) if counted else contextlib.nullcontext()
+    def _departure(
+        self, counted: bool, paid: bool, reply: bool = False
+    ) -> AbstractAsyncContextManager[None]:
+        return self.pacer.departure(paid, reply=reply) if counted else contextlib.nullcontext()
 
     async def _once(
         self,

@@ -59,6 +59,7 @@ DEFAULT_CATCH_UP = 0.2
 DEFAULT_WINDOW = 1.0
 # Waiting for the answer of a request that is still out (see `_Lane.departure_delay`).
 _ANSWER_POLL = 0.01
+_GATE_POLL = 0.1  # waiting for `may_send` (a lease taken again after a long stall)
 _PRUNE_AT = 2048  # chats remembered before past slots are forgotten
 Action = Literal["pause", "retry", "unreachable", "failed"]
 
@@ -88,6 +89,7 @@ class _Lane:
         self._recent: deque[float] = deque()
         # [left, answered] of the last `rate` requests (answered: +inf while still out)
         self._departed: deque[list[float]] = deque()
+        self.replies_waiting = 0  # replies waiting to leave: bulk lets them go first
         self.set_rate(rate)
 
     def set_rate(self, rate: float) -> None:
@@ -178,6 +180,9 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._paused_until = float("-inf")
+        self._bulk_held_until = float("-inf")
+        # Whether this process may send at all now (`bot.outbox.share.RateShare.may_send`).
+        self.may_send: Callable[[], bool] = lambda: True
         self._next_chat: dict[int, float] = {}
 
     @property
@@ -210,6 +215,14 @@ class RateLimiter:
 
     def _lane(self, paid: bool) -> _Lane:
         return self._paid if paid else self._free
+
+    def hold_bulk(self, seconds: float) -> None:
+        """No bulk send for `seconds` (replies go on): see `bot.outbox.share`."""
+        self._bulk_held_until = max(self._bulk_held_until, self._clock() + seconds)
+
+    def bulk_held_for(self) -> float:
+        """Seconds left of a `hold_bulk` (0 when none)."""
+        return max(0.0, self._bulk_held_until - self._clock())
 
     def paused_for(self) -> float:
         """Seconds left of a pause Telegram asked for (0 when none)."""
@@ -265,12 +278,20 @@ class RateLimiter:
         return wait
 
     @contextlib.asynccontextmanager
-    async def departure(self, paid: bool = False) -> AsyncIterator[None]:
-        """Around the request itself: wait until it may leave (`_Lane.departure_delay`),
-        and note when its answer came."""
+    async def departure(self, paid: bool = False, *, reply: bool = False) -> AsyncIterator[None]:
+        """Around the request itself: wait until it may leave (`_Lane.departure_delay`), a
+        `reply` before any bulk request waiting too, and note when its answer came."""
         lane = self._lane(paid)
-        while (wait := lane.departure_delay(self._clock())) > 0:
-            await self._sleep(wait)
+        while not self.may_send():
+            await self._sleep(_GATE_POLL)
+        lane.replies_waiting += reply
+        try:
+            while (wait := lane.departure_delay(self._clock())) > 0 or (
+                lane.replies_waiting and not reply
+            ):
+                await self._sleep(wait or _ANSWER_POLL)
+        finally:
+            lane.replies_waiting -= reply
         entry = lane.depart(self._clock())
         try:
             yield

@@ -224,7 +224,7 @@ class OutboxSender(FailureHandling):
                     await self._wait(self._wake, self.poll_interval)
                     self._wake.clear()
                     continue
-                items = await self._next_or_none(min(room, self.batch_size()))
+                items = await self._next_or_none()
                 for item in items:
                     self._spawn(item)
                 if items:
@@ -236,17 +236,23 @@ class OutboxSender(FailureHandling):
             await asyncio.gather(*self._tasks, return_exceptions=True)
             await self._flush()
 
-    async def _next_or_none(self, count: int) -> list[OutboxItem]:
-        """The next rows to send, claimed; none when nothing may go now (or on DB trouble)."""
+    async def _next_or_none(self) -> list[OutboxItem]:
+        """The next rows to send, claimed; none when nothing may go now (or on DB trouble).
+
+        The batch is sized after the wait for its slots, not before: deliveries finish during
+        it, and a batch sized before would claim only the one or two rows that had room then
+        — a transaction per row or two whenever the pipeline runs full."""
         # Claim just ahead of the next global slot: close enough that the database round
         # trip overlaps the wait, never long before (a claimed row should be about to go).
         delay = self.pacer.global_delay(self.paid_broadcast) - _CLAIM_AHEAD
+        delay = max(delay, self.pacer.bulk_held_for())  # a newcomer among instances waits
         if delay > _FLUSH_AFTER:
             await self._flush()  # do not leave sent rows unrecorded during a long pause
         if delay > 0 and await self._wait(self._stop_event, delay):
             return []
         if self._stopping:
             return []
+        count = min(self.max_in_flight() - len(self._tasks), self.batch_size())
         try:
             return await self._claim(count)
         except Exception as exc:

@@ -71,6 +71,7 @@ class LeaseKeeper:
         self._now = now
         self._monotonic = monotonic
         self._renewed = float("-inf")  # time.monotonic() of the last renewal that held
+        self.epoch = 0  # leases taken: a new one means the others may not count this one yet
         self._task: asyncio.Task[None] | None = None
         self._next_turn = renew_every  # seconds until the keeper's next renewal and reaping
 
@@ -80,6 +81,7 @@ class LeaseKeeper:
             await LeaseRepo(session).acquire(
                 self.instance_id, self.host, self.pid, self._now(), self.ttl
             )
+        self.epoch += 1
         self._renewed = self._monotonic()
         _IN_THIS_PROCESS.add(self.instance_id)
         await self.reap_dead()
@@ -138,6 +140,7 @@ class LeaseKeeper:
                 # what we still hold can only be marked if the row is ours again, so start over.
                 log.error("lease lost instance=%s; taking a new one", self.instance_id)
                 await repo.acquire(self.instance_id, self.host, self.pid, self._now(), self.ttl)
+                self.epoch += 1  # `RateShare` holds bulk sends until the others count it again
         self._renewed = self._monotonic()
 
     async def reap_dead(self) -> Reaped:

@@ -212,3 +212,35 @@ async def test_paid_broadcasts_have_their_own_budget_and_keep_the_chat_limit() -
     # Replies were not starved by the paid broadcast: their budget is untouched.
     assert pacer.global_delay() == 0.0
     assert pacer.chat_delay(1000) > 0.9  # one message a second per chat holds for paid too
+
+
+async def test_a_reply_leaves_before_a_bulk_request_that_waited_longer() -> None:
+    """Both wait for the answer a window back (the departure rule); the reply goes first."""
+    now = [0.0]
+
+    async def spin(seconds: float) -> None:
+        await asyncio.sleep(0)  # time moves only when the test moves it
+
+    pacer = RateLimiter(rate=2, window=1.0, clock=lambda: now[0], sleep=spin)
+    for _ in range(2):
+        async with pacer.departure():
+            now[0] += 0.15  # answered at 0.15 and 0.3: the next may leave at 1.15
+    order: list[str] = []
+
+    async def send(name: str, reply: bool) -> None:
+        async with pacer.departure(reply=reply):
+            order.append(name)
+
+    bulk = asyncio.create_task(send("bulk", reply=False))
+    await asyncio.sleep(0)  # the bulk request waits first
+    reply = asyncio.create_task(send("reply", reply=True))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert order == []
+    now[0] = 1.2
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert order == ["reply"]
+    now[0] = 3.0
+    await asyncio.gather(bulk, reply)
+    assert order == ["reply", "bulk"]
