@@ -8,6 +8,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.outbox.limiter import PriorityLimiter
 from bot.outbox.pacing import RateLimiter
+from bot.plans import default_plan
 from bot.runtime.config import Settings
 from bot.runtime.context import AppState, MentorApp, MentorContext, StartOptions
 from bot.runtime.services import Services
@@ -66,6 +67,7 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     options = state.options
     if options.migrate_on_start:
         await migrate.upgrade(settings.database_url)
+    default_plan()  # parsed now (~0.2 s of YAML), not inside the first round or tap
     services = Services(
         settings, application.bot, options.clock, process=application.process_update
     )
