@@ -7,7 +7,7 @@ is kept as a template (`mentorbot_bench_national_<students>`; `--fresh` rebuilds
 copies the template, starts three webhook instances behind the sandbox's round-robin load
 balancer, and pushes week 5's expectations (what the scheduler does at Monday 08:00, on a clock
 the benchmark owns: the cohorts start in 2030, so the instances' own schedulers on the real
-clock find nothing due) for the first `--slice` cohorts with `bot.schedule.rounds.open_round`,
+clock find nothing due) for the first `--slice` cohorts with `bot.schedule.rounds.open_rounds`,
 the function the scheduler fires (its messages queued at the real now: the instances' senders
 run on the real clock). The sandbox allows the bot 30 messages/s and 1/s per chat.
 
@@ -171,26 +171,22 @@ def delivery_figures(api: Any, chats: list[int], started: float) -> dict[str, An
     }
 
 
-async def push_slice(url: str, cohorts: list[int]) -> list[float]:
-    """What the scheduler does at Monday 08:00 (`open_round`, as its `_fire`), cohort after
-    cohort; seconds per cohort. The round is due at the bench's Monday 08:00; its messages are
+async def push_slice(url: str, cohorts: list[int]) -> float:
+    """What the scheduler's Monday 08:00 job does (`open_rounds`: every cohort due, written in
+    bulk); seconds it took. The round is due at the bench's Monday 08:00; its messages are
     queued at the real now, the clock the instances' senders run on."""
-    from bot.schedule.rounds import open_round
+    from bot.schedule.rounds import Due, open_rounds
     from storage.db import Database
 
     db = Database(url)
-    took = []
     try:
-        for cohort in cohorts:
-            start = time.monotonic()
-            opened = await open_round(
-                db, cohort, WEEK, "expectations", due_at=MONDAY_0800, now=datetime.now(UTC)
-            )
-            assert opened.created and opened.queued == 25, opened
-            took.append(time.monotonic() - start)
+        start = time.monotonic()
+        due = [Due(cohort, WEEK, "expectations", MONDAY_0800) for cohort in cohorts]
+        opened = await open_rounds(db, due, datetime.now(UTC))
+        assert not opened.failed and sum(r.queued for r in opened.rounds) == 25 * len(cohorts)
+        return time.monotonic() - start
     finally:
         await db.dispose()
-    return took
 
 
 async def tappers_ready(api: Any, url: str, cohort: int, users: list[Any]) -> list[Any]:
@@ -268,10 +264,10 @@ async def one_size(template: str, students: int, weeks: int, slice_cohorts: int,
                 queued = asyncio.Event()
                 busy = asyncio.create_task(taps(api, tapping, firsts, queued))
                 started = time.monotonic()
-                pushes = await push_slice(url, list(range(1, slice_cohorts + 1)))
+                pushed_s = await push_slice(url, list(range(1, slice_cohorts + 1)))
                 queued.set()
                 result["open_s"] = round(time.monotonic() - started, 2)
-                result["push_ms_mean"] = round(1000 * sum(pushes) / len(pushes), 1)
+                result["push_ms_mean"] = round(1000 * pushed_s / slice_cohorts, 1)
                 await wait_reached(api, chats, timeout=len(chats) / LIMIT * 3 + 60)
                 result |= delivery_figures(api, chats, started) | tap_figures(await busy, "")
                 await asyncio.sleep(1)  # what is in flight lands: a duplicate would show
