@@ -86,6 +86,9 @@ class Inbox:
         self._tasks: set[asyncio.Task[None]] = set()
         self._next_prune = float("-inf")
         self._next_gauge = float("-inf")
+        # Handled updates not yet recorded: the next claim's transaction records them (one
+        # transaction per update, not two), which also frees their users' next updates.
+        self._handled: list[int] = []
 
     async def receive(self, updates: Sequence[Update]) -> int:
         """Store updates (one transaction); returns how many were new. Raises when the
@@ -136,15 +139,19 @@ class Inbox:
                     await self._idle()
         finally:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+            await self._record_handled()
 
     async def _claim(self) -> list[InboxRecord]:
+        """Record the handled updates and claim new ones, in one transaction."""
         free = self.concurrency - len(self._tasks)
-        if free <= 0:
+        if free <= 0 and not self._handled:
             return []
+        handled, self._handled = self._handled, []
         try:
             async with self.db.transaction() as session:
                 repo = InboxRepo(session)
-                rows = await repo.claim(self.instance_id, self._now(), free)
+                await repo.mark_handled_many(handled, self.instance_id, self._now())
+                rows = await repo.claim(self.instance_id, self._now(), free) if free > 0 else []
                 if time.monotonic() >= self._next_prune:
                     await self._prune(repo)
                 if time.monotonic() >= self._next_gauge:  # a count, not on every claim
@@ -153,8 +160,26 @@ class Inbox:
                     metrics.INBOX_DEPTH.set(counts["pending"] + counts["handling"])
         except Exception as exc:
             log.error("inbox claim failed: %s", type(exc).__name__)
+            self._handled[:0] = handled  # recorded with the next claim
             return []
         return rows
+
+    async def _record_handled(self) -> None:
+        """On stop: record what is handled (briefly retried; left `handling`, a row would be
+        handled again once this instance's lease lapsed)."""
+        for attempt in range(3):
+            if not self._handled:
+                return
+            handled, self._handled = self._handled, []
+            try:
+                async with self.db.transaction() as session:
+                    await InboxRepo(session).mark_handled_many(
+                        handled, self.instance_id, self._now()
+                    )
+            except Exception as exc:
+                log.error("handled updates not recorded: %s", type(exc).__name__)
+                self._handled[:0] = handled
+                await asyncio.sleep(0.2 * (attempt + 1))
 
     async def _prune(self, repo: InboxRepo) -> None:
         self._next_prune = time.monotonic() + _PRUNE_EVERY
@@ -190,7 +215,7 @@ class Inbox:
         if failures:
             await self._failed(row, failures[-1])
         else:
-            await self._record(row, None)
+            self._handled.append(row.id)  # recorded by the next claim (the task's end wakes it)
 
     async def _failed(self, row: InboxRecord, error: BaseException) -> None:
         delay = self.retry_after[min(row.attempts, len(self.retry_after)) - 1]
@@ -208,19 +233,15 @@ class Inbox:
                 "update %s failed (try %d), again in %.0fs", row.update_id, row.attempts, delay
             )
 
-    async def _record(self, row: InboxRecord, error: str | None, delay: float = 0.0) -> str | None:
-        """Write the outcome; retried briefly (left `handling`, the row would wait for our
+    async def _record(self, row: InboxRecord, error: str, delay: float) -> str | None:
+        """Write a failed try; retried briefly (left `handling`, the row would wait for our
         lease to lapse and be handled again)."""
         now = self._now()
         for attempt in range(3):
             try:
                 async with self.db.transaction() as session:
-                    repo = InboxRepo(session)
-                    if error is None:
-                        await repo.mark_handled(row.id, self.instance_id, now)
-                        return None
                     retry_at = now + timedelta(seconds=delay)
-                    return await repo.mark_failed(
+                    return await InboxRepo(session).mark_failed(
                         row.id, self.instance_id, error, retry_at, MAX_ATTEMPTS
                     )
             except Exception as exc:
