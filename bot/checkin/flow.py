@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -15,7 +16,6 @@ from bot.plans import ResolvedQuestion, ResolvedWeek
 from bot.texts import t
 from storage.db import Session
 from storage.records import AnswerRecord, MemberRecord, RoundRecord
-from storage.repos import MemberRepo
 from storage.repos.rounds import AnswerRepo, PromptRepo, RoundRepo
 
 EXPECTATIONS_KEY = "__expectations__"
@@ -192,7 +192,7 @@ async def ask_next(
 
 async def save_choice(
     session: Session,
-    user_id: int,
+    members: Sequence[MemberRecord],
     token: str,
     raw: str | None,
     lang: str,
@@ -201,21 +201,17 @@ async def save_choice(
     again: bool = False,
 ) -> Outcome:
     """A tapped answer (raw = option index or rating) or skip (raw None), checked against the
-    sender and the open round; unknown, foreign or closed prompts change nothing.
+    sender (`members`: the sender's memberships, as identified already) and the open round;
+    unknown, foreign or closed prompts change nothing.
 
     `again`: the same tap handled a second time after a crash (the inbox): what followed it
     (the next question) may never have gone out, so it is sent (again), not skipped as a
     double tap."""
-    prompt = await PromptRepo(session).get(token)
-    member = await MemberRepo(session).get(prompt.member_id) if prompt else None
-    if (
-        prompt is None
-        or member is None
-        or member.telegram_user_id != user_id
-        or not member.is_active
-    ):
+    found = await PromptRepo(session).with_round(token)
+    prompt, round_ = found if found is not None else (None, None)
+    member = next((m for m in members if prompt and m.id == prompt.member_id), None)
+    if prompt is None or member is None or not member.is_active:
         return Outcome(t("input.stale_button", lang), stale=True)
-    round_ = await RoundRepo(session).get(prompt.round_id)
     if round_ is None or not round_.is_open:
         return Outcome(t("answer.closed", lang), stale=True)
     week = await reflection_week(session, round_, member.id, lang)
@@ -254,7 +250,8 @@ async def _store(
     again: bool = False,
 ) -> Outcome:
     answers = AnswerRepo(session)
-    had = question.key in await answers.of(round_.id, member.id)
+    before = await answers.of(round_.id, member.id)
+    had = before.get(question.key)
     changed = await answers.save(
         round_.id,
         member.id,
@@ -264,10 +261,11 @@ async def _store(
         now=now,
         **values,  # type: ignore[arg-type]
     )
-    await RoundRepo(session).mark_started(round_.id, member.id, now)
+    if not before:  # the first answer starts the round (later ones find it started)
+        await RoundRepo(session).mark_started(round_.id, member.id, now)
     await agreement_questions.record(session, question.key, values, round_.id, now)
-    after = await answers.of(round_.id, member.id)
-    stored = after[question.key]
+    stored = _stored(round_, member, question, values, now, had, changed)
+    after = {**before, question.key: stored}
     # handled again after a crash: the student may never have seen the first confirmation
     saved = changed or again
     ack = t(
@@ -276,14 +274,41 @@ async def _store(
     )
     chosen = t("answer.chosen", lang, value=display_value(question, stored, lang))
     outcome = Outcome(ack, edit=chosen)
-    if changed or not had or again:
-        # the week is read again: an answer may change it (an agreement's outcome adds its line)
-        follow = await ask_next(session, round_, member, lang, now, again=again)
+    if changed or had is None or again:
+        # an agreement's outcome may change the week (it adds its line): then it is read again
+        known = None if agreement_questions.changes_week(question.key) else (week, after)
+        follow = await ask_next(session, round_, member, lang, now, again=again, known=known)
         if follow is not None:
             outcome.follow_ups.append(follow)
             if isinstance(follow, Outgoing):
                 outcome.completed = (round_.cohort_id, member.id)
     return outcome
+
+
+def _stored(
+    round_: RoundRecord,
+    member: MemberRecord,
+    question: ResolvedQuestion,
+    values: dict[str, object],
+    now: datetime,
+    had: AnswerRecord | None,
+    changed: bool,
+) -> AnswerRecord:
+    """The answer as stored now, without reading it back (`had`: the one before)."""
+    if had is not None and not changed:
+        return had
+    return AnswerRecord(
+        round_.id,
+        member.id,
+        question.key,
+        question.kind,
+        question.skill,
+        values.get("rating"),  # type: ignore[arg-type]
+        values.get("choice"),  # type: ignore[arg-type]
+        values.get("text"),  # type: ignore[arg-type]
+        bool(values.get("skipped", False)),
+        had.answered_at if had is not None else now,  # a changed answer keeps its time
+    )
 
 
 async def save_text(
