@@ -208,13 +208,15 @@ async def save_choice(
     (the next question) may never have gone out, so it is sent (again), not skipped as a
     double tap."""
     found = await PromptRepo(session).with_round(token)
-    prompt, round_ = found if found is not None else (None, None)
-    member = next((m for m in members if prompt and m.id == prompt.member_id), None)
-    if prompt is None or member is None or not member.is_active:
+    if found is None:
         return Outcome(t("input.stale_button", lang), stale=True)
-    if round_ is None or not round_.is_open:
+    prompt, round_, cohort = found
+    member = next((m for m in members if m.id == prompt.member_id), None)
+    if member is None or not member.is_active:
+        return Outcome(t("input.stale_button", lang), stale=True)
+    if not round_.is_open:
         return Outcome(t("answer.closed", lang), stale=True)
-    week = await reflection_week(session, round_, member.id, lang)
+    week = await reflection_week(session, round_, member.id, lang, cohort)
     try:
         question = week.question(prompt.question_key)
     except KeyError:

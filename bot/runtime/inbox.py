@@ -39,6 +39,7 @@ RETRY_AFTER = (2.0, 10.0)  # seconds before the second and the third try
 KEEP_HANDLED = timedelta(days=1)
 KEEP_PARKED = timedelta(days=7)
 _PRUNE_EVERY = 3600.0  # seconds
+_RECORD_WITHIN = 0.05  # seconds a handled update may wait to be recorded with a claim
 _failures: ContextVar[list[BaseException] | None] = ContextVar("inbox_failures", default=None)
 _again: ContextVar[bool] = ContextVar("inbox_again", default=False)
 
@@ -89,6 +90,8 @@ class Inbox:
         # Handled updates not yet recorded: the next claim's transaction records them (one
         # transaction per update, not two), which also frees their users' next updates.
         self._handled: list[int] = []
+        self._received = 0  # updates stored by this instance so far
+        self._record_timer: asyncio.TimerHandle | None = None
 
     async def receive(self, updates: Sequence[Update]) -> int:
         """Store updates (one transaction); returns how many were new. Raises when the
@@ -97,6 +100,7 @@ class Inbox:
         async with self.db.transaction() as session:
             new = await InboxRepo(session).store(incoming, self._now())
         if new:
+            self._received += new
             self._wake.set()
         if new < len(incoming):
             log.info("inbox: %d update(s) received again, ignored", len(incoming) - new)
@@ -139,6 +143,9 @@ class Inbox:
                     await self._idle()
         finally:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+            if self._record_timer is not None:
+                self._record_timer.cancel()
+                self._record_timer = None
             await self._record_handled()
 
     async def _claim(self) -> list[InboxRecord]:
@@ -195,12 +202,30 @@ class Inbox:
     def _spawn(self, row: InboxRecord) -> None:
         task = asyncio.create_task(self._handle(row), name=f"update-{row.update_id}")
         self._tasks.add(task)
+        received = self._received
 
         def done(finished: asyncio.Task[None]) -> None:
+            full = len(self._tasks) >= self.concurrency
             self._tasks.discard(finished)
-            self._wake.set()  # a slot is free, and this user's next update may be claimable
+            if full or self._received > received:
+                # a slot is free, or an update came in meanwhile (maybe this user's next,
+                # claimable once this one is recorded): claim now, recording it on the way
+                self._wake.set()
+            else:
+                self._record_soon()
 
         task.add_done_callback(done)
+
+    def _record_soon(self) -> None:
+        """Wake the worker shortly to record what was handled: a claim that comes first (the
+        user's next tap, usually) records it in its own transaction, saving one."""
+        if self._record_timer is None:
+
+            def wake() -> None:
+                self._record_timer = None
+                self._wake.set()
+
+            self._record_timer = asyncio.get_running_loop().call_later(_RECORD_WITHIN, wake)
 
     async def _handle(self, row: InboxRecord) -> None:
         failures: list[BaseException] = []

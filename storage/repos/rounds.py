@@ -11,8 +11,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert_ignore
-from storage.models import Answer, Member, Participation, Prompt, Round, utcnow
-from storage.records import AnswerRecord, PromptRecord, RoundRecord, WeekStatus
+from storage.models import Answer, Cohort, Member, Participation, Prompt, Round, utcnow
+from storage.records import AnswerRecord, CohortRecord, PromptRecord, RoundRecord, WeekStatus
+from storage.repos.cohorts import to_record as cohort_record
 
 
 def insert_statement(session: AsyncSession, table: FromClause) -> Any:
@@ -318,18 +319,22 @@ class PromptRepo:
             )
         )
 
-    async def with_round(self, token: str) -> tuple[PromptRecord, RoundRecord] | None:
-        """The prompt of a button and its round, in one query (a tap's first read)."""
+    async def with_round(self, token: str) -> tuple[PromptRecord, RoundRecord, CohortRecord] | None:
+        """The prompt of a button, its round and the round's cohort (its plan), in one query:
+        a tap's first read."""
         if not 0 < len(token) <= 24:
             return None
         found = (
             await self.session.execute(
-                select(Prompt, Round)
+                select(Prompt, Round, Cohort)
                 .join(Round, Round.id == Prompt.round_id)
+                .join(Cohort, Cohort.id == Round.cohort_id)
                 .where(Prompt.token == token)
             )
         ).first()
-        return None if found is None else (_prompt(found[0]), _round(found[1]))
+        if found is None:
+            return None
+        return _prompt(found[0]), _round(found[1]), cohort_record(found[2])
 
     async def find(self, round_id: int, member_id: int, question_key: str) -> PromptRecord | None:
         row = await self.session.scalar(
