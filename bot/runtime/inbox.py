@@ -39,6 +39,7 @@ RETRY_AFTER = (2.0, 10.0)  # seconds before the second and the third try
 KEEP_HANDLED = timedelta(days=1)
 KEEP_PARKED = timedelta(days=7)
 _PRUNE_EVERY = 3600.0  # seconds
+_FRESH_LIMIT = 1000  # received updates kept parsed for the worker
 _RECORD_WITHIN = 0.05  # seconds a handled update may wait to be recorded with a claim
 _failures: ContextVar[list[BaseException] | None] = ContextVar("inbox_failures", default=None)
 _again: ContextVar[bool] = ContextVar("inbox_again", default=False)
@@ -91,6 +92,9 @@ class Inbox:
         # transaction per update, not two), which also frees their users' next updates.
         self._handled: list[int] = []
         self._received = 0  # updates stored by this instance so far
+        # The updates this instance received, by update id, until it handles them: no second
+        # parse of the stored JSON (the row is the truth; another instance parses it)
+        self._fresh: dict[int, Update] = {}
         self._record_timer: asyncio.TimerHandle | None = None
 
     async def receive(self, updates: Sequence[Update]) -> int:
@@ -101,10 +105,18 @@ class Inbox:
             new = await InboxRepo(session).store(incoming, self._now())
         if new:
             self._received += new
+            if new == len(incoming):  # (one seen before would never be claimed again)
+                self._keep_fresh(updates)
             self._wake.set()
         if new < len(incoming):
             log.info("inbox: %d update(s) received again, ignored", len(incoming) - new)
         return new
+
+    def _keep_fresh(self, updates: Sequence[Update]) -> None:
+        for update in updates:
+            self._fresh[update.update_id] = update
+        while len(self._fresh) > _FRESH_LIMIT:  # handled elsewhere: forget the oldest
+            del self._fresh[next(iter(self._fresh))]
 
     def wake(self) -> None:
         """Updates may be claimable (an instance's work was taken back): look now."""
@@ -231,7 +243,8 @@ class Inbox:
         failures: list[BaseException] = []
         token, again = _failures.set(failures), _again.set(row.attempts > 1)
         try:
-            await self.process(Update.de_json(row.payload, self.bot))
+            update = self._fresh.pop(row.update_id, None)
+            await self.process(update or Update.de_json(row.payload, self.bot))
         except Exception as exc:  # PTB hands handler errors to the error handler; not these
             failures.append(exc)
         finally:
