@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot.checkin import agreement_questions
+from bot.checkin.values import parse_choice, stored_answer
 from bot.checkin.weeks import reflection_week
 from bot.outbox.queue import Outgoing
 from bot.plans import ResolvedQuestion, ResolvedWeek
@@ -221,23 +222,10 @@ async def save_choice(
         question = week.question(prompt.question_key)
     except KeyError:
         return Outcome(t("input.stale_button", lang), stale=True)
-    values = _parse_choice(question, raw)
+    values = parse_choice(question, raw)
     if values is None:
         return Outcome(t("input.stale_button", lang), stale=True)
     return await _store(session, round_, member, week, question, values, lang, now, again)
-
-
-def _parse_choice(question: ResolvedQuestion, raw: str | None) -> dict[str, object] | None:
-    if raw is None:
-        return {"skipped": True} if question.optional else None
-    if not raw.isdigit():
-        return None
-    number = int(raw)
-    if question.kind == "rating":
-        return {"rating": number} if 1 <= number <= 5 else None
-    if question.kind == "choice" and 0 <= number < len(question.options):
-        return {"choice": question.options[number].value}
-    return None
 
 
 async def _store(
@@ -266,7 +254,7 @@ async def _store(
     if not before:  # the first answer starts the round (later ones find it started)
         await RoundRepo(session).mark_started(round_.id, member.id, now)
     await agreement_questions.record(session, question.key, values, round_.id, now)
-    stored = _stored(round_, member, question, values, now, had, changed)
+    stored = stored_answer(round_, member, question, values, now, had, changed)
     after = {**before, question.key: stored}
     # handled again after a crash: the student may never have seen the first confirmation
     saved = changed or again
@@ -285,32 +273,6 @@ async def _store(
             if isinstance(follow, Outgoing):
                 outcome.completed = (round_.cohort_id, member.id)
     return outcome
-
-
-def _stored(
-    round_: RoundRecord,
-    member: MemberRecord,
-    question: ResolvedQuestion,
-    values: dict[str, object],
-    now: datetime,
-    had: AnswerRecord | None,
-    changed: bool,
-) -> AnswerRecord:
-    """The answer as stored now, without reading it back (`had`: the one before)."""
-    if had is not None and not changed:
-        return had
-    return AnswerRecord(
-        round_.id,
-        member.id,
-        question.key,
-        question.kind,
-        question.skill,
-        values.get("rating"),  # type: ignore[arg-type]
-        values.get("choice"),  # type: ignore[arg-type]
-        values.get("text"),  # type: ignore[arg-type]
-        bool(values.get("skipped", False)),
-        had.answered_at if had is not None else now,  # a changed answer keeps its time
-    )
 
 
 async def save_text(
