@@ -1,5 +1,6 @@
 """A bare python-telegram-bot Application for the memory baseline: long polling, one handler
-that answers callbacks and replies to text. Usage: python bench/_bare_bot.py TOKEN BASE_URL"""
+that answers callbacks (answer, next message, edit) and replies to text.
+Usage: python bench/_bare_bot.py TOKEN BASE_URL"""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ async def tapped(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert update.callback_query is not None and update.effective_chat is not None
     await update.callback_query.answer("ok")
     await update.effective_chat.send_message("Volgende vraag")
+    # mentorbot's tap makes three requests: answer, next question, edit the tapped question
+    await update.callback_query.edit_message_text("Vraag (beantwoord)")
 
 
 async def typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

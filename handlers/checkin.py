@@ -50,7 +50,7 @@ async def answer_button(update: Update, context: MentorContext, scope: Scope) ->
         token, _, raw = query.data[len(checkin.ANSWER) :].rpartition(":")
     who = scope.who
     outcome = await checkin.save_choice(
-        scope.session, who.user_id, token, raw, who.language, scope.now, again=handled_again()
+        scope.session, who.memberships, token, raw, who.language, scope.now, again=handled_again()
     )
     return lambda: _confirm_choice(update, context, query, outcome)
 

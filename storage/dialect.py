@@ -10,6 +10,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
+def insert_statement(session: AsyncSession, table: FromClause) -> Any:
+    """The dialect's INSERT, with its ON CONFLICT clauses, for the session's database."""
+    name = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return (postgresql if name == "postgresql" else sqlite).insert(table)
+
+
 async def insert_ignore(
     session: AsyncSession,
     table: FromClause,
@@ -22,10 +28,8 @@ async def insert_ignore(
     same round both run this and exactly one row exists afterwards."""
     if not rows:
         return 0
-    name = session.bind.dialect.name if session.bind is not None else "sqlite"
-    module: Any = postgresql if name == "postgresql" else sqlite
     statement = (
-        module.insert(table)
+        insert_statement(session, table)
         .values(list(rows))
         .on_conflict_do_nothing(index_elements=list(conflict))
     )

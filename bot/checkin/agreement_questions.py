@@ -46,6 +46,12 @@ async def follow_up_questions(
     return questions
 
 
+def changes_week(question_key: str) -> bool:
+    """Whether storing this answer may change the student's week (its agreement questions):
+    then the week is read again before the next question is chosen."""
+    return question_key.startswith((OUTCOME_KEY, LINE_KEY))
+
+
 async def record(
     session: Session, question_key: str, values: dict[str, object], round_id: int,
     now: datetime,

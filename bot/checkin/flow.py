@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot.checkin import agreement_questions
+from bot.checkin.values import parse_choice, stored_answer
 from bot.checkin.weeks import reflection_week
 from bot.outbox.queue import Outgoing
 from bot.plans import ResolvedQuestion, ResolvedWeek
 from bot.texts import t
 from storage.db import Session
 from storage.records import AnswerRecord, MemberRecord, RoundRecord
-from storage.repos import MemberRepo
 from storage.repos.rounds import AnswerRepo, PromptRepo, RoundRepo
 
 EXPECTATIONS_KEY = "__expectations__"
@@ -192,7 +193,7 @@ async def ask_next(
 
 async def save_choice(
     session: Session,
-    user_id: int,
+    members: Sequence[MemberRecord],
     token: str,
     raw: str | None,
     lang: str,
@@ -201,45 +202,30 @@ async def save_choice(
     again: bool = False,
 ) -> Outcome:
     """A tapped answer (raw = option index or rating) or skip (raw None), checked against the
-    sender and the open round; unknown, foreign or closed prompts change nothing.
+    sender (`members`: the sender's memberships, as identified already) and the open round;
+    unknown, foreign or closed prompts change nothing.
 
     `again`: the same tap handled a second time after a crash (the inbox): what followed it
     (the next question) may never have gone out, so it is sent (again), not skipped as a
     double tap."""
-    prompt = await PromptRepo(session).get(token)
-    member = await MemberRepo(session).get(prompt.member_id) if prompt else None
-    if (
-        prompt is None
-        or member is None
-        or member.telegram_user_id != user_id
-        or not member.is_active
-    ):
+    found = await PromptRepo(session).with_round(token)
+    if found is None:
         return Outcome(t("input.stale_button", lang), stale=True)
-    round_ = await RoundRepo(session).get(prompt.round_id)
-    if round_ is None or not round_.is_open:
+    prompt, round_, cohort = found
+    member = next((m for m in members if m.id == prompt.member_id), None)
+    if member is None or not member.is_active:
+        return Outcome(t("input.stale_button", lang), stale=True)
+    if not round_.is_open:
         return Outcome(t("answer.closed", lang), stale=True)
-    week = await reflection_week(session, round_, member.id, lang)
+    week = await reflection_week(session, round_, member.id, lang, cohort)
     try:
         question = week.question(prompt.question_key)
     except KeyError:
         return Outcome(t("input.stale_button", lang), stale=True)
-    values = _parse_choice(question, raw)
+    values = parse_choice(question, raw)
     if values is None:
         return Outcome(t("input.stale_button", lang), stale=True)
     return await _store(session, round_, member, week, question, values, lang, now, again)
-
-
-def _parse_choice(question: ResolvedQuestion, raw: str | None) -> dict[str, object] | None:
-    if raw is None:
-        return {"skipped": True} if question.optional else None
-    if not raw.isdigit():
-        return None
-    number = int(raw)
-    if question.kind == "rating":
-        return {"rating": number} if 1 <= number <= 5 else None
-    if question.kind == "choice" and 0 <= number < len(question.options):
-        return {"choice": question.options[number].value}
-    return None
 
 
 async def _store(
@@ -254,7 +240,8 @@ async def _store(
     again: bool = False,
 ) -> Outcome:
     answers = AnswerRepo(session)
-    had = question.key in await answers.of(round_.id, member.id)
+    before = await answers.of(round_.id, member.id)
+    had = before.get(question.key)
     changed = await answers.save(
         round_.id,
         member.id,
@@ -264,10 +251,11 @@ async def _store(
         now=now,
         **values,  # type: ignore[arg-type]
     )
-    await RoundRepo(session).mark_started(round_.id, member.id, now)
+    if not before:  # the first answer starts the round (later ones find it started)
+        await RoundRepo(session).mark_started(round_.id, member.id, now)
     await agreement_questions.record(session, question.key, values, round_.id, now)
-    after = await answers.of(round_.id, member.id)
-    stored = after[question.key]
+    stored = stored_answer(round_, member, question, values, now, had, changed)
+    after = {**before, question.key: stored}
     # handled again after a crash: the student may never have seen the first confirmation
     saved = changed or again
     ack = t(
@@ -276,11 +264,12 @@ async def _store(
     )
     chosen = t("answer.chosen", lang, value=display_value(question, stored, lang))
     outcome = Outcome(ack, edit=chosen)
-    if changed or not had or again:
-        # the week is read again: an answer may change it (an agreement's outcome adds its line)
-        follow = await ask_next(session, round_, member, lang, now, again=again)
+    if changed or had is None or again:
+        # an agreement's outcome may change the week (it adds its line): then it is read again
+        known = None if agreement_questions.changes_week(question.key) else (week, after)
+        follow = await ask_next(session, round_, member, lang, now, again=again, known=known)
         if follow is None and again:  # completed before, by an instance that may have died
-            done = await reflection_week(session, round_, member.id, lang)  # before saying so
+            done = week if known else await reflection_week(session, round_, member.id, lang)
             text = t("round.done", lang, week=round_.week, summary=summary(done, after, lang))
             follow = Outgoing(text)
         if follow is not None:

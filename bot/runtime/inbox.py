@@ -39,6 +39,8 @@ RETRY_AFTER = (2.0, 10.0)  # seconds before the second and the third try
 KEEP_HANDLED = timedelta(days=1)
 KEEP_PARKED = timedelta(days=7)
 _PRUNE_EVERY = 3600.0  # seconds
+_FRESH_LIMIT = 1000  # received updates kept parsed for the worker
+_RECORD_WITHIN = 0.05  # seconds a handled update may wait to be recorded with a claim
 _failures: ContextVar[list[BaseException] | None] = ContextVar("inbox_failures", default=None)
 _again: ContextVar[bool] = ContextVar("inbox_again", default=False)
 
@@ -86,6 +88,14 @@ class Inbox:
         self._tasks: set[asyncio.Task[None]] = set()
         self._next_prune = float("-inf")
         self._next_gauge = float("-inf")
+        # Handled updates not yet recorded: the next claim's transaction records them (one
+        # transaction per update, not two), which also frees their users' next updates.
+        self._handled: list[int] = []
+        self._received = 0  # updates stored by this instance so far
+        # The updates this instance received, by update id, until it handles them: no second
+        # parse of the stored JSON (the row is the truth; another instance parses it)
+        self._fresh: dict[int, Update] = {}
+        self._record_timer: asyncio.TimerHandle | None = None
 
     async def receive(self, updates: Sequence[Update]) -> int:
         """Store updates (one transaction); returns how many were new. Raises when the
@@ -94,10 +104,19 @@ class Inbox:
         async with self.db.transaction() as session:
             new = await InboxRepo(session).store(incoming, self._now())
         if new:
+            self._received += new
+            if new == len(incoming):  # (one seen before would never be claimed again)
+                self._keep_fresh(updates)
             self._wake.set()
         if new < len(incoming):
             log.info("inbox: %d update(s) received again, ignored", len(incoming) - new)
         return new
+
+    def _keep_fresh(self, updates: Sequence[Update]) -> None:
+        for update in updates:
+            self._fresh[update.update_id] = update
+        while len(self._fresh) > _FRESH_LIMIT:  # handled elsewhere: forget the oldest
+            del self._fresh[next(iter(self._fresh))]
 
     def wake(self) -> None:
         """Updates may be claimable (an instance's work was taken back): look now."""
@@ -136,15 +155,22 @@ class Inbox:
                     await self._idle()
         finally:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+            if self._record_timer is not None:
+                self._record_timer.cancel()
+                self._record_timer = None
+            await self._record_handled()
 
     async def _claim(self) -> list[InboxRecord]:
+        """Record the handled updates and claim new ones, in one transaction."""
         free = self.concurrency - len(self._tasks)
-        if free <= 0:
+        if free <= 0 and not self._handled:
             return []
+        handled, self._handled = self._handled, []
         try:
             async with self.db.transaction() as session:
                 repo = InboxRepo(session)
-                rows = await repo.claim(self.instance_id, self._now(), free)
+                await repo.mark_handled_many(handled, self.instance_id, self._now())
+                rows = await repo.claim(self.instance_id, self._now(), free) if free > 0 else []
                 if time.monotonic() >= self._next_prune:
                     await self._prune(repo)
                 if time.monotonic() >= self._next_gauge:  # a count, not on every claim
@@ -153,8 +179,26 @@ class Inbox:
                     metrics.INBOX_DEPTH.set(counts["pending"] + counts["handling"])
         except Exception as exc:
             log.error("inbox claim failed: %s", type(exc).__name__)
+            self._handled[:0] = handled  # recorded with the next claim
             return []
         return rows
+
+    async def _record_handled(self) -> None:
+        """On stop: record what is handled (briefly retried; left `handling`, a row would be
+        handled again once this instance's lease lapsed)."""
+        for attempt in range(3):
+            if not self._handled:
+                return
+            handled, self._handled = self._handled, []
+            try:
+                async with self.db.transaction() as session:
+                    await InboxRepo(session).mark_handled_many(
+                        handled, self.instance_id, self._now()
+                    )
+            except Exception as exc:
+                log.error("handled updates not recorded: %s", type(exc).__name__)
+                self._handled[:0] = handled
+                await asyncio.sleep(0.2 * (attempt + 1))
 
     async def _prune(self, repo: InboxRepo) -> None:
         self._next_prune = time.monotonic() + _PRUNE_EVERY
@@ -170,18 +214,37 @@ class Inbox:
     def _spawn(self, row: InboxRecord) -> None:
         task = asyncio.create_task(self._handle(row), name=f"update-{row.update_id}")
         self._tasks.add(task)
+        received = self._received
 
         def done(finished: asyncio.Task[None]) -> None:
+            full = len(self._tasks) >= self.concurrency
             self._tasks.discard(finished)
-            self._wake.set()  # a slot is free, and this user's next update may be claimable
+            if full or self._received > received:
+                # a slot is free, or an update came in meanwhile (maybe this user's next,
+                # claimable once this one is recorded): claim now, recording it on the way
+                self._wake.set()
+            else:
+                self._record_soon()
 
         task.add_done_callback(done)
+
+    def _record_soon(self) -> None:
+        """Wake the worker shortly to record what was handled: a claim that comes first (the
+        user's next tap, usually) records it in its own transaction, saving one."""
+        if self._record_timer is None:
+
+            def wake() -> None:
+                self._record_timer = None
+                self._wake.set()
+
+            self._record_timer = asyncio.get_running_loop().call_later(_RECORD_WITHIN, wake)
 
     async def _handle(self, row: InboxRecord) -> None:
         failures: list[BaseException] = []
         token, again = _failures.set(failures), _again.set(row.attempts > 1)
         try:
-            await self.process(Update.de_json(row.payload, self.bot))
+            update = self._fresh.pop(row.update_id, None)
+            await self.process(update or Update.de_json(row.payload, self.bot))
         except Exception as exc:  # PTB hands handler errors to the error handler; not these
             failures.append(exc)
         finally:
@@ -190,7 +253,7 @@ class Inbox:
         if failures:
             await self._failed(row, failures[-1])
         else:
-            await self._record(row, None)
+            self._handled.append(row.id)  # recorded by the next claim (the task's end wakes it)
 
     async def _failed(self, row: InboxRecord, error: BaseException) -> None:
         delay = self.retry_after[min(row.attempts, len(self.retry_after)) - 1]
@@ -208,19 +271,15 @@ class Inbox:
                 "update %s failed (try %d), again in %.0fs", row.update_id, row.attempts, delay
             )
 
-    async def _record(self, row: InboxRecord, error: str | None, delay: float = 0.0) -> str | None:
-        """Write the outcome; retried briefly (left `handling`, the row would wait for our
+    async def _record(self, row: InboxRecord, error: str, delay: float) -> str | None:
+        """Write a failed try; retried briefly (left `handling`, the row would wait for our
         lease to lapse and be handled again)."""
         now = self._now()
         for attempt in range(3):
             try:
                 async with self.db.transaction() as session:
-                    repo = InboxRepo(session)
-                    if error is None:
-                        await repo.mark_handled(row.id, self.instance_id, now)
-                        return None
                     retry_at = now + timedelta(seconds=delay)
-                    return await repo.mark_failed(
+                    return await InboxRepo(session).mark_failed(
                         row.id, self.instance_id, error, retry_at, MAX_ATTEMPTS
                     )
             except Exception as exc:

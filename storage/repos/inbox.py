@@ -133,17 +133,26 @@ class InboxRepo:
 
     async def mark_handled(self, row_id: int, instance_id: str, now: datetime) -> bool:
         """The update was handled; False when this instance no longer held it."""
+        return await self.mark_handled_many([row_id], instance_id, now) == 1
+
+    async def mark_handled_many(
+        self, row_ids: Sequence[int], instance_id: str, now: datetime
+    ) -> int:
+        """Updates handled by this instance, in one statement (the worker records them in
+        its next claim's transaction); returns how many it still held."""
+        if not row_ids:
+            return 0
         result = await self.session.execute(
             update(_TABLE)
             .where(
-                _TABLE.c.id == row_id,
+                _TABLE.c.id.in_(list(row_ids)),
                 _TABLE.c.status == HANDLING,
                 _TABLE.c.claimed_by == instance_id,
             )
             .values(status=HANDLED, handled_at=now, last_error=None)
             .returning(_TABLE.c.id)
         )
-        return result.first() is not None
+        return len(result.all())
 
     async def mark_failed(
         self, row_id: int, instance_id: str, error: str, retry_at: datetime, max_attempts: int

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.dialect import insert_ignore
-from storage.models import Answer, Member, Participation, Prompt, Round, utcnow
-from storage.records import AnswerRecord, PromptRecord, RoundRecord, WeekStatus
+from storage.dialect import insert_ignore, insert_statement
+from storage.models import Answer, Cohort, Member, Participation, Prompt, Round, utcnow
+from storage.records import AnswerRecord, CohortRecord, PromptRecord, RoundRecord, WeekStatus
+from storage.repos.cohorts import to_record as cohort_record
 from storage.repos.opening import OpeningRepo
 
 
@@ -24,7 +26,7 @@ def _prompt(row: Prompt) -> PromptRecord:
     return PromptRecord(row.token, row.round_id, row.member_id, row.question_key, row.message_id)
 
 
-def _answer(row: Answer) -> AnswerRecord:
+def _answer(row: Any) -> AnswerRecord:  # an Answer, or a row of its columns
     return AnswerRecord(
         row.round_id,
         row.member_id,
@@ -200,35 +202,32 @@ class AnswerRepo:
         text: str | None = None,
         skipped: bool = False,
     ) -> bool:
-        """Store or change one answer; True when something changed (a double tap is not)."""
+        """Store or change one answer; True when something changed (a double tap is not).
+
+        One statement on both databases: INSERT … ON CONFLICT DO UPDATE only where a value
+        differs, RETURNING a row only when one was written."""
         values = {"rating": rating, "choice": choice, "text": text, "skipped": skipped}
-        row = await self.session.scalar(
-            select(Answer).where(
-                Answer.round_id == round_id,
-                Answer.member_id == member_id,
-                Answer.question_key == question_key,
-            )
-        )
-        if row is None:
-            inserted = await insert_ignore(
-                self.session,
-                Answer.__table__,  # type: ignore[arg-type]
-                [{"round_id": round_id, "member_id": member_id, "question_key": question_key,
-                  "kind": kind, "skill": skill, "answered_at": now, "updated_at": now, **values}],
-                ("round_id", "member_id", "question_key"),
-            )  # fmt: skip
-            return inserted > 0
-        if all(getattr(row, key) == value for key, value in values.items()):
-            return False
-        for key, value in values.items():
-            setattr(row, key, value)
-        row.updated_at = now
-        await self.session.flush()
-        return True
+        table = Answer.__table__
+        statement = insert_statement(self.session, table).values(  # type: ignore[arg-type]
+            round_id=round_id, member_id=member_id, question_key=question_key,
+            kind=kind, skill=skill, answered_at=now, updated_at=now, **values,
+        )  # fmt: skip
+        excluded = statement.excluded
+        differs = or_(*(table.c[key].is_distinct_from(excluded[key]) for key in values))
+        statement = statement.on_conflict_do_update(
+            index_elements=["round_id", "member_id", "question_key"],
+            set_={**{key: excluded[key] for key in values}, "updated_at": excluded.updated_at},
+            where=differs,
+        ).returning(table.c.round_id)
+        return (await self.session.execute(statement)).first() is not None
 
     async def of(self, round_id: int, member_id: int) -> dict[str, AnswerRecord]:
-        rows = await self.session.scalars(
-            select(Answer).where(Answer.round_id == round_id, Answer.member_id == member_id)
+        # Columns, not ORM objects: `save` writes with a Core statement, and objects kept in
+        # the session would show the values from before it.
+        rows = await self.session.execute(
+            select(*Answer.__table__.c).where(  # type: ignore[attr-defined]
+                Answer.round_id == round_id, Answer.member_id == member_id
+            )
         )
         return {row.question_key: _answer(row) for row in rows}
 
@@ -250,9 +249,15 @@ class PromptRepo:
             "question_key": question_key,
             "created_at": utcnow(),
         }
-        created = await insert_ignore(
-            self.session, Prompt.__table__, [values], ("round_id", "member_id", "question_key")
+        table = Prompt.__table__
+        new = await self.session.scalar(
+            insert_statement(self.session, table)  # type: ignore[arg-type]
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["round_id", "member_id", "question_key"])
+            .returning(table.c.token)  # type: ignore[attr-defined]
         )
+        if new is not None:  # the usual case: one statement
+            return new, True
         token = await self.session.scalar(
             select(Prompt.token).where(
                 Prompt.round_id == round_id,
@@ -261,7 +266,7 @@ class PromptRepo:
             )
         )
         assert token is not None
-        return token, created > 0
+        return token, False
 
     async def ensure_many(
         self, round_id: int, member_ids: list[int], question_key: str
@@ -280,6 +285,23 @@ class PromptRepo:
                 row.token, row.round_id, row.member_id, row.question_key, row.message_id
             )
         )
+
+    async def with_round(self, token: str) -> tuple[PromptRecord, RoundRecord, CohortRecord] | None:
+        """The prompt of a button, its round and the round's cohort (its plan), in one query:
+        a tap's first read."""
+        if not 0 < len(token) <= 24:
+            return None
+        found = (
+            await self.session.execute(
+                select(Prompt, Round, Cohort)
+                .join(Round, Round.id == Prompt.round_id)
+                .join(Cohort, Cohort.id == Round.cohort_id)
+                .where(Prompt.token == token)
+            )
+        ).first()
+        if found is None:
+            return None
+        return _prompt(found[0]), _round(found[1]), cohort_record(found[2])
 
     async def find(self, round_id: int, member_id: int, question_key: str) -> PromptRecord | None:
         row = await self.session.scalar(
