@@ -141,7 +141,7 @@ async def _expectations(
     token: str | None,  # the student's prompt token made in bulk (expectations only)
 ) -> Outgoing:
     week = (await plan_for(session, cohort)).week(round_.week, lang)
-    override = expectations_override(cohort, round_.week)  # the team's own text (/verwachting)
+    override = expectations_override(cohort, round_.week, lang)  # the team's (/verwachting)
     if override is not None:
         week = week.model_copy(update={"expectations": override})
     assert token is not None  # made in bulk for every student with a chat
@@ -205,11 +205,24 @@ async def _digest(
     ]
 
 
-EXPECTATIONS_OVERRIDE = "expectations_override"  # key in cohort.gap_settings: {week: text}
+EXPECTATIONS_OVERRIDE = "expectations_override"  # in cohort.gap_settings: {week: {lang: text}}
 
 
-def expectations_override(cohort: CohortRecord, week: int) -> str | None:
-    """The mentor team's own expectations text for `week`, if they set one (/verwachting)."""
+def override_versions(value: object) -> dict[str, str]:
+    """A week's stored texts by language; a plain text (stored before there were versions)
+    counts as the Dutch one."""
+    if isinstance(value, str):
+        return {"nl": value}
+    if isinstance(value, dict):
+        return {k: v for k, v in value.items() if isinstance(v, str) and v.strip()}
+    return {}
+
+
+def expectations_override(cohort: CohortRecord, week: int, lang: str = "nl") -> str | None:
+    """The mentor team's own expectations text for `week`, if they set one (/verwachting):
+    the version in `lang`, else the other one as written (the team's word for the week
+    beats the plan's text in the reader's language)."""
     overrides = cohort.gap_settings.get(EXPECTATIONS_OVERRIDE) or {}
-    value = overrides.get(str(week)) if isinstance(overrides, dict) else None
-    return value if isinstance(value, str) and value.strip() else None
+    raw = overrides.get(str(week)) if isinstance(overrides, dict) else None
+    versions = override_versions(raw)
+    return versions.get(lang) or next(iter(versions.values()), None)
