@@ -4,6 +4,8 @@ SQLite and PostgreSQL); an outcome that resolves nothing sends no such message."
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import select
 
 from storage.models import AuditEntry, Compliment
@@ -14,6 +16,7 @@ from tgsandbox import SandboxUser, SentMessage
 LINE = "Anna leidt deze week twee keer het kringgesprek."
 RATINGS_OK = {"veilig pedagogisch klimaat": "4", "Werkt samen": "4"}
 RESOLVED = "✓ Opgelost na afspraak"
+MANUAL = Path(__file__).resolve().parents[2] / "docs" / "handleiding-mentoren.md"
 
 
 def resolved_messages(h: Harness, user: SandboxUser) -> list[SentMessage]:
@@ -34,6 +37,7 @@ async def test_resolved_alert_message_has_a_compliment_button(h: Harness) -> Non
         "Volgens de student is het gelukt. Een compliment doet goed."
     )
     assert [b["text"] for b in told.buttons()] == ["Compliment: Anna de Vries"]
+    assert told.text in MANUAL.read_text("utf-8")  # the manual's example is the real message
 
     mark = h.api.mark(c.marit)
     await h.api.press(c.marit, told, "Compliment: Anna de Vries")

@@ -6,6 +6,7 @@ version gets the team's text as written, and the mentor is told how many read it
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from storage.repos import CohortRepo
 from tests.harness import Harness
@@ -27,6 +28,7 @@ async def _class(h: Harness) -> tuple[int, SandboxUser, SandboxUser, SandboxUser
 
 
 async def _expectations(h: Harness, cohort_id: int, week: int, *users: SandboxUser) -> list[str]:
+    h.clock.set(h.clock.now() + timedelta(days=7))  # "next week" has begun
     marks = {u.id: h.api.mark(u) for u in users}
     await h.state.live().scheduler.push(cohort_id, "expectations", week=week)
     got: list[SentMessage] = [
