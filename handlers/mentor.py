@@ -102,7 +102,7 @@ async def export_command(update: Update, context: MentorContext, scope: MentorSc
     lang = scope.language  # the file's column names and fixed words: the mentor's language
     content, count = export.cohort_rows(data, lang)  # both views, with a `source` column
     today = local_time(data.cohort, scope.now).date()
-    name = export.export_filename(data.cohort.name, today)
+    name = export.export_filename(data.cohort.name, today, lang)
     cohort = data.cohort.name
     caption = t("mentor.export_caption", lang, cohort=cohort, count=count)
     document = InputFile(io.BytesIO(content), filename=name)
@@ -110,7 +110,7 @@ async def export_command(update: Update, context: MentorContext, scope: MentorSc
     if not loop_rows:
         return lambda: _send_document(update, document, caption)
     # agreements, meeting notes and compliments (bot.loop): a file of their own
-    loop_name = name.replace("-antwoorden-", "-leerafspraken-")
+    loop_name = export.export_filename(data.cohort.name, today, lang, "agreements")
     loop_file = InputFile(io.BytesIO(export.loop_csv(loop_rows, lang)), filename=loop_name)
     loop_caption = t("loop.export_caption", lang, count=len(loop_rows))
 

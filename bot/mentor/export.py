@@ -98,9 +98,12 @@ def cohort_rows(data: CohortData, lang: str = DEFAULT_LANGUAGE) -> tuple[bytes, 
     return content, len(rows) + len(data.observations)
 
 
-def export_filename(cohort_name: str, today: date) -> str:
-    safe = re.sub(r"[^A-Za-z0-9_-]+", "-", cohort_name).strip("-") or "klas"
-    return f"{safe}-antwoorden-{today.isoformat()}.csv"
+def export_filename(
+    cohort_name: str, today: date, lang: str = DEFAULT_LANGUAGE, what: str = "answers"
+) -> str:
+    """`what`: "answers" or "agreements" (the file of agreements, notes and compliments)."""
+    safe = re.sub(r"[^A-Za-z0-9_-]+", "-", cohort_name).strip("-") or t("export.file.class", lang)
+    return f"{safe}-{t(f'export.file.{what}', lang)}-{today.isoformat()}.csv"
 
 
 async def cohort_csv(

@@ -17,7 +17,8 @@ LINE = "Anna leidt deze week twee keer het kringgesprek."
 
 
 async def _export(h: Harness, mentor: SandboxUser) -> tuple[list[list[str]], list[list[str]]]:
-    """The two files of one /export: the answers and the agreements, notes and compliments."""
+    """The two files of one /export: the answers and the agreements, notes and compliments
+    (their names checked: PW3A-antwoorden-… in Dutch, PW3A-answers-… in English)."""
     mark = h.api.mark(mentor)
     await h.api.send_text(mentor, "/export")
 
@@ -30,6 +31,9 @@ async def _export(h: Harness, mentor: SandboxUser) -> tuple[list[list[str]], lis
     for sent in files:
         assert sent.document is not None
         tables.append(list(csv.reader(io.StringIO(sent.document.data.decode("utf-8")))))
+    english = tables[0][0][2] == "question"
+    names = [f.document.filename.split("-")[1] for f in files if f.document is not None]
+    assert names == (["answers", "agreements"] if english else ["antwoorden", "leerafspraken"])
     return tables[0], tables[1]
 
 
