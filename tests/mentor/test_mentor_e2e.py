@@ -149,17 +149,10 @@ async def test_export_sends_a_csv_matching_the_stored_answers(h: Harness) -> Non
     assert reply.kind == "document" and reply.document is not None
     assert reply.document.filename.endswith(".csv")
     rows = list(csv.reader(io.StringIO(reply.document.data.decode("utf-8"))))
-    assert rows[0] == [
-        "week",
-        "student",
-        "vraag",
-        "vaardigheid",
-        "score",
-        "keuze",
-        "tekst",
-        "beantwoord op",
+    assert rows[0] == [  # in the mentor's language: Dutch
+        "week", "student", "vraag", "vaardigheid", "score", "keuze", "tekst", "beantwoord op",
         "bron",
-    ]  # fmt: skip (the mentor's language: Dutch)
+    ]  # fmt: skip
     async with h.db.transaction() as s:
         stored = await AnswersQuery(s).answers(cohort)
     expected = [
