@@ -162,7 +162,7 @@ async def discussed_button(update: Update, context: MentorContext, scope: Scope)
 
 @as_anyone
 async def compliment_button(update: Update, context: MentorContext, scope: Scope) -> Reply:
-    """Compliment under the digest: ask for the compliment's line."""
+    """Compliment under the digest or a resolved alert: ask for the compliment's line."""
     query = update.callback_query
     assert query is not None and query.data is not None
     result = await compliments.start_from_button(

@@ -99,19 +99,20 @@ async def export_command(update: Update, context: MentorContext, scope: MentorSc
     await AuditRepo(scope.session).add(
         scope.who.user_id, scope.cohort_id, "export", "csv", scope.now
     )
-    content, count = export.cohort_rows(data)  # both views, with a `source` column
+    lang = scope.language  # the file's column names and fixed words: the mentor's language
+    content, count = export.cohort_rows(data, lang)  # both views, with a `source` column
     today = local_time(data.cohort, scope.now).date()
-    name = export.export_filename(data.cohort.name, today)
+    name = export.export_filename(data.cohort.name, today, lang)
     cohort = data.cohort.name
-    caption = t("mentor.export_caption", scope.language, cohort=cohort, count=count)
+    caption = t("mentor.export_caption", lang, cohort=cohort, count=count)
     document = InputFile(io.BytesIO(content), filename=name)
-    loop_rows = await cohort_rows(scope.session, data)
+    loop_rows = await cohort_rows(scope.session, data, lang)
     if not loop_rows:
         return lambda: _send_document(update, document, caption)
     # agreements, meeting notes and compliments (bot.loop): a file of their own
-    loop_name = name.replace("-antwoorden-", "-leerafspraken-")
-    loop_file = InputFile(io.BytesIO(export.loop_csv(loop_rows)), filename=loop_name)
-    loop_caption = t("loop.export_caption", scope.language, count=len(loop_rows))
+    loop_name = export.export_filename(data.cohort.name, today, lang, "agreements")
+    loop_file = InputFile(io.BytesIO(export.loop_csv(loop_rows, lang)), filename=loop_name)
+    loop_caption = t("loop.export_caption", lang, count=len(loop_rows))
 
     async def both() -> None:
         await _send_document(update, document, caption)
@@ -155,7 +156,7 @@ async def _send_chart(update: Update, data: CohortData, lang: str) -> None:
 async def expectations_command(update: Update, context: MentorContext, scope: MentorScope) -> Reply:
     """/verwachting <tekst>: set the expectations text of next week."""
     lang = scope.language
-    text = _rest_of_message(update, scope)
+    written_in, text = actions.expectations_language(_rest_of_message(update, scope), lang)
     if not text:
         await answer(update, lang, "mentor.expectations_usage")
         return None
@@ -164,8 +165,13 @@ async def expectations_command(update: Update, context: MentorContext, scope: Me
         await answer(update, lang, "mentor.expectations_too_long", length=len(text), limit=limit)
         return None
     cohort = await scope.cohort()
-    week = await actions.set_expectations(scope.session, cohort, text, scope.now)
-    return lambda: answer(update, lang, "mentor.expectations_saved", week=week, cohort=cohort.name)
+    saved = await actions.set_expectations(scope.session, cohort, text, written_in, scope.now)
+    reply = t("mentor.expectations_saved", lang, week=saved.week, cohort=cohort.name,
+              language=t(f"mentor.language.{written_in}", lang))  # fmt: skip
+    if saved.other_readers:
+        reply += "\n" + t(f"mentor.expectations_add_{saved.other_language}", lang,
+                          count=saved.other_readers)  # fmt: skip
+    return lambda: _send(update, reply)
 
 
 @as_mentor

@@ -10,7 +10,7 @@ from bot.texts import catalogue
 STAFF = (
     "alert.", "mentor.", "digest.", "observer.", "trends.", "now.", "link.", "team.", "cmd.",
     "help.mentor", "help.observer", "enrol.mentor_welcome", "enrol.observer_welcome",
-    "privacy.team_", "question.to_team", "role.", "input.mentor_only",
+    "privacy.team_", "question.to_team", "role.", "input.mentor_only", "export.", "plan.show.",
 )  # fmt: skip
 AVOID = {
     r"\bronde": "de vragen van deze week",

@@ -78,15 +78,18 @@ def demo(
 def export_cmd(
     cohort: str,
     out: Annotated[Path | None, typer.Option(help="Write to this file (default: stdout)")] = None,
+    lang: plans.LangOption = None,
 ) -> None:
-    """The cohort's answers as CSV (UTF-8, a header, one row per answer)."""
+    """The cohort's answers as CSV (UTF-8, a header, one row per answer; column names in
+    --lang, else the team's language)."""
     from bot.mentor.export import cohort_csv
     from bot.people.admin import cohort_by_name
 
     async def export(db: Database) -> tuple[bytes, int]:
         record = await cohort_by_name(db, cohort)
         async with db.transaction() as session:
-            return await cohort_csv(session, record.id)
+            language = await plans.chosen_language(session, record.id, lang)
+            return await cohort_csv(session, record.id, language)
 
     content, rows = run_db(export)
     if out is None:

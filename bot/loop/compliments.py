@@ -39,7 +39,8 @@ async def start_from_button(
     mentors: dict[int, MemberRecord],
     now: datetime,
 ) -> Reply:
-    """Compliment under the digest: a pending compliment and the question for its line."""
+    """Compliment under the digest or a resolved alert: a pending compliment and the
+    question for its line."""
     if re.fullmatch(BUTTON_PATTERN, data) is None:
         return reply("loop.not_yours")
     parts = [int(p) for p in data[len(PREFIX) :].split(":")]

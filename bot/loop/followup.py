@@ -9,17 +9,27 @@ the reflection) and, for a shared agreement, the werkbegeleider's (in the observ
 - "Deels" is reported and changes nothing. A later answer never reopens a resolved alert.
 
 Decided from stored answers only, after each completed reflection and each closed round
-(bot.runtime.services), so a restart or another instance applies it just the same."""
+(bot.runtime.services), so a restart or another instance applies it just the same.
+
+An alert resolved after an agreement is told to the mentor team at once, with a
+**Compliment** button (bot.loop.compliments): the moment the student made it is the moment
+for a compliment. (A gap that closes by itself, without an agreement, is reported in the
+Monday digest, whose progress list carries the same button.)"""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
 
-from bot.gaps.cohort_data import load_cohort_data
+from bot.gaps.alert_text import skill_label
+from bot.gaps.cohort_data import CohortData, load_cohort_data
+from bot.loop import compliments
+from bot.outbox.queue import Outgoing
+from bot.outbox.team import notify_team, team_language
 from bot.plans.model import LOW_RATING
+from bot.texts import t
 from storage.db import Session
-from storage.records import AgreementRecord
+from storage.records import AgreementRecord, AlertRecord
 from storage.repos.alerts import AlertRepo
 from storage.repos.loop import AgreementRepo
 from storage.repos.rounds import RoundRepo
@@ -33,13 +43,16 @@ async def apply_outcomes(session: Session, cohort_id: int, now: datetime) -> lis
     """Apply the outcomes not applied yet; the ids of the alerts resolved by them."""
     repo = AgreementRepo(session)
     pending = await repo.unapplied(cohort_id)
-    if not pending:
+    data = await load_cohort_data(session, cohort_id) if pending else None
+    if data is None:
         return []
-    latest = await _latest_ratings(session, cohort_id)
+    latest = _latest_ratings(data)
     resolved: list[int] = []
     for agreement in pending:
-        if _may_resolve(agreement) and await _resolve_alert(session, agreement, latest, now):
-            resolved.append(agreement.alert_id or 0)
+        alert = await _resolve_alert(session, agreement, latest, now)
+        if alert is not None:
+            resolved.append(alert.id)
+            await _tell_team(session, data, agreement, alert, now)
         again = NOT_YET in (agreement.outcome, agreement.workplace_outcome)
         await repo.change(
             agreement.id,
@@ -59,30 +72,43 @@ async def _resolve_alert(
     agreement: AgreementRecord,
     latest: dict[tuple[int, str], int],
     now: datetime,
-) -> bool:
-    if agreement.alert_id is None:
-        return False
+) -> AlertRecord | None:
+    """The alert, when this agreement's outcome resolved it now."""
+    if agreement.alert_id is None or not _may_resolve(agreement):
+        return None
     alerts = AlertRepo(session)
     alert = await alerts.get(agreement.alert_id)
     if alert is None or not alert.is_open:
-        return False
+        return None
     if alert.skill is not None:
         rating = latest.get((agreement.member_id, alert.skill))
         if rating is None or rating <= LOW_RATING:
-            return False  # the student says it worked, their own rating does not (yet)
+            return None  # the student says it worked, their own rating does not (yet)
     answered_in = await RoundRepo(session).get(agreement.outcome_round_id or 0)
     week = answered_in.week if answered_in else agreement.follow_up_week
-    done = await alerts.resolve(alert.id, now, AFTER_AGREEMENT, week)
-    if done:
-        log.info("alert resolved after agreement alert=%s agreement=%s", alert.id, agreement.id)
-    return done
+    if not await alerts.resolve(alert.id, now, AFTER_AGREEMENT, week):
+        return None
+    log.info("alert resolved after agreement alert=%s agreement=%s", alert.id, agreement.id)
+    return alert
 
 
-async def _latest_ratings(session: Session, cohort_id: int) -> dict[tuple[int, str], int]:
+async def _tell_team(
+    session: Session, data: CohortData, agreement: AgreementRecord, alert: AlertRecord,
+    now: datetime,
+) -> None:  # fmt: skip
+    """The team's message that the alert is resolved, with the Compliment button."""
+    lang = await team_language(session, data.cohort.id)
+    name = data.name(agreement.member_id)
+    what = skill_label(data, alert.skill, lang) or t(f"alert.kind.{alert.kind}", lang)
+    text = t("loop.resolved.to_team", lang, name=name, what=what, text=agreement.text or "")
+    label = f"{t('loop.digest.compliment_button', lang)}: {name}"
+    button = compliments.button(agreement.member_id, alert.id)
+    message = Outgoing(text, [[(label, button)]])
+    await notify_team(session, data.cohort.id, f"resolved:{alert.id}", message, now, kind="loop")
+
+
+def _latest_ratings(data: CohortData) -> dict[tuple[int, str], int]:
     """(student, skill) → the student's latest self-rating of that skill."""
-    data = await load_cohort_data(session, cohort_id)
-    if data is None:
-        return {}
     latest: dict[tuple[int, str], tuple[int, int]] = {}
     for a in data.answers:
         if a.kind == "rating" and a.rating is not None and a.skill and not a.skipped:

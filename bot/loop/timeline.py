@@ -57,21 +57,33 @@ def _short(text: str | None) -> str:
     return shorten(text or "", TEXT_LIMIT)
 
 
-async def cohort_rows(session: Session, data: CohortData) -> list[list[str]]:
-    """Every student's agreements, meeting notes and compliments, for /export:
-    [student, date, kind, text, follow-up week, outcome, student's words, by]."""
+async def cohort_rows(session: Session, data: CohortData, lang: str) -> list[list[str]]:
+    """Every student's agreements, meeting notes and compliments, for /export, with the
+    fixed words in `lang`: [student, date, kind, text, follow-up week, the student's outcome
+    and words, the werkbegeleider's outcome and words, by] (bot.mentor.export.LOOP_COLUMNS)."""
     rows: list[tuple[datetime, list[str]]] = []
     for student in data.students.values():
         name = student.name
         for ag in await AgreementRepo(session).of_member(student.id):
-            extra = [str(ag.follow_up_week or ""), ag.outcome or "", ag.outcome_note or ""]
-            rows.append(_row(data, name, ag.made_at, "leerafspraak", ag.text, extra, ag.made_by))
+            extra = [str(ag.follow_up_week or ""), _outcome(ag.outcome, lang),
+                     ag.outcome_note or "", _outcome(ag.workplace_outcome, lang),
+                     ag.workplace_note or ""]  # fmt: skip
+            rows.append(_row(data, name, ag.made_at, t("export.kind.agreement", lang), ag.text,
+                             extra, ag.made_by))  # fmt: skip
         for note in await NoteRepo(session).of_member(student.id):
-            rows.append(_row(data, name, note.created_at, "notitie", note.text, [],
-                             note.written_by))  # fmt: skip
+            rows.append(_row(data, name, note.created_at, t("export.kind.note", lang), note.text,
+                             [], note.written_by))  # fmt: skip
         for c in await ComplimentRepo(session).of_member(student.id):
-            rows.append(_row(data, name, c.created_at, "compliment", c.text, [], c.written_by))
+            rows.append(_row(data, name, c.created_at, t("export.kind.compliment", lang), c.text,
+                             [], c.written_by))  # fmt: skip
     return [r for _at, r in sorted(rows, key=lambda r: r[0])]
+
+
+def _outcome(outcome: str | None, lang: str) -> str:
+    return "" if outcome is None else t(f"loop.outcome.{outcome}", lang)
+
+
+AGREEMENT_ONLY = 5  # follow-up week, both views' outcomes and words: empty for other rows
 
 
 def _row(
@@ -84,4 +96,4 @@ def _row(
     by: str,
 ) -> tuple[datetime, list[str]]:
     day = local_time(data.cohort, at).date().isoformat()
-    return at, [name, day, kind, text or "", *(extra or ["", "", ""]), by]
+    return at, [name, day, kind, text or "", *(extra or [""] * AGREEMENT_ONLY), by]

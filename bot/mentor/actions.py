@@ -11,7 +11,7 @@ from bot.gaps.cohort_data import local_time, shorten
 from bot.outbox.queue import Outgoing, Queued, queue
 from bot.plans import Plan
 from bot.plans.store import plan_for
-from bot.schedule.rounds import EXPECTATIONS_OVERRIDE
+from bot.schedule.rounds import EXPECTATIONS_OVERRIDE, override_versions
 from bot.texts import normalise_language, t
 from storage.db import Session
 from storage.records import CohortRecord, MemberRecord
@@ -50,16 +50,49 @@ def next_plan_week(plan: Plan, start: date, today: date) -> int:
     return current + 1
 
 
-async def set_expectations(session: Session, cohort: CohortRecord, text: str, now: datetime) -> int:
-    """Store next week's expectations text in gap_settings["expectations_override"]; the week."""
+LANGUAGE_PREFIXES = {"nl:": "nl", "en:": "en"}
+"""/verwachting en: <text> gives the English version (a colon: a Dutch text may begin with "en")."""
+
+
+def expectations_language(text: str, mentor_language: str) -> tuple[str, str]:
+    """(language, text): a leading `nl:` or `en:` names the language, else it is the mentor's."""
+    head = text[:3].casefold()
+    if head in LANGUAGE_PREFIXES:
+        return LANGUAGE_PREFIXES[head], text[3:].strip()  # empty: only the prefix was sent
+    return normalise_language(mentor_language), text
+
+
+@dataclass(frozen=True)
+class ExpectationsSet:
+    week: int
+    other_language: str  # the language without a text of its own for that week
+    other_readers: int  # active students reading it: they get the text as written
+
+
+async def set_expectations(
+    session: Session, cohort: CohortRecord, text: str, lang: str, now: datetime
+) -> ExpectationsSet:
+    """Store next week's expectations text in `lang` in gap_settings["expectations_override"]
+    ({week: {lang: text}}); which readers still lack a version in their own language."""
     plan = await plan_for(session, cohort)
     week = next_plan_week(plan, cohort.start_date, local_time(cohort, now).date())
     settings = dict(cohort.gap_settings)
     overrides = dict(settings.get(EXPECTATIONS_OVERRIDE) or {})
-    overrides[str(week)] = text
+    versions = override_versions(overrides.get(str(week)))
+    versions[lang] = text
+    overrides[str(week)] = versions
     settings[EXPECTATIONS_OVERRIDE] = overrides
     await CohortRepo(session).update_settings(cohort.id, gap_settings=settings)
-    return week
+    other = "en" if lang == "nl" else "nl"
+    readers = 0 if other in versions else await _readers(session, cohort.id, other)
+    return ExpectationsSet(week, other, readers)
+
+
+async def _readers(session: Session, cohort_id: int, lang: str) -> int:
+    students = await MemberRepo(session).in_cohort(cohort_id, "student", statuses=("active",))
+    ids = [m.telegram_user_id for m in students if m.telegram_user_id is not None]
+    chosen = await UserSettingsRepo(session).languages(ids)
+    return sum(1 for i in ids if normalise_language(chosen.get(i)) == lang)
 
 
 @dataclass(frozen=True)

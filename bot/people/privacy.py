@@ -98,8 +98,8 @@ async def export_data(session: Session, member: MemberRecord, now: datetime) -> 
 
 
 async def _loop(session: Session, member_id: int) -> dict[str, Any]:
-    """Agreements with them (and how they said it went), compliments to them, and the mentor
-    team's meeting notes about them (bot.loop)."""
+    """Agreements with them (how they and, when shared, their werkbegeleider said it went),
+    compliments to them, and the mentor team's meeting notes about them (bot.loop)."""
     agreements = await AgreementRepo(session).of_member(member_id)
     compliments = await ComplimentRepo(session).of_member(member_id)
     notes = await NoteRepo(session).of_member(member_id)
@@ -112,6 +112,9 @@ async def _loop(session: Session, member_id: int) -> dict[str, Any]:
                 "follow_up_week": a.follow_up_week,
                 "outcome": a.outcome,
                 "your_words": a.outcome_note,
+                # a shared agreement: what the werkbegeleider said (as their observations are)
+                "workplace_outcome": a.workplace_outcome,
+                "workplace_words": a.workplace_note,
             }
             for a in agreements
         ],

@@ -245,7 +245,7 @@ async def _expectations_week(
     """The week's text in `lang` and the reflection moment; the same for the whole class, so
     `_messages` keeps it per language (the plan's YAML is a query when the cohort has one)."""
     week = (await plan_for(session, cohort)).week(week_number, lang)
-    override = expectations_override(cohort, week_number)  # the team's own text (/verwachting)
+    override = expectations_override(cohort, week_number, lang)  # the team's (/verwachting)
     if override is not None:
         week = week.model_copy(update={"expectations": override})
     return week, weekly_phrase(cohort.reflection_at, lang)
@@ -306,11 +306,24 @@ async def _digest(
     ]
 
 
-EXPECTATIONS_OVERRIDE = "expectations_override"  # key in cohort.gap_settings: {week: text}
+EXPECTATIONS_OVERRIDE = "expectations_override"  # in cohort.gap_settings: {week: {lang: text}}
 
 
-def expectations_override(cohort: CohortRecord, week: int) -> str | None:
-    """The mentor team's own expectations text for `week`, if they set one (/verwachting)."""
+def override_versions(value: object) -> dict[str, str]:
+    """A week's stored texts by language; a plain text (stored before there were versions)
+    counts as the Dutch one."""
+    if isinstance(value, str):
+        return {"nl": value}
+    if isinstance(value, dict):
+        return {k: v for k, v in value.items() if isinstance(v, str) and v.strip()}
+    return {}
+
+
+def expectations_override(cohort: CohortRecord, week: int, lang: str = "nl") -> str | None:
+    """The mentor team's own expectations text for `week`, if they set one (/verwachting):
+    the version in `lang`, else the other one as written (the team's word for the week
+    beats the plan's text in the reader's language)."""
     overrides = cohort.gap_settings.get(EXPECTATIONS_OVERRIDE) or {}
-    value = overrides.get(str(week)) if isinstance(overrides, dict) else None
-    return value if isinstance(value, str) and value.strip() else None
+    raw = overrides.get(str(week)) if isinstance(overrides, dict) else None
+    versions = override_versions(raw)
+    return versions.get(lang) or next(iter(versions.values()), None)

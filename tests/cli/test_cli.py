@@ -180,12 +180,33 @@ def test_cohort_create_picks_a_shipped_plan_by_name_or_a_file(cli, tmp_path: Pat
 def test_export_of_a_new_cohort_is_a_header_only_csv(cli, tmp_path: Path) -> None:
     cli("cohort", "create", "PW3A")
     printed = cli("export", "PW3A").stdout.splitlines()
-    assert printed[0].startswith("week,student,question")
+    assert printed[0].startswith("week,student,vraag")  # the team's language (Dutch)
     assert len(printed) == 1
     target = tmp_path / "out.csv"
     cli("export", "PW3A", "--out", str(target))
     assert target.read_text("utf-8").splitlines() == printed
+    english = cli("export", "PW3A", "--lang", "en").stdout.splitlines()
+    assert english == ["week,student,question,skill,rating,choice,text,answered at,source"]
     assert "no cohort named" in cli("export", "PW3B", ok=False).output
+    refused = cli("export", "PW3A", "--lang", "de", ok=False)
+    assert refused.exit_code == 2 and "--lang must be one of nl, en" in refused.output
+
+
+def test_plan_show_in_the_team_language_or_lang(cli) -> None:
+    cli("cohort", "create", "PW3A")
+    dutch = cli("plan", "show", "PW3A", "--week", "2").stdout
+    english = cli("plan", "show", "PW3A", "--week", "2", "--lang", "en").stdout
+    assert "(optioneel)" in dutch and "(optional)" in english
+    questions = [
+        [line for line in shown.splitlines() if re.match(r"\d+\. \[", line)]
+        for shown in (dutch, english)
+    ]
+    assert len(questions[0]) == len(questions[1]) > 3  # the same week's questions
+    assert all(nl != en for nl, en in zip(*questions, strict=True))  # in the plan's English
+    assert "Period 1, orientation — week 2" in english and "Periode 1" not in english
+    assert "[rating]" in english  # question kinds are the plan's own keys
+    refused = cli("plan", "show", "PW3A", "--lang", "fr", ok=False)
+    assert refused.exit_code == 2 and "--lang must be one of nl, en" in refused.output
 
 
 def test_inbox_shows_parked_updates_without_their_content_and_retries_one(

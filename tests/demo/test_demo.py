@@ -45,8 +45,8 @@ async def test_demo_runs_three_weeks_and_leaves_its_files(tmp_path: Path) -> Non
     assert "Bram" in workplace and "Chaima" not in workplace  # only her own students
     assert "Ik las voor" not in workplace and "/5" not in workplace  # no self-ratings
     rows = list(csv.DictReader(io.StringIO((tmp_path / "export.csv").read_text("utf-8"))))
-    assert {row["week"] for row in rows} == {"1", "2", "3"}
-    assert {row["source"] for row in rows} == {"student", "werkbegeleider"}
+    assert {row["week"] for row in rows} == {"1", "2", "3"}  # the mentor's language: Dutch
+    assert {row["bron"] for row in rows} == {"student", "werkbegeleider"}
     assert not any(
-        row["student"] in ("Daan Bakker", "Hanna Mulder") for row in rows if row["rating"]
+        row["student"] in ("Daan Bakker", "Hanna Mulder") for row in rows if row["score"]
     )

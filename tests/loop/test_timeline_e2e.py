@@ -58,15 +58,16 @@ async def test_timeline_and_own_data(h: Harness) -> None:
     assert files[0].document is not None
     assert files[0].document.filename.startswith("PW3A-leerafspraken-")
     table = files[0].document.data.decode("utf-8").splitlines()
-    assert table[0] == "student,date,kind,text,follow_up_week,outcome,student_words,by"
+    assert table[0].startswith("student,datum,soort,tekst,opvolging in week,")
     assert [line.split(",")[2] for line in table[1:]] == ["leerafspraak", "notitie", "compliment"]
-    assert "nog_niet,Ik durfde het nog niet.,Marit Jansen" in table[1]
+    assert "nog niet,Ik durfde het nog niet.,,,Marit Jansen" in table[1]  # not shared: no workplace
 
     mine = await _own_data(h, c.anna)
     [agreement] = mine["agreements_with_you"]
     assert agreement["made_at"] and agreement == {
         "text": LINE, "made_by": "Marit Jansen", "made_at": agreement["made_at"],
         "follow_up_week": 4, "outcome": "nog_niet", "your_words": "Ik durfde het nog niet.",
+        "workplace_outcome": None, "workplace_words": None,  # not shared with the workplace
     }  # fmt: skip
     assert [x["text"] for x in mine["compliments_to_you"]] == ["Goed dat je eerlijk bent!"]
     assert len(mine["meeting_notes_about_you"]) == 1

@@ -185,6 +185,11 @@ async def test_workplace_not_yet_puts_it_on_the_agenda_before_the_student_answer
             for a in theirs["agreement_answers"]] == [
         ("Anna de Vries", LINE, "nog_niet", "Ze wacht af.")
     ]  # fmt: skip
+    # and in the student's, beside her own (still empty) answer, as observations about her are
+    [mine] = (await export_of(h, c.anna))["agreements_with_you"]
+    assert (mine["outcome"], mine["workplace_outcome"], mine["workplace_words"]) == (
+        None, "nog_niet", "Ze wacht af.",
+    )  # fmt: skip
 
 
 async def test_unshared_agreement_never_reaches_the_werkbegeleider(h: Harness) -> None:

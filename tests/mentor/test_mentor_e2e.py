@@ -149,9 +149,9 @@ async def test_export_sends_a_csv_matching_the_stored_answers(h: Harness) -> Non
     assert reply.kind == "document" and reply.document is not None
     assert reply.document.filename.endswith(".csv")
     rows = list(csv.reader(io.StringIO(reply.document.data.decode("utf-8"))))
-    assert rows[0] == [
-        "week", "student", "question", "skill", "rating", "choice", "text", "answered_at",
-        "source",
+    assert rows[0] == [  # in the mentor's language: Dutch
+        "week", "student", "vraag", "vaardigheid", "score", "keuze", "tekst", "beantwoord op",
+        "bron",
     ]  # fmt: skip
     async with h.db.transaction() as s:
         stored = await AnswersQuery(s).answers(cohort)
@@ -222,9 +222,9 @@ async def test_expectations_override_is_stored_for_next_week(h: Harness) -> None
     async with h.db.transaction() as s:
         record = await CohortRepo(s).get(cohort)
     assert record is not None
-    [(week, text)] = record.gap_settings["expectations_override"].items()
+    [(week, versions)] = record.gap_settings["expectations_override"].items()
     assert f"week {week} " in reply.text
-    assert text == "Deze week: oefen een kringgesprek.\nSucces!"
+    assert versions == {"nl": "Deze week: oefen een kringgesprek.\nSucces!"}
 
 
 async def test_team_group_gets_alerts_and_only_its_own_mentors_commands(h: Harness) -> None:

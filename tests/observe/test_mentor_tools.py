@@ -52,14 +52,14 @@ async def test_overview_export_and_chart_show_both_views(h: Harness) -> None:
     export = await h.say(docent, "/export")
     assert export.document is not None
     rows = list(csv.DictReader(io.StringIO(export.document.data.decode("utf-8"))))
-    workplace = [r for r in rows if r["source"] == "werkbegeleider"]
-    assert {r["source"] for r in rows} == {"student", "werkbegeleider"}
-    assert [(r["student"], r["question"], r["skill"], r["choice"]) for r in workplace] == [
+    workplace = [r for r in rows if r["bron"] == "werkbegeleider"]
+    assert {r["bron"] for r in rows} == {"student", "werkbegeleider"}
+    assert [(r["student"], r["vraag"], r["vaardigheid"], r["keuze"]) for r in workplace] == [
         ("Anna", "observatie", "klimaat", "oefenen"),
         ("Anna", "observatie", "samenwerken", "niet gezien"),
         ("Anna", "observatie_zin", "", ""),
     ]
-    assert all(r["student"] == "Anna" for r in rows if r["source"] == "student")
+    assert all(r["student"] == "Anna" for r in rows if r["bron"] == "student")
     assert f"({len(rows)} rijen)" in export.caption  # both views counted
 
     mark = h.api.mark(docent)

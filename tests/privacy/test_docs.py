@@ -24,3 +24,23 @@ def test_settings_and_defaults_match_the_code() -> None:
     assert "`MENTORBOT_DELETE_ON_STOP=false` (standaard)" in DOC
     for command in ("/mijngegevens", "/stop", "mijngegevens.json"):
         assert command in DOC
+
+
+def test_the_werkbegeleiders_answers_on_agreements_are_described() -> None:
+    """Kept on the agreement, read by three people: the doc names where each of them finds it."""
+    from storage.models import Agreement
+
+    kept = [c.name for c in Agreement.__table__.columns if c.name.startswith("workplace_")]
+    assert kept, "the agreements table keeps the werkbegeleider's answer"
+    section = DOC[DOC.index("### Het antwoord van de werkbegeleider op een leerafspraak") :]
+    for where in (
+        "agreement_answers",
+        "workplace_outcome",
+        "workplace_words",
+        "/export",
+        "/student",
+        "Hoe lang",
+        "Wie ziet het",
+        "MENTORBOT_DELETE_ON_STOP=true",
+    ):
+        assert where in section, where
