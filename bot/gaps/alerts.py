@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from bisect import bisect_right
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from bot.gaps.alert_text import PREFIX, render_alert
 from bot.gaps.cache import GapCache
 from bot.gaps.check import gap_check
-from bot.gaps.cohort_data import CohortData, local_time
+from bot.gaps.cohort_data import local_time
 from bot.gaps.lifecycle import AlertState, Raise, Reraise, Resolve, decide
 from bot.gaps.rules import Finding
 from bot.outbox.team import notify_team, team_language
@@ -58,7 +59,8 @@ async def evaluate_cohort(
     stored = {a.fingerprint: a for a in check.alerts}
     round_index = len(data.rounds) - 1
     week = data.rounds[-1].week
-    states = [_state(a, data, round_index, now) for a in stored.values()]
+    weeks = [r.week for r in data.rounds]  # by week: an alert's round index is a bisection
+    states = [_state(a, weeks, now) for a in stored.values()]
     ok = check.ok_streaks(list(stored))
     # read only when something is raised: most checks raise nothing, and each query counts
     # on the per-answer path (docs/benchmarks.md §3)
@@ -111,18 +113,21 @@ async def evaluate_cohort(
     return raised
 
 
-def _state(alert: OpenAlert, data: CohortData, round_index: int, now: datetime) -> AlertState:
+def _state(alert: OpenAlert, weeks: list[int], now: datetime) -> AlertState:
+    """`weeks`: the counted rounds' weeks in order (`CohortData.round_index` as a bisection:
+    it runs for every stored alert on every check)."""
+    round_index = len(weeks) - 1
     status = alert.status if alert.status in ("open", "acknowledged", "muted") else "open"
     muted_until = None
     if status == "muted":
         # "Stil 2 weken" is wall time: silent until the date, then raised again if still there
         still = alert.muted_until is not None and now < alert.muted_until
         muted_until = round_index + 1 if still else round_index
-    acked = data.round_index(alert.acknowledged_week) if alert.acknowledged_week else None
+    acked = bisect_right(weeks, alert.acknowledged_week) - 1 if alert.acknowledged_week else None
     return AlertState(
         alert.fingerprint,
         status,  # type: ignore[arg-type]
-        data.round_index(alert.raised_week),
+        bisect_right(weeks, alert.raised_week) - 1,
         acknowledged_at_round_index=acked,
         muted_until_round_index=muted_until,
     )

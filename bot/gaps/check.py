@@ -88,6 +88,11 @@ class GapCheck:
             self._observed.setdefault(o.student_id, []).append(o)
             self._observed_skill.setdefault(o.skill, []).append(o)
         self.alerts = list(alerts)  # unresolved, read with the rest (`gap_check`)
+        self._stored_of: dict[int, set[str]] = {}  # a student's stored fingerprints
+        for a in self.alerts:
+            kind, sid, _skill = gaps.parse_fingerprint(a.fingerprint)
+            if kind in _STUDENT_KINDS and sid is not None:
+                self._stored_of.setdefault(sid, set()).add(a.fingerprint)
         self.data = entry.data
         self.settings = entry.settings
         self._open = open_part
@@ -139,10 +144,15 @@ class GapCheck:
         )
         findings = [
             f
-            for f in gaps.evaluate(snapshot, self.entry.student_settings)
+            for f in gaps.evaluate_students(snapshot, self.entry.student_settings)
             if f.kind in _STUDENT_KINDS and f.student_id == sid
         ]
-        memo = self.entry.students[sid] = Memo(signature, findings, {}, snapshot)
+        # the ok streaks of her findings and stored alerts now, while the snapshot's index is
+        # at hand (`index_answers` keeps the last one): asked for later, one at a time, each
+        # would index her year again — the first check after a raise asked for ~25 of them
+        wanted = {f.fingerprint for f in findings} | self._stored_of.get(sid, set())
+        ok = gaps.ok_streaks(sorted(wanted), snapshot, self.settings)
+        memo = self.entry.students[sid] = Memo(signature, findings, ok, snapshot)
         return memo
 
     # -- per skill -------------------------------------------------------------------------

@@ -89,6 +89,7 @@ __all__ = [
     "class_ask_low",
     "class_asks",
     "evaluate",
+    "evaluate_students",
     "find_blind_spots",
     "find_class_gaps",
     "find_declines",
@@ -140,6 +141,17 @@ def evaluate(data: CohortAnswers, settings: GapSettings) -> list[Finding]:
         classes = [fold_students(c, [s for s in students if s.skill == c.skill]) for c in classes]
         students = [s for s in students if s.skill not in class_skills]
     found = classes + students + blind_spot_findings(idx, settings)
+    found += decline_findings(idx, settings) + silence_findings(idx, settings)
+    return sorted(found, key=finding_order)
+
+
+def evaluate_students(data: CohortAnswers, settings: GapSettings) -> list[Finding]:
+    """The rules that look at one student's answers only (student gaps, blind spots,
+    declines, silences), unfolded, in `evaluate`'s order: what `evaluate` gives with
+    `fold_into_class` off, less the class gaps. The per-answer check runs it on one student's
+    snapshot, where the class rule would be work thrown away."""
+    idx = index_answers(data)
+    found = student_findings(idx, settings) + blind_spot_findings(idx, settings)
     found += decline_findings(idx, settings) + silence_findings(idx, settings)
     return sorted(found, key=finding_order)
 

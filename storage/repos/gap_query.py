@@ -159,7 +159,10 @@ class GapQuery:
         if _STATEMENT is None:
             _STATEMENT = _statement()  # a race builds it twice: harmless
         params = {"cohort_id": cohort_id, "statuses": list(statuses)}
-        return _state(cohort_id, await self.session.execute(_STATEMENT, params))
+        # on the session's connection, not `session.execute`: a Core select needs none of the
+        # ORM's statement handling, which cost more than the rows (docs/benchmarks.md §3)
+        connection = await self.session.connection()
+        return _state(cohort_id, await connection.execute(_STATEMENT, params))
 
 
 def _cohort(cohort_id: int, first: tuple[Any, ...], second: tuple[Any, ...]) -> CohortRecord:
