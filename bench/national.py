@@ -207,7 +207,9 @@ async def tappers_ready(api: Any, url: str, cohort: int, users: list[Any]) -> li
     ]
 
 
-async def timed_tap(api: Any, user: Any, first: Any, zero: float) -> list[dict[str, float]]:
+async def timed_tap(
+    api: Any, user: Any, first: Any, zero: float, posts: dict[int, list[tuple[float, float]]]
+) -> list[dict[str, float]]:
     """bench.tap_latency's tap, each sample with when it was (seconds after `zero`) and when
     the reply reached the sandbox: the rest is the sandbox's own event loop (the driver)."""
     samples: list[dict[str, float]] = []
@@ -217,14 +219,36 @@ async def timed_tap(api: Any, user: Any, first: Any, zero: float) -> list[dict[s
         started = time.monotonic()
         message = await answer_one(api, user, message, len(samples))
         arrived = [t for t in api.stats.send_times.get(user.id, []) if t >= started]
+        post = next((p for p in posts.get(user.id, []) if p[0] >= started), (-1.0, -1.0))
         samples.append(
             {
                 "at_s": round(started - zero, 2),
                 "s": round(time.monotonic() - started, 3),
                 "to_sandbox_s": round(arrived[0] - started, 3) if arrived else -1.0,
+                # the webhook POST: sent after, answered after (seconds from the tap)
+                "post_s": round(post[0] - started, 3),
+                "stored_s": round(post[1] - started, 3),
             }
         )
     return samples
+
+
+def stamp_webhooks(api: Any) -> dict[int, list[tuple[float, float]]]:
+    """(POST started, instance answered) of each update the sandbox delivered, per user: a
+    tap's time split into the sandbox's queue, the instance storing it, and the rest (inbox
+    claim, handler, reply). Wraps the sandbox's POST (a driver's probe, not a test double)."""
+    posts: dict[int, list[tuple[float, float]]] = {}
+    post = api.webhooks._post
+
+    async def stamped(bot: Any, url: str, update: dict[str, Any]) -> Any:
+        started = time.monotonic()
+        answer = await post(bot, url, update)
+        sender = (update.get("callback_query") or update.get("message") or {}).get("from", {})
+        posts.setdefault(sender.get("id", 0), []).append((started, time.monotonic()))
+        return answer
+
+    api.webhooks._post = stamped
+    return posts
 
 
 async def loop_lag(stop: asyncio.Event, lags: list[float]) -> None:
@@ -236,8 +260,8 @@ async def loop_lag(stop: asyncio.Event, lags: list[float]) -> None:
 
 
 async def taps(
-    api: Any, tappers: list[Any], firsts: list[Any], queued: asyncio.Event | None = None,
-    zero: float | None = None,
+    api: Any, tappers: list[Any], firsts: list[Any], posts: dict[int, list[tuple[float, float]]],
+    queued: asyncio.Event | None = None, zero: float | None = None,
 ) -> list[dict[str, float]]:  # fmt: skip
     """The tappers answer their reflection (bench.tap_latency); with `queued`, once the round
     is queued (and going out). Not while it is being queued: that runs in this process, beside
@@ -246,7 +270,7 @@ async def taps(
         await queued.wait()
     zero = time.monotonic() if zero is None else zero
     runs = await asyncio.gather(
-        *(timed_tap(api, u, f, zero) for u, f in zip(tappers, firsts, strict=True))
+        *(timed_tap(api, u, f, zero, posts) for u, f in zip(tappers, firsts, strict=True))
     )
     return [s for samples in runs for s in samples]
 
@@ -290,17 +314,18 @@ async def one_size(template: str, students: int, weeks: int, slice_cohorts: int,
                 _ports, urls, runs = webhook_runs(INSTANCES, SECRET)
                 bots = await world.start_together(*runs)
                 api.bot().webhook_targets = urls  # the load balancer: round-robin
+                posts = stamp_webhooks(api)
                 sampler = Sampler({f"i{n}": psutil.Process(b.pid) for n, b in enumerate(bots)})
                 sampler.sample()
                 sampler.start()
                 started_mb = {k: round(v / MB, 1) for k, v in sampler.last.items()}
                 api.set_rate_limits(global_per_second=LIMIT, per_chat_per_second=1)
                 firsts = await tappers_ready(api, url, slice_cohorts + 1, quiet)
-                result |= tap_figures(await taps(api, quiet, firsts), "quiet_")
+                result |= tap_figures(await taps(api, quiet, firsts, posts), "quiet_")
                 firsts = await tappers_ready(api, url, slice_cohorts + 2, tapping)
                 queued = asyncio.Event()
                 started = time.monotonic()
-                busy = asyncio.create_task(taps(api, tapping, firsts, queued, started))
+                busy = asyncio.create_task(taps(api, tapping, firsts, posts, queued, started))
                 lag_stop, lags = asyncio.Event(), list[float]()
                 lagging = asyncio.create_task(loop_lag(lag_stop, lags))
                 pushed_s = await push_slice(url, list(range(1, slice_cohorts + 1)))

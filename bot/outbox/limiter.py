@@ -38,6 +38,10 @@ PAID: SendClass = "paid"  # the same, as a paid broadcast (allow_paid_broadcast)
 # the handler then fails as it would without a limiter.
 _REPLY_TRIES = 20
 _SLOW_REPLY = 1.0  # seconds: a reply slower than this is logged with where the time went
+# Bulk requests out at once while a reply is being made: replies first in fact (the line ahead
+# of a reply at the server and in the event loop is at most this long), and a class tapping
+# without pause slows a round to this many requests out, never stops it.
+_BULK_BESIDE_REPLIES = 2
 
 
 def counts_as_message(endpoint: str) -> bool:
@@ -61,13 +65,14 @@ class PriorityLimiter(BaseRateLimiter[SendClass]):
     def __init__(self, pacer: RateLimiter) -> None:
         self.pacer = pacer
         self.replies_retried = 0  # replies that met a 429 and went out after waiting
-        # Replies being made (any request of a handler, counted or not): while there are any,
-        # no bulk request leaves. The limiter's slots put a reply first in its queue; this
-        # puts it first in fact — otherwise it stands behind every bulk request out (at the
-        # server, in the HTTP pool, in the event loop), seconds during a paid broadcast.
+        # Replies being made (an update handled, any request of a handler): while there are
+        # any, at most `_BULK_BESIDE_REPLIES` bulk requests are out. The limiter's slots put a
+        # reply first in its queue; this puts it first in fact — otherwise it stands behind
+        # every bulk request out (at the server, in the event loop): seconds during a paid
+        # broadcast.
         self._replies_out = 0
-        self._no_replies = asyncio.Event()
-        self._no_replies.set()
+        self._bulk_out = 0
+        self._turns = asyncio.Condition()
 
     async def initialize(self) -> None:
         """Nothing to open."""
@@ -87,22 +92,45 @@ class PriorityLimiter(BaseRateLimiter[SendClass]):
         """Pace the request, make it; a reply that meets 429 waits and is made again."""
         counted = counts_as_message(endpoint)
         if rate_limit_args is not None:  # the outbox booked its slot; it handles 429 itself
-            await self._no_replies.wait()
-            return await self._once(callback, args, kwargs, counted, rate_limit_args == PAID)
+            async with self._bulk_turn():
+                return await self._once(callback, args, kwargs, counted, rate_limit_args == PAID)
         return await self._reply(callback, args, kwargs, endpoint, data, counted)
+
+    def replying(self) -> AbstractAsyncContextManager[None]:
+        """Around the handling of an update (`bot.runtime.inbox`): meanwhile at most
+        `_BULK_BESIDE_REPLIES` bulk requests are out, so the reply gets most of this process's
+        share of the machine, not only the limiter's slot."""
+        return self._reply_out()
 
     @contextlib.asynccontextmanager
     async def _reply_out(self) -> AsyncIterator[None]:
-        # Only while its request is made: a reply waiting for its slot or out a 429 of its
-        # own chat holds up no bulk.
-        self._replies_out += 1
-        self._no_replies.clear()
+        # Only while its request is made (or its update handled): a reply waiting for its
+        # slot or out a 429 of its own chat holds up no bulk.
+        await self._count_replies(+1)
         try:
             yield
         finally:
-            self._replies_out -= 1
-            if not self._replies_out:
-                self._no_replies.set()
+            await self._count_replies(-1)
+
+    async def _count_replies(self, change: int) -> None:
+        async with self._turns:
+            self._replies_out += change
+            self._turns.notify_all()
+
+    @contextlib.asynccontextmanager
+    async def _bulk_turn(self) -> AsyncIterator[None]:
+        """A bulk request's turn: at most `_BULK_BESIDE_REPLIES` out while replies are made."""
+        async with self._turns:
+            await self._turns.wait_for(
+                lambda: not self._replies_out or self._bulk_out < _BULK_BESIDE_REPLIES
+            )
+            self._bulk_out += 1
+        try:
+            yield
+        finally:
+            async with self._turns:
+                self._bulk_out -= 1
+                self._turns.notify_all()
 
     async def _reply(
         self,
