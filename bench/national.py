@@ -52,7 +52,7 @@ from bench._common import (
 from bench.ingest import is_question
 from bench.memory import Sampler
 from bench.national_db import explain_hot_queries, sizes_per_year
-from bench.tap_latency import tap
+from bench.national_taps import loop_lag, stamp_webhooks, tap_figures, taps
 
 LIMIT = 30.0  # Telegram's rate for one bot, messages/s
 INSTANCES = 3
@@ -207,30 +207,9 @@ async def tappers_ready(api: Any, url: str, cohort: int, users: list[Any]) -> li
     ]
 
 
-async def taps(
-    api: Any, tappers: list[Any], firsts: list[Any], queued: asyncio.Event | None = None
-) -> list[float]:
-    """The tappers answer their reflection (bench.tap_latency); with `queued`, once the round
-    is queued (and going out). Not while it is being queued: that runs in this process, beside
-    the sandbox, and its event loop would then delay the taps' updates and answers by seconds."""
-    if queued is not None:
-        await queued.wait()
-    runs = await asyncio.gather(*(tap(api, u, f) for u, f in zip(tappers, firsts, strict=True)))
-    return [s for samples in runs for s in samples]
-
-
-def tap_figures(samples: list[float], prefix: str) -> dict[str, Any]:
-    if not samples:
-        return {}
-    return {
-        f"{prefix}taps": len(samples),
-        f"{prefix}tap_p50_s": round(percentile(samples, 50), 3),
-        f"{prefix}tap_p95_s": round(percentile(samples, 95), 3),
-    }
-
-
 async def one_size(template: str, students: int, weeks: int, slice_cohorts: int,
-                   env: dict[str, str], explain: bool, tappers: int) -> dict[str, Any]:  # fmt: skip
+                   env: dict[str, str], explain: bool, tappers: int,
+                   sizes: bool = True) -> dict[str, Any]:  # fmt: skip
     """Copy the template, run three instances, deliver the slice's round, measure."""
     from storage.db import Database
     from tests.multi.helpers import Instances, webhook_runs
@@ -253,23 +232,31 @@ async def one_size(template: str, students: int, weeks: int, slice_cohorts: int,
                 _ports, urls, runs = webhook_runs(INSTANCES, SECRET)
                 bots = await world.start_together(*runs)
                 api.bot().webhook_targets = urls  # the load balancer: round-robin
+                posts = stamp_webhooks(api)
                 sampler = Sampler({f"i{n}": psutil.Process(b.pid) for n, b in enumerate(bots)})
                 sampler.sample()
                 sampler.start()
                 started_mb = {k: round(v / MB, 1) for k, v in sampler.last.items()}
                 api.set_rate_limits(global_per_second=LIMIT, per_chat_per_second=1)
                 firsts = await tappers_ready(api, url, slice_cohorts + 1, quiet)
-                result |= tap_figures(await taps(api, quiet, firsts), "quiet_")
+                result |= tap_figures(await taps(api, quiet, firsts, posts), "quiet_")
                 firsts = await tappers_ready(api, url, slice_cohorts + 2, tapping)
                 queued = asyncio.Event()
-                busy = asyncio.create_task(taps(api, tapping, firsts, queued))
                 started = time.monotonic()
+                busy = asyncio.create_task(taps(api, tapping, firsts, posts, queued, started))
+                lag_stop, lags = asyncio.Event(), list[float]()
+                lagging = asyncio.create_task(loop_lag(lag_stop, lags))
                 pushed_s = await push_slice(url, list(range(1, slice_cohorts + 1)))
                 queued.set()
                 result["open_s"] = round(time.monotonic() - started, 2)
                 result["push_ms_mean"] = round(1000 * pushed_s / slice_cohorts, 1)
                 await wait_reached(api, chats, timeout=len(chats) / LIMIT * 3 + 60)
                 result |= delivery_figures(api, chats, started) | tap_figures(await busy, "")
+                lag_stop.set()
+                await lagging
+                result["driver_loop_lag_p95_max_s"] = [
+                    round(percentile(lags, 95), 3), round(max(lags, default=0.0), 3)
+                ]  # fmt: skip
                 await asyncio.sleep(1)  # what is in flight lands: a duplicate would show
                 result["duplicates"] = delivery_figures(api, chats, started)["duplicates"]
                 await sampler.stop()
@@ -279,15 +266,26 @@ async def one_size(template: str, students: int, weeks: int, slice_cohorts: int,
                     if "Traceback" in bot.log():
                         result["tracebacks"] = result.get("tracebacks", 0) + 1
             finally:
+                keep_logs(world.processes, students)
                 await world.kill_all()
-        result["sizes"] = await sizes_per_year(url, students, weeks)
-        if explain:  # after the sizes: it adds sent rows to the outbox
+        if sizes:
+            result["sizes"] = await sizes_per_year(url, students, weeks)
+        if explain and sizes:  # after the sizes: it adds sent rows to the outbox
             result["explain"] = await explain_hot_queries(url)
     finally:
         await db.dispose()
         tmp.cleanup()
         await admin(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
     return result
+
+
+def keep_logs(processes: list[Any], students: int) -> None:
+    """The instances' logs, kept for a look at what a slow tap waited for."""
+    keep = Path(tempfile.gettempdir()) / "bench-national-logs"
+    keep.mkdir(exist_ok=True)
+    for number, process in enumerate(processes, start=1):
+        (keep / f"{students}-i{number}.log").write_text(process.log())
+    print(f"instance logs in {keep}", flush=True)
 
 
 async def wait_reached(api: Any, chats: list[int], timeout: float) -> None:
@@ -331,6 +329,11 @@ def report(runs: list[dict[str, Any]]) -> None:
           f"cohorts at {big['push_ms_mean']} ms each ≈ {big['push_ms_mean'] * 2:.0f} s, "
           f"overlapping the sends; total ≈ {full / 60:.1f} min")  # fmt: skip
     for r in runs:
+        print(f"slowest taps (at_s after the round's start): {r.get('slow_taps')}; "
+              f"driver loop lag p95/max {r.get('driver_loop_lag_p95_max_s')}")  # fmt: skip
+    for r in runs:
+        if "sizes" not in r:
+            continue
         print(f"database, {r['students']:,} students:")
         for table, s in r["sizes"]["tables"].items():
             print(f"  {table:18} {s['rows']:>10,} rows {s['mb']:>9.1f} MB "
@@ -352,6 +355,7 @@ async def main() -> None:
     parser.add_argument("--paid", action="store_true", help="MENTORBOT_PAID_BROADCAST=1")
     parser.add_argument("--by-hand", action="store_true", help="the rate divided by hand")
     parser.add_argument("--tappers", type=int, default=5, help="students tapping meanwhile")
+    parser.add_argument("--no-sizes", action="store_true", help="skip the sizes and EXPLAIN")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     if not await postgres_available():
@@ -369,7 +373,16 @@ async def main() -> None:
         print(f"-- {students:,} students (load {load_average()})", flush=True)
         explain = students == max(sizes)
         runs.append(
-            await one_size(template, students, args.weeks, args.slice, env, explain, args.tappers)
+            await one_size(
+                template,
+                students,
+                args.weeks,
+                args.slice,
+                env,
+                explain,
+                args.tappers,
+                sizes=not args.no_sizes,
+            )
         )
     report(runs)
     peak = max(v for r in runs for v in r["rss_peak_mb"].values())
@@ -388,7 +401,7 @@ async def main() -> None:
         duplicates=big["duplicates"],
         peak_rss_mb=peak,
         peak_rss_by_size={r["students"]: max(r["rss_peak_mb"].values()) for r in runs},
-        year_total_mb=big["sizes"]["year_total_mb"],
+        year_total_mb=big.get("sizes", {}).get("year_total_mb"),
         met_rate=big["ratio_all_sends"] >= TARGET_RATIO and big["http_429"] == 0,
         met_replies=big.get("tap_p95_s", 0) < TARGET_TAP_P95,
         met_memory=peak < TARGET_MB,

@@ -244,7 +244,10 @@ class Inbox:
         token, again = _failures.set(failures), _again.set(row.attempts > 1)
         try:
             update = self._fresh.pop(row.update_id, None)
-            await self.process(update or Update.de_json(row.payload, self.bot))
+            # replies first: at most two bulk requests out while an update is handled here
+            replying = getattr(getattr(self.bot, "rate_limiter", None), "replying", None)
+            async with replying() if replying else contextlib.nullcontext():
+                await self.process(update or Update.de_json(row.payload, self.bot))
         except Exception as exc:  # PTB hands handler errors to the error handler; not these
             failures.append(exc)
         finally:

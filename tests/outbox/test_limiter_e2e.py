@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any
 
 import pytest
 from telegram.ext import ExtBot
@@ -103,3 +104,46 @@ async def test_paid_broadcast_sends_rounds_on_their_own_budget(
     assert "allow_paid_broadcast" not in notice  # only the bulk kinds are paid for
     # More than the free limit of 5/s went out within a second, and none was refused.
     assert api.stats.max_sends_within(1.0) > 5
+
+
+async def test_at_most_two_bulk_requests_out_while_a_reply_is_made() -> None:
+    """Replies first in fact: beside a reply's request only two bulk requests may be out (during
+    a paid broadcast it would otherwise stand behind every bulk request out)."""
+    limiter = PriorityLimiter(RateLimiter(30))
+    answered, out = asyncio.Event(), asyncio.Event()
+    order: list[str] = []
+
+    def bulk_request(name: str) -> Callable[[], Coroutine[Any, Any, bool]]:
+        async def request() -> bool:
+            order.append(f"{name} out")
+            await answered.wait()
+            return True
+
+        return request
+
+    async def reply_request() -> bool:
+        order.append("reply out")
+        out.set()
+        await answered.wait()
+        order.append("reply answered")
+        return True
+
+    def bulk(name: str, chat_id: int) -> asyncio.Task[Any]:
+        return asyncio.create_task(
+            limiter.process_request(
+                bulk_request(name), (), {}, "sendMessage", {"chat_id": chat_id}, "paid"
+            )
+        )
+
+    first, second = bulk("bulk 1", 1), bulk("bulk 2", 2)
+    reply = asyncio.create_task(
+        limiter.process_request(reply_request, (), {}, "answerCallbackQuery", {}, None)
+    )
+    await out.wait()
+    third = bulk("bulk 3", 3)
+    for _ in range(50):  # every chance to leave
+        await asyncio.sleep(0)
+    assert sorted(order) == ["bulk 1 out", "bulk 2 out", "reply out"]
+    answered.set()
+    assert all(await asyncio.gather(first, second, reply, third))
+    assert "bulk 3 out" in order  # once the reply was answered
