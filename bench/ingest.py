@@ -14,7 +14,7 @@ concurrent users. The two are measured in turns (bare, mentorbot, bare, mentorbo
 the same machine. Figure: mentorbot updates/s ÷ bare updates/s (target ≥ 0.8), with
 MENTORBOT_SEND_RATE=1000 (the send limit lifted, as the target says).
 
-    .venv/bin/python -m bench.ingest [--students 50] [--repeats 2]
+    .venv/bin/python -m bench.ingest [--students 50] [--repeats 2] [--profile PREFIX]
 """
 
 from __future__ import annotations
