@@ -24,7 +24,7 @@ from bot.observe import links
 from bot.outbox.queue import Outgoing
 from bot.people.identity import Identity
 from bot.runtime.context import MentorContext
-from bot.runtime.inbox import handled_again, write_when_recorded
+from bot.runtime.inbox import handled_again
 from bot.schedule.next_round import next_round_phrase
 from bot.texts import t
 from handlers import observe
@@ -97,20 +97,8 @@ async def _send_follow_ups(
         message = item.message if isinstance(item, Ask) else item
         sent = await _send_with_one_retry(chat, message)
         if isinstance(item, Ask) and item.remember_message:
-            await _remember(context, item.token, sent.message_id)
-
-
-async def _remember(context: MentorContext, token: str, message_id: int) -> None:
-    """Store the id of the message that asked a text question (a reply to it answers it):
-    with the inbox's record of this update when handled by the inbox (no transaction of
-    its own; the user's next update is handled only after it), else now."""
-
-    async def write(session: Session) -> None:
-        await PromptRepo(session).set_message(token, message_id)
-
-    if not write_when_recorded(write):
-        async with unit_of_work(context) as session:
-            await write(session)
+            async with unit_of_work(context) as session:
+                await PromptRepo(session).set_message(item.token, sent.message_id)
 
 
 async def _send_with_one_retry(chat: Chat, message: Outgoing) -> Message:
@@ -265,4 +253,5 @@ async def _expectations_reply(
     assert chat is not None
     prompt = t("expectations.type_question", who.language)
     sent = await chat.send_message(prompt, reply_markup=ForceReply())
-    await _remember(context, result, sent.message_id)
+    async with unit_of_work(context) as session:
+        await PromptRepo(session).set_message(result, sent.message_id)

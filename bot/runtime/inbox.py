@@ -26,14 +26,13 @@ from telegram import Bot, Update
 
 from bot import metrics
 from bot.runtime.updates import user_key
-from storage.db import Database, Session
+from storage.db import Database
 from storage.records import InboxRecord
 from storage.repos.inbox import PARKED, InboxRepo, Incoming
 
 log = logging.getLogger(__name__)
 
 Process = Callable[[Update], Awaitable[None]]
-Write = Callable[[Session], Awaitable[object]]
 
 MAX_ATTEMPTS = 3
 RETRY_AFTER = (2.0, 10.0)  # seconds before the second and the third try
@@ -44,7 +43,6 @@ _FRESH_LIMIT = 1000  # received updates kept parsed for the worker
 _RECORD_WITHIN = 0.05  # seconds a handled update may wait to be recorded with a claim
 _failures: ContextVar[list[BaseException] | None] = ContextVar("inbox_failures", default=None)
 _again: ContextVar[bool] = ContextVar("inbox_again", default=False)
-_writes: ContextVar[list[Write] | None] = ContextVar("inbox_writes", default=None)
 
 
 def handled_again() -> bool:
@@ -52,20 +50,6 @@ def handled_again() -> bool:
     try that failed): its replies may never have gone out, so a handler sends them again
     rather than treating it as a double tap."""
     return _again.get()
-
-
-def write_when_recorded(write: Write) -> bool:
-    """Do `write` in the transaction that records the update being handled as handled (the
-    worker's next claim), not in one of its own; False outside the worker: write yourself.
-
-    For what a handler stores after its reply (a sent message's id): the user's next update
-    is claimed only once this one is recorded, so it finds the write done; a crash before
-    that hands the update out again, and its replies and this write are made again."""
-    writes = _writes.get()
-    if writes is None:
-        return False
-    writes.append(write)
-    return True
 
 
 def note_failure(error: BaseException | None) -> None:
@@ -107,7 +91,6 @@ class Inbox:
         # Handled updates not yet recorded: the next claim's transaction records them (one
         # transaction per update, not two), which also frees their users' next updates.
         self._handled: list[int] = []
-        self._writes: list[Write] = []  # theirs, done in the same transaction
         self._received = 0  # updates stored by this instance so far
         # The updates this instance received, by update id, until it handles them: no second
         # parse of the stored JSON (the row is the truth; another instance parses it)
@@ -183,11 +166,9 @@ class Inbox:
         if free <= 0 and not self._handled:
             return []
         handled, self._handled = self._handled, []
-        writes, self._writes = self._writes, []
         try:
             async with self.db.transaction() as session:
                 repo = InboxRepo(session)
-                await self._write(session, writes)
                 await repo.mark_handled_many(handled, self.instance_id, self._now())
                 rows = await repo.claim(self.instance_id, self._now(), free) if free > 0 else []
                 if time.monotonic() >= self._next_prune:
@@ -199,24 +180,8 @@ class Inbox:
         except Exception as exc:
             log.error("inbox claim failed: %s", type(exc).__name__)
             self._handled[:0] = handled  # recorded with the next claim
-            await self._write_alone(writes)  # a write that fails must not stop every claim
             return []
         return rows
-
-    async def _write_alone(self, writes: list[Write]) -> None:
-        """Each write in its own transaction; one that fails is logged and dropped (a lost
-        message id: a reply to that question counts for the current one)."""
-        for write in writes:
-            try:
-                async with self.db.transaction() as session:
-                    await write(session)
-            except Exception as exc:
-                log.error("a write after an update failed: %s", type(exc).__name__)
-
-    @staticmethod
-    async def _write(session: Session, writes: list[Write]) -> None:
-        for write in writes:
-            await write(session)
 
     async def _record_handled(self) -> None:
         """On stop: record what is handled (briefly retried; left `handling`, a row would be
@@ -225,17 +190,14 @@ class Inbox:
             if not self._handled:
                 return
             handled, self._handled = self._handled, []
-            writes, self._writes = self._writes, []
             try:
                 async with self.db.transaction() as session:
-                    await self._write(session, writes)
                     await InboxRepo(session).mark_handled_many(
                         handled, self.instance_id, self._now()
                     )
             except Exception as exc:
                 log.error("handled updates not recorded: %s", type(exc).__name__)
                 self._handled[:0] = handled
-                await self._write_alone(writes)
                 await asyncio.sleep(0.2 * (attempt + 1))
 
     async def _prune(self, repo: InboxRepo) -> None:
@@ -279,9 +241,7 @@ class Inbox:
 
     async def _handle(self, row: InboxRecord) -> None:
         failures: list[BaseException] = []
-        writes: list[Write] = []
         token, again = _failures.set(failures), _again.set(row.attempts > 1)
-        pending = _writes.set(writes)
         try:
             update = self._fresh.pop(row.update_id, None)
             await self.process(update or Update.de_json(row.payload, self.bot))
@@ -290,11 +250,9 @@ class Inbox:
         finally:
             _failures.reset(token)
             _again.reset(again)
-            _writes.reset(pending)
         if failures:
-            await self._failed(row, failures[-1])  # (its writes are made again with its retry)
+            await self._failed(row, failures[-1])
         else:
-            self._writes += writes
             self._handled.append(row.id)  # recorded by the next claim (the task's end wakes it)
 
     async def _failed(self, row: InboxRecord, error: BaseException) -> None:
