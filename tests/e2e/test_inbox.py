@@ -36,9 +36,8 @@ async def test_an_update_failing_three_times_is_parked_and_the_next_one_handled(
 
 
 async def test_a_reply_right_after_a_text_question_finds_its_message_id(h: Harness) -> None:
-    """The id of the message asking for a text is stored with the inbox's record of the update
-    (bot.runtime.inbox.write_when_recorded), not in a transaction of its own: the user's next
-    update is claimed only after that record, so a reply sent at once still answers it."""
+    """The id of the message asking for a text is stored before its update counts as handled,
+    and the user's next update is claimed only after that: a reply sent at once answers it."""
     cohort_id = await h.cohort()
     ilse = h.api.add_user("Ilse")
     await h.join(ilse, await h.code(cohort_id))
