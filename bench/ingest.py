@@ -14,7 +14,7 @@ concurrent users. The two are measured in turns (bare, mentorbot, bare, mentorbo
 the same machine. Figure: mentorbot updates/s ÷ bare updates/s (target ≥ 0.8), with
 MENTORBOT_SEND_RATE=1000 (the send limit lifted, as the target says).
 
-    .venv/bin/python -m bench.ingest [--students 50] [--repeats 2]
+    .venv/bin/python -m bench.ingest [--students 50] [--repeats 2] [--profile PREFIX]
 """
 
 from __future__ import annotations
@@ -119,12 +119,25 @@ async def bare_student(api: Any, user: Any, first: Any) -> int:
     return ANSWERS
 
 
-async def measure(drive: Any) -> dict[str, float]:
+def _write_profile(profiler: Any, prefix: str) -> None:
+    from pyinstrument.renderers import ConsoleRenderer
+
+    session = profiler.last_session
+    Path(f"{prefix}.txt").write_text(ConsoleRenderer(unicode=True).render(session))
+    flat = ConsoleRenderer(unicode=True, flat=True, show_all=True).render(session)
+    Path(f"{prefix}-flat.txt").write_text(flat)
+
+
+async def measure(drive: Any, profiler: Any = None) -> dict[str, float]:
     """Updates, wall seconds, updates/s and the process's CPU ms per update (the sandbox's
     share included: the same work for both apps). The CPU figure hardly moves with the load
     of the machine; the wall figure does."""
+    if profiler is not None:
+        profiler.start()
     start, cpu = time.perf_counter(), time.process_time()
     n = sum(await drive())
+    if profiler is not None:
+        profiler.stop()
     seconds, cpu_s = time.perf_counter() - start, time.process_time() - cpu
     return {"updates": n, "seconds": seconds, "per_s": n / seconds, "cpu_ms": 1000 * cpu_s / n}
 
@@ -132,6 +145,16 @@ async def measure(drive: Any) -> dict[str, float]:
 def report(name: str, repeat: int, run: dict[str, float]) -> None:
     print(f"  {name:9} #{repeat}: {run['updates']:.0f} updates in {run['seconds']:.2f}s = "
           f"{run['per_s']:.1f}/s, CPU {run['cpu_ms']:.1f} ms/update", flush=True)  # fmt: skip
+
+
+def _profiler(path: str | None) -> Any:
+    """pyinstrument (not a dependency: `.venv/bin/pip install pyinstrument`) sampling the event
+    loop's thread while mentorbot's turns run, whatever task is on it."""
+    if path is None:
+        return None
+    from pyinstrument import Profiler
+
+    return Profiler(interval=0.001, async_mode="disabled")
 
 
 async def main() -> None:
@@ -148,7 +171,13 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=50)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument(
+        "--profile",
+        metavar="PREFIX",
+        help="write pyinstrument profiles of each app's turns: PREFIX-<app>.txt (and -flat.txt)",
+    )
     args = parser.parse_args()
+    profilers = {name: _profiler(args.profile) for name in ("bare", "mentorbot")}
     logging.basicConfig(level=logging.WARNING)
     print(f"ingest: {args.students} students × {ANSWERS} answers, mentorbot (SQLite) and a bare "
           f"PTB app on one sandbox; load {load_average()}", flush=True)  # fmt: skip
@@ -187,7 +216,8 @@ async def main() -> None:
                 run = await measure(
                     lambda firsts=firsts: asyncio.gather(
                         *(bare_student(api, u, f) for u, f in zip(bare_users, firsts, strict=True))
-                    )
+                    ),
+                    profilers["bare"],
                 )
                 runs["bare"].append(run)
                 report("bare", repeat, run)
@@ -213,12 +243,16 @@ async def main() -> None:
                             mentor_student(api, u, f)
                             for u, f in zip(mentor_users, firsts, strict=True)
                         )
-                    )
+                    ),
+                    profilers["mentorbot"],
                 )
                 runs["mentorbot"].append(run)
                 report("mentorbot", repeat, run)
         violations = list(api.violations)
     tmp.cleanup()
+    for name, profiler in profilers.items():
+        if profiler is not None:
+            _write_profile(profiler, f"{args.profile}-{name}")
     bare_rate = statistics.fmean(r["per_s"] for r in runs["bare"])
     mentor_rate = statistics.fmean(r["per_s"] for r in runs["mentorbot"])
     ratio = mentor_rate / bare_rate

@@ -131,12 +131,13 @@ async def text_answer(update: Update, context: MentorContext, scope: Scope) -> R
     reply_to = message.reply_to_message.message_id if message.reply_to_message else None
     session, student, lang = scope.session, scope.who.student, scope.language
     outcome: Outcome | None = None
+    to_team = False  # a question for the team was queued: the sender must wake for it
     if (
         student is not None
         and reply_to
         and await _is_question_prompt(session, student.id, reply_to)
     ):
-        outcome = await _question(scope, student, message.text)
+        outcome, to_team = await _question(scope, student, message.text), True
     elif student is not None:
         outcome = await checkin.save_text(
             session, student, message.text, reply_to, lang, scope.now, again=handled_again()
@@ -147,7 +148,7 @@ async def text_answer(update: Update, context: MentorContext, scope: Scope) -> R
         return lambda: _werkbegeleider_text(update, context, who)
     if outcome is None:  # not a student, or nothing open to answer
         return lambda: private_fallback(update, context)
-    return lambda: _acknowledge(update, context, outcome)
+    return lambda: _acknowledge(update, context, outcome, to_team)
 
 
 async def _werkbegeleider_text(update: Update, context: MentorContext, who: Identity) -> None:
@@ -155,9 +156,12 @@ async def _werkbegeleider_text(update: Update, context: MentorContext, who: Iden
         await private_fallback(update, context)
 
 
-async def _acknowledge(update: Update, context: MentorContext, outcome: Outcome) -> None:
+async def _acknowledge(
+    update: Update, context: MentorContext, outcome: Outcome, to_team: bool = False
+) -> None:
     """Confirm a typed answer and ask the next question in one message (one a second per chat)."""
-    context.state.wake_sender()  # a question for the team may have been queued
+    if to_team:  # only then: a woken sender runs a claim transaction for nothing otherwise
+        context.state.wake_sender()
     await _send_follow_ups(update, context, outcome, checkin.ack_with_follow_ups(outcome))
 
 

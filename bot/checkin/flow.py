@@ -208,16 +208,18 @@ async def save_choice(
     `again`: the same tap handled a second time after a crash (the inbox): what followed it
     (the next question) may never have gone out, so it is sent (again), not skipped as a
     double tap."""
-    found = await PromptRepo(session).with_round(token)
-    if found is None:
+    tap = await PromptRepo(session).for_tap(token)
+    if tap is None:
         return Outcome(t("input.stale_button", lang), stale=True)
-    prompt, round_, cohort = found
+    prompt, round_ = tap.prompt, tap.round
     member = next((m for m in members if m.id == prompt.member_id), None)
     if member is None or not member.is_active:
         return Outcome(t("input.stale_button", lang), stale=True)
     if not round_.is_open:
         return Outcome(t("answer.closed", lang), stale=True)
-    week = await reflection_week(session, round_, member.id, lang, cohort)
+    week = await reflection_week(
+        session, round_, member.id, lang, tap.cohort, agreements=tap.agreements
+    )
     try:
         question = week.question(prompt.question_key)
     except KeyError:
@@ -225,7 +227,9 @@ async def save_choice(
     values = parse_choice(question, raw)
     if values is None:
         return Outcome(t("input.stale_button", lang), stale=True)
-    return await _store(session, round_, member, week, question, values, lang, now, again)
+    return await _store(
+        session, round_, member, week, question, values, lang, now, again, before=tap.answers
+    )
 
 
 async def _store(
@@ -238,9 +242,13 @@ async def _store(
     lang: str,
     now: datetime,
     again: bool = False,
+    *,
+    before: dict[str, AnswerRecord] | None = None,
 ) -> Outcome:
+    """`before`: the student's answers in the round, when the caller read them already."""
     answers = AnswerRepo(session)
-    before = await answers.of(round_.id, member.id)
+    if before is None:
+        before = await answers.of(round_.id, member.id)
     had = before.get(question.key)
     changed = await answers.save(
         round_.id,
@@ -304,6 +312,7 @@ async def save_text(
     if round_ is None or not round_.is_open:
         return None
     week = await reflection_week(session, round_, member.id, lang)
+    before: dict[str, AnswerRecord] | None = None  # read below when no prompt names the question
     if prompt is not None and prompt.question_key in {q.key for q in week.questions}:
         question = week.question(prompt.question_key)
     else:
@@ -312,18 +321,22 @@ async def save_text(
         current = replayed or next_question(week, answered)
         if current is None or not await _was_asked(session, round_, member, current):
             return None
-        question = current
+        question, before = current, answered
     if question.kind == "text":
         if not has_visible_text(text):
             return Outcome(t("input.empty", lang))
         if len(text) > (question.max_length or 4000):
             return Outcome(t("input.too_long", lang, length=len(text), limit=question.max_length))
         values: dict[str, object] = {"text": text}
-        return await _store(session, round_, member, week, question, values, lang, now, again)
+        return await _store(
+            session, round_, member, week, question, values, lang, now, again, before=before
+        )
     typed = text.strip()
     if question.kind == "rating" and typed in {"1", "2", "3", "4", "5"}:
         values = {"rating": int(typed)}  # (declared above)
-        return await _store(session, round_, member, week, question, values, lang, now, again)
+        return await _store(
+            session, round_, member, week, question, values, lang, now, again, before=before
+        )
     return Outcome(t("question.choose_button", lang))
 
 

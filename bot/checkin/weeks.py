@@ -27,11 +27,16 @@ async def reflection_week(
     member_id: int,
     lang: str,
     cohort: CohortRecord | None = None,
+    *,
+    agreements: bool = True,
 ) -> ResolvedWeek:
     """The round's plan week in `lang` (the student's language), with this student's
     agreement follow-ups asked last. `cohort`: the round's, when the caller read it already
-    (in the same transaction), so its plan version need not be read again."""
+    (in the same transaction), so its plan version need not be read again; `agreements`
+    False when the caller knows (same transaction) that the round asks about none."""
     week = await _plan_week(session, round_.cohort_id, round_.week, lang, cohort)
+    if not agreements:
+        return week
     extra = await follow_up_questions(session, member_id, round_.week, round_.id, lang)
     if not extra:
         return week

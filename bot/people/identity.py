@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from bot.texts import normalise_language
 from storage.db import Session
 from storage.records import MemberRecord
-from storage.repos import MemberRepo, UserSettingsRepo
+from storage.repos import MemberRepo
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,7 @@ class Identity:
 
 
 async def load_identity(session: Session, user_id: int) -> Identity:
-    memberships = await MemberRepo(session).of_user(user_id)
-    language = await UserSettingsRepo(session).language(user_id)
+    memberships, language = await MemberRepo(session).of_user_with_language(user_id)
     return Identity(
         user_id=user_id,
         language=normalise_language(language),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Agreement, Compliment, LoopNote, StudentQuestion
@@ -28,6 +28,17 @@ def _note(row: LoopNote) -> NoteRecord:
 def _compliment(row: Compliment) -> ComplimentRecord:
     fields = ComplimentRecord.__dataclass_fields__
     return ComplimentRecord(**{name: getattr(row, name) for name in fields})
+
+
+def to_follow_up(member_id: Any, week: Any, round_id: Any) -> ColumnElement[bool]:
+    """The agreements a reflection asks about (`AgreementRepo.to_follow_up`); values or
+    columns, so a tap's first read can tell in the same statement whether there are any."""
+    return and_(
+        Agreement.member_id == member_id,
+        Agreement.status == "active",
+        Agreement.follow_up_week <= week,
+        (Agreement.outcome_round_id.is_(None)) | (Agreement.outcome_round_id == round_id),
+    )
 
 
 class AgreementRepo:
@@ -104,14 +115,7 @@ class AgreementRepo:
         """Active agreements the reflection `round_id` of `week` asks about: due by then and
         not answered in an earlier round (answered in this one stays, so it can change)."""
         rows = await self.session.scalars(
-            select(Agreement)
-            .where(
-                Agreement.member_id == member_id,
-                Agreement.status == "active",
-                Agreement.follow_up_week <= week,
-                (Agreement.outcome_round_id.is_(None)) | (Agreement.outcome_round_id == round_id),
-            )
-            .order_by(Agreement.id)
+            select(Agreement).where(to_follow_up(member_id, week, round_id)).order_by(Agreement.id)
         )
         return [_agreement(row) for row in rows]
 

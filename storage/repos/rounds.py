@@ -3,17 +3,32 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert_ignore, insert_statement
 from storage.models import Answer, Cohort, Member, Participation, Prompt, Round, utcnow
 from storage.records import AnswerRecord, CohortRecord, PromptRecord, RoundRecord, WeekStatus
 from storage.repos.cohorts import to_record as cohort_record
+from storage.repos.loop import to_follow_up
 from storage.repos.opening import OpeningRepo
+
+_ANSWER_COLUMNS = list(AnswerRecord.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
+class Tap:
+    """What a tapped button needs, read in one statement (`PromptRepo.for_tap`)."""
+
+    prompt: PromptRecord
+    round: RoundRecord
+    cohort: CohortRecord  # the round's (its plan)
+    answers: dict[str, AnswerRecord]  # the prompt's student's answers in the round so far
+    agreements: bool  # whether the round asks about any of the student's agreements
 
 
 def _round(row: Round) -> RoundRecord:
@@ -286,22 +301,43 @@ class PromptRepo:
             )
         )
 
-    async def with_round(self, token: str) -> tuple[PromptRecord, RoundRecord, CohortRecord] | None:
-        """The prompt of a button, its round and the round's cohort (its plan), in one query:
-        a tap's first read."""
+    async def for_tap(self, token: str) -> Tap | None:
+        """The prompt of a button, its round, the round's cohort (its plan), the student's
+        answers in the round and whether the round asks about an agreement: a tap's first
+        read, one statement (a row per answer) where there were three."""
         if not 0 < len(token) <= 24:
             return None
-        found = (
-            await self.session.execute(
-                select(Prompt, Round, Cohort)
-                .join(Round, Round.id == Prompt.round_id)
-                .join(Cohort, Cohort.id == Round.cohort_id)
-                .where(Prompt.token == token)
+        table = Answer.__table__
+        follow_ups = exists().where(to_follow_up(Prompt.member_id, Round.week, Round.id))
+        statement = (
+            select(
+                Prompt,
+                Round,
+                Cohort,
+                follow_ups.label("agreements"),
+                *(table.c[name].label(f"a_{name}") for name in _ANSWER_COLUMNS),  # type: ignore[attr-defined]
             )
-        ).first()
-        if found is None:
+            .join(Round, Round.id == Prompt.round_id)
+            .join(Cohort, Cohort.id == Round.cohort_id)
+            .outerjoin(
+                Answer,
+                and_(Answer.round_id == Prompt.round_id, Answer.member_id == Prompt.member_id),
+            )
+            .where(Prompt.token == token)
+        )
+        rows = (await self.session.execute(statement)).all()
+        if not rows:
             return None
-        return _prompt(found[0]), _round(found[1]), cohort_record(found[2])
+        first = rows[0]
+        answers = {
+            row.a_question_key: AnswerRecord(*(row[4 + i] for i in range(len(_ANSWER_COLUMNS))))
+            for row in rows
+            if row.a_question_key is not None
+        }
+        return Tap(
+            _prompt(first[0]), _round(first[1]), cohort_record(first[2]), answers,
+            bool(first.agreements),
+        )  # fmt: skip
 
     async def find(self, round_id: int, member_id: int, question_key: str) -> PromptRecord | None:
         row = await self.session.scalar(

@@ -33,3 +33,20 @@ async def test_an_update_failing_three_times_is_parked_and_the_next_one_handled(
     assert h.api.messages(user) == []  # all six replies were refused
     # the parked update holds nobody up: Noor's next message is answered
     assert (await h.say(user, "/help")).text
+
+
+async def test_a_reply_right_after_a_text_question_finds_its_message_id(h: Harness) -> None:
+    """The id of the message asking for a text is stored before its update counts as handled,
+    and the user's next update is claimed only after that: a reply sent at once answers it."""
+    cohort_id = await h.cohort()
+    ilse = h.api.add_user("Ilse")
+    await h.join(ilse, await h.code(cohort_id))
+    await h.state.live().scheduler.push(cohort_id, "expectations", week=1)
+    week1 = await h.api.wait_for_message(ilse, lambda m: "Week 1" in (m.text or ""), timeout=20)
+    for attempt in range(2):  # asked twice: each prompt message answers its own reply
+        mark = h.api.mark(ilse)
+        await h.api.press(ilse, week1, "Vraag hierover")
+        prompt = await h.api.wait_for_message(ilse, since=mark)
+        assert "Typ je vraag" in prompt.text
+        reply = await h.say(ilse, f"Moet ik een stageverslag maken? ({attempt})", reply_to=prompt)
+        assert "naar je mentorteam gestuurd" in reply.text, reply.text

@@ -138,3 +138,24 @@ async def test_prompt_tokens_for_a_whole_class_in_one_go(db: Database) -> None:
             False,
         )
     assert again == tokens
+
+
+async def test_memberships_and_language_in_one_read(db: Database) -> None:
+    """`identify`'s read: every membership, oldest first, with the chosen language; a user
+    with none still gets the language, and no choice reads as None."""
+    cohort_id = await make_cohort(db)
+    other_id = await make_cohort(db, name="PW3B")
+    async with db.transaction() as s:
+        for cohort, role in ((cohort_id, "student"), (other_id, "mentor")):
+            await MemberRepo(s).add_active(
+                cohort, role, name="Anna", telegram_user_id=31, chat_id=31,
+                consent_version="v", now=NOW,
+            )  # fmt: skip
+        await UserSettingsRepo(s).set_language(31, "en")
+        await UserSettingsRepo(s).set_language(32, "en")
+    async with db.transaction() as s:
+        members, language = await MemberRepo(s).of_user_with_language(31)
+        assert [m.role for m in members] == ["student", "mentor"] and language == "en"
+        assert members == await MemberRepo(s).of_user(31)
+        assert await MemberRepo(s).of_user_with_language(32) == ([], "en")
+        assert await MemberRepo(s).of_user_with_language(33) == ([], None)
