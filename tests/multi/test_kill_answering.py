@@ -208,6 +208,17 @@ async def in_doubt_chats(world: Instances, rows: list[int]) -> set[int]:
         return {int(chat) for chat in found}
 
 
+async def updates_held_by(world: Instances, pid: int) -> int:
+    """How many inbox updates an instance (by pid) holds `handling`: in doubt if it died."""
+    async with world.db.transaction() as s:
+        held = await s.scalar(
+            select(func.count()).where(
+                InboxUpdate.status == "handling", InboxUpdate.claimed_by.like(f"%:{pid}:%")
+            )
+        )
+    return int(held or 0)
+
+
 async def rows_sent(world: Instances, rows: list[int]) -> bool:
     """Every one of the outbox rows is recorded as sent (by a survivor, after the kill)."""
     async with world.db.transaction() as s:
@@ -265,6 +276,7 @@ async def scenario(world: Instances) -> None:
         assert await victim.exit_code(5) == -SIGKILL
         assert len(round_out()) < ROUND, "the kill came too late to land mid-round"
         in_doubt = await world.claims_of(victim.pid)
+        held = await updates_held_by(world, victim.pid)
         chats = await in_doubt_chats(world, in_doubt)
         # SPEC §7: what was in flight at the kill is out within 30 s of it; the rest of the
         # round goes out at the pace of the survivors (1-2 requests in flight each, replies
@@ -322,7 +334,9 @@ async def scenario(world: Instances) -> None:
         ).all()
         repeats = int(await s.scalar(select(func.sum(OutboxMessage.repeats))) or 0)
     assert set(statuses) == {"handled"}, statuses  # none pending, none parked
-    assert taken_back  # the dead instance held updates; a survivor handled them
+    # every update the dead instance held was handled again by a survivor (usually some are;
+    # now and then the kill falls between two updates and it holds none)
+    assert len(taken_back) >= held, (held, taken_back)
     assert doubled == []
     # updates the dead instance had accepted were handled by a survivor within 30 s of the kill
     assert all(
