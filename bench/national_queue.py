@@ -1,7 +1,7 @@
 """National queueing: the Monday 08:00 job opening the expectations of 2,000 cohorts × 25
 students on PostgreSQL, and what the scheduler keeps in memory for them.
 
-Works on a copy of `bench/national.py`'s template database (`mentorbot_bench_national_50000`;
+Works on a copy of `bench/national/`'s template database (`mentorbot_bench_national_50000`;
 written there, ~1 minute, when missing). Figures, each beside a baseline measured in the same
 run:
 
@@ -28,13 +28,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench._common import emit, load_average, postgres_available
-from bench.national import MONDAY_0800, WEEK, admin, ensure_template, url_of
+from bench.national.data import MONDAY_0800, WEEK, admin, ensure_template, url_of
 
 KIB = 1024
 
 
 async def fresh_copy(template: str) -> str:
-    name = f"{template}_queue"  # not bench/national.py's "_run": both may run at once
+    name = f"{template}_queue"  # not bench/national/'s "_run": both may run at once
     await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     for attempt in range(10):  # the template must have no other session for a moment
         try:

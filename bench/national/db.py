@@ -1,4 +1,4 @@
-"""The database side of bench/national.py: EXPLAIN of the hot queries at national size and the
+"""The database side of bench/national/: EXPLAIN of the hot queries at national size and the
 size per school year estimated from measured bytes per row.
 
 The hot queries are not rewritten here: the repositories' own statements are captured while
