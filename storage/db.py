@@ -1,20 +1,26 @@
-"""Engine and sessions. SQLite gets WAL, a busy timeout and foreign keys on every connection."""
+"""Engine and sessions. SQLite runs in the event loop's thread (`storage.sqlite_inloop`): WAL,
+foreign keys, and every transaction `BEGIN IMMEDIATE`, one at a time per engine."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util.concurrency import await_
+
+from storage import sqlite_inloop
 
 # The one session type the rest of the code names, so bot/ and handlers/ never import SQLAlchemy.
 Session = AsyncSession
@@ -24,28 +30,31 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """Create the async engine; for SQLite also the folder of the file."""
-    if is_sqlite(url):
-        database = make_url(url).database
-        if database and database != ":memory:":
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+def make_engine(url: str, *, busy_timeout: float | None = None, **kwargs: Any) -> AsyncEngine:
+    """Create the async engine; for SQLite also the folder of the file. `busy_timeout`
+    (SQLite only): seconds a transaction waits for the write lock, 30 unless given."""
+    if not is_sqlite(url):
+        kwargs.setdefault("pool_pre_ping", True)
+        return create_async_engine(url, **kwargs)
+    database = make_url(url).database or ":memory:"
+    if database != ":memory:":
+        database = str(Path(database).expanduser())
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    timeout = sqlite_inloop.BUSY_TIMEOUT if busy_timeout is None else busy_timeout
+    connect = sqlite_inloop.connector(database, sqlite_inloop.WriteTurn(), timeout)
+    engine = create_async_engine(url, async_creator=connect, **kwargs)
+    event.listen(engine.sync_engine, "begin", _begin_immediate)
+    return engine
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets readers work while the sender writes; busy_timeout makes a locked database
-    # wait instead of failing at once; SQLite leaves foreign keys off unless asked.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
+def _begin_immediate(connection: Connection) -> None:
+    # SQLAlchemy's documented recipe for SQLite (the driver begins nothing itself), run
+    # through the driver so that waiting for the write lock sleeps in the loop.
+    driver = connection.connection.driver_connection
+    try:
+        await_(driver.begin())  # type: ignore[union-attr]
+    except sqlite3.OperationalError as error:  # wrapped as a failed statement's would be
+        raise OperationalError("BEGIN IMMEDIATE", None, error) from error
 
 
 class Database:
