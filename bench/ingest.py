@@ -14,7 +14,7 @@ concurrent users. The two are measured in turns (bare, mentorbot, bare, mentorbo
 the same machine. Figure: mentorbot updates/s ÷ bare updates/s (target ≥ 0.8), with
 MENTORBOT_SEND_RATE=1000 (the send limit lifted, as the target says).
 
-    .venv/bin/python -m bench.ingest [--students 50] [--repeats 2] [--profile PREFIX]
+    .venv/bin/python -m bench.ingest [--students 50] [--repeats 2] [--profile PREFIX] [--count-sql]
 """
 
 from __future__ import annotations
@@ -143,8 +143,31 @@ async def measure(drive: Any, profiler: Any = None) -> dict[str, float]:
 
 
 def report(name: str, repeat: int, run: dict[str, float]) -> None:
+    sql = (f", {run['statements']:.2f} statements and {run['commits']:.2f} commits/update"
+           if "statements" in run else "")  # fmt: skip
     print(f"  {name:9} #{repeat}: {run['updates']:.0f} updates in {run['seconds']:.2f}s = "
-          f"{run['per_s']:.1f}/s, CPU {run['cpu_ms']:.1f} ms/update", flush=True)  # fmt: skip
+          f"{run['per_s']:.1f}/s, CPU {run['cpu_ms']:.1f} ms/update{sql}", flush=True)  # fmt: skip
+
+
+class SqlCounter:
+    """SQL statements and commits of mentorbot's engine (`--count-sql`: a listener per
+    statement costs a little CPU, so the CPU figures are read from runs without it)."""
+
+    def __init__(self, engine: Any) -> None:
+        from sqlalchemy import event
+
+        self.statements = self.commits = 0
+        event.listen(engine.sync_engine, "before_cursor_execute", self._statement)
+        event.listen(engine.sync_engine, "commit", self._commit)
+
+    def _statement(self, *_args: Any) -> None:
+        self.statements += 1
+
+    def _commit(self, *_args: Any) -> None:
+        self.commits += 1
+
+    def reading(self) -> tuple[int, int]:
+        return self.statements, self.commits
 
 
 def _profiler(path: str | None) -> Any:
@@ -176,6 +199,9 @@ async def main() -> None:
         metavar="PREFIX",
         help="write pyinstrument profiles of each app's turns: PREFIX-<app>.txt (and -flat.txt)",
     )
+    parser.add_argument(
+        "--count-sql", action="store_true", help="count mentorbot's statements and commits"
+    )
     args = parser.parse_args()
     profilers = {name: _profiler(args.profile) for name in ("bare", "mentorbot")}
     logging.basicConfig(level=logging.WARNING)
@@ -206,6 +232,7 @@ async def main() -> None:
         bare, keyboard = bare_application(api)
         async with running(app), polling(bare):
             services = app.bot_data.live()
+            counter = SqlCounter(services.db.engine) if args.count_sql else None
             for repeat in range(1, args.repeats + 1):
                 # bare: first message straight from the bot, then the users answer
                 firsts = []
@@ -237,6 +264,7 @@ async def main() -> None:
                     )
                     for u in mentor_users
                 ]
+                before = counter.reading() if counter else (0, 0)
                 run = await measure(
                     lambda firsts=firsts: asyncio.gather(
                         *(
@@ -246,6 +274,10 @@ async def main() -> None:
                     ),
                     profilers["mentorbot"],
                 )
+                if counter is not None:  # everything the process ran meanwhile, per update
+                    after = counter.reading()
+                    run["statements"] = (after[0] - before[0]) / run["updates"]
+                    run["commits"] = (after[1] - before[1]) / run["updates"]
                 runs["mentorbot"].append(run)
                 report("mentorbot", repeat, run)
         violations = list(api.violations)

@@ -80,15 +80,23 @@ class ObserverScope(Scope):
     cohort_ids: list[int]  # every cohort the user observes
 
 
+@dataclass(frozen=True)
+class Refused:
+    """The role does not fit: the user gets text `key` in their language, after the commit
+    (on SQLite a transaction holds the process's turn: no Bot API call inside one)."""
+
+    key: str
+
+
 Handler = Callable[[Update, MentorContext], Coroutine[Any, Any, None]]
 S = TypeVar("S", bound=Scope)
 
 
 def _handler(
-    make_scope: Callable[[Scope, Update, MentorContext], Awaitable[S | None]],
+    make_scope: Callable[[Scope, Update, MentorContext], Awaitable[S | Refused]],
     body: Callable[[Update, MentorContext, S], Awaitable[Reply]],
 ) -> Handler:
-    """The shared frame: transaction, identity, scope (None: refused), body, then the reply."""
+    """The shared frame: transaction, identity, scope (or a refusal), body, then the reply."""
 
     @functools.wraps(body)
     async def handler(update: Update, context: MentorContext) -> None:
@@ -96,7 +104,10 @@ def _handler(
             who = await identify(session, update, context)
             base = Scope(session, who, context.state.now())
             scope = await make_scope(base, update, context)
-            reply = await body(update, context, scope) if scope is not None else None
+            if isinstance(scope, Refused):
+                reply: Reply = functools.partial(answer, update, who.language, scope.key)
+            else:
+                reply = await body(update, context, scope)
         if reply is not None:
             await reply()
 
@@ -119,13 +130,11 @@ def as_student(
     `input.not_enrolled`. With `own_data` a student who is linked but not active (e.g.
     unreachable after a block) still counts: their own data stays theirs to see and end."""
 
-    async def scope(base: Scope, update: Update, context: MentorContext) -> StudentScope | None:
+    async def scope(base: Scope, update: Update, context: MentorContext) -> StudentScope | Refused:
         who = base.who
         student = own_student(who.memberships) if own_data else who.student
         if student is None:
-            key = not_student if who.is_enrolled else "input.not_enrolled"
-            await answer(update, who.language, key)
-            return None
+            return Refused(not_student if who.is_enrolled else "input.not_enrolled")
         return StudentScope(base.session, who, base.now, student)
 
     def decorate(
@@ -136,7 +145,9 @@ def as_student(
     return decorate
 
 
-async def _mentor_scope(base: Scope, update: Update, context: MentorContext) -> MentorScope | None:
+async def _mentor_scope(
+    base: Scope, update: Update, context: MentorContext
+) -> MentorScope | Refused:
     """In a private chat the cohort named as the first argument, else the mentor's first; in a
     group only the cohort linked to it (/koppel), and only for that cohort's own mentors: a
     mentor of another class must not post their class's data in someone else's group."""
@@ -152,8 +163,7 @@ async def _mentor_scope(base: Scope, update: Update, context: MentorContext) -> 
         named = [(c.id, c.name) for cid in mentors if (c := await repo.get(cid)) is not None]
     cohort_id, rest = mentor_cohort_choice(named, args)
     if cohort_id is None:
-        await answer(update, who.language, "input.mentor_only")
-        return None
+        return Refused("input.mentor_only")
     return MentorScope(base.session, who, base.now, cohort_id, mentors, rest)
 
 
@@ -166,11 +176,10 @@ def as_mentor(
 
 async def _observer_scope(
     base: Scope, update: Update, context: MentorContext
-) -> ObserverScope | None:
+) -> ObserverScope | Refused:
     cohort_ids = [m.cohort_id for m in base.who.active("observer")]
     if not cohort_ids:
-        await answer(update, base.language, "observer.only")
-        return None
+        return Refused("observer.only")
     return ObserverScope(base.session, base.who, base.now, cohort_ids)
 
 

@@ -10,10 +10,18 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
+def dialect_name(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind is not None else "sqlite"
+
+
 def insert_statement(session: AsyncSession, table: FromClause) -> Any:
     """The dialect's INSERT, with its ON CONFLICT clauses, for the session's database."""
-    name = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return (postgresql if name == "postgresql" else sqlite).insert(table)
+    return insert_for(dialect_name(session), table)
+
+
+def insert_for(dialect: str, table: FromClause) -> Any:
+    """The INSERT of the dialect named `dialect` (for a statement built once per dialect)."""
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
 
 
 async def insert_ignore(

@@ -6,13 +6,22 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Member, UserSetting
 from storage.records import MemberRecord
 
 _TABLE: Table = Member.__table__  # type: ignore[assignment]
+
+# Read on every update, so built once: building a statement (and its cache key) cost about
+# as much as running it.
+_LANGUAGE = select(UserSetting.language).where(UserSetting.telegram_user_id == bindparam("user"))
+_MEMBERSHIPS_AND_LANGUAGE = (
+    select(*_TABLE.c, _LANGUAGE.scalar_subquery().label("chosen_language"))
+    .where(_TABLE.c.telegram_user_id == bindparam("user"))
+    .order_by(_TABLE.c.id)
+)
 
 
 def to_record(row: Any) -> MemberRecord:  # a Member, or a row of its columns
@@ -60,18 +69,10 @@ class MemberRepo:
         """`of_user` and the user's chosen language (`UserSettingsRepo.language`) in one
         statement, read on every update: columns, not ORM objects (half the cost). A user
         with no membership (rare on the hot path) costs a second read for the language."""
-        language = select(UserSetting.language).where(
-            UserSetting.telegram_user_id == telegram_user_id
-        )
-        rows = (
-            await self.session.execute(
-                select(*_TABLE.c, language.scalar_subquery().label("chosen_language"))
-                .where(_TABLE.c.telegram_user_id == telegram_user_id)
-                .order_by(_TABLE.c.id)
-            )
-        ).all()
+        user = {"user": telegram_user_id}
+        rows = (await self.session.execute(_MEMBERSHIPS_AND_LANGUAGE, user)).all()
         if not rows:
-            return [], await self.session.scalar(language)
+            return [], await self.session.scalar(_LANGUAGE, user)
         return [to_record(row) for row in rows], rows[0].chosen_language
 
     async def in_cohort(

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy import and_, bindparam, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.dialect import insert_ignore, insert_statement
+from storage.dialect import dialect_name, insert_for, insert_ignore
 from storage.models import Answer, Cohort, Member, Participation, Prompt, Round, utcnow
 from storage.records import AnswerRecord, CohortRecord, PromptRecord, RoundRecord, WeekStatus
 from storage.repos.cohorts import to_record as cohort_record
@@ -53,6 +54,59 @@ def _answer(row: Any) -> AnswerRecord:  # an Answer, or a row of its columns
         row.text,
         row.skipped,
         row.answered_at,
+    )
+
+
+# The statements of every tap, built once: building one (and its cache key) cost about as
+# much as running it.
+_ANSWER_VALUES = ("rating", "choice", "text", "skipped")
+
+
+@functools.cache
+def _answer_upsert(dialect: str) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE only where a value differs, RETURNING a row only when
+    one was written (`AnswerRepo.save`; the values come with each execution)."""
+    table = Answer.__table__
+    statement = insert_for(dialect, table)  # type: ignore[arg-type]
+    excluded = statement.excluded
+    differs = or_(*(table.c[key].is_distinct_from(excluded[key]) for key in _ANSWER_VALUES))  # type: ignore[attr-defined]
+    return statement.on_conflict_do_update(
+        index_elements=["round_id", "member_id", "question_key"],
+        set_={**{key: excluded[key] for key in _ANSWER_VALUES}, "updated_at": excluded.updated_at},
+        where=differs,
+    ).returning(table.c.round_id)  # type: ignore[attr-defined]
+
+
+@functools.cache
+def _new_prompt(dialect: str) -> Any:
+    table = Prompt.__table__
+    return (
+        insert_for(dialect, table)  # type: ignore[arg-type]
+        .on_conflict_do_nothing(index_elements=["round_id", "member_id", "question_key"])
+        .returning(table.c.token)  # type: ignore[attr-defined]
+    )
+
+
+@functools.cache
+def _for_tap() -> Any:
+    """`PromptRepo.for_tap`'s statement (bound: `token`)."""
+    table = Answer.__table__
+    follow_ups = exists().where(to_follow_up(Prompt.member_id, Round.week, Round.id))
+    return (
+        select(
+            Prompt,
+            Round,
+            Cohort,
+            follow_ups.label("agreements"),
+            *(table.c[name].label(f"a_{name}") for name in _ANSWER_COLUMNS),  # type: ignore[attr-defined]
+        )
+        .join(Round, Round.id == Prompt.round_id)
+        .join(Cohort, Cohort.id == Round.cohort_id)
+        .outerjoin(
+            Answer,
+            and_(Answer.round_id == Prompt.round_id, Answer.member_id == Prompt.member_id),
+        )
+        .where(Prompt.token == bindparam("token"))
     )
 
 
@@ -221,20 +275,13 @@ class AnswerRepo:
 
         One statement on both databases: INSERT … ON CONFLICT DO UPDATE only where a value
         differs, RETURNING a row only when one was written."""
-        values = {"rating": rating, "choice": choice, "text": text, "skipped": skipped}
-        table = Answer.__table__
-        statement = insert_statement(self.session, table).values(  # type: ignore[arg-type]
-            round_id=round_id, member_id=member_id, question_key=question_key,
-            kind=kind, skill=skill, answered_at=now, updated_at=now, **values,
-        )  # fmt: skip
-        excluded = statement.excluded
-        differs = or_(*(table.c[key].is_distinct_from(excluded[key]) for key in values))
-        statement = statement.on_conflict_do_update(
-            index_elements=["round_id", "member_id", "question_key"],
-            set_={**{key: excluded[key] for key in values}, "updated_at": excluded.updated_at},
-            where=differs,
-        ).returning(table.c.round_id)
-        return (await self.session.execute(statement)).first() is not None
+        values = {
+            "round_id": round_id, "member_id": member_id, "question_key": question_key,
+            "kind": kind, "skill": skill, "answered_at": now, "updated_at": now,
+            "rating": rating, "choice": choice, "text": text, "skipped": skipped,
+        }  # fmt: skip
+        statement = _answer_upsert(dialect_name(self.session))
+        return (await self.session.execute(statement, values)).first() is not None
 
     async def of(self, round_id: int, member_id: int) -> dict[str, AnswerRecord]:
         # Columns, not ORM objects: `save` writes with a Core statement, and objects kept in
@@ -264,13 +311,7 @@ class PromptRepo:
             "question_key": question_key,
             "created_at": utcnow(),
         }
-        table = Prompt.__table__
-        new = await self.session.scalar(
-            insert_statement(self.session, table)  # type: ignore[arg-type]
-            .values(values)
-            .on_conflict_do_nothing(index_elements=["round_id", "member_id", "question_key"])
-            .returning(table.c.token)  # type: ignore[attr-defined]
-        )
+        new = await self.session.scalar(_new_prompt(dialect_name(self.session)), values)
         if new is not None:  # the usual case: one statement
             return new, True
         token = await self.session.scalar(
@@ -307,25 +348,7 @@ class PromptRepo:
         read, one statement (a row per answer) where there were three."""
         if not 0 < len(token) <= 24:
             return None
-        table = Answer.__table__
-        follow_ups = exists().where(to_follow_up(Prompt.member_id, Round.week, Round.id))
-        statement = (
-            select(
-                Prompt,
-                Round,
-                Cohort,
-                follow_ups.label("agreements"),
-                *(table.c[name].label(f"a_{name}") for name in _ANSWER_COLUMNS),  # type: ignore[attr-defined]
-            )
-            .join(Round, Round.id == Prompt.round_id)
-            .join(Cohort, Cohort.id == Round.cohort_id)
-            .outerjoin(
-                Answer,
-                and_(Answer.round_id == Prompt.round_id, Answer.member_id == Prompt.member_id),
-            )
-            .where(Prompt.token == token)
-        )
-        rows = (await self.session.execute(statement)).all()
+        rows = (await self.session.execute(_for_tap(), {"token": token})).all()
         if not rows:
             return None
         first = rows[0]
