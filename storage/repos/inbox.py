@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Table, delete, exists, func, select, update
+from sqlalchemy import Integer, Row, Table, bindparam, delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,6 +35,52 @@ STATUSES = (PENDING, HANDLING, HANDLED, PARKED)
 
 _TABLE: Table = InboxUpdate.__table__  # type: ignore[assignment]
 _ERROR_LIMIT = 300
+
+
+def _claimable() -> Any:
+    """The ids of due rows, at most one per user: its oldest unfinished update, and only
+    while none of that user's is being handled (bound: `now`, `limit`)."""
+    other = _TABLE.alias("other")
+    busy = exists().where(other.c.user_key == _TABLE.c.user_key, other.c.status == HANDLING)
+    earlier = exists().where(
+        other.c.user_key == _TABLE.c.user_key,
+        other.c.status == PENDING,
+        other.c.update_id < _TABLE.c.update_id,
+    )
+    return (
+        select(_TABLE.c.id)
+        .where(_TABLE.c.status == PENDING, _TABLE.c.not_before <= bindparam("now"), ~busy, ~earlier)
+        .order_by(_TABLE.c.update_id)
+        .limit(bindparam("limit", type_=Integer))
+    )
+
+
+# A claim and a record of handled updates run per update or two, so their statements are
+# built once (bound: `instance`, `now`, and `ids` or `limit`).
+_CLAIM = (
+    update(_TABLE)
+    .values(
+        status=HANDLING,
+        claimed_by=bindparam("instance"),
+        claimed_at=bindparam("now"),
+        attempts=_TABLE.c.attempts + 1,
+    )
+    .where(_TABLE.c.status == PENDING)
+    .returning(*_TABLE.c)
+)
+_CLAIM_DUE = _CLAIM.where(_TABLE.c.id.in_(_claimable().scalar_subquery()))  # SQLite
+_CLAIMABLE_LOCKED = _claimable().with_for_update(of=_TABLE, skip_locked=True)  # PostgreSQL
+_CLAIM_IDS = _CLAIM.where(_TABLE.c.id.in_(bindparam("ids", expanding=True)))
+_MARK_HANDLED = (
+    update(_TABLE)
+    .where(
+        _TABLE.c.id.in_(bindparam("ids", expanding=True)),
+        _TABLE.c.status == HANDLING,
+        _TABLE.c.claimed_by == bindparam("instance"),
+    )
+    .values(status=HANDLED, handled_at=bindparam("now"), last_error=None)
+    .returning(_TABLE.c.id)
+)
 
 
 @dataclass(frozen=True)
@@ -101,34 +147,15 @@ class InboxRepo:
     async def claim(self, instance_id: str, now: datetime, limit: int) -> list[InboxRecord]:
         """Mark up to `limit` due rows `handling` for this instance, at most one per user (its
         oldest unfinished update, and only while none of that user's is being handled)."""
-        other = _TABLE.alias("other")
-        busy = exists().where(other.c.user_key == _TABLE.c.user_key, other.c.status == HANDLING)
-        earlier = exists().where(
-            other.c.user_key == _TABLE.c.user_key,
-            other.c.status == PENDING,
-            other.c.update_id < _TABLE.c.update_id,
-        )
-        due = (
-            select(_TABLE.c.id)
-            .where(_TABLE.c.status == PENDING, _TABLE.c.not_before <= now, ~busy, ~earlier)
-            .order_by(_TABLE.c.update_id)
-            .limit(limit)
-        )
-        claim = update(_TABLE).values(
-            status=HANDLING, claimed_by=instance_id, claimed_at=now, attempts=_TABLE.c.attempts + 1
-        )
+        values: dict[str, Any] = {"instance": instance_id, "now": now, "limit": limit}
         if self._dialect == "postgresql":
             # Lock, then update by id (see storage.repos.outbox.claim for why not in one go).
-            locked = due.with_for_update(of=_TABLE, skip_locked=True)
-            ids = list((await self.session.scalars(locked)).all())
+            ids = list((await self.session.scalars(_CLAIMABLE_LOCKED, values)).all())
             if not ids:
                 return []
-            claim = claim.where(_TABLE.c.id.in_(ids))
+            result = await self.session.execute(_CLAIM_IDS, {**values, "ids": ids})
         else:
-            claim = claim.where(_TABLE.c.id.in_(due.scalar_subquery()))
-        result = await self.session.execute(
-            claim.where(_TABLE.c.status == PENDING).returning(*_TABLE.c)
-        )
+            result = await self.session.execute(_CLAIM_DUE, values)
         return sorted((_record(row) for row in result.all()), key=lambda r: r.update_id)
 
     async def mark_handled(self, row_id: int, instance_id: str, now: datetime) -> bool:
@@ -142,17 +169,8 @@ class InboxRepo:
         its next claim's transaction); returns how many it still held."""
         if not row_ids:
             return 0
-        result = await self.session.execute(
-            update(_TABLE)
-            .where(
-                _TABLE.c.id.in_(list(row_ids)),
-                _TABLE.c.status == HANDLING,
-                _TABLE.c.claimed_by == instance_id,
-            )
-            .values(status=HANDLED, handled_at=now, last_error=None)
-            .returning(_TABLE.c.id)
-        )
-        return len(result.all())
+        values = {"ids": list(row_ids), "instance": instance_id, "now": now}
+        return len((await self.session.execute(_MARK_HANDLED, values)).all())
 
     async def mark_failed(
         self, row_id: int, instance_id: str, error: str, retry_at: datetime, max_attempts: int

@@ -175,6 +175,10 @@ async def starr_open(h: Harness, name: str = "Ilse") -> tuple[int, SandboxUser, 
         await h.api.press(user, message, "3")
         message = await h.api.wait_for_message(user, is_question, since=mark)
     assert "STARR" in message.text and message.buttons() == []
+    # The question's message id is stored right after it is sent, while the tap that asked
+    # it still holds the student's turn in the inbox (their next message waits for it): the
+    # state a test compares against is the one after that write.
+    await h.settled()
     return cohort_id, user, message
 
 

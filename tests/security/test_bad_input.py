@@ -350,6 +350,7 @@ async def test_a_blank_reply_to_the_question_prompt_reaches_nobody(h: Harness) -
     await h.api.press(ilse, week1, "Vraag hierover")
     prompt = await h.api.wait_for_message(ilse, since=mark)
     assert "Typ je vraag" in prompt.text
+    await h.settled()  # the prompt's message id is stored right after it is sent
     before = await db_state(h)
     reply = await h.say(ilse, "   \n  ", reply_to=prompt)
     assert "naar je mentorteam gestuurd" not in reply.text, reply.text
