@@ -185,8 +185,7 @@ async def ask_command(update: Update, context: MentorContext, scope: StudentScop
     """/vraag <tekst>: send a question to the mentor team."""
     text = command_argument(context)
     if not text:
-        await answer(update, scope.language, "question.usage")
-        return None
+        return lambda: answer(update, scope.language, "question.usage")
     outcome = await _question(scope, scope.student, text)
     return lambda: _question_sent(update, context, outcome)
 

@@ -56,8 +56,7 @@ async def language_command(update: Update, context: MentorContext, scope: Scope)
     """/taal nl|en: choose the language the bot speaks with this user."""
     choice = command_argument(context).lower()
     if choice not in LANGUAGES:
-        await answer(update, scope.language, "language.usage")
-        return None
+        return lambda: answer(update, scope.language, "language.usage")
     await UserSettingsRepo(scope.session).set_language(scope.who.user_id, choice)
     return lambda: _language_set(update, context, _menu_role(scope.who), choice)
 

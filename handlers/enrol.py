@@ -35,21 +35,18 @@ async def start_command(update: Update, context: MentorContext, scope: Scope) ->
     code = command_argument(context)
     who, lang = scope.who, scope.language
     if not is_private(update):
-        await answer(update, lang, "enrol.start_in_private")
-        return None
+        return lambda: answer(update, lang, "enrol.start_in_private")
     if not code:
         if who.is_enrolled:
             return lambda: _tell_where_they_stand(update, context, lang)
-        await answer(update, lang, "help.stranger")
-        return None
+        return lambda: answer(update, lang, "help.stranger")
     if await links.is_link(scope.session, code):
         # a student's link for their werkbegeleider: its own consent (handlers/observe.py)
         return lambda: observe.offer_link(update, context, code)
     known = await enrolment.membership_by_code(scope.session, code, who.user_id)
     if known is not None:
         role = t(f"role.{known[0].role}", lang)
-        await answer(update, lang, "enrol.already", cohort=known[1].name, role=role)
-        return None
+        return lambda: answer(update, lang, "enrol.already", cohort=known[1].name, role=role)
     offer = await enrolment.inspect_code(scope.session, code, scope.now)
     return lambda: _offer(update, context, offer, code, lang)
 

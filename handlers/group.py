@@ -19,11 +19,9 @@ async def link_command(update: Update, context: MentorContext, scope: Scope) -> 
     assert chat is not None
     session, who, lang = scope.session, scope.who, scope.language
     if is_private(update):
-        await answer(update, lang, "link.group_only")
-        return None
+        return lambda: answer(update, lang, "link.group_only")
     if not code:
-        await answer(update, lang, "link.usage")
-        return None
+        return lambda: answer(update, lang, "link.usage")
     invite = await InviteRepo(session).get(code) if len(code) <= 64 else None
     expired = (
         invite is not None and invite.expires_at is not None and invite.expires_at <= scope.now
@@ -36,13 +34,11 @@ async def link_command(update: Update, context: MentorContext, scope: Scope) -> 
         or mentor is None
         or mentor.role != "mentor"
     ):
-        await answer(update, lang, "link.not_allowed")
-        return None
+        return lambda: answer(update, lang, "link.not_allowed")
     current = await CohortRepo(session).by_group_chat(chat.id)
     if current is not None and current.id != invite.cohort_id and who.in_cohort(current.id) is None:
         # the group is another class's team group: only its own mentors may relink it
-        await answer(update, lang, "link.not_allowed")
-        return None
+        return lambda: answer(update, lang, "link.not_allowed")
     await CohortRepo(session).link_group(invite.cohort_id, chat.id)
     cohort = await CohortRepo(session).get(invite.cohort_id)
     assert cohort is not None

@@ -55,19 +55,18 @@ async def student_command(update: Update, context: MentorContext, scope: MentorS
     lang = scope.language
     wanted = " ".join(scope.args).strip()
     if not wanted:
-        await answer(update, lang, "mentor.student_usage")
-        return None
+        return lambda: answer(update, lang, "mentor.student_usage")
     data = await scope.cohort_data()
     match = views.find_student(list(data.students.values()), wanted)
     student = match.found
     if student is None:
         if match.candidates:
             names = ", ".join(s.name for s in match.candidates)
-            await answer(update, lang, "mentor.student_ambiguous", name=wanted, names=names)
-        else:
-            cohort = data.cohort.name
-            await answer(update, lang, "mentor.student_not_found", name=wanted, cohort=cohort)
-        return None
+            return lambda: answer(
+                update, lang, "mentor.student_ambiguous", name=wanted, names=names
+            )
+        cohort = data.cohort.name
+        return lambda: answer(update, lang, "mentor.student_not_found", name=wanted, cohort=cohort)
     open_alerts = await AlertRepo(scope.session).unresolved(scope.cohort_id)
     events = await timeline_lines(scope.session, data, student, lang)
     target = f"member:{student.id}"
@@ -158,12 +157,12 @@ async def expectations_command(update: Update, context: MentorContext, scope: Me
     lang = scope.language
     written_in, text = actions.expectations_language(_rest_of_message(update, scope), lang)
     if not text:
-        await answer(update, lang, "mentor.expectations_usage")
-        return None
+        return lambda: answer(update, lang, "mentor.expectations_usage")
     limit = actions.MAX_EXPECTATIONS
     if len(text) > limit:
-        await answer(update, lang, "mentor.expectations_too_long", length=len(text), limit=limit)
-        return None
+        return lambda: answer(
+            update, lang, "mentor.expectations_too_long", length=len(text), limit=limit
+        )
     cohort = await scope.cohort()
     saved = await actions.set_expectations(scope.session, cohort, text, written_in, scope.now)
     reply = t("mentor.expectations_saved", lang, week=saved.week, cohort=cohort.name,
@@ -181,12 +180,10 @@ async def answer_command(update: Update, context: MentorContext, scope: MentorSc
     args = scope.args
     text = _rest_of_message(update, scope, skip=1)
     if not args or not args[0].lstrip("#").isdigit() or not text:
-        await answer(update, lang, "mentor.answer_usage")
-        return None
+        return lambda: answer(update, lang, "mentor.answer_usage")
     limit = actions.MAX_ANSWER
     if len(text) > limit:
-        await answer(update, lang, "mentor.answer_too_long", length=len(text), limit=limit)
-        return None
+        return lambda: answer(update, lang, "mentor.answer_too_long", length=len(text), limit=limit)
     question_id = int(args[0].lstrip("#"))
     result = await actions.answer_question(
         scope.session, question_id, text, scope.mentors, scope.now

@@ -22,8 +22,7 @@ async def trends_command(update: Update, context: MentorContext, scope: Observer
     """/trends: response rates, recurring class gaps and the mean rating per skill and week."""
     chat = update.effective_chat
     if chat is None or chat.type != "private":
-        await answer(update, scope.language, "input.private_only")
-        return None
+        return lambda: answer(update, scope.language, "input.private_only")
     report = await trends.trends(scope.session, scope.cohort_ids, scope.now)
     return lambda: _send_report(chat, report, scope.language)
 

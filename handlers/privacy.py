@@ -56,8 +56,7 @@ async def my_data_command(update: Update, context: MentorContext, scope: Scope) 
     """/mijngegevens: send the student (or werkbegeleider) a JSON file with everything kept."""
     student, moment = _own_member(scope.who), scope.now
     if student is None:
-        await _not_yours(update, scope.who)
-        return None
+        return lambda: _not_yours(update, scope.who)
     if student.role == workplace_data.ROLE:
         data = await workplace_data.werkbegeleider_export(scope.session, student, moment)
         intro = "observe.export_intro"
@@ -96,8 +95,7 @@ async def stop_command(update: Update, context: MentorContext, scope: Scope) -> 
     their data."""
     member = _own_member(scope.who)
     if member is None:
-        await _not_yours(update, scope.who)
-        return None
+        return lambda: _not_yours(update, scope.who)
     cohort = await CohortRepo(scope.session).get(member.cohort_id)
     name = cohort.name if cohort is not None else ""
     key = "observe.stop_confirm" if member.role == workplace_data.ROLE else "privacy.stop_confirm"

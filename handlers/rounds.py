@@ -20,8 +20,7 @@ async def now_command(update: Update, context: MentorContext, scope: MentorScope
     """/nu expectations|reflection|observation: queue that round of the current week now."""
     kind = KINDS.get(" ".join(scope.args).strip().lower())
     if kind is None:
-        await answer(update, scope.language, "now.usage")
-        return None
+        return lambda: answer(update, scope.language, "now.usage")
     return lambda: _push(update, context, scope.cohort_id, kind, scope.language)
 
 
