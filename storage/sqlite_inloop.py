@@ -94,11 +94,14 @@ class WriteTurn:
         if lock.locked() and task is not None and self._owners.get(lock) is task:
             # A second transaction inside the first, in one task, would wait for itself.
             raise RuntimeError("a transaction opened while this task's transaction is open")
-        try:
-            async with asyncio.timeout(within):  # (no task of its own, unlike wait_for)
-                await lock.acquire()
-        except TimeoutError:
-            raise locked_error() from None
+        if lock.locked():
+            try:
+                async with asyncio.timeout(within):  # (no task of its own, unlike wait_for)
+                    await lock.acquire()
+            except TimeoutError:
+                raise locked_error() from None
+        else:  # the usual case: no timer to set and cancel
+            await lock.acquire()
         if task is not None:
             self._owners[lock] = task
         return lock

@@ -15,6 +15,7 @@ database's single write lock.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -53,6 +54,12 @@ def _claimable() -> Any:
         .order_by(_TABLE.c.update_id)
         .limit(bindparam("limit", type_=Integer))
     )
+
+
+@functools.cache
+def _store(dialect: str) -> Any:
+    insert = postgresql.insert(_TABLE) if dialect == "postgresql" else sqlite.insert(_TABLE)
+    return insert.on_conflict_do_nothing(index_elements=["update_id"]).returning(_TABLE.c.id)
 
 
 # A claim and a record of handled updates run per update or two, so their statements are
@@ -137,11 +144,9 @@ class InboxRepo:
             }
             for u in updates
         ]
-        insert = (
-            postgresql.insert(_TABLE) if self._dialect == "postgresql" else sqlite.insert(_TABLE)
-        )
-        statement = insert.values(rows).on_conflict_do_nothing(index_elements=["update_id"])
-        result = await self.session.execute(statement.returning(_TABLE.c.id))
+        # The rows go with the execution: SQLAlchemy sends them as one multi-row INSERT
+        # ("insertmanyvalues") from one compiled statement, not a statement compiled per call.
+        result = await self.session.execute(_store(self._dialect), rows)
         return len(result.all())
 
     async def claim(self, instance_id: str, now: datetime, limit: int) -> list[InboxRecord]:
