@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import logging
 
-import httpx
 from telegram.ext import Application, ContextTypes
-from telegram.request import HTTPXRequest
 
 from bot.outbox.limiter import PriorityLimiter
 from bot.outbox.pacing import RateLimiter
@@ -41,7 +39,6 @@ def build_application(
         .context_types(context_types)
         .concurrent_updates(PerUserUpdateProcessor(16))
         .rate_limiter(_limiter(settings))
-        .request(_bot_api_request())
         # No Updater: it confirms updates before they are handled. Polling and the webhook
         # store them in the inbox first (bot.runtime.inbox, bot.runtime.polling).
         .updater(None)
@@ -55,18 +52,6 @@ def build_application(
     state.options = StartOptions(migrate_on_start, clock, scheduler)
     handlers.register(application)
     return application  # type: ignore[return-value]
-
-
-# Idle connections kept open to the Bot API. httpx keeps every idle one until it expires
-# (5 s), and httpcore looks at each of them on every request: after a round's burst of sends
-# (dozens of connections) that scan cost each reply more CPU than the request itself.
-KEEP_IDLE_CONNECTIONS = 16
-
-
-def _bot_api_request() -> HTTPXRequest:
-    """PTB's own request (256 connections at most, its timeouts) keeping fewer idle."""
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=KEEP_IDLE_CONNECTIONS)
-    return HTTPXRequest(connection_pool_size=256, httpx_kwargs={"limits": limits})
 
 
 def _limiter(settings: Settings) -> PriorityLimiter:
