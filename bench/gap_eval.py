@@ -260,6 +260,10 @@ async def run_backend(
         else:
             url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/mentorbot_bench_{uuid.uuid4().hex[:10]}"
             await _pg_admin(f'CREATE DATABASE "{url.rsplit("/", 1)[1]}" TEMPLATE "{template}"')
+    # data written by an older schema gets this one's migrations (0008: the change counter)
+    from storage import migrate
+
+    await migrate.upgrade(url)
     print(f"[{backend}] copy of the data ready in {copy_t.seconds:.1f}s", flush=True)
     db = None
     try:
