@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     bindparam,
+    case,
     cast,
     false,
     literal,
@@ -65,10 +66,11 @@ class GapState:
 
 
 def _row(tag: int, *columns: Any) -> list[Any]:
-    """A select list of the union's 14 columns: the tag, then the given ones, NULL for the
-    rest (typed, so both backends agree on each column's type)."""
+    """A select list of the union's 13 columns: the tag, then the given ones, NULL for the
+    rest (typed, so both backends agree on each column's type). One datetime column: each
+    row pays for its conversion, NULL or not."""
     types = (Integer, Integer, Integer, Integer, Integer, String, String, String, String, Text,
-             None, UTCDateTime, UTCDateTime)  # fmt: skip
+             None, UTCDateTime)  # fmt: skip
     out: list[Any] = [literal(tag).label("c0")]
     for i, kind in enumerate(types, start=1):
         given = columns[i - 1] if i <= len(columns) else None
@@ -88,10 +90,10 @@ def _statement() -> Select[Any]:
     open_reflection = select(Round.id).where(of_cohort, Round.kind == "reflection", is_open)
     parts = [
         select(*_row(_ROUND, Round.id, Round.week, None, None, None, Round.kind, Round.status,
-                     None, None, None, None, Round.due_at, Round.closed_at))
+                     None, None, None, None, Round.due_at))
         .where(of_cohort, Round.kind == "reflection", is_open),
         select(*_row(_TAKING, Participation.round_id, Participation.member_id, Participation.id,
-                     *[None] * 8, Participation.completed_at))
+                     case((Participation.completed_at.is_not(None), 1), else_=0)))
         .where(Participation.round_id.in_(open_reflection)),
         select(*_row(_ANSWER, Answer.round_id, Answer.member_id, Answer.id, Answer.rating,
                      None, Answer.question_key, Answer.kind, Answer.skill, Answer.choice,
@@ -154,11 +156,11 @@ def _cohort(cohort_id: int, first: tuple[Any, ...], second: tuple[Any, ...]) -> 
 def _state(cohort_id: int, rows: Any) -> GapState:
     out = GapState()
     first: tuple[Any, ...] = ()
-    for tag, a, b, n, m, k, s1, s2, s3, s4, text, flag, t1, t2 in rows:
-        if tag == _ROUND:
-            out.open_reflections.append(RoundRecord(a, cohort_id, b, s1, s2, t1, t2))
+    for tag, a, b, n, m, k, s1, s2, s3, s4, text, flag, t1 in rows:
+        if tag == _ROUND:  # open: not closed yet
+            out.open_reflections.append(RoundRecord(a, cohort_id, b, s1, s2, t1, None))
         elif tag == _TAKING:
-            out.taking.append((a, b, t1 is not None))
+            out.taking.append((a, b, bool(m)))
         elif tag == _ANSWER and not s1.startswith("__"):
             out.answers.append(AnswerRecord(a, b, s1, s2, s3, m, s4, text, bool(flag), t1))
         elif tag == _OBSERVED and m is not None:
