@@ -325,7 +325,7 @@ async def gap_check(
     entry = cache.get(cache_key)
     if entry is None or entry.key != _key(state):
         entry, state = await _load_consistent(session, query, state)
-        if entry is None:
+        if state.cohort is None:  # deleted meanwhile
             return None
     cache.put(cache_key, entry)
     rounds = sorted(entry.data.rounds + state.open_reflections, key=lambda r: (r.week, r.id))
@@ -349,11 +349,10 @@ def _key(state: GapState) -> tuple[object, ...]:
 
 async def _load_consistent(
     session: Session, query: GapQuery, state: GapState
-) -> tuple[CohortCache | None, GapState]:
+) -> tuple[CohortCache, GapState]:
     """The closed part read afresh, with a state read after it under the same counter: on
     PostgreSQL each statement sees the latest commits, so a round closed between the reads
     would be both kept and open; the counter read again tells (SQLite's snapshot holds)."""
-    entry: CohortCache | None = None
     for _attempt in range(3):
         assert state.cohort is not None
         open_ids = {r.id for r in state.open_reflections}
@@ -362,9 +361,7 @@ async def _load_consistent(
         if again.cohort is None or _key(again) == _key(state):
             return entry, again
         state = again
-    # still changing under us: this check uses the last read, the next one reads again
-    assert entry is not None
-    entry.key = ()
+    entry.key = ()  # still changing under us: this check uses it, the next one reads again
     return entry, state
 
 
