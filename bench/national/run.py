@@ -17,6 +17,7 @@ from bench._common import (
 )
 from bench.ingest import is_question
 from bench.memory import Sampler
+from bench.national.cpu import CpuMeter
 from bench.national.data import (
     FIRST_USER,
     INSTANCES,
@@ -145,8 +146,20 @@ async def one_size(template: str, students: int, weeks: int, slice_cohorts: int,
                 queued.set()
                 result["open_s"] = round(time.monotonic() - started, 2)
                 result["push_ms_mean"] = round(1000 * pushed_s / slice_cohorts, 1)
+                # CPU per message from the round queued to its last send (the push excluded)
+                meter = CpuMeter({f"i{n}": b.pid for n, b in enumerate(bots)}, database_of(url))
+                metered = asyncio.Event()
+                metering = asyncio.create_task(meter.sample(metered))
+                xacts = await transactions(database_of(url))
                 await wait_reached(api, chats, timeout=len(chats) / LIMIT * 3 + 60)
+                metered.set()
+                await metering
+                xacts = [
+                    b - a for a, b in zip(xacts, await transactions(database_of(url)), strict=True)
+                ]
+                result["pg_commits_rollbacks"] = xacts
                 result |= delivery_figures(api, chats, started) | tap_figures(await busy, "")
+                result |= meter.per_message(sorted(api.stats.all_send_times))
                 lag_stop.set()
                 await lagging
                 result["driver_loop_lag_p95_max_s"] = [
@@ -170,8 +183,20 @@ async def one_size(template: str, students: int, weeks: int, slice_cohorts: int,
     finally:
         await db.dispose()
         tmp.cleanup()
-        await admin(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+        await admin(f'DROP DATABASE IF EXISTS "{database_of(url)}" WITH (FORCE)')
     return result
+
+
+async def transactions(database: str) -> list[int]:
+    """Commits and rollbacks of the database so far (a pool's pre-ping is a rollback)."""
+    rows = await admin(
+        f"SELECT xact_commit, xact_rollback FROM pg_stat_database WHERE datname = '{database}'"
+    )
+    return [int(rows[0][0]), int(rows[0][1])]
+
+
+def database_of(url: str) -> str:
+    return url.rsplit("/", 1)[1]
 
 
 def keep_logs(processes: list[Any], students: int) -> None:
