@@ -232,7 +232,10 @@ class OutboxSender(FailureHandling):
         try:
             while not self._stopping:
                 room = self.max_in_flight() - len(self._tasks)
-                if room <= 0:  # a delivery that finishes sets _wake
+                # A claim for a whole batch, not for each delivery that finishes: at a paid
+                # broadcast's pace a transaction per row or two was most of the database's
+                # work. The pipeline keeps a batch going meanwhile (two batches in flight).
+                if room < (self.batch_size() if self._tasks else 1):  # a delivery sets _wake
                     await self._wait(self._wake, self.poll_interval)
                     self._wake.clear()
                     continue
@@ -349,20 +352,20 @@ class OutboxSender(FailureHandling):
         departure = contextlib.nullcontext() if self._via_limiter else self.pacer.departure(paid)
         try:
             async with self._requests, departure:
-                message = await send_item(self.bot, item, **self._send_options(item))
+                message_id = await send_item(
+                    self.bot, item, paid=paid, rate_limit_args=self._limiter_mark(paid)
+                )
         except Exception as exc:
             await self._handle_failure(item, exc)
             return
         # Recorded by the loop's next transaction (normally the very next claim).
-        self._sent.append((item.id, message.message_id, self._now()))
+        self._sent.append((item.id, message_id, self._now()))
         self.result.sent += 1
         metrics.MESSAGES_SENT.inc()
         note(logging.INFO, item, "sent", attempt=item.attempts)
 
-    def _send_options(self, item: OutboxItem) -> dict[str, Any]:
-        """The limiter's mark (its slot is booked) and Telegram's paid-broadcast flag."""
-        paid = self._paid(item)
-        options: dict[str, Any] = {"allow_paid_broadcast": True} if paid else {}
-        if self._via_limiter:
-            options["rate_limit_args"] = PAID if paid else BULK
-        return options
+    def _limiter_mark(self, paid: bool) -> str | None:
+        """The limiter's mark of a request whose slot is booked (through the limiter only)."""
+        if not self._via_limiter:
+            return None
+        return PAID if paid else BULK
