@@ -17,7 +17,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Table, bindparam, func, select, update
+from sqlalchemy import BigInteger, Row, Table, all_, any_, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,6 +34,8 @@ KINDS = ("round", "reminder", "alert", "digest", "notice", "answer", "report", "
 
 _TABLE: Table = OutboxMessage.__table__  # type: ignore[assignment]
 _ERROR_LIMIT = 300  # the width of the last_error column
+_IDS = postgresql.ARRAY(BigInteger)  # chats, rows and messages as one array parameter
+_TIMES = postgresql.ARRAY(_TABLE.c.sent_at.type)
 
 
 def _item(row: Row[Any] | OutboxMessage) -> OutboxItem:
@@ -196,22 +198,22 @@ class OutboxRepo:
             .order_by(_TABLE.c.priority.desc(), _TABLE.c.id)
             .limit(limit)
         )
-        if exclude_chats:
-            due = due.where(_TABLE.c.chat_id.not_in(list(exclude_chats)))
         claim = update(_TABLE).values(
             status=SENDING, claimed_by=instance_id, claimed_at=now, attempts=_TABLE.c.attempts + 1
         )
         if self._dialect == "postgresql":
-            # Lock first, then update by id: inside `UPDATE … WHERE id IN (SELECT … LIMIT n
-            # FOR UPDATE SKIP LOCKED)` PostgreSQL may run the subquery more than once and
-            # so claim more than n rows.
-            ids = list((await self.session.scalars(due.with_for_update(skip_locked=True))).all())
-            if not ids:
-                return []
-            claim = claim.where(_TABLE.c.id.in_(ids))
+            # One statement, the same text whatever the chats (prepared once): the busy chats
+            # as one array. Inside `UPDATE … WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP
+            # LOCKED)` PostgreSQL may run the subquery more than once and so claim more than n
+            # rows; `id = ANY(ARRAY(SELECT …))` is an InitPlan, run once.
+            busy = bindparam("busy", sorted(exclude_chats), type_=_IDS)
+            due = due.where(_TABLE.c.chat_id != all_(busy)).with_for_update(skip_locked=True)
+            claim = claim.where(_TABLE.c.id == any_(func.array(due.scalar_subquery())))
         else:
             # One statement under SQLite's single write lock: no other claimer can slip in
             # between choosing the rows and marking them.
+            if exclude_chats:
+                due = due.where(_TABLE.c.chat_id.not_in(list(exclude_chats)))
             claim = claim.where(_TABLE.c.id.in_(due.scalar_subquery()))
         result = await self.session.execute(
             claim.where(_TABLE.c.status == PENDING).returning(*_TABLE.c)
@@ -230,6 +232,9 @@ class OutboxRepo:
         """Several `mark_sent` at once: (outbox id, Telegram message id, sent at)."""
         if not sent:
             return
+        if self._dialect == "postgresql":
+            await self._mark_sent_unnested(sent)
+            return
         statement = (
             update(_TABLE)
             .where(_TABLE.c.id == bindparam("outbox_id"))
@@ -245,6 +250,29 @@ class OutboxRepo:
         # want primary keys named like the mapped attributes.
         connection = await self.session.connection()
         await connection.execute(statement, params)
+
+    async def _mark_sent_unnested(self, sent: Sequence[tuple[int, int | None, datetime]]) -> None:
+        # One UPDATE joined to the rows as arrays: one execution, not one per row.
+        ids, message_ids, sent_at = (list(column) for column in zip(*sent, strict=True))
+        rows = (
+            func.unnest(
+                bindparam("ids", ids, type_=_IDS),
+                bindparam("message_ids", message_ids, type_=_IDS),
+                bindparam("sent_at", sent_at, type_=_TIMES),
+            )
+            .table_valued("id", "message_id", "sent_at")
+            .render_derived(name="sent")
+        )
+        await self.session.execute(
+            update(_TABLE)
+            .where(_TABLE.c.id == rows.c.id)
+            .values(
+                status=SENT,
+                sent_at=rows.c.sent_at,
+                telegram_message_id=rows.c.message_id,
+                last_error=None,
+            )
+        )
 
     async def mark_retry(
         self,
