@@ -6,9 +6,9 @@ whose instance died during its request stays `sending`; after `stale_after` it i
 its `repeats` counted, because that request may have reached Telegram: the one duplicate that
 Telegram's lack of an idempotency key allows.
 
-On PostgreSQL claiming selects the due rows `FOR UPDATE SKIP LOCKED`, so concurrent instances
-pass over each other's rows, then marks them by id; on SQLite it is one
-`UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING` under the database's single write lock.
+A claim is one statement (`statements.claim_statement`): on PostgreSQL it selects the due rows
+`FOR UPDATE SKIP LOCKED`, so concurrent instances pass over each other's rows, and marks them;
+on SQLite it runs under the database's single write lock.
 """
 
 from __future__ import annotations
@@ -17,25 +17,27 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, Row, Table, all_, any_, bindparam, func, select, update
+from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage, utcnow
 from storage.records import OutboxDraft, OutboxItem
+from storage.repos.outbox.statements import (
+    FAILED,
+    KINDS,
+    PENDING,
+    SENDING,
+    SENT,
+    STATUSES,
+    TABLE,
+    UNREACHABLE,
+    claim_statement,
+    mark_sent_statement,
+)
 
-PENDING = "pending"
-SENDING = "sending"
-SENT = "sent"
-FAILED = "failed"
-UNREACHABLE = "unreachable"
-STATUSES = (PENDING, SENDING, SENT, FAILED, UNREACHABLE)
-KINDS = ("round", "reminder", "alert", "digest", "notice", "answer", "report", "loop")
-
-_TABLE: Table = OutboxMessage.__table__  # type: ignore[assignment]
+_TABLE = TABLE
 _ERROR_LIMIT = 300  # the width of the last_error column
-_IDS = postgresql.ARRAY(BigInteger)  # chats, rows and messages as one array parameter
-_TIMES = postgresql.ARRAY(_TABLE.c.sent_at.type)
 
 
 def _item(row: Row[Any] | OutboxMessage) -> OutboxItem:
@@ -192,31 +194,11 @@ class OutboxRepo:
         one attempt: the request it leads to may reach Telegram whatever happens next."""
         if stale_after is not None:
             await self.reclaim_stale(now, stale_after)
-        due = (
-            select(_TABLE.c.id)
-            .where(_TABLE.c.status == PENDING, _TABLE.c.not_before <= now)
-            .order_by(_TABLE.c.priority.desc(), _TABLE.c.id)
-            .limit(limit)
-        )
-        claim = update(_TABLE).values(
-            status=SENDING, claimed_by=instance_id, claimed_at=now, attempts=_TABLE.c.attempts + 1
-        )
-        if self._dialect == "postgresql":
-            # One statement, the same text whatever the chats (prepared once): the busy chats
-            # as one array. Inside `UPDATE … WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP
-            # LOCKED)` PostgreSQL may run the subquery more than once and so claim more than n
-            # rows; `id = ANY(ARRAY(SELECT …))` is an InitPlan, run once.
-            busy = bindparam("busy", sorted(exclude_chats), type_=_IDS)
-            due = due.where(_TABLE.c.chat_id != all_(busy)).with_for_update(skip_locked=True)
-            claim = claim.where(_TABLE.c.id == any_(func.array(due.scalar_subquery())))
-        else:
-            # One statement under SQLite's single write lock: no other claimer can slip in
-            # between choosing the rows and marking them.
-            if exclude_chats:
-                due = due.where(_TABLE.c.chat_id.not_in(list(exclude_chats)))
-            claim = claim.where(_TABLE.c.id.in_(due.scalar_subquery()))
+        postgres = self._dialect == "postgresql"
+        busy = sorted(exclude_chats) if postgres else list(exclude_chats)
         result = await self.session.execute(
-            claim.where(_TABLE.c.status == PENDING).returning(*_TABLE.c)
+            claim_statement(postgres),
+            {"instance": instance_id, "now": now, "limit": limit, "busy": busy},
         )
         items = [_item(row) for row in result.all()]
         # RETURNING keeps no order; the sender relies on priority order.
@@ -252,26 +234,9 @@ class OutboxRepo:
         await connection.execute(statement, params)
 
     async def _mark_sent_unnested(self, sent: Sequence[tuple[int, int | None, datetime]]) -> None:
-        # One UPDATE joined to the rows as arrays: one execution, not one per row.
         ids, message_ids, sent_at = (list(column) for column in zip(*sent, strict=True))
-        rows = (
-            func.unnest(
-                bindparam("ids", ids, type_=_IDS),
-                bindparam("message_ids", message_ids, type_=_IDS),
-                bindparam("sent_at", sent_at, type_=_TIMES),
-            )
-            .table_valued("id", "message_id", "sent_at")
-            .render_derived(name="sent")
-        )
         await self.session.execute(
-            update(_TABLE)
-            .where(_TABLE.c.id == rows.c.id)
-            .values(
-                status=SENT,
-                sent_at=rows.c.sent_at,
-                telegram_message_id=rows.c.message_id,
-                last_error=None,
-            )
+            mark_sent_statement(), {"ids": ids, "message_ids": message_ids, "sent_at": sent_at}
         )
 
     async def mark_retry(
