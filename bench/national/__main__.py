@@ -78,6 +78,10 @@ async def main() -> None:
     parser.add_argument("--by-hand", action="store_true", help="the rate divided by hand")
     parser.add_argument("--tappers", type=int, default=5, help="students tapping meanwhile")
     parser.add_argument("--no-sizes", action="store_true", help="skip the sizes and EXPLAIN")
+    parser.add_argument("--queued-first", action="store_true",
+                        help="queue the slice ahead, then make it due at once: the "
+                        "senders' rate without the queueing (in the sandbox's process) "
+                        "beside them")  # fmt: skip
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     if not await postgres_available():
@@ -104,6 +108,7 @@ async def main() -> None:
                 explain,
                 args.tappers,
                 sizes=not args.no_sizes,
+                release=args.queued_first,
             )
         )
     report(runs)
