@@ -45,6 +45,12 @@ def report(runs: list[dict[str, Any]]) -> None:
           f"cohorts at {big['push_ms_mean']} ms each ≈ {big['push_ms_mean'] * 2:.0f} s, "
           f"overlapping the sends; total ≈ {full / 60:.1f} min")  # fmt: skip
     for r in runs:
+        if "cpu_ms_per_msg" in r:
+            print(f"CPU per message over {r['cpu_window_messages']} messages in "
+                  f"{r['cpu_window_s']} s ({r['cpu_window_msgs_per_s']}/s), ms: "
+                  f"{r['cpu_ms_per_msg']}; CPU s: {r['cpu_s']}; PostgreSQL commits, "
+                  f"rollbacks over the whole round: {r.get('pg_commits_rollbacks')}")  # fmt: skip
+    for r in runs:
         print(f"slowest taps (at_s after the round's start): {r.get('slow_taps')}; "
               f"driver loop lag p95/max {r.get('driver_loop_lag_p95_max_s')}")  # fmt: skip
     for r in runs:
@@ -72,6 +78,10 @@ async def main() -> None:
     parser.add_argument("--by-hand", action="store_true", help="the rate divided by hand")
     parser.add_argument("--tappers", type=int, default=5, help="students tapping meanwhile")
     parser.add_argument("--no-sizes", action="store_true", help="skip the sizes and EXPLAIN")
+    parser.add_argument("--queued-first", action="store_true",
+                        help="queue the slice ahead, then make it due at once: the "
+                        "senders' rate without the queueing (in the sandbox's process) "
+                        "beside them")  # fmt: skip
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     if not await postgres_available():
@@ -98,6 +108,7 @@ async def main() -> None:
                 explain,
                 args.tappers,
                 sizes=not args.no_sizes,
+                release=args.queued_first,
             )
         )
     report(runs)
@@ -115,6 +126,7 @@ async def main() -> None:
         quiet_tap_p95_s=big.get("quiet_tap_p95_s"),
         http_429=big["http_429"],
         duplicates=big["duplicates"],
+        cpu_ms_per_msg=big.get("cpu_ms_per_msg"),
         peak_rss_mb=peak,
         peak_rss_by_size={r["students"]: max(r["rss_peak_mb"].values()) for r in runs},
         year_total_mb=big.get("sizes", {}).get("year_total_mb"),

@@ -3,6 +3,7 @@ COPY) and the copies each run works on."""
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import UTC, date, datetime
 from typing import Any
@@ -30,8 +31,12 @@ WEEK = 5
 SECRET = "National_S3cret"
 
 
+# A tag in the databases' names (the branch's, say) keeps two engineers' runs apart.
+TAG = os.environ.get("MENTORBOT_BENCH_TAG", "")
+
+
 def template_name(students: int) -> str:
-    return f"mentorbot_bench_national_{students}"
+    return f"mentorbot_bench_national_{students}" + (f"_{TAG}" if TAG else "")
 
 
 def url_of(name: str) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from bench._common import (
 )
 from bench.ingest import is_question
 from bench.memory import Sampler
+from bench.national.cpu import CpuMeter
 from bench.national.data import (
     FIRST_USER,
     INSTANCES,
@@ -66,10 +67,10 @@ def delivery_figures(api: Any, chats: list[int], started: float) -> dict[str, An
     }
 
 
-async def push_slice(url: str, cohorts: list[int]) -> float:
+async def push_slice(url: str, cohorts: list[int], ahead: float = 0.0) -> float:
     """What the scheduler's Monday 08:00 job does (`open_rounds`: every cohort due, written in
     bulk); seconds it took. The round is due at the bench's Monday 08:00; its messages are
-    queued at the real now, the clock the instances' senders run on."""
+    queued at the real now (+ `ahead` seconds), the clock the instances' senders run on."""
     from bot.schedule.rounds import Due, open_rounds
     from storage.db import Database
 
@@ -77,11 +78,22 @@ async def push_slice(url: str, cohorts: list[int]) -> float:
     try:
         start = time.monotonic()
         due = [Due(cohort, WEEK, "expectations", MONDAY_0800) for cohort in cohorts]
-        opened = await open_rounds(db, due, datetime.now(UTC))
+        opened = await open_rounds(db, due, datetime.now(UTC) + timedelta(seconds=ahead))
         assert not opened.failed and sum(r.queued for r in opened.rounds) == 25 * len(cohorts)
         return time.monotonic() - start
     finally:
         await db.dispose()
+
+
+async def release_round(db: Any) -> None:
+    """The slice's messages, queued ahead, due now: the instances find them within a second."""
+    from sqlalchemy import text
+
+    async with db.transaction() as session:
+        await session.execute(
+            text("UPDATE outbox SET not_before = :now WHERE status = 'pending'"),
+            {"now": datetime.now(UTC).replace(tzinfo=None)},
+        )
 
 
 async def tappers_ready(api: Any, url: str, cohort: int, users: list[Any]) -> list[Any]:
@@ -104,7 +116,7 @@ async def tappers_ready(api: Any, url: str, cohort: int, users: list[Any]) -> li
 
 async def one_size(template: str, students: int, weeks: int, slice_cohorts: int,
                    env: dict[str, str], explain: bool, tappers: int,
-                   sizes: bool = True) -> dict[str, Any]:  # fmt: skip
+                   sizes: bool = True, release: bool = False) -> dict[str, Any]:  # fmt: skip
     """Copy the template, run three instances, deliver the slice's round, measure."""
     from storage.db import Database
     from tests.multi.helpers import Instances, webhook_runs
@@ -136,17 +148,34 @@ async def one_size(template: str, students: int, weeks: int, slice_cohorts: int,
                 firsts = await tappers_ready(api, url, slice_cohorts + 1, quiet)
                 result |= tap_figures(await taps(api, quiet, firsts, posts), "quiet_")
                 firsts = await tappers_ready(api, url, slice_cohorts + 2, tapping)
-                queued = asyncio.Event()
+                queued, cohorts = asyncio.Event(), list(range(1, slice_cohorts + 1))
+                if release:  # queued ahead, then due at once: the senders' capacity alone
+                    pushed_s = await push_slice(url, cohorts, ahead=3600)
+                    result["open_s"] = round(pushed_s, 2)
+                    await release_round(db)
                 started = time.monotonic()
                 busy = asyncio.create_task(taps(api, tapping, firsts, posts, queued, started))
                 lag_stop, lags = asyncio.Event(), list[float]()
                 lagging = asyncio.create_task(loop_lag(lag_stop, lags))
-                pushed_s = await push_slice(url, list(range(1, slice_cohorts + 1)))
+                if not release:
+                    pushed_s = await push_slice(url, cohorts)
+                    result["open_s"] = round(time.monotonic() - started, 2)
                 queued.set()
-                result["open_s"] = round(time.monotonic() - started, 2)
                 result["push_ms_mean"] = round(1000 * pushed_s / slice_cohorts, 1)
+                # CPU per message from the round queued to its last send (the push excluded)
+                meter = CpuMeter({f"i{n}": b.pid for n, b in enumerate(bots)}, database_of(url))
+                metered = asyncio.Event()
+                metering = asyncio.create_task(meter.sample(metered))
+                xacts = await transactions(database_of(url))
                 await wait_reached(api, chats, timeout=len(chats) / LIMIT * 3 + 60)
+                metered.set()
+                await metering
+                xacts = [
+                    b - a for a, b in zip(xacts, await transactions(database_of(url)), strict=True)
+                ]
+                result["pg_commits_rollbacks"] = xacts
                 result |= delivery_figures(api, chats, started) | tap_figures(await busy, "")
+                result |= meter.per_message(sorted(api.stats.all_send_times))
                 lag_stop.set()
                 await lagging
                 result["driver_loop_lag_p95_max_s"] = [
@@ -170,8 +199,20 @@ async def one_size(template: str, students: int, weeks: int, slice_cohorts: int,
     finally:
         await db.dispose()
         tmp.cleanup()
-        await admin(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+        await admin(f'DROP DATABASE IF EXISTS "{database_of(url)}" WITH (FORCE)')
     return result
+
+
+async def transactions(database: str) -> list[int]:
+    """Commits and rollbacks of the database so far (a pool's pre-ping is a rollback)."""
+    rows = await admin(
+        f"SELECT xact_commit, xact_rollback FROM pg_stat_database WHERE datname = '{database}'"
+    )
+    return [int(rows[0][0]), int(rows[0][1])]
+
+
+def database_of(url: str) -> str:
+    return url.rsplit("/", 1)[1]
 
 
 def keep_logs(processes: list[Any], students: int) -> None:

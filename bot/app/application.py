@@ -8,6 +8,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.outbox.limiter import PriorityLimiter
 from bot.outbox.pacing import RateLimiter
+from bot.outbox.transport import AiohttpRequest
 from bot.plans import default_plan
 from bot.runtime.config import Settings
 from bot.runtime.context import AppState, MentorApp, MentorContext, StartOptions
@@ -39,6 +40,9 @@ def build_application(
         .context_types(context_types)
         .concurrent_updates(PerUserUpdateProcessor(16))
         .rate_limiter(_limiter(settings))
+        # aiohttp, not httpx: a fifth of the CPU per request (bot.outbox.transport); the
+        # pool as PTB's default. getUpdates (polling) keeps PTB's own client.
+        .request(AiohttpRequest(256))
         # No Updater: it confirms updates before they are handled. Polling and the webhook
         # store them in the inbox first (bot.runtime.inbox, bot.runtime.polling).
         .updater(None)

@@ -70,7 +70,7 @@ class Memo:
 @dataclass
 class CohortCache:
     key: tuple[object, ...]
-    data: CohortData  # no answers: for names, plan, rounds
+    data: CohortData  # no answers: for names and plan; its rounds are the closed ones
     settings: GapSettings
     student_settings: GapSettings
     closed: SnapshotPart
@@ -85,6 +85,7 @@ class CohortCache:
     # and per skill: a tap can change only until its round closes
     observed_by_student: dict[int, list[WorkplaceObservation]] = field(default_factory=dict)
     observed_by_skill: dict[str, list[WorkplaceObservation]] = field(default_factory=dict)
+    active: set[int] = field(default_factory=set)  # the students with status "active"
 
 
 class GapCache:

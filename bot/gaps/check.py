@@ -6,6 +6,7 @@ from __future__ import annotations
 import heapq
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from bot.gaps import rules as gaps
 from bot.gaps.cache import (
@@ -38,8 +39,9 @@ from storage.db import Session
 from storage.records import CohortRecord, RoundRecord
 from storage.repos import MemberRepo
 from storage.repos.answers_query import AnswersQuery
-from storage.repos.gap_query import GapQuery, OpenAlert
+from storage.repos.gap_query import GapQuery, GapState, OpenAlert
 from storage.repos.observations import ObservationRepo
+from storage.repos.rounds import RoundRepo
 
 log = logging.getLogger(__name__)
 
@@ -48,16 +50,16 @@ log = logging.getLogger(__name__)
 
 # The check after each completed reflection (`bot.gaps.alerts.evaluate_cohort`) must stay fast for
 # a cohort with a year of answers. Answers change only in open rounds (`checkin.save_choice`
-# refuses closed ones), so the closed rounds' part of the snapshot is kept per cohort and
-# reused while a cheap key — the cohort row, its counted rounds, its students and the row
-# counts of the closed rounds — is unchanged; only the open rounds are read each time. The
-# werkbegeleiders' taps likewise: those of closed observation rounds are kept (keyed by their
-# rounds' row counts), the open rounds' read each time. Key, open rows and the unresolved
-# alerts come in one statement (`storage.repos.gap_query`): statements, not rows, cost. The
-# rules are then run per student (student gaps, declines, silences look at one student's
-# answers only) and per skill (class gaps look at one skill's answers only), each again only
-# when its part of the snapshot changed. The findings are those of `gaps.evaluate` on the
-# whole snapshot (bench/gap_eval.py checks that on 400 cohorts).
+# refuses closed ones), so the closed rounds' part of the snapshot — and the werkbegeleiders'
+# taps of closed observation rounds, and the students — is kept per cohort and reused while
+# the cohort row and its change counter (`cohorts.data_version`, bumped by database triggers
+# on whatever can change the kept part: retention, erasure, a round closing, a member leaving;
+# migration 0008) are unchanged; only the open rounds are read each time. Counter, open rows
+# and the unresolved alerts come in one statement (`storage.repos.gap_query`): statements, not
+# rows, cost. The rules are then run per student (student gaps, declines, silences look at
+# one student's answers only) and per skill (class gaps look at one skill's answers only),
+# each again only when its part of the snapshot changed. The findings are those of
+# `gaps.evaluate` on the whole snapshot (bench/gap_eval.py checks that on 400 cohorts).
 
 _STUDENT_KINDS = ("student_gap", "blind_spot", "decline", "silence")
 
@@ -93,7 +95,8 @@ class GapCheck:
             kind, sid, _skill = gaps.parse_fingerprint(a.fingerprint)
             if kind in _STUDENT_KINDS and sid is not None:
                 self._stored_of.setdefault(sid, set()).add(a.fingerprint)
-        self.data = entry.data
+        # the entry's rounds are the closed ones; the check's are these with the open ones
+        self.data = replace(entry.data, rounds=list(rounds))
         self.settings = entry.settings
         self._open = open_part
         self._open_ids = [r.id for r in rounds if r.id in open_part.rounds]
@@ -313,47 +316,71 @@ async def gap_check(
     """The cohort's gap check, reading only what changed since the last one (see above): the
     one statement (`GapQuery.state`) when the closed rounds are cached."""
     cache = GapCache() if cache is None else cache
-    state = await GapQuery(session).state(cohort_id, COUNTED_STATUSES)
-    cohort = state.cohort
-    if cohort is None:
+    query = GapQuery(session)
+    state = await query.state(cohort_id)
+    if state.cohort is None:
         return None
-    rounds = [c.round for c in state.reflections]
-    # an open round's rows change with every answer (or tap): they are read afresh anyway
-    key = (
-        cohort,
-        tuple(c.round if c.round.is_open else c for c in state.reflections),
-        tuple(c.round if c.round.is_open else c for c in state.observation_rounds),
-        tuple(state.students),
-    )
     bind = session.bind
     cache_key = (str(getattr(bind, "url", id(bind))), cohort_id)
     entry = cache.get(cache_key)
-    active = {sid for sid, _name, status, _org in state.students if status == "active"}
-    if entry is None or entry.key != key:
-        entry = await _load_closed(session, cohort, rounds, active, key)
+    if entry is None or entry.key != _key(state):
+        entry, state = await _load_consistent(session, query, state)
+        if state.cohort is None:  # deleted meanwhile
+            return None
     cache.put(cache_key, entry)
+    rounds = sorted(entry.data.rounds + state.open_reflections, key=lambda r: (r.week, r.id))
     completed: dict[int, set[int]] = {}
     for round_id, member_id, done in state.taking:
         if done:
             completed.setdefault(round_id, set()).add(member_id)
-    open_rounds = [r for r in rounds if r.is_open]
-    open_part = snapshot_part(entry.data.plan, open_rounds, state.answers, completed, {}, active)
+    plan = entry.data.plan
+    open_part = snapshot_part(plan, state.open_reflections, state.answers, completed, {},
+                              entry.active)  # fmt: skip
     observed = tuple(WorkplaceObservation(sid, week, skill, level, wb)
                      for week, _id, sid, skill, level, wb in state.observed)  # fmt: skip
     return GapCheck(entry, open_part, rounds, observed, state.alerts)
 
 
+def _key(state: GapState) -> tuple[object, ...]:
+    """What the kept part depends on: the cohort row (plan, settings) and its change counter
+    (closed rounds, their rows, the members: bumped by the database, migration 0008)."""
+    return (state.cohort, state.version)
+
+
+async def _load_consistent(
+    session: Session, query: GapQuery, state: GapState
+) -> tuple[CohortCache, GapState]:
+    """The closed part read afresh, with a state read after it under the same counter: on
+    PostgreSQL each statement sees the latest commits, so a round closed between the reads
+    would be both kept and open; the counter read again tells (SQLite's snapshot holds)."""
+    for _attempt in range(3):
+        assert state.cohort is not None
+        open_ids = {r.id for r in state.open_reflections}
+        entry = await _load_closed(session, state.cohort, open_ids, _key(state))
+        again = await query.state(state.cohort.id)
+        if again.cohort is None or _key(again) == _key(state):
+            return entry, again
+        state = again
+    entry.key = ()  # still changing under us: this check uses it, the next one reads again
+    return entry, state
+
+
 async def _load_closed(
     session: Session,
     cohort: CohortRecord,
-    rounds: list[RoundRecord],
-    active: set[int],
+    open_ids: set[int],
     key: tuple[object, ...],
 ) -> CohortCache:
     plan = await plan_for(session, cohort)
     students = {m.id: m for m in await MemberRepo(session).in_cohort(cohort.id, "student")}
+    active = {sid for sid, m in students.items() if m.status == "active"}
     query = AnswersQuery(session)
-    closed_rounds = [r for r in rounds if not r.is_open]
+    reflections = await RoundRepo(session).of_cohort(cohort.id, "reflection")
+    # the counted rounds not open (`open_ids`: those the check reads each time)
+    closed_rounds = [
+        r for r in reflections if r.status in COUNTED_STATUSES and not r.is_open
+        and r.id not in open_ids
+    ]  # fmt: skip
     ids = [r.id for r in closed_rounds]
     completed: dict[int, set[int]] = {}
     enrolled: dict[int, set[int]] = {}
@@ -364,6 +391,8 @@ async def _load_closed(
     part = snapshot_part(plan, closed_rounds, await query.answer_rows(ids), completed,
                          enrolled, active)  # fmt: skip
     levels = await ObservationRepo(session).closed_levels(cohort.id)
-    data = CohortData(cohort, plan, rounds, [], {}, {}, students)
+    data = CohortData(cohort, plan, closed_rounds, [], {}, {}, students)
     observed = (WorkplaceObservation(*row) for row in levels)
-    return cache_entry(key, data, gap_settings_of(cohort), part, observed)
+    entry = cache_entry(key, data, gap_settings_of(cohort), part, observed)
+    entry.active = active
+    return entry

@@ -1,4 +1,5 @@
-"""The bot's rate shared among its instances: each paces at MENTORBOT_SEND_RATE / live instances.
+"""The bot's rate shared among its instances: each paces at MENTORBOT_SEND_RATE / live instances
+(and at the paid budget / live instances for paid broadcasts).
 
 Telegram limits the bot, not the process. Every `REFRESH_EVERY` seconds each instance counts
 the instances alive (`InstanceCount`: the instance leases, `bot.runtime.lease.LeaseKeeper`;
@@ -71,6 +72,9 @@ class RateShare:
     ) -> None:
         self.pacer = pacer
         self.bot_rate = bot_rate
+        # Telegram's paid budget is the bot's too (1,000/s), shared the same way: the pacing
+        # was built with the whole of it.
+        self.bot_paid_rate = pacer.paid_rate
         self.count: InstanceCount = count or SingleInstance()
         self.every = every
         self._sleep = sleep
@@ -85,7 +89,7 @@ class RateShare:
         if instances != self.instances:
             log.info("send rate shared by %d instances", instances)
         self.instances = instances
-        self.pacer.set_rate(self.bot_rate / instances)
+        self.pacer.set_rate(self.bot_rate / instances, self.bot_paid_rate / instances)
         epoch = _lease_epoch(self.count)
         if epoch != self._epoch:
             self._epoch = epoch

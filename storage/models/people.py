@@ -38,6 +38,9 @@ class Cohort(Base):
     gap_settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     group_chat_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     schedule_version: Mapped[int] = mapped_column(default=0)
+    # bumped by the database's triggers (migration 0008), never by code: what the gap check
+    # keeps of the cohort (closed rounds, members) changed — see bot.gaps.check
+    data_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Table, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.dialect import insert_ignore
+from storage.dialect import insert_statement
 from storage.models import Alert, AuditEntry, Member
 from storage.records import AlertRecord, ClassGapRecord, RaisedAlert
+
+_ALERTS: Table = Alert.__table__  # type: ignore[assignment]  # Core: no ORM statement handling
 
 
 def _record(row: Alert) -> AlertRecord:
@@ -86,17 +88,16 @@ class AlertRepo:
             "discuss": False,
             "resolution_reported": False,
         }
-        created = await insert_ignore(
-            self.session,
-            Alert.__table__,  # type: ignore[arg-type]
-            [values],
-            ("cohort_id", "open_key"),
+        # one statement on the session's connection: the id comes back only when this
+        # call created the row (the gap check's raise path, docs/benchmarks.md §3)
+        statement = (
+            insert_statement(self.session, _ALERTS)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["cohort_id", "open_key"])
+            .returning(_ALERTS.c.id)
         )
-        if not created:
-            return None
-        return await self.session.scalar(
-            select(Alert.id).where(Alert.cohort_id == cohort_id, Alert.open_key == fingerprint)
-        )
+        connection = await self.session.connection()
+        return (await connection.execute(statement)).scalar()
 
     async def reraise(
         self, alert_id: int, raise_count: int, evidence: dict[str, Any], week: int, now: datetime
@@ -128,9 +129,12 @@ class AlertRepo:
         week: int | None = None,
     ) -> bool:
         """Resolved by the rules, or (`resolution`, in plan `week`) by an agreement."""
-        result = await self.session.execute(
-            update(Alert)
-            .where(Alert.id == alert_id, Alert.open_key.is_not(None))
+        # a Core statement on the connection (the gap check resolves on its per-answer path):
+        # without the ORM's synchronisation, so a copy this session holds is expired instead
+        connection = await self.session.connection()
+        result = await connection.execute(
+            update(_ALERTS)
+            .where(_ALERTS.c.id == alert_id, _ALERTS.c.open_key.is_not(None))
             .values(
                 status="resolved",
                 open_key=None,
@@ -139,7 +143,16 @@ class AlertRepo:
                 resolved_week=week,
             )
         )
-        return bool(getattr(result, "rowcount", 0))
+        self._forget(alert_id)
+        return bool(result.rowcount)
+
+    def _forget(self, alert_id: int) -> None:
+        """Expire this session's copy of the alert (if any) after a Core write to its row."""
+        held = self.session.identity_map.get(
+            self.session.sync_session.identity_key(Alert, alert_id)
+        )
+        if held is not None:
+            self.session.expire(held)
 
     async def acknowledge(
         self, alert_id: int, by: str, week: int | None, now: datetime, *, discuss: bool = False

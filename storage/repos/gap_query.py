@@ -2,10 +2,11 @@
 
 Each statement costs SQLAlchemy (and aiosqlite a thread hop) more than its few rows do, so the
 check's reads are one `UNION ALL` of tagged rows with the same columns (`GapState`): the
-cohort's rounds with the numbers of their rows (the cache key of the closed rounds: a deleted
-row changes a number), its students (id, name, status, organisation), the open reflection rounds'
-participations and answers, the open observation rounds' evidence, the unresolved alerts and
-the cohort row itself. Plain columns, no ORM objects."""
+cohort row with its change counter (`cohorts.data_version`, bumped by the database whenever
+what the check keeps of the cohort changes: migration 0008), the open reflection rounds, their
+participations and answers, the open observation rounds' evidence and the unresolved alerts.
+The closed rounds and the students are the check's to keep while the counter holds. Plain
+columns, no ORM objects."""
 
 from __future__ import annotations
 
@@ -20,16 +21,15 @@ from sqlalchemy import (
     String,
     Text,
     bindparam,
+    case,
     cast,
     false,
-    func,
     literal,
     null,
     select,
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import BindParameter
 
 from storage.models import Alert, Answer, Cohort, Member, Observation, Participation, Round
 from storage.models.base import UTCDateTime
@@ -37,17 +37,7 @@ from storage.records import AnswerRecord, CohortRecord, RoundRecord
 
 NOTE_SKILL = "__note__"  # as storage.repos.observations.NOTE_SKILL (not evidence)
 OBSERVATION = "observation"
-_ROUND, _STUDENT, _TAKING, _ANSWER, _OBSERVED, _ALERT, _COHORT, _COHORT_TOO = range(8)
-
-
-@dataclass(frozen=True)
-class CountedRound:
-    """A round with the numbers of its rows: answers and participations of a reflection
-    round, observations of an observation round."""
-
-    round: RoundRecord
-    rows: int
-    taking: int
+_ROUND, _TAKING, _ANSWER, _OBSERVED, _ALERT, _COHORT, _COHORT_TOO = range(7)
 
 
 @dataclass(frozen=True)
@@ -65,10 +55,8 @@ class OpenAlert:
 
 @dataclass
 class GapState:
-    reflections: list[CountedRound] = field(default_factory=list)  # counted statuses, by week
-    observation_rounds: list[CountedRound] = field(default_factory=list)  # any status, by week
-    # id, name, status, organisation: what the check and its alerts use of a student
-    students: list[tuple[int, str, str, str | None]] = field(default_factory=list)
+    version: int = 0  # cohorts.data_version: what the check keeps is valid while it holds
+    open_reflections: list[RoundRecord] = field(default_factory=list)  # by week
     taking: list[tuple[int, int, bool]] = field(default_factory=list)  # open: round, member, done
     answers: list[AnswerRecord] = field(default_factory=list)  # open reflection rounds
     # open observation rounds' evidence: (week, observation id, student, skill, level, wb)
@@ -78,10 +66,11 @@ class GapState:
 
 
 def _row(tag: int, *columns: Any) -> list[Any]:
-    """A select list of the union's 14 columns: the tag, then the given ones, NULL for the
-    rest (typed, so both backends agree on each column's type)."""
+    """A select list of the union's 13 columns: the tag, then the given ones, NULL for the
+    rest (typed, so both backends agree on each column's type). One datetime column: each
+    row pays for its conversion, NULL or not."""
     types = (Integer, Integer, Integer, Integer, Integer, String, String, String, String, Text,
-             None, UTCDateTime, UTCDateTime)  # fmt: skip
+             None, UTCDateTime)  # fmt: skip
     out: list[Any] = [literal(tag).label("c0")]
     for i, kind in enumerate(types, start=1):
         given = columns[i - 1] if i <= len(columns) else None
@@ -99,22 +88,12 @@ def _statement() -> Select[Any]:
     of_cohort = Round.cohort_id == cohort_id
     is_open = Round.status == "open"
     open_reflection = select(Round.id).where(of_cohort, Round.kind == "reflection", is_open)
-    answers = select(func.count()).where(Answer.round_id == Round.id).scalar_subquery()
-    taking = select(func.count()).where(Participation.round_id == Round.id).scalar_subquery()
-    observed = select(func.count()).where(Observation.round_id == Round.id).scalar_subquery()
-    statuses: BindParameter[list[str]] = bindparam("statuses", expanding=True)
     parts = [
-        select(*_row(_ROUND, Round.id, Round.week, answers, taking, None, Round.kind,
-                     Round.status, None, None, None, None, Round.due_at, Round.closed_at))
-        .where(of_cohort, Round.kind == "reflection", Round.status.in_(statuses)),
-        select(*_row(_ROUND, Round.id, Round.week, observed, literal(0), None, Round.kind,
-                     Round.status, None, None, None, None, Round.due_at, Round.closed_at))
-        .where(of_cohort, Round.kind == OBSERVATION),
-        select(*_row(_STUDENT, Member.id, None, None, None, None, Member.name, Member.status,
-                     Member.organisation))
-        .where(Member.cohort_id == cohort_id, Member.role == "student"),
+        select(*_row(_ROUND, Round.id, Round.week, None, None, None, Round.kind, Round.status,
+                     None, None, None, None, Round.due_at))
+        .where(of_cohort, Round.kind == "reflection", is_open),
         select(*_row(_TAKING, Participation.round_id, Participation.member_id, Participation.id,
-                     *[None] * 8, Participation.completed_at))
+                     case((Participation.completed_at.is_not(None), 1), else_=0)))
         .where(Participation.round_id.in_(open_reflection)),
         select(*_row(_ANSWER, Answer.round_id, Answer.member_id, Answer.id, Answer.rating,
                      None, Answer.question_key, Answer.kind, Answer.skill, Answer.choice,
@@ -133,8 +112,8 @@ def _statement() -> Select[Any]:
         .where(Alert.cohort_id == cohort_id, Alert.open_key.is_not(None)),
         # the cohort row in two rows of the union's columns (`_cohort` puts it together)
         select(*_row(_COHORT, Cohort.plan_version, Cohort.schedule_version,
-                     Cohort.observation_every, Cohort.group_chat_id, None, Cohort.name,
-                     Cohort.timezone, Cohort.expectations_at, Cohort.reflection_at,
+                     Cohort.observation_every, Cohort.group_chat_id, Cohort.data_version,
+                     Cohort.name, Cohort.timezone, Cohort.expectations_at, Cohort.reflection_at,
                      cast(Cohort.gap_settings, Text)))
         .where(Cohort.id == cohort_id),
         select(*_row(_COHORT_TOO, None, None, None, None, None, Cohort.reminder_at,
@@ -153,16 +132,15 @@ class GapQuery:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def state(self, cohort_id: int, statuses: tuple[str, ...]) -> GapState:
+    async def state(self, cohort_id: int) -> GapState:
         """Everything the per-answer check reads, in one round trip (see the module)."""
         global _STATEMENT
         if _STATEMENT is None:
             _STATEMENT = _statement()  # a race builds it twice: harmless
-        params = {"cohort_id": cohort_id, "statuses": list(statuses)}
         # on the session's connection, not `session.execute`: a Core select needs none of the
         # ORM's statement and result handling (~1 ms a check in a profile, docs/benchmarks §3)
         connection = await self.session.connection()
-        return _state(cohort_id, await connection.execute(_STATEMENT, params))
+        return _state(cohort_id, await connection.execute(_STATEMENT, {"cohort_id": cohort_id}))
 
 
 def _cohort(cohort_id: int, first: tuple[Any, ...], second: tuple[Any, ...]) -> CohortRecord:
@@ -178,15 +156,11 @@ def _cohort(cohort_id: int, first: tuple[Any, ...], second: tuple[Any, ...]) -> 
 def _state(cohort_id: int, rows: Any) -> GapState:
     out = GapState()
     first: tuple[Any, ...] = ()
-    for tag, a, b, n, m, k, s1, s2, s3, s4, text, flag, t1, t2 in rows:
-        if tag == _ROUND:
-            record = RoundRecord(a, cohort_id, b, s1, s2, t1, t2)
-            kept = out.observation_rounds if s1 == OBSERVATION else out.reflections
-            kept.append(CountedRound(record, n, m))
-        elif tag == _STUDENT:
-            out.students.append((a, s1, s2, s3))  # by id: a cache key, not a list to show
+    for tag, a, b, n, m, k, s1, s2, s3, s4, text, flag, t1 in rows:
+        if tag == _ROUND:  # open: not closed yet
+            out.open_reflections.append(RoundRecord(a, cohort_id, b, s1, s2, t1, None))
         elif tag == _TAKING:
-            out.taking.append((a, b, t1 is not None))
+            out.taking.append((a, b, bool(m)))
         elif tag == _ANSWER and not s1.startswith("__"):
             out.answers.append(AnswerRecord(a, b, s1, s2, s3, m, s4, text, bool(flag), t1))
         elif tag == _OBSERVED and m is not None:
@@ -195,10 +169,10 @@ def _state(cohort_id: int, rows: Any) -> GapState:
             out.alerts.append(OpenAlert(a, s1, s2, b, n, m, t1))
         elif tag == _COHORT:
             first = (a, b, n, m, s1, s2, s3, s4, text)
+            out.version = k
         elif tag == _COHORT_TOO:
             out.cohort = _cohort(cohort_id, first, (s1, s2, s3, s4))
-    # rounds by week, as `RoundRepo.of_cohort` gives them; the taps by week and id
-    out.reflections.sort(key=lambda r: (r.round.week, r.round.id))
-    out.observation_rounds.sort(key=lambda r: (r.round.week, r.round.id))
+    # by week and id, as `RoundRepo.of_cohort` gives them (the union is ordered by id)
+    out.open_reflections.sort(key=lambda r: (r.week, r.id))
     out.observed.sort()
     return out

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 from telegram import Bot
-from telegram.request import HTTPXRequest
 
+from bot.outbox.transport import AiohttpRequest
 from tgsandbox import SandboxServer
 
 
@@ -23,13 +23,13 @@ async def api() -> AsyncIterator[SandboxServer]:
 
 @pytest.fixture
 async def tg(api: SandboxServer) -> AsyncIterator[Bot]:
-    """A Bot for the sandbox with a connection pool large enough for the sender's requests
-    in flight (a bare Bot has a pool of one)."""
+    """A Bot for the sandbox over the bot's HTTP client (bot.outbox.transport), with a
+    connection pool large enough for the sender's requests in flight."""
     bot = Bot(
         api.token,
         base_url=f"{api.base_url}/bot",
         base_file_url=f"{api.base_url}/file/bot",
-        request=HTTPXRequest(connection_pool_size=8),
+        request=AiohttpRequest(8),
     )
     async with bot:
         yield bot

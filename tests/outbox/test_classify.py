@@ -31,6 +31,11 @@ from bot.outbox.pacing import Outcome, backoff_delay, classify
         (TimedOut("Timed out"), Outcome("retry", "timeout", maybe_delivered=True)),
         (TimedOut("Pool timeout: All connections are occupied"), Outcome("retry", "timeout")),
         (NetworkError("httpx.ConnectError: refused"), Outcome("retry", "network")),
+        (NetworkError("aiohttp.ClientConnectorError: refused"), Outcome("retry", "network")),
+        (
+            NetworkError("aiohttp.ServerDisconnectedError: Server disconnected"),
+            Outcome("retry", "network", maybe_delivered=True),
+        ),
         (NetworkError("Internal Server Error (500)"), Outcome("retry", "server")),
         (KeyError("text"), Outcome("failed", "internal")),
     ],

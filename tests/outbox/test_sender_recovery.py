@@ -9,7 +9,6 @@ import asyncio
 import logging
 import time
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from telegram import Bot
@@ -131,29 +130,16 @@ async def test_wake_sends_new_rows_without_waiting_for_the_poll(
 
 
 async def test_stop_lets_the_request_in_flight_finish_and_records_it(
-    db: Database, api: SandboxServer
+    db: Database, api: SandboxServer, tg: Bot
 ) -> None:
     (user,) = users(api, 1)
     api.faults.delay("sendMessage", 0.5, count=1)  # an answer that takes a while
     await enqueue(db, [draft(1, chat_id=user.id)])
-    requested = asyncio.Event()
-
-    class WatchedBot(Bot):
-        async def send_message(self, *args: Any, **kwargs: Any) -> Any:
-            requested.set()
-            return await super().send_message(*args, **kwargs)
-
-    watched = WatchedBot(
-        api.token,
-        base_url=f"{api.base_url}/bot",
-        base_file_url=f"{api.base_url}/file/bot",
-        request=HTTPXRequest(connection_pool_size=4),
-    )
-    async with watched:
-        outbox = sender(db, watched)
-        outbox.start()
-        await asyncio.wait_for(requested.wait(), 5)
-        await outbox.stop()
+    outbox = sender(db, tg)
+    outbox.start()
+    # stop once the request has reached the sandbox, its answer still 0.5 s away
+    await api.wait_until(lambda: any(r.method == "sendMessage" for r in api.requests), 5)
+    await outbox.stop()
     assert len(api.messages(user.id)) == 1
     (item,) = await rows(db)
     assert item.status == "sent" and item.telegram_message_id is not None

@@ -37,8 +37,11 @@ async def test_each_instance_takes_its_share_and_follows_the_count() -> None:
     share = RateShare(pacer, 30, Leases(3, 2, 0))
     assert await share.refresh() == pytest.approx(10)  # three instances: 10/s each
     assert pacer.bulk_rate == pytest.approx(10)
+    assert pacer.paid_rate == pytest.approx(1000 / 3)  # and a third of the paid budget
     assert await share.refresh() == pytest.approx(15)  # one stopped: the others take more
+    assert pacer.paid_rate == pytest.approx(500)
     assert await share.refresh() == pytest.approx(30)  # no lease seen (yet): never divide by 0
+    assert pacer.paid_rate == pytest.approx(1000)
 
 
 async def test_a_failed_count_keeps_the_last_share_and_the_loop_goes_on() -> None:

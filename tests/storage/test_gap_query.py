@@ -1,5 +1,6 @@
 """The gap check's one statement (`storage.repos.gap_query`) on both backends: each kind of
-row it folds into its union comes back as the separate reads gave it."""
+row it folds into its union comes back as the separate reads gave it; and the cohort's change
+counter it reads (migration 0008's triggers) moves with what the check keeps, not with a tap."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from tests.factories import make_cohort
 NOW = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
 
 
-async def test_one_statement_gives_rounds_students_open_rows_and_alerts(db: Database) -> None:
+async def test_one_statement_gives_the_open_rows_alerts_and_cohort(db: Database) -> None:
     from storage.repos.alerts import AlertRepo
     from storage.repos.answers_query import AnswersQuery
     from storage.repos.gap_query import GapQuery
@@ -66,29 +67,19 @@ async def test_one_statement_gives_rounds_students_open_rows_and_alerts(db: Data
             .values(gap_settings={"evidence_threshold": 4, "mode": "evidence"})
         )
     async with db.transaction() as s:
-        state = await GapQuery(s).state(cohort_id, ("open", "closed"))
+        state = await GapQuery(s).state(cohort_id)
         query = AnswersQuery(s)
         assert state.answers == await query.answer_rows([now_.id])
         closed_levels = await ObservationRepo(s).closed_levels(cohort_id)
         unresolved = await AlertRepo(s).unresolved(cohort_id)
-        old_now = await RoundRepo(s).get(old.id)
-        students = await MemberRepo(s).in_cohort(cohort_id, "student")
+        now_round = await RoundRepo(s).get(now_.id)
         cohort = await CohortRepo(s).get(cohort_id)
-        nothing = await GapQuery(s).state(cohort_id + 99, ("open", "closed"))
+        nothing = await GapQuery(s).state(cohort_id + 99)
     assert state.cohort == cohort and nothing.cohort is None
     assert state.cohort is not None and state.cohort.gap_settings["evidence_threshold"] == 4
-    assert [(c.round.id, c.round.status, c.rows, c.taking) for c in state.reflections] == [
-        (old.id, "closed", 1, 2),
-        (now_.id, "open", 2 + 1, 2),  # the internal key is a row too
-    ]
-    assert state.reflections[0].round == old_now
-    assert [(c.round.id, c.rows) for c in state.observation_rounds] == [
-        (seen_old.id, 1),
-        (seen_now.id, 3),
-    ]
-    # by id; the other cohort's student and the werkbegeleider not
-    assert state.students == sorted((m.id, m.name, m.status, m.organisation) for m in students)
-    assert {sid for sid, _name, _status, _org in state.students} == {ali, bea}
+    # the open reflection rounds only: the closed ones, the observation rounds and the
+    # students are the check's to keep while the counter holds
+    assert state.open_reflections == [now_round]
     assert sorted(state.taking) == sorted([(now_.id, bea, True), (now_.id, ali, False)])
     assert [(a.member_id, a.question_key, a.rating, a.text) for a in state.answers] == [
         (bea, "r1", 2, None),
@@ -103,3 +94,99 @@ async def test_one_statement_gives_rounds_students_open_rows_and_alerts(db: Data
         (a.id, a.fingerprint, a.status, a.raised_week, a.raise_count) for a in state.alerts
     ] == [(a.id, a.fingerprint, a.status, a.raised_week, a.raise_count) for a in unresolved]
     assert [a.id for a in state.alerts] == [kept]
+
+
+async def _version(db: Database, cohort_id: int) -> int:
+    from storage.repos.gap_query import GapQuery
+
+    async with db.transaction() as s:
+        return (await GapQuery(s).state(cohort_id)).version
+
+
+async def test_the_counter_moves_with_what_is_kept_not_with_a_tap(db: Database) -> None:
+    """Every path that can change a closed round's rows or the students bumps the counter
+    (retention, erasure, a werkbegeleider's /stop, a round closing, a student leaving); a tap
+    in an open round, a new open round and a member's chat do not."""
+    from datetime import timedelta
+
+    from storage.models import Member
+    from storage.repos.observations import ObservationRepo
+    from storage.repos.privacy import ErasureRepo
+    from storage.repos.retention import RetentionRepo
+    from storage.repos.rounds import AnswerRepo, RoundRepo
+
+    cohort_id = await make_cohort(db)
+    other = await make_cohort(db, name="PW3B")
+    year_ago = NOW - timedelta(days=400)
+    async with db.transaction() as s:
+        members = MemberRepo(s)
+        bea, ali, eva = [
+            await members.add_invited(cohort_id, "student", n, None) for n in ("Bea", "Ali", "Eva")
+        ]
+        wb = await members.add_invited(cohort_id, "werkbegeleider", "Mo", None)
+        rounds = RoundRepo(s)
+        old, _ = await rounds.insert_if_absent(cohort_id, 1, "reflection", year_ago)
+        last, _ = await rounds.insert_if_absent(cohort_id, 3, "reflection", NOW)
+        seen, _ = await rounds.insert_if_absent(cohort_id, 3, "observation", NOW)
+        for r in (old, last):
+            await rounds.add_participants(r.id, [bea, ali, eva])
+            for sid in (bea, ali, eva):
+                await AnswerRepo(s).save(r.id, sid, "r1", kind="rating", skill="spelen",
+                                         now=r.due_at, rating=3)  # fmt: skip
+        await ObservationRepo(s).save(seen.id, wb, bea, "spelen", level=2, text=None, now=NOW)
+        await rounds.close(old.id, NOW)
+        await rounds.close(last.id, NOW)
+        await rounds.close(seen.id, NOW)
+    v = await _version(db, cohort_id)
+    untouched = await _version(db, other)
+
+    async def moved(before: int) -> int:
+        now = await _version(db, cohort_id)
+        assert now > before
+        return now
+
+    # a new open round and the taps in it: read on each check, the counter stays
+    async with db.transaction() as s:
+        rounds = RoundRepo(s)
+        open_, _ = await rounds.insert_if_absent(cohort_id, 4, "reflection", NOW)
+        seen_now, _ = await rounds.insert_if_absent(cohort_id, 4, "observation", NOW)
+        await rounds.add_participants(open_.id, [bea, ali])
+        await AnswerRepo(s).save(open_.id, bea, "r1", kind="rating", skill="spelen", now=NOW,
+                                 rating=2)  # fmt: skip
+        await AnswerRepo(s).save(open_.id, bea, "r1", kind="rating", skill="spelen", now=NOW,
+                                 rating=1)  # fmt: skip
+        await rounds.mark_started(open_.id, bea, NOW)
+        await rounds.mark_completed(open_.id, bea, NOW)
+        await ObservationRepo(s).save(seen_now.id, wb, bea, "spelen", level=1, text=None,
+                                      now=NOW)  # fmt: skip
+        await s.execute(update(Member).where(Member.id == bea).values(chat_id=77))
+    assert await _version(db, cohort_id) == v
+
+    # the round closing: its rows join the kept part
+    async with db.transaction() as s:
+        await RoundRepo(s).close(open_.id, NOW)
+    v = await moved(v)
+    # a closed round's answer changed (no path does that today; a trigger would see it)
+    async with db.transaction() as s:
+        await AnswerRepo(s).save(last.id, ali, "r1", kind="rating", skill="spelen", now=NOW,
+                                 rating=1)  # fmt: skip
+    v = await moved(v)
+    # retention: the year-old round's rows go
+    async with db.transaction() as s:
+        purged = await RetentionRepo(s).purge(NOW - timedelta(days=300))
+    assert purged["answers"] == 3
+    v = await moved(v)
+    # a student leaving
+    async with db.transaction() as s:
+        await MemberRepo(s).set_status(ali, "stopped")
+    v = await moved(v)
+    # erasure of a student (her rows of closed rounds, then her member row)
+    async with db.transaction() as s:
+        await ErasureRepo(s).delete_student(eva, cohort_id)
+    v = await moved(v)
+    # a werkbegeleider's /stop: their observations of a closed round go
+    async with db.transaction() as s:
+        await ObservationRepo(s).delete_by_werkbegeleider(wb)
+    v = await moved(v)
+    # nothing of it touched the other cohort
+    assert await _version(db, other) == untouched

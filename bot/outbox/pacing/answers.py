@@ -42,7 +42,18 @@ class Outcome:
     maybe_delivered: bool = False  # the request may have reached Telegram before failing
 
 
-_NOT_SENT_ERRORS = ("ConnectError", "ConnectTimeout", "PoolTimeout", "UnsupportedProtocol")
+# Errors of the HTTP client (httpx's, then aiohttp's: bot.outbox.transport) that come before
+# the request has left: no connection was had.
+_NOT_SENT_ERRORS = (
+    "ConnectError",
+    "ConnectTimeout",
+    "PoolTimeout",
+    "UnsupportedProtocol",
+    "ClientConnectorError",
+    "ClientConnectorDNSError",
+    "InvalidURL",
+)
+_CLIENT_PREFIXES = ("httpx.", "aiohttp.")
 
 
 def classify(exc: BaseException) -> Outcome:
@@ -64,13 +75,14 @@ def classify(exc: BaseException) -> Outcome:
         sent = not exc.message.lower().startswith("pool timeout")
         return Outcome("retry", "timeout", maybe_delivered=sent)
     if isinstance(exc, NetworkError):
-        # PTB prefixes errors of the HTTP client with "httpx."; "Unknown error in HTTP
-        # implementation" is the client itself (e.g. closed); anything else is an HTTP error
-        # status from the server (5xx, or 502 from a proxy).
+        # Errors of the HTTP client are prefixed with its name ("httpx." by PTB, "aiohttp." by
+        # bot.outbox.transport); "Unknown error in HTTP implementation" is the client itself
+        # (e.g. closed); anything else is an HTTP error status from the server (5xx, or 502
+        # from a proxy).
         message = exc.message
         if message.startswith("Unknown error in HTTP implementation"):
             return Outcome("retry", "client")
-        if message.startswith("httpx."):
+        if message.startswith(_CLIENT_PREFIXES):
             # a connection that failed while reading the answer may have delivered the
             # message already: count it as a possible repeat; a failed connect has not
             maybe = not any(word in message for word in _NOT_SENT_ERRORS)

@@ -174,12 +174,15 @@ class RateLimiter:
     def paid_rate(self) -> float:
         return self._paid.rate
 
-    def set_rate(self, rate: float) -> None:
-        """Change the bot's rate for this process (its share of MENTORBOT_SEND_RATE)."""
-        if rate <= 0:
+    def set_rate(self, rate: float, paid_rate: float | None = None) -> None:
+        """Change the bot's rate for this process (its share of MENTORBOT_SEND_RATE), and its
+        share of the paid budget when given."""
+        if rate <= 0 or (paid_rate is not None and paid_rate <= 0):
             raise ValueError("rate must be positive")
         self.rate = rate
         self._free.set_rate(rate * (1 - self.headroom))
+        if paid_rate is not None:
+            self._paid.set_rate(paid_rate)
 
     def lane_rate(self, paid: bool = False) -> float:
         return self._paid.rate if paid else self._free.rate

@@ -6,9 +6,9 @@ whose instance died during its request stays `sending`; after `stale_after` it i
 its `repeats` counted, because that request may have reached Telegram: the one duplicate that
 Telegram's lack of an idempotency key allows.
 
-On PostgreSQL claiming selects the due rows `FOR UPDATE SKIP LOCKED`, so concurrent instances
-pass over each other's rows, then marks them by id; on SQLite it is one
-`UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING` under the database's single write lock.
+A claim is one statement (`statements.claim_statement`): on PostgreSQL it selects the due rows
+`FOR UPDATE SKIP LOCKED`, so concurrent instances pass over each other's rows, and marks them;
+on SQLite it runs under the database's single write lock.
 """
 
 from __future__ import annotations
@@ -17,22 +17,26 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Table, bindparam, func, select, update
+from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage, utcnow
 from storage.records import OutboxDraft, OutboxItem
+from storage.repos.outbox.statements import (
+    FAILED,
+    KINDS,
+    PENDING,
+    SENDING,
+    SENT,
+    STATUSES,
+    TABLE,
+    UNREACHABLE,
+    claim_statement,
+    mark_sent_statement,
+)
 
-PENDING = "pending"
-SENDING = "sending"
-SENT = "sent"
-FAILED = "failed"
-UNREACHABLE = "unreachable"
-STATUSES = (PENDING, SENDING, SENT, FAILED, UNREACHABLE)
-KINDS = ("round", "reminder", "alert", "digest", "notice", "answer", "report", "loop")
-
-_TABLE: Table = OutboxMessage.__table__  # type: ignore[assignment]
+_TABLE = TABLE
 _ERROR_LIMIT = 300  # the width of the last_error column
 
 
@@ -190,31 +194,11 @@ class OutboxRepo:
         one attempt: the request it leads to may reach Telegram whatever happens next."""
         if stale_after is not None:
             await self.reclaim_stale(now, stale_after)
-        due = (
-            select(_TABLE.c.id)
-            .where(_TABLE.c.status == PENDING, _TABLE.c.not_before <= now)
-            .order_by(_TABLE.c.priority.desc(), _TABLE.c.id)
-            .limit(limit)
-        )
-        if exclude_chats:
-            due = due.where(_TABLE.c.chat_id.not_in(list(exclude_chats)))
-        claim = update(_TABLE).values(
-            status=SENDING, claimed_by=instance_id, claimed_at=now, attempts=_TABLE.c.attempts + 1
-        )
-        if self._dialect == "postgresql":
-            # Lock first, then update by id: inside `UPDATE … WHERE id IN (SELECT … LIMIT n
-            # FOR UPDATE SKIP LOCKED)` PostgreSQL may run the subquery more than once and
-            # so claim more than n rows.
-            ids = list((await self.session.scalars(due.with_for_update(skip_locked=True))).all())
-            if not ids:
-                return []
-            claim = claim.where(_TABLE.c.id.in_(ids))
-        else:
-            # One statement under SQLite's single write lock: no other claimer can slip in
-            # between choosing the rows and marking them.
-            claim = claim.where(_TABLE.c.id.in_(due.scalar_subquery()))
+        postgres = self._dialect == "postgresql"
+        busy = sorted(exclude_chats) if postgres else list(exclude_chats)
         result = await self.session.execute(
-            claim.where(_TABLE.c.status == PENDING).returning(*_TABLE.c)
+            claim_statement(postgres),
+            {"instance": instance_id, "now": now, "limit": limit, "busy": busy},
         )
         items = [_item(row) for row in result.all()]
         # RETURNING keeps no order; the sender relies on priority order.
@@ -229,6 +213,9 @@ class OutboxRepo:
     async def mark_sent_many(self, sent: Sequence[tuple[int, int | None, datetime]]) -> None:
         """Several `mark_sent` at once: (outbox id, Telegram message id, sent at)."""
         if not sent:
+            return
+        if self._dialect == "postgresql":
+            await self._mark_sent_unnested(sent)
             return
         statement = (
             update(_TABLE)
@@ -245,6 +232,12 @@ class OutboxRepo:
         # want primary keys named like the mapped attributes.
         connection = await self.session.connection()
         await connection.execute(statement, params)
+
+    async def _mark_sent_unnested(self, sent: Sequence[tuple[int, int | None, datetime]]) -> None:
+        ids, message_ids, sent_at = (list(column) for column in zip(*sent, strict=True))
+        await self.session.execute(
+            mark_sent_statement(), {"ids": ids, "message_ids": message_ids, "sent_at": sent_at}
+        )
 
     async def mark_retry(
         self,
