@@ -65,7 +65,7 @@ async def mentor_student(api: Any, user: Any, first: Any) -> int:
     return answered
 
 
-def bare_application(api: Any) -> Any:
+def bare_application(api: Any, transport: str = "httpx") -> Any:
     from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
     from telegram.ext import (
         Application,
@@ -91,9 +91,15 @@ def bare_application(api: Any) -> Any:
         assert update.effective_chat is not None
         await update.effective_chat.send_message("Volgende vraag", reply_markup=keyboard)
 
+    builder = Application.builder()
+    if transport == "aiohttp":
+        # the same HTTP client as mentorbot's requests: the ratio is then what the product
+        # adds to the library alone, without the client mentorbot chose over PTB's default
+        from bot.outbox.transport import AiohttpRequest
+
+        builder = builder.request(AiohttpRequest(256))
     app = (
-        Application.builder()
-        .token(BARE_TOKEN)
+        builder.token(BARE_TOKEN)
         .base_url(f"{api.base_url}/bot")
         .base_file_url(f"{api.base_url}/file/bot")
         # as many updates at once as mentorbot's inbox worker takes (16): PTB's default of one
@@ -200,13 +206,20 @@ async def main() -> None:
         help="write pyinstrument profiles of each app's turns: PREFIX-<app>.txt (and -flat.txt)",
     )
     parser.add_argument(
+        "--bare-transport",
+        choices=("httpx", "aiohttp"),
+        default="httpx",
+        help="the bare app's HTTP client: PTB's default (httpx) or mentorbot's (aiohttp)",
+    )
+    parser.add_argument(
         "--count-sql", action="store_true", help="count mentorbot's statements and commits"
     )
     args = parser.parse_args()
     profilers = {name: _profiler(args.profile) for name in ("bare", "mentorbot")}
     logging.basicConfig(level=logging.WARNING)
     print(f"ingest: {args.students} students × {ANSWERS} answers, mentorbot (SQLite) and a bare "
-          f"PTB app on one sandbox; load {load_average()}", flush=True)  # fmt: skip
+          f"PTB app ({args.bare_transport}) on one sandbox; load {load_average()}",
+          flush=True)  # fmt: skip
     tmp = tempfile.TemporaryDirectory(prefix="bench-ingest-")
     url = f"sqlite+aiosqlite:///{Path(tmp.name) / 'ingest.db'}"
     await migrate.upgrade(url)
@@ -229,7 +242,7 @@ async def main() -> None:
         # the default 30/s it, not the handling, would set the pace.
         settings = make_settings(url, api.base_url, MENTORBOT_SEND_RATE=1000)
         app = build_application(settings, migrate_on_start=False, scheduler=False)
-        bare, keyboard = bare_application(api)
+        bare, keyboard = bare_application(api, args.bare_transport)
         async with running(app), polling(bare):
             services = app.bot_data.live()
             counter = SqlCounter(services.db.engine) if args.count_sql else None
