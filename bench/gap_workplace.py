@@ -1,4 +1,4 @@
-"""The workplace's view for `bench/gap_eval.py`: werkbegeleiders, their links and a weekly
+"""The workplace's view for `bench/gap_eval/`: werkbegeleiders, their links and a weekly
 observation round with a tap per supervised student and asked skill, written with the rest.
 
 Without it the gap check's read of the observations is not measured (docs/benchmarks.md §3):

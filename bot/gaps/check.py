@@ -59,7 +59,7 @@ log = logging.getLogger(__name__)
 # rows, cost. The rules are then run per student (student gaps, declines, silences look at
 # one student's answers only) and per skill (class gaps look at one skill's answers only),
 # each again only when its part of the snapshot changed. The findings are those of
-# `gaps.evaluate` on the whole snapshot (bench/gap_eval.py checks that on 400 cohorts).
+# `gaps.evaluate` on the whole snapshot (bench/gap_eval/ checks that on 400 cohorts).
 
 _STUDENT_KINDS = ("student_gap", "blind_spot", "decline", "silence")
 

@@ -1,0 +1,130 @@
+"""One backend's run: cold and warm checks on the sampled cohorts, the baseline every 4th sample,
+the cross-check."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import shutil
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import event
+
+from bench._common import (
+    POSTGRES_ADMIN_URL,
+    START,
+    Generated,
+    Shape,
+    Timer,
+    drop_pg_database,
+    summary_ms,
+)
+from bench.gap_eval.data import pg_admin
+from bench.gap_eval.steps import complete_one, evaluate, fast_view, full_reload
+
+TARGET_P99_MS = 5.0
+
+
+async def run_backend(
+    backend: str,
+    shape: Shape,
+    gen: Generated,
+    template: str,
+    cohorts: int,
+    answers: int,
+    check_every: int,
+):  # type: ignore[no-untyped-def]
+    from bot.gaps.cache import GapCache
+    from storage.db import Database
+
+    cache = GapCache()  # the one a running bot's Services holds
+    tmp = tempfile.TemporaryDirectory(prefix="bench-gap-")
+    with Timer() as copy_t:
+        if backend == "sqlite":
+            path = Path(tmp.name) / "gap.db"
+            await asyncio.to_thread(shutil.copyfile, template, path)
+            url = f"sqlite+aiosqlite:///{path}"
+        else:
+            url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/mentorbot_bench_{uuid.uuid4().hex[:10]}"
+            await pg_admin(f'CREATE DATABASE "{url.rsplit("/", 1)[1]}" TEMPLATE "{template}"')
+    # data written by an older schema gets this one's migrations (0008: the change counter)
+    from storage import migrate
+
+    await migrate.upgrade(url)
+    print(f"[{backend}] copy of the data ready in {copy_t.seconds:.1f}s", flush=True)
+    db = None
+    try:
+        db = Database(url)
+        # statements run per check: a quiet check runs one, one that acts on an alert more
+        statements = [0]
+
+        def count(*_args: object) -> None:
+            statements[0] += 1
+
+        event.listen(db.engine.sync_engine, "before_cursor_execute", count)
+        rng = random.Random(11)
+        pending = {c: list(v) for c, v in gen.pending.items()}
+        candidates = [c for c in gen.cohort_ids if len(pending[c]) >= answers]
+        picked = rng.sample(candidates, min(cohorts, len(candidates)))
+        now = START + timedelta(weeks=shape.weeks - 1, hours=3)
+        cold: list[float] = []
+        warm: list[float] = []
+        reload: list[float] = []
+        cpu_warm: list[float] = []
+        by_kind: dict[str, list[float]] = {"quiet": [], "acting": []}  # CPU, as cpu_warm
+        wall_by_kind: dict[str, list[float]] = {"quiet": [], "acting": []}
+        checked = mismatches = 0
+        for c in picked:
+            # the first check of a cohort in this process (it also raises the cohort's
+            # standing gaps, as the first check after the data was written would)
+            cold.append(await evaluate(db, c, now, cache))
+            for _ in range(answers):
+                student = pending[c].pop()
+                observed = (gen.open_observation[c], gen.supervisor[student])
+                await complete_one(db, gen.open_round[c], student, shape.weeks, observed)
+                cpu, ran = time.process_time(), statements[0]
+                warm.append(await evaluate(db, c, now, cache))
+                cpu_warm.append(time.process_time() - cpu)
+                kind = "quiet" if statements[0] - ran <= 1 else "acting"
+                by_kind[kind].append(cpu_warm[-1])
+                wall_by_kind[kind].append(warm[-1])
+                if len(warm) % check_every == 0:
+                    seconds, findings, ok = await full_reload(db, c)
+                    reload.append(seconds)
+                    fast_findings, fast_ok = await fast_view(db, c, cache)
+                    checked += 1
+                    if fast_findings != findings or fast_ok != ok:
+                        mismatches += 1
+                        print(f"[{backend}] MISMATCH cohort {c}", flush=True)
+        alerts = await _count_alerts(db)
+        return {
+            "rows": gen.counts,
+            "per_answer": summary_ms(warm),
+            "per_answer_cpu": summary_ms(cpu_warm),
+            **{f"{k}_cpu": summary_ms(v) for k, v in by_kind.items() if v},
+            **{f"{k}_wall": summary_ms(v) for k, v in wall_by_kind.items() if v},
+            "first_eval": summary_ms(cold),
+            "full_reload_before": summary_ms(reload),
+            "cross_checked": checked,
+            "mismatches": mismatches,
+            "alerts": alerts,
+        }
+    finally:
+        if db is not None:
+            await db.dispose()
+        if backend == "postgres":
+            await drop_pg_database(url)
+        tmp.cleanup()
+
+
+async def _count_alerts(db) -> int:  # type: ignore[no-untyped-def]
+    from sqlalchemy import func, select
+
+    from storage.models import Alert
+
+    async with db.transaction() as s:
+        return int(await s.scalar(select(func.count()).select_from(Alert)) or 0)
