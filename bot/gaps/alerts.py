@@ -20,7 +20,7 @@ from bot.gaps.check import gap_check
 from bot.gaps.cohort_data import local_time
 from bot.gaps.lifecycle import AlertState, Raise, Reraise, Resolve, decide
 from bot.gaps.rules import Finding
-from bot.outbox.team import notify_team, team_language
+from bot.outbox.team import Team, notify_team, read_team, team_language
 from bot.texts import t
 from storage.db import Session
 from storage.records import MemberRecord
@@ -65,7 +65,7 @@ async def evaluate_cohort(
     # read only when something is raised: most checks raise nothing, and each query counts
     # on the per-answer path (docs/benchmarks.md §3)
     agreed: dict[str, int] | None = None
-    lang: str | None = None
+    team: Team | None = None  # its chats and language: one statement, once per check
     raised: list[int] = []
     for action in decide(states, findings, round_index, ok):
         if isinstance(action, Resolve):
@@ -101,13 +101,12 @@ async def evaluate_cohort(
             if new_id is None:  # another instance raised it a moment ago
                 continue
             alert_id, count = new_id, 1
-        if lang is None:
-            lang = await team_language(session, cohort_id)
+        if team is None:
+            team = await read_team(session, cohort_id)
         message = render_alert(alert_id, finding.kind, finding.student_id, finding.skill,
-                               evidence, data, again=count > 1, lang=lang)  # fmt: skip
-        await notify_team(
-            session, cohort_id, f"alert:{alert_id}:{count}", message, now, kind="alert"
-        )
+                               evidence, data, again=count > 1, lang=team.language)  # fmt: skip
+        key = f"alert:{alert_id}:{count}"
+        await notify_team(session, cohort_id, key, message, now, kind="alert", team=team)
         raised.append(alert_id)
         log.info("alert raised cohort=%s alert=%s count=%s", cohort_id, alert_id, count)
     return raised

@@ -25,7 +25,7 @@ from bot.gaps.alert_text import skill_label
 from bot.gaps.cohort_data import CohortData, load_cohort_data
 from bot.loop import compliments
 from bot.outbox.queue import Outgoing
-from bot.outbox.team import notify_team, team_language
+from bot.outbox.team import notify_team, read_team
 from bot.plans.model import LOW_RATING
 from bot.texts import t
 from storage.db import Session
@@ -97,14 +97,16 @@ async def _tell_team(
     now: datetime,
 ) -> None:  # fmt: skip
     """The team's message that the alert is resolved, with the Compliment button."""
-    lang = await team_language(session, data.cohort.id)
+    team = await read_team(session, data.cohort.id)
+    lang = team.language
     name = data.name(agreement.member_id)
     what = skill_label(data, alert.skill, lang) or t(f"alert.kind.{alert.kind}", lang)
     text = t("loop.resolved.to_team", lang, name=name, what=what, text=agreement.text or "")
     label = f"{t('loop.digest.compliment_button', lang)}: {name}"
     button = compliments.button(agreement.member_id, alert.id)
     message = Outgoing(text, [[(label, button)]])
-    await notify_team(session, data.cohort.id, f"resolved:{alert.id}", message, now, kind="loop")
+    key = f"resolved:{alert.id}"
+    await notify_team(session, data.cohort.id, key, message, now, kind="loop", team=team)
 
 
 def _latest_ratings(data: CohortData) -> dict[tuple[int, str], int]:

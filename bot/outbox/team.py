@@ -2,32 +2,46 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.outbox.queue import Outgoing, Queued, queue
 from storage.db import Session
-from storage.repos import CohortRepo, MemberRepo, UserSettingsRepo
+from storage.repos.team import TeamRepo
 
 DEFAULT_TEAM_LANGUAGE = "nl"
 
 
+@dataclass(frozen=True)
+class Team:
+    """Where the team's messages go and the language they read, read together (one
+    statement): a raised alert needs both."""
+
+    chats: list[int]
+    language: str
+
+
+async def read_team(session: Session, cohort_id: int) -> Team:
+    """The linked group chat, else the active mentors' own chats; the language is English
+    only when every active mentor chose it (/taal en): one Dutch reader keeps the team's
+    messages Dutch, as they share one group."""
+    contacts = await TeamRepo(session).contacts(cohort_id)
+    mentors = contacts.mentors
+    if contacts.group_chat_id is not None:
+        chats = [contacts.group_chat_id]
+    else:
+        chats = [m.chat_id for m in mentors if m.chat_id is not None]
+    readers = [m for m in mentors if m.telegram_user_id is not None]
+    english = bool(readers) and all(m.language == "en" for m in readers)
+    return Team(chats, "en" if english else DEFAULT_TEAM_LANGUAGE)
+
+
 async def team_chats(session: Session, cohort_id: int) -> list[int]:
-    cohort = await CohortRepo(session).get(cohort_id)
-    if cohort is not None and cohort.group_chat_id is not None:
-        return [cohort.group_chat_id]
-    mentors = await MemberRepo(session).in_cohort(cohort_id, "mentor", statuses=("active",))
-    return [m.chat_id for m in mentors if m.chat_id is not None]
+    return (await read_team(session, cohort_id)).chats
 
 
 async def team_language(session: Session, cohort_id: int) -> str:
-    """The language the mentor team reads: English only when every active mentor chose it
-    (/taal en); one Dutch reader keeps the team's messages Dutch, as they share one group."""
-    mentors = await MemberRepo(session).in_cohort(cohort_id, "mentor", statuses=("active",))
-    ids = [m.telegram_user_id for m in mentors if m.telegram_user_id is not None]
-    if not ids:
-        return DEFAULT_TEAM_LANGUAGE
-    chosen = await UserSettingsRepo(session).languages(ids)
-    return "en" if all(chosen.get(i) == "en" for i in ids) else DEFAULT_TEAM_LANGUAGE
+    return (await read_team(session, cohort_id)).language
 
 
 async def notify_team(
@@ -38,10 +52,13 @@ async def notify_team(
     now: datetime,
     kind: str = "notice",
     priority: int = 5,
+    team: Team | None = None,
 ) -> int:
-    """Queue `message` to the team once per chat (the dedupe key makes repeats harmless)."""
+    """Queue `message` to the team once per chat (the dedupe key makes repeats harmless).
+    `team`: the caller's, read already in this transaction (else read now)."""
+    team = await read_team(session, cohort_id) if team is None else team
     items = [
         Queued(f"{dedupe_key}:{chat_id}", chat_id, kind, message, cohort_id, priority=priority)
-        for chat_id in await team_chats(session, cohort_id)
+        for chat_id in team.chats
     ]
     return await queue(session, items, now)
