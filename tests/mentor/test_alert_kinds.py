@@ -6,10 +6,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.gaps.alerts import evaluate_cohort
+from bot.gaps.cache import GapCache
 from storage.db import Database
 from storage.models import Alert, OutboxMessage
 from storage.repos import CohortRepo
-from storage.repos.rounds import RoundRepo
+from storage.repos.rounds import AnswerRepo, RoundRepo
 from storage.repos.users import UserSettingsRepo
 from tests.factories import add_mentor, add_student, make_cohort
 from tests.mentor.helpers import PLAN, add_week, week_time
@@ -91,3 +92,27 @@ async def test_alerts_go_out_in_the_teams_language(db: Database) -> None:
     assert by_chat[900].endswith("More: /student Anna") and by_chat[901] == by_chat[900]
     assert by_chat[950].startswith("⚠️ Signaal: Anna geeft zichzelf laag op „Zorgt voor")
     assert by_chat[950].endswith("Meer: /student Anna")
+
+
+async def test_a_warm_check_tells_the_team_in_the_language_chosen_since(db: Database) -> None:
+    """The running bot keeps a class's closed rounds between checks (`Services.gap_cache`);
+    a mentor's /taal en in between still reaches the next alert, on every backend."""
+    cache = GapCache()
+    async with db.transaction() as s:
+        cohort = await make_cohort(s, plan=PLAN)
+        await add_mentor(s, cohort, "Marit", 900)
+        anna = await add_student(s, cohort, "Anna", 910)
+        bram = await add_student(s, cohort, "Bram", 911)
+        await add_week(s, cohort, 1, {anna: {"klimaat": 1}, bram: {"klimaat": 1}})
+        open_round = await add_week(s, cohort, 2, {anna: {"klimaat": 1}}, enrolled=[anna, bram])
+        await evaluate_cohort(s, cohort, week_time(2), cache)
+    assert next(iter((await messages(db)).values())).startswith("⚠️ Signaal: Anna")
+    async with db.transaction() as s:
+        await UserSettingsRepo(s).set_language(900, "en")
+        await AnswerRepo(s).save(open_round, bram, "rating-klimaat", kind="rating",
+                                 skill="klimaat", now=week_time(2), rating=1)  # fmt: skip
+        await RoundRepo(s).mark_completed(open_round, bram, week_time(2))
+        await evaluate_cohort(s, cohort, week_time(2), cache)
+        rows = list(await s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    assert [r.chat_id for r in rows] == [900, 900]
+    assert rows[1].payload["text"].startswith('⚠️ Alert: Bram rates themselves low on "Zorgt')
