@@ -122,7 +122,7 @@ async def telegram_update(request: web.Request) -> web.Response:
         log.warning("webhook request rejected: bad update (%s)", type(exc).__name__)
         return web.Response(status=400, text="bad update")
     try:
-        await running.inbox.receive([update])
+        await running.inbox.receive([update], [data])
     except Exception as exc:  # not stored: Telegram must deliver it again
         log.error("webhook update not stored: %s", type(exc).__name__)
         return web.Response(status=500, text="not stored")

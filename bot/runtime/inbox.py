@@ -21,6 +21,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from telegram import Bot, Update
 
@@ -97,10 +98,18 @@ class Inbox:
         self._fresh: dict[int, Update] = {}
         self._record_timer: asyncio.TimerHandle | None = None
 
-    async def receive(self, updates: Sequence[Update]) -> int:
+    async def receive(
+        self, updates: Sequence[Update], raw: Sequence[dict[str, Any]] | None = None
+    ) -> int:
         """Store updates (one transaction); returns how many were new. Raises when the
-        database does not take them: then Telegram must not be told they arrived."""
-        incoming = [Incoming(u.update_id, user_key(u), u.to_dict()) for u in updates]
+        database does not take them: then Telegram must not be told they arrived.
+
+        `raw`: the JSON the updates were parsed from, stored as it came (`Update.to_dict()`
+        rebuilds it at about the cost of the parse, a fifth of a tap's own CPU)."""
+        payloads = raw if raw is not None else [u.to_dict() for u in updates]
+        incoming = [
+            Incoming(u.update_id, user_key(u), p) for u, p in zip(updates, payloads, strict=True)
+        ]
         async with self.db.transaction() as session:
             new = await InboxRepo(session).store(incoming, self._now())
         if new:

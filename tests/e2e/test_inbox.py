@@ -4,6 +4,8 @@ is handled as usual. (An update handed over twice: tests/web and tests/process.)
 
 from __future__ import annotations
 
+import json
+
 from bot import metrics
 from storage.repos.inbox import InboxRepo
 from tests.harness import Harness
@@ -50,3 +52,22 @@ async def test_a_reply_right_after_a_text_question_finds_its_message_id(h: Harne
         assert "Typ je vraag" in prompt.text
         reply = await h.say(ilse, f"Moet ik een stageverslag maken? ({attempt})", reply_to=prompt)
         assert "naar je mentorteam gestuurd" in reply.text, reply.text
+
+
+async def test_an_update_is_stored_as_the_bot_api_sent_it(h: Harness) -> None:
+    """The inbox keeps the JSON that came (not a rebuild of the parsed update): another
+    instance, or this one after a crash, handles exactly what Telegram sent."""
+    user = h.api.add_user("Mila")
+    update_id = await h.api.send_text(user, "/help")
+    # still queued on the server: it goes only once the poller confirms the stored batch
+    sent = next(u for u in h.api.bot().updates if u["update_id"] == update_id)
+    sent = json.loads(json.dumps(sent))
+
+    async def stored() -> object:
+        async with h.db.transaction() as s:
+            row = await InboxRepo(s).get(update_id)
+        return row
+
+    row = await eventually(stored, 10, "the update stored")
+    assert row.payload == sent  # type: ignore[attr-defined]
+    assert (await h.say(user, "/help")).text  # and it was handled as before
