@@ -41,7 +41,7 @@ from bot import metrics
 from bot.outbox.claims import DrainResult, note
 from bot.outbox.limiter import BULK, PAID, PriorityLimiter
 from bot.outbox.outcomes import FailureHandling, OnUnreachable
-from bot.outbox.pacing import DEFAULT_CHAT_MARGIN, DEFAULT_SEND_RATE, RateLimiter
+from bot.outbox.pacing import DEFAULT_CHAT_MARGIN, DEFAULT_SEND_RATE, Paused, RateLimiter
 from bot.outbox.requests import send_item
 from storage.db import Database
 from storage.records import OutboxItem
@@ -345,11 +345,7 @@ class OutboxSender(FailureHandling):
                 await asyncio.sleep(wait)
             wait = self.pacer.paused_for()  # did a 429 elsewhere start a pause meanwhile?
         if wait > 0:
-            # Give the row back rather than send into a pause or hold it `sending` for long
-            # (where a dying instance would leave it to be counted as a repeat).
-            until = self._now() + timedelta(seconds=wait)
-            await self._mark(item, "released", lambda repo: repo.release(item.id, until))
-            note(logging.INFO, item, "released", after=f"{wait:.2f}s")
+            await self._give_back(item, wait)
             return
         # Through the limiter, the limiter keeps the departures itself.
         departure = contextlib.nullcontext() if self._via_limiter else self.pacer.departure(paid)
@@ -358,6 +354,9 @@ class OutboxSender(FailureHandling):
                 message_id = await send_item(
                     self.bot, item, paid=paid, rate_limit_args=self._limiter_mark(paid)
                 )
+        except Paused as paused:  # a 429 came back while it waited to leave
+            await self._give_back(item, paused.seconds)
+            return
         except Exception as exc:
             await self._handle_failure(item, exc)
             return
@@ -366,6 +365,13 @@ class OutboxSender(FailureHandling):
         self.result.sent += 1
         metrics.MESSAGES_SENT.inc()
         note(logging.INFO, item, "sent", attempt=item.attempts)
+
+    async def _give_back(self, item: OutboxItem, wait: float) -> None:
+        # Rather than send into a pause or hold the row `sending` for long (where a dying
+        # instance would leave it to be counted as a repeat).
+        until = self._now() + timedelta(seconds=wait)
+        await self._mark(item, "released", lambda repo: repo.release(item.id, until))
+        note(logging.INFO, item, "released", after=f"{wait:.2f}s")
 
     def _limiter_mark(self, paid: bool) -> str | None:
         """The limiter's mark of a request whose slot is booked (through the limiter only)."""

@@ -68,15 +68,6 @@ async def test_replies_go_first_while_a_round_drains_at_the_whole_rate(
         await api.wait_until(lambda: len(sends(api)) >= 162, timeout=30)
     finally:
         await outbox.stop()
-    print(
-        "DBG",
-        [
-            (r.params["chat_id"], r.params["text"], r.description)
-            for r in api.requests
-            if r.status == 429
-        ],
-        [p.id for p in tappers],
-    )
     assert api.stats.too_many_requests == 0
     assert sorted(latencies)[int(0.95 * (len(latencies) - 1))] < 1.0
     # No idle budget: the round used the whole rate, not 80 % of it. Between the first and the

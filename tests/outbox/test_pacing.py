@@ -8,7 +8,7 @@ from itertools import pairwise
 
 import pytest
 
-from bot.outbox.pacing import RateLimiter, is_group, send_rate_from_env
+from bot.outbox.pacing import Paused, RateLimiter, is_group, send_rate_from_env
 
 
 class FakeClock:
@@ -244,3 +244,31 @@ async def test_a_reply_leaves_before_a_bulk_request_that_waited_longer() -> None
     now[0] = 3.0
     await asyncio.gather(bulk, reply)
     assert order == ["reply", "bulk"]
+
+
+async def test_a_bulk_request_is_not_sent_into_a_pause_that_began_while_it_waited() -> None:
+    """Its slot was checked before the 429 came back: it still does not leave (a reply does,
+    and handles the 429 itself)."""
+    now = [0.0]
+
+    async def spin(seconds: float) -> None:
+        await asyncio.sleep(0)  # time moves only when the test moves it
+
+    pacer = RateLimiter(rate=1, window=1.0, clock=lambda: now[0], sleep=spin)
+    sent: list[str] = []
+
+    async def send(name: str, reply: bool) -> None:
+        async with pacer.departure(reply=reply):
+            sent.append(name)
+
+    async with pacer.departure():  # out, its answer not in yet: the next one waits
+        bulk = asyncio.create_task(send("bulk", reply=False))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        pacer.pause(8.0)  # the answer is a 429
+    now[0] = 1.5
+    with pytest.raises(Paused) as paused:
+        await bulk
+    assert paused.value.seconds == pytest.approx(6.5) and sent == []
+    await send("reply", reply=True)
+    assert sent == ["reply"]

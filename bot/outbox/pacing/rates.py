@@ -44,6 +44,14 @@ _GATE_POLL = 0.1  # waiting for `may_send` (a lease taken again after a long sta
 _PRUNE_AT = 2048  # chats remembered before past slots are forgotten
 
 
+class Paused(Exception):
+    """A bulk request about to leave while a pause Telegram asked for is on: not sent."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"paused for {seconds:.2f}s")
+        self.seconds = seconds
+
+
 def send_rate_from_env(default: float = DEFAULT_SEND_RATE) -> float:
     """MENTORBOT_SEND_RATE (messages per second for the whole bot), or the default."""
     value = os.environ.get("MENTORBOT_SEND_RATE", "").strip()
@@ -263,7 +271,8 @@ class RateLimiter:
     @contextlib.asynccontextmanager
     async def departure(self, paid: bool = False, *, reply: bool = False) -> AsyncIterator[None]:
         """Around the request itself: wait until it may leave (`_Lane.departure_delay`), a
-        `reply` before any bulk request waiting too, and note when its answer came."""
+        `reply` before any bulk request waiting too, and note when its answer came. Raises
+        `Paused` for a bulk request when a pause is on by then."""
         lane = self._lane(paid)
         while not self.may_send():
             await self._sleep(_GATE_POLL)
@@ -275,6 +284,10 @@ class RateLimiter:
                 await self._sleep(wait or _ANSWER_POLL)
         finally:
             lane.replies_waiting -= reply
+        # A 429 may have come back while this request waited to leave (its slot checked
+        # before): bulk never goes into a known pause, however late the loop runs.
+        if not reply and (left := self.paused_for()) > 0:
+            raise Paused(left)
         entry = lane.depart(self._clock())
         try:
             yield
