@@ -105,7 +105,7 @@ class Inbox:
         database does not take them: then Telegram must not be told they arrived.
 
         `raw`: the JSON the updates were parsed from, stored as it came (`Update.to_dict()`
-        rebuilds it at about the cost of the parse, a fifth of a tap's own CPU)."""
+        rebuilt it: 0.18 ms a tap, docs/benchmarks.md §2)."""
         payloads = raw if raw is not None else [u.to_dict() for u in updates]
         incoming = [
             Incoming(u.update_id, user_key(u), p) for u, p in zip(updates, payloads, strict=True)
