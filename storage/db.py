@@ -4,6 +4,7 @@ foreign keys, and every transaction `BEGIN IMMEDIATE`, one at a time per engine.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -30,12 +31,29 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def make_engine(url: str, *, busy_timeout: float | None = None, **kwargs: Any) -> AsyncEngine:
+# PostgreSQL: a pooled connection idle this long is pinged before use (a server restart or a
+# dropped connection shows there, not in the caller's transaction). Not every checkout: a ping
+# is a round trip, a quarter of a quiet gap check's time (docs/benchmarks.md §3); a connection
+# back in the pool a moment ago was alive a moment ago, and if it died since, its transaction
+# fails as a disconnect, the pool drops its connections and the caller's retry (the inbox, the
+# sender, the scheduler's next tick) gets fresh ones.
+PING_AFTER = 5.0  # seconds
+
+
+def make_engine(
+    url: str,
+    *,
+    busy_timeout: float | None = None,
+    ping_after: float = PING_AFTER,
+    **kwargs: Any,
+) -> AsyncEngine:
     """Create the async engine; for SQLite also the folder of the file. `busy_timeout`
-    (SQLite only): seconds a transaction waits for the write lock, 30 unless given."""
+    (SQLite only): seconds a transaction waits for the write lock, 30 unless given.
+    `ping_after` (PostgreSQL only): see PING_AFTER."""
     if not is_sqlite(url):
-        kwargs.setdefault("pool_pre_ping", True)
-        return create_async_engine(url, **kwargs)
+        engine = create_async_engine(url, **kwargs)
+        _ping_when_idle(engine, ping_after)
+        return engine
     database = make_url(url).database or ":memory:"
     if database != ":memory:":
         database = str(Path(database).expanduser())
@@ -45,6 +63,29 @@ def make_engine(url: str, *, busy_timeout: float | None = None, **kwargs: Any) -
     engine = create_async_engine(url, async_creator=connect, **kwargs)
     event.listen(engine.sync_engine, "begin", _begin_immediate)
     return engine
+
+
+def _ping_when_idle(engine: AsyncEngine, after: float) -> None:
+    """SQLAlchemy's `pool_pre_ping`, only for connections idle `after` seconds or more: a
+    failed ping raises DisconnectionError, on which the pool opens a fresh connection."""
+    pool, dialect = engine.sync_engine.pool, engine.sync_engine.dialect
+
+    def returned(_dbapi: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    def checkout(dbapi: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("returned_at")
+        if since is None or time.monotonic() - since < after:
+            return  # new, or back in the pool a moment ago
+        try:
+            alive = dialect.do_ping(dbapi)
+        except Exception as error:
+            raise DisconnectionError("idle connection did not answer a ping") from error
+        if not alive:
+            raise DisconnectionError("idle connection did not answer a ping")
+
+    event.listen(pool, "checkin", returned)
+    event.listen(pool, "checkout", checkout)
 
 
 def _begin_immediate(connection: Connection) -> None:
@@ -64,6 +105,12 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # PostgreSQL: sessions for reads outside any transaction (`reading`)
+        self._readers = (
+            None
+            if self.is_sqlite
+            else async_sessionmaker(self.engine.execution_options(isolation_level="AUTOCOMMIT"))
+        )
 
     @property
     def is_sqlite(self) -> bool:
@@ -73,6 +120,20 @@ class Database:
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on error."""
         async with self.sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads only. On PostgreSQL outside any transaction (autocommit: no
+        BEGIN and COMMIT round trips; each statement sees the latest commits, as each does in
+        a READ COMMITTED transaction); on SQLite a transaction as usual (in the process, no
+        round trips; its isolation is fixed, see storage.sqlite_inloop). Writes belong in
+        `transaction()`: here each would commit on its own."""
+        if self._readers is None:
+            async with self.transaction() as session:
+                yield session
+            return
+        async with self._readers() as session:
             yield session
 
     async def ping(self) -> None:
