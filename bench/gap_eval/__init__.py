@@ -4,7 +4,8 @@
 werkbegeleiders' weekly observations: about 1.3 million rows) are written straight into the
 tables, on SQLite and on PostgreSQL. Then, for ≥ 200 sampled cohorts, one more
 student completes the open week-40 reflection (untimed) and the check that the bot runs next
-(`Services.evaluate_alerts`: `bot.gaps.alerts.evaluate_cohort` in its own transaction) is timed.
+(`Services.evaluate_alerts`: `bot.loop.followup.check_alerts`, one read and a transaction only
+to write) is timed.
 
 Side by side: the same evaluation when nothing about the cohort was evaluated before in this
 process (`cold`: what an instance pays for the first answer of a cohort after a start, and

@@ -44,13 +44,12 @@ async def complete_one(db, round_id: int, member_id: int, week: int, observed=No
 
 
 async def evaluate(db, cohort_id: int, now, cache) -> float:  # type: ignore[no-untyped-def]
-    """One alert check as `Services.evaluate_alerts` runs it (with the process's gap cache);
-    returns the seconds taken."""
-    from bot.gaps.alerts import evaluate_cohort
+    """One alert check as `Services.evaluate_alerts` runs it (with the process's gap cache):
+    `check_alerts`, the rules and the agreements' outcomes; returns the seconds taken."""
+    from bot.loop.followup import check_alerts
 
     start = time.perf_counter()
-    async with db.transaction() as s:
-        await evaluate_cohort(s, cohort_id, now, cache)
+    await check_alerts(db, cohort_id, now, cache)
     return time.perf_counter() - start
 
 

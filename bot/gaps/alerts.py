@@ -16,9 +16,10 @@ from typing import Any
 
 from bot.gaps.alert_text import PREFIX, render_alert
 from bot.gaps.cache import GapCache
-from bot.gaps.check import gap_check
+from bot.gaps.check import GapCheck, gap_check
 from bot.gaps.cohort_data import local_time
-from bot.gaps.lifecycle import AlertState, Raise, Reraise, Resolve, decide
+from bot.gaps.lifecycle import Action, AlertState, Raise, Reraise, Resolve
+from bot.gaps.lifecycle import decide as decide_actions
 from bot.gaps.rules import Finding
 from bot.outbox.team import Team, notify_team, read_team, team_language
 from bot.texts import t
@@ -37,6 +38,23 @@ BUTTON_PATTERN = r"^al:\d{1,12}:(ack|talk|mute)$"
 MUTE_FOR = timedelta(days=14)
 
 
+@dataclass
+class Decision:
+    """What a check decided for one cohort: the lifecycle's actions, with what applying them
+    needs (read by `decide`, applied by `apply` in a transaction of its own)."""
+
+    cohort_id: int
+    check: GapCheck
+    actions: list[Action]
+    stored: dict[str, OpenAlert]
+    pending_outcomes: bool  # agreements with an outcome not applied yet (bot.loop.followup)
+
+    @property
+    def quiet(self) -> bool:
+        """Nothing to write: most checks after an answer."""
+        return not self.actions and not self.pending_outcomes
+
+
 async def evaluate_cohort(
     session: Session, cohort_id: int, now: datetime, cache: GapCache | None = None
 ) -> list[int]:
@@ -46,28 +64,45 @@ async def evaluate_cohort(
     outlived "Stil 2 weken") are queued again; gaps no longer low are marked resolved for the
     next digest. Returns the ids of the alerts whose message was queued now. `cache` is the
     running bot's (Services.gap_cache); without one everything is read afresh."""
+    decision = await decide(session, cohort_id, now, cache)
+    return [] if decision is None else await apply(session, decision, now)
+
+
+async def decide(
+    session: Session, cohort_id: int, now: datetime, cache: GapCache | None = None
+) -> Decision | None:
+    """The reading half of `evaluate_cohort`: the check and the lifecycle's actions, no
+    writes (so it needs no transaction: `Database.reading`). None: no such cohort, no rounds."""
     check = await gap_check(session, cohort_id, cache)
     if check is None or not check.data.rounds:
-        return []
+        return None
     data = check.data
     active = {m.id for m in data.students.values() if m.is_active}
     # a student who left (/stop, unreachable) gets no new alerts; the class's figures stay
     findings = [f for f in check.findings() if f.student_id is None or f.student_id in active]
-    repo = AlertRepo(session)
     # read with the check's one statement: they change through any instance's lifecycle
     # (a mentor's tap on another instance too), so they are not kept between checks
     stored = {a.fingerprint: a for a in check.alerts}
-    round_index = len(data.rounds) - 1
-    week = data.rounds[-1].week
     weeks = [r.week for r in data.rounds]  # by week: an alert's round index is a bisection
     states = [_state(a, weeks, now) for a in stored.values()]
     ok = check.ok_streaks(list(stored))
+    actions = list(decide_actions(states, findings, len(data.rounds) - 1, ok))
+    return Decision(cohort_id, check, actions, stored, check.pending_outcomes)
+
+
+async def apply(session: Session, decision: Decision, now: datetime) -> list[int]:
+    """The writing half of `evaluate_cohort`: store, resolve and queue what `decide` found
+    (every write is guarded, so a decision another instance applied first changes nothing).
+    Returns the ids of the alerts whose message was queued."""
+    cohort_id, data, stored = decision.cohort_id, decision.check.data, decision.stored
+    repo = AlertRepo(session)
+    week = data.rounds[-1].week
     # read only when something is raised: most checks raise nothing, and each query counts
     # on the per-answer path (docs/benchmarks.md §3)
     agreed: dict[str, int] | None = None
     team: Team | None = None  # its chats and language: one statement, once per check
     raised: list[int] = []
-    for action in decide(states, findings, round_index, ok):
+    for action in decision.actions:
         if isinstance(action, Resolve):
             alert = stored[action.fingerprint]
             if await repo.resolve(alert.id, now):

@@ -79,6 +79,7 @@ class GapCheck:
         rounds: list[RoundRecord],
         observations: tuple[WorkplaceObservation, ...] = (),
         alerts: Sequence[OpenAlert] = (),
+        pending_outcomes: bool = False,
     ):
         self.entry = entry
         # `observations`: the open observation rounds' (by week); the closed rounds' are kept
@@ -90,6 +91,7 @@ class GapCheck:
             self._observed.setdefault(o.student_id, []).append(o)
             self._observed_skill.setdefault(o.skill, []).append(o)
         self.alerts = list(alerts)  # unresolved, read with the rest (`gap_check`)
+        self.pending_outcomes = pending_outcomes  # an agreement's outcome waits (bot.loop)
         self._stored_of: dict[int, set[str]] = {}  # a student's stored fingerprints
         for a in self.alerts:
             kind, sid, _skill = gaps.parse_fingerprint(a.fingerprint)
@@ -338,7 +340,7 @@ async def gap_check(
                               entry.active)  # fmt: skip
     observed = tuple(WorkplaceObservation(sid, week, skill, level, wb)
                      for week, _id, sid, skill, level, wb in state.observed)  # fmt: skip
-    return GapCheck(entry, open_part, rounds, observed, state.alerts)
+    return GapCheck(entry, open_part, rounds, observed, state.alerts, state.pending_outcomes)
 
 
 def _key(state: GapState) -> tuple[object, ...]:

@@ -21,14 +21,16 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from bot.gaps import alerts
 from bot.gaps.alert_text import skill_label
+from bot.gaps.cache import GapCache
 from bot.gaps.cohort_data import CohortData, load_cohort_data
 from bot.loop import compliments
 from bot.outbox.queue import Outgoing
 from bot.outbox.team import notify_team, read_team
 from bot.plans.model import LOW_RATING
 from bot.texts import t
-from storage.db import Session
+from storage.db import Database, Session
 from storage.records import AgreementRecord, AlertRecord
 from storage.repos.alerts import AlertRepo
 from storage.repos.loop import AgreementRepo
@@ -37,6 +39,26 @@ from storage.repos.rounds import RoundRepo
 log = logging.getLogger(__name__)
 AFTER_AGREEMENT = "after_agreement"
 NOT_YET = "nog_niet"
+
+
+async def check_alerts(
+    db: Database, cohort_id: int, now: datetime, cache: GapCache | None = None
+) -> list[int]:
+    """The alert check after a completed reflection or a closed round: the gap rules
+    (`bot.gaps.alerts`), then the agreements' outcomes, which may resolve what the rules
+    left open. Decided from one read outside any transaction (`Database.reading`); a
+    transaction only when there is something to write, which most checks do not have (every
+    write is guarded, so a decision applied first by another instance changes nothing).
+    Returns the ids of the alerts whose message was queued."""
+    async with db.reading() as session:
+        decision = await alerts.decide(session, cohort_id, now, cache)
+    if decision is None or decision.quiet:
+        return []
+    async with db.transaction() as session:
+        raised = await alerts.apply(session, decision, now)
+        if decision.pending_outcomes:
+            await apply_outcomes(session, cohort_id, now)
+    return raised
 
 
 async def apply_outcomes(session: Session, cohort_id: int, now: datetime) -> list[int]:

@@ -10,9 +10,8 @@ from datetime import timedelta
 from telegram import Bot
 
 from bot import metrics
-from bot.gaps.alerts import evaluate_cohort
 from bot.gaps.cache import GapCache
-from bot.loop.followup import apply_outcomes
+from bot.loop.followup import check_alerts
 from bot.metrics import ALERTS_RAISED
 from bot.outbox.queue import Outgoing
 from bot.outbox.sender import OutboxSender, default_instance_id
@@ -170,17 +169,15 @@ class Services:
             await asyncio.gather(*self._alert_checks, return_exceptions=True)
 
     async def evaluate_alerts(self, cohort_id: int) -> None:
-        """Decide alerts from stored answers, in their own transaction (after the answer's).
-        One evaluation per cohort at a time in this process: students finishing together would
+        """Decide alerts from stored answers, after the answer's transaction
+        (`bot.loop.followup.check_alerts`: one read, a transaction only to write). One
+        evaluation per cohort at a time in this process: students finishing together would
         otherwise decide from each other's half-seen state (other instances are kept apart by
         the unique open alert per fingerprint)."""
         lock = self._evaluating.setdefault(cohort_id, asyncio.Lock())
         try:
-            async with lock, self.db.transaction() as session:
-                now = self.clock.now()
-                raised = await evaluate_cohort(session, cohort_id, now, self.gap_cache)
-                # after the rules: an agreement's outcome may resolve what they left open
-                await apply_outcomes(session, cohort_id, now)
+            async with lock:
+                raised = await check_alerts(self.db, cohort_id, self.clock.now(), self.gap_cache)
         except Exception:  # an alert can be decided again later; never lose the answer flow
             log.exception("alert evaluation failed cohort=%s", cohort_id)
             return

@@ -4,7 +4,8 @@ Each statement costs SQLAlchemy (and aiosqlite a thread hop) more than its few r
 check's reads are one `UNION ALL` of tagged rows with the same columns (`GapState`): the
 cohort row with its change counter (`cohorts.data_version`, bumped by the database whenever
 what the check keeps of the cohort changes: migration 0008), the open reflection rounds, their
-participations and answers, the open observation rounds' evidence and the unresolved alerts.
+participations and answers, the open observation rounds' evidence, the unresolved alerts and
+whether an agreement's outcome waits to be applied.
 The closed rounds and the students are the check's to keep while the counter holds. Plain
 columns, no ORM objects."""
 
@@ -31,13 +32,22 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Alert, Answer, Cohort, Member, Observation, Participation, Round
+from storage.models import (
+    Agreement,
+    Alert,
+    Answer,
+    Cohort,
+    Member,
+    Observation,
+    Participation,
+    Round,
+)
 from storage.models.base import UTCDateTime
 from storage.records import AnswerRecord, CohortRecord, RoundRecord
 
 NOTE_SKILL = "__note__"  # as storage.repos.observations.NOTE_SKILL (not evidence)
 OBSERVATION = "observation"
-_ROUND, _TAKING, _ANSWER, _OBSERVED, _ALERT, _COHORT, _COHORT_TOO = range(7)
+_ROUND, _TAKING, _ANSWER, _OBSERVED, _ALERT, _COHORT, _COHORT_TOO, _PENDING = range(8)
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,8 @@ class GapState:
     # open observation rounds' evidence: (week, observation id, student, skill, level, wb)
     observed: list[tuple[int, int, int, str, int, int]] = field(default_factory=list)
     alerts: list[OpenAlert] = field(default_factory=list)  # unresolved, by id
+    # agreements whose outcome is not applied yet (`AgreementRepo.unapplied`): usually none
+    pending_outcomes: bool = False
     cohort: CohortRecord | None = None  # None: no such cohort
 
 
@@ -119,6 +131,12 @@ def _statement() -> Select[Any]:
         select(*_row(_COHORT_TOO, None, None, None, None, None, Cohort.reminder_at,
                      Cohort.digest_at, Cohort.observation_at, cast(Cohort.start_date, String)))
         .where(Cohort.id == cohort_id),
+        # an agreement's outcome waiting to be applied (`AgreementRepo.unapplied`): a tag
+        # row says there is one, so the check after an answer needs no statement of its own
+        select(*_row(_PENDING, Agreement.id))
+        .where(Agreement.cohort_id == cohort_id, Agreement.status == "active",
+               Agreement.outcome.is_not(None) | Agreement.workplace_outcome.is_not(None),
+               Agreement.outcome_applied.is_(False)),
     ]  # fmt: skip
     both = union_all(*parts).subquery()
     c = list(both.c)
@@ -172,6 +190,8 @@ def _state(cohort_id: int, rows: Any) -> GapState:
             out.version = k
         elif tag == _COHORT_TOO:
             out.cohort = _cohort(cohort_id, first, (s1, s2, s3, s4))
+        elif tag == _PENDING:
+            out.pending_outcomes = True
     # by week and id, as `RoundRepo.of_cohort` gives them (the union is ordered by id)
     out.open_reflections.sort(key=lambda r: (r.week, r.id))
     out.observed.sort()

@@ -190,3 +190,35 @@ async def test_the_counter_moves_with_what_is_kept_not_with_a_tap(db: Database) 
     v = await moved(v)
     # nothing of it touched the other cohort
     assert await _version(db, other) == untouched
+
+
+async def test_it_tells_whether_an_agreements_outcome_waits_to_be_applied(db: Database) -> None:
+    """What `AgreementRepo.unapplied` finds, folded into the same statement: the check after
+    an answer applies outcomes only when there is one, without a statement of its own."""
+    from storage.repos.gap_query import GapQuery
+    from storage.repos.loop import AgreementRepo
+    from storage.repos.rounds import RoundRepo
+
+    cohort_id = await make_cohort(db)
+    other = await make_cohort(db, name="PW3B")
+    async with db.transaction() as s:
+        bea = await MemberRepo(s).add_invited(cohort_id, "student", "Bea", None)
+        zoe = await MemberRepo(s).add_invited(other, "student", "Zoë", None)
+        round_, _ = await RoundRepo(s).insert_if_absent(cohort_id, 4, "reflection", NOW)
+        made = {"status": "active", "made_by": "Anouk", "made_by_user_id": 41, "text": "Oefen"}
+        mine = await AgreementRepo(s).create(cohort_id=cohort_id, member_id=bea, **made)
+        theirs = await AgreementRepo(s).create(cohort_id=other, member_id=zoe, **made)
+    async with db.reading() as s:
+        assert (await GapQuery(s).state(cohort_id)).pending_outcomes is False  # no outcome yet
+    async with db.transaction() as s:
+        await AgreementRepo(s).record_outcome(theirs.id, "gelukt", round_.id, NOW)
+    async with db.reading() as s:
+        assert (await GapQuery(s).state(cohort_id)).pending_outcomes is False  # another class
+    async with db.transaction() as s:
+        await AgreementRepo(s).record_outcome(mine.id, "gelukt", round_.id, NOW)
+    async with db.reading() as s:
+        assert (await GapQuery(s).state(cohort_id)).pending_outcomes is True
+    async with db.transaction() as s:
+        await AgreementRepo(s).change(mine.id, outcome_applied=True)
+    async with db.reading() as s:
+        assert (await GapQuery(s).state(cohort_id)).pending_outcomes is False  # applied
