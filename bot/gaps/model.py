@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Annotated, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -196,36 +197,55 @@ class Ask(NamedTuple):
 
 
 class AnswerIndex:
-    """The answers regrouped once, so that each rule is a linear scan."""
+    """The answers regrouped once, so that each rule is a linear scan. Only `rounds` and
+    `ask_at` are built at once; the other groupings when a rule first reads them (the class
+    rule reads those two only, and the per-answer check runs it on every changed skill)."""
 
     def __init__(self, data: CohortAnswers) -> None:
+        self._data = data
         self.rounds = sorted(data.rounds, key=lambda r: r.week)
         rated: dict[tuple[int, str, int], int] = {}
         for r in data.ratings:
             key = (r.student_id, r.skill, r.week)
             # Two ratings of one ask keep the lowest: independent of their order, and a
             # second rating can never hide a low one.
-            if key not in rated or r.rating < rated[key]:
+            if r.rating < rated.get(key, r.rating + 1):
                 rated[key] = r.rating
         helps = {(h.student_id, h.skill, h.week) for h in data.helps}
         self.ask_at = {k: Ask(k[2], v, k in helps) for k, v in rated.items()}
         self.ask_at.update({k: Ask(k[2], None, True) for k in helps if k not in rated})
+
+    @cached_property
+    def asks(self) -> dict[tuple[int, str], list[Ask]]:
+        """Per student and skill, one ask a week: by week."""
         grouped: dict[tuple[int, str], list[Ask]] = defaultdict(list)
-        self.by_student_week: dict[int, dict[int, list[tuple[str, int]]]] = defaultdict(
-            lambda: defaultdict(list)
-        )
-        for (sid, skill, week), ask in self.ask_at.items():
+        for (sid, skill, _week), ask in self.ask_at.items():
             grouped[(sid, skill)].append(ask)
+        return {k: sorted(v) for k, v in grouped.items()}
+
+    @cached_property
+    def by_student_week(self) -> dict[int, dict[int, list[tuple[str, int]]]]:
+        """Per student and week, the ratings by skill (sorted: float sums in one fixed order,
+        whatever the input order)."""
+        out: dict[int, dict[int, list[tuple[str, int]]]] = defaultdict(lambda: defaultdict(list))
+        for (sid, skill, week), ask in self.ask_at.items():
             if ask.rating is not None:
-                self.by_student_week[sid][week].append((skill, ask.rating))
-        self.asks = {k: sorted(v) for k, v in grouped.items()}  # one ask a week: by week
-        self.both = _with_observations(self.ask_at, data.observations)
-        for weeks in self.by_student_week.values():
+                out[sid][week].append((skill, ask.rating))
+        for weeks in out.values():
             for answers in weeks.values():
-                answers.sort()  # float sums in one fixed order, whatever the input order
-        self.words: dict[tuple[int, int], list[str]] = defaultdict(list)
-        for w in sorted(data.words, key=lambda w: (w.student_id, w.week, w.text)):
-            self.words[(w.student_id, w.week)].append(w.text)
+                answers.sort()
+        return out
+
+    @cached_property
+    def both(self) -> dict[tuple[int, str], list[Ask]]:
+        return _with_observations(self.ask_at, self._data.observations)
+
+    @cached_property
+    def words(self) -> dict[tuple[int, int], list[str]]:
+        words: dict[tuple[int, int], list[str]] = defaultdict(list)
+        for w in sorted(self._data.words, key=lambda w: (w.student_id, w.week, w.text)):
+            words[(w.student_id, w.week)].append(w.text)
+        return words
 
 
 def _with_observations(
