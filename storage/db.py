@@ -38,6 +38,7 @@ def is_sqlite(url: str) -> bool:
 # fails as a disconnect, the pool drops its connections and the caller's retry (the inbox, the
 # sender, the scheduler's next tick) gets fresh ones.
 PING_AFTER = 5.0  # seconds
+READING = "mentorbot_reading"  # SQLite: the execution option of `Database.reading`'s sessions
 
 
 def make_engine(
@@ -91,6 +92,8 @@ def _ping_when_idle(engine: AsyncEngine, after: float) -> None:
 def _begin_immediate(connection: Connection) -> None:
     # SQLAlchemy's documented recipe for SQLite (the driver begins nothing itself), run
     # through the driver so that waiting for the write lock sleeps in the loop.
+    if connection.get_execution_options().get(READING):
+        return  # `Database.reading`: each statement its own (autocommit) read
     driver = connection.connection.driver_connection
     try:
         await_(driver.begin())  # type: ignore[union-attr]
@@ -105,12 +108,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        # PostgreSQL: sessions for reads outside any transaction (`reading`)
-        self._readers = (
-            None
-            if self.is_sqlite
-            else async_sessionmaker(self.engine.execution_options(isolation_level="AUTOCOMMIT"))
-        )
+        # sessions for reads outside any transaction (`reading`)
+        outside = {READING: True} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"}
+        self._readers = async_sessionmaker(self.engine.execution_options(**outside))
 
     @property
     def is_sqlite(self) -> bool:
@@ -124,15 +124,11 @@ class Database:
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
-        """A session for reads only. On PostgreSQL outside any transaction (autocommit: no
-        BEGIN and COMMIT round trips; each statement sees the latest commits, as each does in
-        a READ COMMITTED transaction); on SQLite a transaction as usual (in the process, no
-        round trips; its isolation is fixed, see storage.sqlite_inloop). Writes belong in
-        `transaction()`: here each would commit on its own."""
-        if self._readers is None:
-            async with self.transaction() as session:
-                yield session
-            return
+        """A session for reads only, outside any transaction: each statement sees the latest
+        commits, as each does in a READ COMMITTED transaction. PostgreSQL: no BEGIN and COMMIT
+        round trips (autocommit). SQLite: no BEGIN IMMEDIATE, so the read neither waits for
+        the engine's write turn nor holds it (WAL: a reader never waits for a writer).
+        Writes belong in `transaction()`: here each would commit on its own."""
         async with self._readers() as session:
             yield session
 
