@@ -21,7 +21,7 @@ from bot.gaps.cohort_data import local_time
 from bot.gaps.lifecycle import Action, AlertState, Raise, Reraise, Resolve
 from bot.gaps.lifecycle import decide as decide_actions
 from bot.gaps.rules import Finding
-from bot.outbox.team import Team, notify_team, read_team, team_language
+from bot.outbox.team import notify_team, team_language, team_of
 from bot.texts import t
 from storage.db import Session
 from storage.records import MemberRecord
@@ -87,7 +87,7 @@ async def decide(
     states = [_state(a, weeks, now) for a in stored.values()]
     ok = check.ok_streaks(list(stored))
     actions = list(decide_actions(states, findings, len(data.rounds) - 1, ok))
-    return Decision(cohort_id, check, actions, stored, check.pending_outcomes)
+    return Decision(cohort_id, check, actions, stored, check.state.pending_outcomes)
 
 
 async def apply(session: Session, decision: Decision, now: datetime) -> list[int]:
@@ -97,10 +97,11 @@ async def apply(session: Session, decision: Decision, now: datetime) -> list[int
     cohort_id, data, stored = decision.cohort_id, decision.check.data, decision.stored
     repo = AlertRepo(session)
     week = data.rounds[-1].week
-    # read only when something is raised: most checks raise nothing, and each query counts
-    # on the per-answer path (docs/benchmarks.md §3)
-    agreed: dict[str, int] | None = None
-    team: Team | None = None  # its chats and language: one statement, once per check
+    # read with the check's statement (each statement counts on the per-answer path,
+    # docs/benchmarks.md §3): the alerts resolved after a learning agreement (bot.loop), raised
+    # again only on later evidence, and the team's chats and language
+    agreed = decision.check.state.agreed
+    team = team_of(decision.check.state.team)
     raised: list[int] = []
     for action in decision.actions:
         if isinstance(action, Resolve):
@@ -117,10 +118,6 @@ async def apply(session: Session, decision: Decision, now: datetime) -> list[int
             alert_id, count = alert.id, alert.raise_count + 1
         else:
             assert isinstance(action, Raise)
-            if agreed is None:
-                # resolved after a learning agreement (bot.loop): raised again only on
-                # later evidence
-                agreed = await repo.resolved_by(cohort_id, "after_agreement")
             if max(finding.weeks, default=0) <= agreed.get(finding.fingerprint, -1):
                 continue
             new_id = await repo.raise_new(
@@ -136,8 +133,6 @@ async def apply(session: Session, decision: Decision, now: datetime) -> list[int
             if new_id is None:  # another instance raised it a moment ago
                 continue
             alert_id, count = new_id, 1
-        if team is None:
-            team = await read_team(session, cohort_id)
         message = render_alert(alert_id, finding.kind, finding.student_id, finding.skill,
                                evidence, data, again=count > 1, lang=team.language)  # fmt: skip
         key = f"alert:{alert_id}:{count}"

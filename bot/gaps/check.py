@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import heapq
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import replace
 
 from bot.gaps import rules as gaps
@@ -39,7 +39,7 @@ from storage.db import Session
 from storage.records import CohortRecord, RoundRecord
 from storage.repos import MemberRepo
 from storage.repos.answers_query import AnswersQuery
-from storage.repos.gap_query import GapQuery, GapState, OpenAlert
+from storage.repos.gap_query import GapQuery, GapState
 from storage.repos.observations import ObservationRepo
 from storage.repos.rounds import RoundRepo
 
@@ -78,8 +78,7 @@ class GapCheck:
         open_part: SnapshotPart,
         rounds: list[RoundRecord],
         observations: tuple[WorkplaceObservation, ...] = (),
-        alerts: Sequence[OpenAlert] = (),
-        pending_outcomes: bool = False,
+        state: GapState | None = None,
     ):
         self.entry = entry
         # `observations`: the open observation rounds' (by week); the closed rounds' are kept
@@ -90,8 +89,10 @@ class GapCheck:
         for o in observations:
             self._observed.setdefault(o.student_id, []).append(o)
             self._observed_skill.setdefault(o.skill, []).append(o)
-        self.alerts = list(alerts)  # unresolved, read with the rest (`gap_check`)
-        self.pending_outcomes = pending_outcomes  # an agreement's outcome waits (bot.loop)
+        # what the check's statement read besides the answers (`gap_check`): the unresolved
+        # alerts, the team's contacts, whether an agreement's outcome waits (bot.loop)
+        self.state = state if state is not None else GapState()
+        self.alerts = self.state.alerts
         self._stored_of: dict[int, set[str]] = {}  # a student's stored fingerprints
         for a in self.alerts:
             kind, sid, _skill = gaps.parse_fingerprint(a.fingerprint)
@@ -340,7 +341,7 @@ async def gap_check(
                               entry.active)  # fmt: skip
     observed = tuple(WorkplaceObservation(sid, week, skill, level, wb)
                      for week, _id, sid, skill, level, wb in state.observed)  # fmt: skip
-    return GapCheck(entry, open_part, rounds, observed, state.alerts, state.pending_outcomes)
+    return GapCheck(entry, open_part, rounds, observed, state)
 
 
 def _key(state: GapState) -> tuple[object, ...]:

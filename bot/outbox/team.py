@@ -7,7 +7,7 @@ from datetime import datetime
 
 from bot.outbox.queue import Outgoing, Queued, queue
 from storage.db import Session
-from storage.repos.team import TeamRepo
+from storage.repos.team import TeamContacts, TeamRepo
 
 DEFAULT_TEAM_LANGUAGE = "nl"
 
@@ -25,7 +25,11 @@ async def read_team(session: Session, cohort_id: int) -> Team:
     """The linked group chat, else the active mentors' own chats; the language is English
     only when every active mentor chose it (/taal en): one Dutch reader keeps the team's
     messages Dutch, as they share one group."""
-    contacts = await TeamRepo(session).contacts(cohort_id)
+    return team_of(await TeamRepo(session).contacts(cohort_id))
+
+
+def team_of(contacts: TeamContacts) -> Team:
+    """`read_team` of contacts read already (the gap check reads them with its statement)."""
     mentors = contacts.mentors
     if contacts.group_chat_id is not None:
         chats = [contacts.group_chat_id]

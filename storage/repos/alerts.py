@@ -178,18 +178,6 @@ class AlertRepo:
             .values(status="muted", muted_until=until)
         )
 
-    async def resolved_by(self, cohort_id: int, resolution: str) -> dict[str, int]:
-        """Fingerprint → the latest plan week it was resolved with `resolution`."""
-        rows = await self.session.execute(
-            select(Alert.fingerprint, Alert.resolved_week).where(
-                Alert.cohort_id == cohort_id, Alert.resolution == resolution
-            )
-        )
-        weeks: dict[str, int] = {}
-        for fingerprint, week in rows:
-            weeks[fingerprint] = max(weeks.get(fingerprint, 0), week or 0)
-        return weeks
-
     async def about_students_since(
         self, cohort_ids: list[int], since: datetime
     ) -> list[AlertRecord]:

@@ -43,13 +43,18 @@ from storage.models import (
     Observation,
     Participation,
     Round,
+    UserSetting,
 )
 from storage.models.base import UTCDateTime
 from storage.records import AnswerRecord, CohortRecord, RoundRecord
+from storage.repos.team import TeamContacts, TeamMember
 
 NOTE_SKILL = "__note__"  # as storage.repos.observations.NOTE_SKILL (not evidence)
 OBSERVATION = "observation"
-_ROUND, _TAKING, _ANSWER, _OBSERVED, _ALERT, _COHORT, _COHORT_TOO, _PENDING = range(8)
+_ROUND, _TAKING, _ANSWER, _OBSERVED, _ALERT, _COHORT, _COHORT_TOO, _PENDING, _MENTOR, _AGREED = (
+    range(10)
+)
+AFTER_AGREEMENT = "after_agreement"  # as bot.loop.followup.AFTER_AGREEMENT
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,11 @@ class GapState:
     # agreements whose outcome is not applied yet (`AgreementRepo.unapplied`): usually none
     pending_outcomes: bool = False
     cohort: CohortRecord | None = None  # None: no such cohort
+    # what an acting check needs, read here so that it needs no statement of its own:
+    # the team's contacts (`TeamRepo.contacts`) and the alerts resolved after a learning
+    # agreement (fingerprint -> the latest week one was resolved so)
+    team: TeamContacts = field(default_factory=lambda: TeamContacts(None, []))
+    agreed: dict[str, int] = field(default_factory=dict)
 
 
 def _row(tag: int, *columns: Any) -> list[Any]:
@@ -148,6 +158,14 @@ def _statement() -> Select[Any]:
         .where(Agreement.cohort_id == cohort_id, Agreement.status == _const("active"),
                Agreement.outcome.is_not(None) | Agreement.workplace_outcome.is_not(None),
                Agreement.outcome_applied.is_(False)),
+        # the active mentors, as `TeamRepo.contacts` reads them (the group chat: the cohort's)
+        select(*_row(_MENTOR, Member.id, Member.telegram_user_id, Member.chat_id, None, None,
+                     UserSetting.language, Member.name))
+        .outerjoin(UserSetting, UserSetting.telegram_user_id == Member.telegram_user_id)
+        .where(Member.cohort_id == cohort_id, Member.role == _const("mentor"),
+               Member.status == _const("active")),
+        select(*_row(_AGREED, Alert.resolved_week, None, None, None, None, Alert.fingerprint))
+        .where(Alert.cohort_id == cohort_id, Alert.resolution == _const(AFTER_AGREEMENT)),
     ]  # fmt: skip
     both = union_all(*parts).subquery()
     c = list(both.c)
@@ -218,6 +236,7 @@ def _cohort(cohort_id: int, first: tuple[Any, ...], second: tuple[Any, ...]) -> 
 def _state(cohort_id: int, rows: Any, utc: Callable[[Any], datetime | None] = _utc) -> GapState:
     out = GapState()
     first: tuple[Any, ...] = ()
+    mentors: list[tuple[str, int, TeamMember]] = []  # by name and id, as TeamRepo orders
     for tag, a, b, n, m, k, s1, s2, s3, s4, text, flag, raw_time in rows:
         t1: Any = utc(raw_time)  # NULL for most tags
         if tag == _ROUND:  # open: not closed yet
@@ -237,6 +256,12 @@ def _state(cohort_id: int, rows: Any, utc: Callable[[Any], datetime | None] = _u
             out.cohort = _cohort(cohort_id, first, (s1, s2, s3, s4))
         elif tag == _PENDING:
             out.pending_outcomes = True
+        elif tag == _MENTOR:
+            mentors.append((s2, a, TeamMember(b, n, s1)))
+        elif tag == _AGREED:
+            out.agreed[s1] = max(out.agreed.get(s1, 0), a or 0)
+    group = out.cohort.group_chat_id if out.cohort is not None else None
+    out.team = TeamContacts(group, [m for *_order, m in sorted(mentors, key=lambda m: m[:2])])
     # by week and id, as `RoundRepo.of_cohort` gives them (the union is ordered by id)
     out.open_reflections.sort(key=lambda r: (r.week, r.id))
     out.observed.sort()

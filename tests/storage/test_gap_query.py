@@ -222,3 +222,46 @@ async def test_it_tells_whether_an_agreements_outcome_waits_to_be_applied(db: Da
         await AgreementRepo(s).change(mine.id, outcome_applied=True)
     async with db.reading() as s:
         assert (await GapQuery(s).state(cohort_id)).pending_outcomes is False  # applied
+
+
+async def test_it_gives_the_teams_contacts_and_the_gaps_an_agreement_resolved(
+    db: Database,
+) -> None:
+    """What an alert raised by the check needs, read with the same statement: the team's
+    chats and languages as `TeamRepo.contacts` gives them, and the latest week a gap was
+    resolved after a learning agreement (raised again only on later evidence)."""
+    from storage.repos import UserSettingsRepo
+    from storage.repos.alerts import AlertRepo
+    from storage.repos.gap_query import GapQuery
+    from storage.repos.team import TeamRepo
+    from tests.factories import add_member, add_mentor
+
+    cohort_id = await make_cohort(db)
+    other = await make_cohort(db, name="PW3B")
+    async with db.transaction() as s:
+        await add_mentor(s, cohort_id, "Bram", 42)
+        await add_mentor(s, cohort_id, "Anouk", 41)
+        await add_mentor(s, other, "Els", 43)
+        await add_member(s, cohort_id, "Sara", "student", 44)
+        await UserSettingsRepo(s).set_language(41, "en")
+        alerts = AlertRepo(s)
+        for week, fp, how in ((3, "student_gap:7:spelen", "after_agreement"),
+                              (6, "student_gap:7:spelen", "after_agreement"),
+                              (5, "class_gap:-:taal", None)):  # fmt: skip
+            alert_id = await alerts.raise_new(cohort_id, fp, kind=fp.split(":")[0],
+                                              member_id=None, skill=None, evidence={},
+                                              week=week, now=NOW)  # fmt: skip
+            assert alert_id is not None
+            assert await alerts.resolve(alert_id, NOW, resolution=how, week=week)
+    async with db.reading() as s:
+        state = await GapQuery(s).state(cohort_id)
+        assert state.team == await TeamRepo(s).contacts(cohort_id)
+        assert [m.telegram_user_id for m in state.team.mentors] == [41, 42]  # by name
+        assert [m.language for m in state.team.mentors] == ["en", None]
+        assert state.agreed == {"student_gap:7:spelen": 6}  # the latest; not the rules' own
+    async with db.transaction() as s:
+        await CohortRepo(s).link_group(cohort_id, -100)
+    async with db.reading() as s:
+        state = await GapQuery(s).state(cohort_id)
+        assert state.team.group_chat_id == -100
+        assert state.team == await TeamRepo(s).contacts(cohort_id)
