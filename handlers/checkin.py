@@ -20,6 +20,7 @@ from telegram.error import BadRequest, RetryAfter
 from bot.checkin import flow as checkin
 from bot.checkin.flow import EXPECT, QUESTION_KEY, SKIP, Ask, Outcome, has_visible_text
 from bot.checkin.student_questions import MAX_QUESTION, ask_team
+from bot.checkin.typed import save_text
 from bot.observe import links
 from bot.outbox.queue import Outgoing
 from bot.people.identity import Identity
@@ -139,7 +140,7 @@ async def text_answer(update: Update, context: MentorContext, scope: Scope) -> R
     ):
         outcome, to_team = await _question(scope, student, message.text), True
     elif student is not None:
-        outcome = await checkin.save_text(
+        outcome = await save_text(
             session, student, message.text, reply_to, lang, scope.now, again=handled_again()
         )
     if student is None and scope.who.active(links.ROLE):
