@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, exists, select, update
+from sqlalchemy import Integer, Table, and_, bindparam, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import dialect_name, insert_for
@@ -51,8 +51,13 @@ def _new_prompt(dialect: str) -> Any:
     )
 
 
+_PROMPTS: Table = Prompt.__table__  # type: ignore[assignment]
+_ROUNDS: Table = Round.__table__  # type: ignore[assignment]
+_COHORTS: Table = Cohort.__table__  # type: ignore[assignment]
+_ANSWERS: Table = Answer.__table__  # type: ignore[assignment]
+
 # Statements of every answer, built once (`ensure`, `find`, `set_message`).
-_FIND = select(*(Prompt.__table__.c[name] for name in PromptRecord.__dataclass_fields__)).where(  # type: ignore[attr-defined]
+_FIND = select(*(_PROMPTS.c[name] for name in PromptRecord.__dataclass_fields__)).where(
     Prompt.round_id == bindparam("round_id"),
     Prompt.member_id == bindparam("member_id"),
     Prompt.question_key == bindparam("question_key"),
@@ -78,17 +83,17 @@ _PROMPT_AT = _ANSWER_AT + len(ANSWER_COLUMNS)  # a tap's
 
 def _read(joined: Any, member_id: Any) -> Any:
     """The select list of both reads over `joined` (the round and what leads to it)."""
-    rounds, cohorts, answers = Round.__table__, Cohort.__table__, Answer.__table__
-    follow_ups = exists().where(to_follow_up(member_id, rounds.c.week, rounds.c.id))  # type: ignore[attr-defined]
+    rounds, cohorts, answers = _ROUNDS, _COHORTS, _ANSWERS
+    follow_ups = exists().where(to_follow_up(member_id, rounds.c.week, rounds.c.id))
     return select(
-        *(rounds.c[name] for name in _ROUND_COLUMNS),  # type: ignore[attr-defined]
-        *(cohorts.c[name] for name in _COHORT_COLUMNS),  # type: ignore[attr-defined]
+        *(rounds.c[name] for name in _ROUND_COLUMNS),
+        *(cohorts.c[name] for name in _COHORT_COLUMNS),
         follow_ups.label("agreements"),
-        *(answers.c[name].label(f"a_{name}") for name in ANSWER_COLUMNS),  # type: ignore[attr-defined]
+        *(answers.c[name].label(f"a_{name}") for name in ANSWER_COLUMNS),
     ).select_from(
-        joined.join(cohorts, cohorts.c.id == rounds.c.cohort_id).outerjoin(  # type: ignore[attr-defined]
+        joined.join(cohorts, cohorts.c.id == rounds.c.cohort_id).outerjoin(
             answers,
-            and_(answers.c.round_id == rounds.c.id, answers.c.member_id == member_id),  # type: ignore[attr-defined]
+            and_(answers.c.round_id == rounds.c.id, answers.c.member_id == member_id),
         )
     )
 
@@ -96,12 +101,12 @@ def _read(joined: Any, member_id: Any) -> Any:
 @functools.cache
 def _for_tap() -> Any:
     """`PromptRepo.for_tap`'s statement (bound: `token`); the prompt's columns last."""
-    prompts, rounds = Prompt.__table__, Round.__table__
-    joined = prompts.join(rounds, rounds.c.id == prompts.c.round_id)  # type: ignore[attr-defined]
+    prompts, rounds = _PROMPTS, _ROUNDS
+    joined = prompts.join(rounds, rounds.c.id == prompts.c.round_id)
     return (
-        _read(joined, prompts.c.member_id)  # type: ignore[attr-defined]
-        .add_columns(*(prompts.c[name] for name in _PROMPT_COLUMNS))  # type: ignore[attr-defined]
-        .where(prompts.c.token == bindparam("token"))  # type: ignore[attr-defined]
+        _read(joined, prompts.c.member_id)
+        .add_columns(*(prompts.c[name] for name in _PROMPT_COLUMNS))
+        .where(prompts.c.token == bindparam("token"))
     )
 
 
@@ -109,20 +114,20 @@ def _for_tap() -> Any:
 def _for_typed() -> Any:
     """`PromptRepo.for_typed`'s statement (bound: `cohort`, `member`): the cohort's open
     reflection round of the highest week, as `RoundRepo.latest` finds it."""
-    rounds = Round.__table__
+    rounds = _ROUNDS
     latest = (
-        select(rounds.c.id)  # type: ignore[attr-defined]
+        select(rounds.c.id)
         .where(
-            rounds.c.cohort_id == bindparam("cohort"),  # type: ignore[attr-defined]
-            rounds.c.kind == "reflection",  # type: ignore[attr-defined]
-            rounds.c.status == "open",  # type: ignore[attr-defined]
+            rounds.c.cohort_id == bindparam("cohort"),
+            rounds.c.kind == "reflection",
+            rounds.c.status == "open",
         )
-        .order_by(rounds.c.week.desc())  # type: ignore[attr-defined]
+        .order_by(rounds.c.week.desc())
         .limit(1)
         .scalar_subquery()
     )
     member = bindparam("member", type_=Integer)
-    return _read(rounds, member).where(rounds.c.id == latest)  # type: ignore[attr-defined]
+    return _read(rounds, member).where(rounds.c.id == latest)
 
 
 def _opened(rows: Sequence[Any]) -> Opened:
