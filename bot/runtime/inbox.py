@@ -61,7 +61,10 @@ def write_with_record(write: Write) -> bool:
     reply went out (the id of a sent question). That transaction commits before any later
     update of the same user is claimed, on any instance, so that update sees the write. An
     update that fails, or an instance that dies first, leaves it unwritten: the update is
-    handled again and sends (and writes) anew. False outside the inbox: write yourself."""
+    handled again and sends (and writes) anew. False outside the inbox: write yourself.
+
+    A write must not fail on its own (an UPDATE by key, as `PromptRepo.set_message`): it
+    shares the claim's transaction, and a failing one would be retried with every claim."""
     writes = _writes.get()
     if writes is None:
         return False
