@@ -20,11 +20,12 @@ from telegram.error import BadRequest, RetryAfter
 from bot.checkin import flow as checkin
 from bot.checkin.flow import EXPECT, QUESTION_KEY, SKIP, Ask, Outcome, has_visible_text
 from bot.checkin.student_questions import MAX_QUESTION, ask_team
+from bot.checkin.typed import save_text
 from bot.observe import links
 from bot.outbox.queue import Outgoing
 from bot.people.identity import Identity
 from bot.runtime.context import MentorContext
-from bot.runtime.inbox import handled_again
+from bot.runtime.inbox import handled_again, write_with_record
 from bot.schedule.next_round import next_round_phrase
 from bot.texts import t
 from handlers import observe
@@ -97,8 +98,20 @@ async def _send_follow_ups(
         message = item.message if isinstance(item, Ask) else item
         sent = await _send_with_one_retry(chat, message)
         if isinstance(item, Ask) and item.remember_message:
-            async with unit_of_work(context) as session:
-                await PromptRepo(session).set_message(item.token, sent.message_id)
+            await _remember(context, item.token, sent.message_id)
+
+
+async def _remember(context: MentorContext, token: str, message_id: int) -> None:
+    """The sent question's message with its prompt, so that a reply to it answers it. Written
+    with the inbox's record of the update (`write_with_record`): a transaction fewer per text
+    question, and the user's next update, claimed only after that record, still finds it."""
+
+    async def write(session: Session) -> None:
+        await PromptRepo(session).set_message(token, message_id)
+
+    if not write_with_record(write):  # not handled through the inbox
+        async with unit_of_work(context) as session:
+            await write(session)
 
 
 async def _send_with_one_retry(chat: Chat, message: Outgoing) -> Message:
@@ -139,7 +152,7 @@ async def text_answer(update: Update, context: MentorContext, scope: Scope) -> R
     ):
         outcome, to_team = await _question(scope, student, message.text), True
     elif student is not None:
-        outcome = await checkin.save_text(
+        outcome = await save_text(
             session, student, message.text, reply_to, lang, scope.now, again=handled_again()
         )
     if student is None and scope.who.active(links.ROLE):
@@ -252,5 +265,4 @@ async def _expectations_reply(
     assert chat is not None
     prompt = t("expectations.type_question", who.language)
     sent = await chat.send_message(prompt, reply_markup=ForceReply())
-    async with unit_of_work(context) as session:
-        await PromptRepo(session).set_message(result, sent.message_id)
+    await _remember(context, result, sent.message_id)

@@ -227,12 +227,12 @@ async def save_choice(
     values = parse_choice(question, raw)
     if values is None:
         return Outcome(t("input.stale_button", lang), stale=True)
-    return await _store(
+    return await store_answer(
         session, round_, member, week, question, values, lang, now, again, before=tap.answers
     )
 
 
-async def _store(
+async def store_answer(
     session: Session,
     round_: RoundRecord,
     member: MemberRecord,
@@ -285,78 +285,6 @@ async def _store(
             if isinstance(follow, Outgoing):
                 outcome.completed = (round_.cohort_id, member.id)
     return outcome
-
-
-async def save_text(
-    session: Session,
-    member: MemberRecord,
-    text: str,
-    reply_to: int | None,
-    lang: str,
-    now: datetime,
-    *,
-    again: bool = False,
-) -> Outcome | None:
-    """A typed answer: to the question it replies to, else to the current question.
-    None when no reflection question is waiting for this student."""
-    prompts = PromptRepo(session)
-    rounds = RoundRepo(session)
-    prompt = await prompts.by_message(member.id, reply_to) if reply_to else None
-    round_ = (
-        await rounds.get(prompt.round_id)
-        if prompt
-        else await rounds.latest(member.cohort_id, "reflection")
-    )
-    if round_ is not None and not round_.is_open and prompt is not None:
-        return Outcome(t("answer.closed", lang))  # a reply to last week's question
-    if round_ is None or not round_.is_open:
-        return None
-    week = await reflection_week(session, round_, member.id, lang)
-    before: dict[str, AnswerRecord] | None = None  # read below when no prompt names the question
-    if prompt is not None and prompt.question_key in {q.key for q in week.questions}:
-        question = week.question(prompt.question_key)
-    else:
-        answered = await AnswerRepo(session).of(round_.id, member.id)
-        replayed = _answered_by(week, answered, text) if again else None
-        current = replayed or next_question(week, answered)
-        if current is None or not await _was_asked(session, round_, member, current):
-            return None
-        question, before = current, answered
-    if question.kind == "text":
-        if not has_visible_text(text):
-            return Outcome(t("input.empty", lang))
-        if len(text) > (question.max_length or 4000):
-            return Outcome(t("input.too_long", lang, length=len(text), limit=question.max_length))
-        values: dict[str, object] = {"text": text}
-        return await _store(
-            session, round_, member, week, question, values, lang, now, again, before=before
-        )
-    typed = text.strip()
-    if question.kind == "rating" and typed in {"1", "2", "3", "4", "5"}:
-        values = {"rating": int(typed)}  # (declared above)
-        return await _store(
-            session, round_, member, week, question, values, lang, now, again, before=before
-        )
-    return Outcome(t("question.choose_button", lang))
-
-
-def _answered_by(
-    week: ResolvedWeek, answered: dict[str, AnswerRecord], text: str
-) -> ResolvedQuestion | None:
-    """The text question this very text already answers. An update handled again after a
-    crash finds its answer stored and the next question current: it is the same answer (its
-    reply and the next question go out again), not a text typed at a rating question."""
-    for question in week.questions:
-        stored = answered.get(question.key)
-        if question.kind == "text" and stored is not None and stored.text == text:
-            return question
-    return None
-
-
-async def _was_asked(
-    session: Session, round_: RoundRecord, member: MemberRecord, question: ResolvedQuestion
-) -> bool:
-    return await PromptRepo(session).find(round_.id, member.id, question.key) is not None
 
 
 async def open_reflection(session: Session, member: MemberRecord) -> RoundRecord | None:

@@ -210,9 +210,12 @@ class Plan(_Frozen):
         if number < 1:
             raise ValueError(f"plan week numbers start at 1, not {number}")
         lang = "en" if lang == "en" else "nl"
-        resolved = self._resolved.get((number, lang))
+        # `self._resolved` goes through pydantic's __getattr__ (3 µs, most of this call; the
+        # gap check asks thousands of times per check): the private attributes' dict is a slot
+        kept = self.__pydantic_private__["_resolved"] if self.__pydantic_private__ else {}
+        resolved = kept.get((number, lang))
         if resolved is None:
-            resolved = self._resolved[(number, lang)] = _resolve(self, number, lang)
+            resolved = kept[(number, lang)] = _resolve(self, number, lang)
         return resolved
 
     def missing_translations(self) -> list[str]:

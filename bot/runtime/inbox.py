@@ -27,13 +27,14 @@ from telegram import Bot, Update
 
 from bot import metrics
 from bot.runtime.updates import user_key
-from storage.db import Database
+from storage.db import Database, Session
 from storage.records import InboxRecord
 from storage.repos.inbox import PARKED, InboxRepo, Incoming
 
 log = logging.getLogger(__name__)
 
 Process = Callable[[Update], Awaitable[None]]
+Write = Callable[[Session], Awaitable[object]]
 
 MAX_ATTEMPTS = 3
 RETRY_AFTER = (2.0, 10.0)  # seconds before the second and the third try
@@ -44,6 +45,7 @@ _FRESH_LIMIT = 1000  # received updates kept parsed for the worker
 _RECORD_WITHIN = 0.05  # seconds a handled update may wait to be recorded with a claim
 _failures: ContextVar[list[BaseException] | None] = ContextVar("inbox_failures", default=None)
 _again: ContextVar[bool] = ContextVar("inbox_again", default=False)
+_writes: ContextVar[list[Write] | None] = ContextVar("inbox_writes", default=None)
 
 
 def handled_again() -> bool:
@@ -51,6 +53,23 @@ def handled_again() -> bool:
     try that failed): its replies may never have gone out, so a handler sends them again
     rather than treating it as a double tap."""
     return _again.get()
+
+
+def write_with_record(write: Write) -> bool:
+    """Run `write` in the transaction that records the update being handled as handled (the
+    next claim's), not in a transaction of its own: for what a handler learns only after its
+    reply went out (the id of a sent question). That transaction commits before any later
+    update of the same user is claimed, on any instance, so that update sees the write. An
+    update that fails, or an instance that dies first, leaves it unwritten: the update is
+    handled again and sends (and writes) anew. False outside the inbox: write yourself.
+
+    A write must not fail on its own (an UPDATE by key, as `PromptRepo.set_message`): it
+    shares the claim's transaction, and a failing one would be retried with every claim."""
+    writes = _writes.get()
+    if writes is None:
+        return False
+    writes.append(write)
+    return True
 
 
 def note_failure(error: BaseException | None) -> None:
@@ -92,6 +111,7 @@ class Inbox:
         # Handled updates not yet recorded: the next claim's transaction records them (one
         # transaction per update, not two), which also frees their users' next updates.
         self._handled: list[int] = []
+        self._writes: list[Write] = []  # theirs (`write_with_record`), run with their record
         self._received = 0  # updates stored by this instance so far
         # The updates this instance received, by update id, until it handles them: no second
         # parse of the stored JSON (the row is the truth; another instance parses it)
@@ -175,10 +195,12 @@ class Inbox:
         if free <= 0 and not self._handled:
             return []
         handled, self._handled = self._handled, []
+        writes, self._writes = self._writes, []
         try:
             async with self.db.transaction() as session:
                 repo = InboxRepo(session)
                 await repo.mark_handled_many(handled, self.instance_id, self._now())
+                await _run(writes, session)
                 rows = await repo.claim(self.instance_id, self._now(), free) if free > 0 else []
                 if time.monotonic() >= self._next_prune:
                     await self._prune(repo)
@@ -189,6 +211,7 @@ class Inbox:
         except Exception as exc:
             log.error("inbox claim failed: %s", type(exc).__name__)
             self._handled[:0] = handled  # recorded with the next claim
+            self._writes[:0] = writes
             return []
         return rows
 
@@ -199,14 +222,17 @@ class Inbox:
             if not self._handled:
                 return
             handled, self._handled = self._handled, []
+            writes, self._writes = self._writes, []
             try:
                 async with self.db.transaction() as session:
                     await InboxRepo(session).mark_handled_many(
                         handled, self.instance_id, self._now()
                     )
+                    await _run(writes, session)
             except Exception as exc:
                 log.error("handled updates not recorded: %s", type(exc).__name__)
                 self._handled[:0] = handled
+                self._writes[:0] = writes
                 await asyncio.sleep(0.2 * (attempt + 1))
 
     async def _prune(self, repo: InboxRepo) -> None:
@@ -250,7 +276,9 @@ class Inbox:
 
     async def _handle(self, row: InboxRecord) -> None:
         failures: list[BaseException] = []
+        writes: list[Write] = []
         token, again = _failures.set(failures), _again.set(row.attempts > 1)
+        pending = _writes.set(writes)
         try:
             update = self._fresh.pop(row.update_id, None)
             # replies first: at most two bulk requests out while an update is handled here
@@ -262,10 +290,12 @@ class Inbox:
         finally:
             _failures.reset(token)
             _again.reset(again)
+            _writes.reset(pending)
         if failures:
             await self._failed(row, failures[-1])
         else:
             self._handled.append(row.id)  # recorded by the next claim (the task's end wakes it)
+            self._writes += writes
 
     async def _failed(self, row: InboxRecord, error: BaseException) -> None:
         delay = self.retry_after[min(row.attempts, len(self.retry_after)) - 1]
@@ -298,3 +328,8 @@ class Inbox:
                 log.error("update %s outcome not recorded: %s", row.update_id, type(exc).__name__)
                 await asyncio.sleep(0.2 * (attempt + 1))
         return None
+
+
+async def _run(writes: Sequence[Write], session: Session) -> None:
+    for write in writes:
+        await write(session)

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import InboxUpdate
 from storage.records import InboxRecord
+from storage.repos.core import execute
 
 PENDING = "pending"
 HANDLING = "handling"
@@ -146,7 +147,7 @@ class InboxRepo:
         ]
         # The rows go with the execution: SQLAlchemy sends them as one multi-row INSERT
         # ("insertmanyvalues") from one compiled statement, not a statement compiled per call.
-        result = await self.session.execute(_store(self._dialect), rows)
+        result = await execute(self.session, _store(self._dialect), rows)
         return len(result.all())
 
     async def claim(self, instance_id: str, now: datetime, limit: int) -> list[InboxRecord]:
@@ -155,12 +156,12 @@ class InboxRepo:
         values: dict[str, Any] = {"instance": instance_id, "now": now, "limit": limit}
         if self._dialect == "postgresql":
             # Lock, then update by id (see storage.repos.outbox.claim for why not in one go).
-            ids = list((await self.session.scalars(_CLAIMABLE_LOCKED, values)).all())
+            ids = list((await execute(self.session, _CLAIMABLE_LOCKED, values)).scalars())
             if not ids:
                 return []
-            result = await self.session.execute(_CLAIM_IDS, {**values, "ids": ids})
+            result = await execute(self.session, _CLAIM_IDS, {**values, "ids": ids})
         else:
-            result = await self.session.execute(_CLAIM_DUE, values)
+            result = await execute(self.session, _CLAIM_DUE, values)
         return sorted((_record(row) for row in result.all()), key=lambda r: r.update_id)
 
     async def mark_handled(self, row_id: int, instance_id: str, now: datetime) -> bool:
@@ -175,7 +176,7 @@ class InboxRepo:
         if not row_ids:
             return 0
         values = {"ids": list(row_ids), "instance": instance_id, "now": now}
-        return len((await self.session.execute(_MARK_HANDLED, values)).all())
+        return len((await execute(self.session, _MARK_HANDLED, values)).all())
 
     async def mark_failed(
         self, row_id: int, instance_id: str, error: str, retry_at: datetime, max_attempts: int

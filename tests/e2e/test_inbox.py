@@ -4,10 +4,17 @@ is handled as usual. (An update handed over twice: tests/web and tests/process.)
 
 from __future__ import annotations
 
+import asyncio
 import json
+from datetime import UTC, datetime
+
+from telegram import Bot, Chat, Message, Update
 
 from bot import metrics
+from bot.runtime.inbox import Inbox, write_with_record
+from storage.db import Database, Session
 from storage.repos.inbox import InboxRepo
+from tests.conftest import TEST_TOKEN
 from tests.harness import Harness
 from tests.processes import eventually
 
@@ -71,3 +78,35 @@ async def test_an_update_is_stored_as_the_bot_api_sent_it(h: Harness) -> None:
     row = await eventually(stored, 10, "the update stored")
     assert row.payload == sent  # type: ignore[attr-defined]
     assert (await h.say(user, "/help")).text  # and it was handled as before
+
+
+async def test_a_write_after_the_reply_goes_with_the_record_of_its_update(db: Database) -> None:
+    """`write_with_record` (a sent question's message id): the write runs in the transaction
+    that records its update as handled, not one of its own; a try that fails writes nothing,
+    the try after it writes anew; outside the inbox the caller is told to write itself."""
+    seen: list[tuple[int, int, str]] = []  # (update, try, status of the update in the write)
+    tries: dict[int, int] = {}
+
+    async def process(update: Update) -> None:
+        n = tries[update.update_id] = tries.get(update.update_id, 0) + 1
+
+        async def write(session: Session) -> None:
+            row = await InboxRepo(session).get(update.update_id)
+            assert row is not None
+            seen.append((update.update_id, n, row.status))
+
+        assert write_with_record(write)
+        if update.update_id == 2 and n == 1:
+            raise RuntimeError("the first try of update 2 fails after its reply")
+
+    inbox = Inbox(db, Bot(TEST_TOKEN), "instance-a", process, retry_after=(0.05, 0.05))
+    inbox.start()
+    try:
+        chat = {"id": 7, "type": "private"}
+        updates = [Update(i, message=Message(i, datetime.now(UTC), Chat(**chat))) for i in (1, 2)]
+        assert await inbox.receive(updates) == 2
+        await eventually(lambda: len(seen) >= 2 or None, 10, "both updates recorded")
+    finally:
+        await inbox.stop()
+    assert seen == [(1, 1, "handled"), (2, 2, "handled")]  # in the record's transaction
+    assert not write_with_record(lambda session: asyncio.sleep(0))  # not in an update

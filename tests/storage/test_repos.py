@@ -159,3 +159,45 @@ async def test_memberships_and_language_in_one_read(db: Database) -> None:
         assert members == await MemberRepo(s).of_user(31)
         assert await MemberRepo(s).of_user_with_language(32) == ([], "en")
         assert await MemberRepo(s).of_user_with_language(33) == ([], None)
+
+
+async def test_a_typed_answers_first_read_agrees_with_the_reads_it_replaces(db: Database) -> None:
+    """`PromptRepo.for_typed` (one statement) gives what `RoundRepo.latest`, `CohortRepo.get`,
+    `AgreementRepo.to_follow_up` and `AnswerRepo.of` gave a typed answer: the open reflection
+    of the highest week, its cohort, whether it asks about an agreement, this student's
+    answers; None without an open reflection."""
+    from storage.repos.loop import AgreementRepo
+    from storage.repos.rounds import AnswerRepo, PromptRepo, RoundRepo
+
+    cohort_id = await make_cohort(db)
+    async with db.transaction() as s:
+        assert await PromptRepo(s).for_typed(cohort_id, 1) is None  # no round at all
+        anna, ben = [await MemberRepo(s).add_invited(cohort_id, "student", n, None) for n in "AB"]
+        rounds = RoundRepo(s)
+        week1, _ = await rounds.insert_if_absent(cohort_id, 1, "reflection", NOW)
+        week2, _ = await rounds.insert_if_absent(cohort_id, 2, "reflection", NOW)
+        await rounds.insert_if_absent(cohort_id, 3, "reflection", NOW, status="closed")
+        await rounds.insert_if_absent(cohort_id, 4, "expectations", NOW)
+        for round_id, member, key in ((week2.id, anna, "q1"), (week2.id, anna, "q2"),
+                                      (week2.id, ben, "q1"), (week1.id, anna, "q9")):  # fmt: skip
+            await AnswerRepo(s).save(round_id, member, key, kind="text", skill=None, now=NOW,
+                                     text=f"{member}{key}")  # fmt: skip
+        await AgreementRepo(s).create(
+            cohort_id=cohort_id, member_id=ben, status="active", made_by="M", made_by_user_id=1,
+            follow_up_week=2, text="Vragen stellen",
+        )  # fmt: skip
+    async with db.transaction() as s:
+        for member, agreements in ((anna, False), (ben, True)):
+            read = await PromptRepo(s).for_typed(cohort_id, member)
+            assert read is not None
+            assert read.round == await RoundRepo(s).latest(cohort_id, "reflection") == week2
+            assert read.cohort == await CohortRepo(s).get(cohort_id)
+            assert read.answers == await AnswerRepo(s).of(week2.id, member)
+            assert read.agreements is agreements
+            assert bool(await AgreementRepo(s).to_follow_up(member, 2, week2.id)) is agreements
+        assert sorted((await PromptRepo(s).for_typed(cohort_id, anna)).answers) == ["q1", "q2"]  # type: ignore[union-attr]
+        assert (await PromptRepo(s).for_typed(cohort_id, 999)).answers == {}  # type: ignore[union-attr]
+        await RoundRepo(s).close(week2.id, NOW)
+        assert (await PromptRepo(s).for_typed(cohort_id, anna)).round == week1  # type: ignore[union-attr]
+        await RoundRepo(s).close(week1.id, NOW)
+        assert await PromptRepo(s).for_typed(cohort_id, anna) is None

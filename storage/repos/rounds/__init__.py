@@ -3,7 +3,7 @@
 `prompt` (the token on a button and a tap's first read, one statement)."""
 
 from storage.repos.rounds.answer import AnswerRepo
-from storage.repos.rounds.prompt import PromptRepo, Tap
+from storage.repos.rounds.prompt import Opened, PromptRepo, Tap
 from storage.repos.rounds.round import RoundRepo, student_history
 
-__all__ = ["AnswerRepo", "PromptRepo", "RoundRepo", "Tap", "student_history"]
+__all__ = ["AnswerRepo", "Opened", "PromptRepo", "RoundRepo", "Tap", "student_history"]

@@ -4,34 +4,40 @@ from __future__ import annotations
 
 import functools
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, select, update
+from sqlalchemy import Integer, Table, and_, bindparam, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import dialect_name, insert_for
 from storage.models import Answer, Cohort, Prompt, Round, utcnow
 from storage.records import AnswerRecord, CohortRecord, PromptRecord, RoundRecord
-from storage.repos.cohorts import to_record as cohort_record
+from storage.repos.core import execute
 from storage.repos.loop import to_follow_up
 from storage.repos.opening import OpeningRepo
 from storage.repos.rounds.answer import ANSWER_COLUMNS
-from storage.repos.rounds.round import round_record
 
 
 @dataclass(frozen=True)
-class Tap:
-    """What a tapped button needs, read in one statement (`PromptRepo.for_tap`)."""
+class Opened:
+    """What an answer needs of its round, read in one statement (`PromptRepo.for_typed`)."""
 
-    prompt: PromptRecord
     round: RoundRecord
     cohort: CohortRecord  # the round's (its plan)
-    answers: dict[str, AnswerRecord]  # the prompt's student's answers in the round so far
+    answers: dict[str, AnswerRecord]  # the student's answers in the round so far
     agreements: bool  # whether the round asks about any of the student's agreements
 
 
-def prompt_record(row: Prompt) -> PromptRecord:
+@dataclass(frozen=True)
+class Tap(Opened):
+    """What a tapped button needs, read in one statement (`PromptRepo.for_tap`)."""
+
+    prompt: PromptRecord
+
+
+def prompt_record(row: Any) -> PromptRecord:  # a Prompt, or a row of its columns
     return PromptRecord(row.token, row.round_id, row.member_id, row.question_key, row.message_id)
 
 
@@ -45,27 +51,96 @@ def _new_prompt(dialect: str) -> Any:
     )
 
 
+_PROMPTS: Table = Prompt.__table__  # type: ignore[assignment]
+_ROUNDS: Table = Round.__table__  # type: ignore[assignment]
+_COHORTS: Table = Cohort.__table__  # type: ignore[assignment]
+_ANSWERS: Table = Answer.__table__  # type: ignore[assignment]
+
+# Statements of every answer, built once (`ensure`, `find`, `set_message`).
+_FIND = select(*(_PROMPTS.c[name] for name in PromptRecord.__dataclass_fields__)).where(
+    Prompt.round_id == bindparam("round_id"),
+    Prompt.member_id == bindparam("member_id"),
+    Prompt.question_key == bindparam("question_key"),
+)
+_SET_MESSAGE = (
+    update(Prompt)
+    .where(Prompt.token == bindparam("prompt"))
+    .values(message_id=bindparam("message"))
+)
+
+
+# A tap's and a typed answer's first reads as plain columns (no ORM objects), positionally:
+# the prompt's (a tap's only), then the round's and the cohort's as their records take them,
+# the agreements flag, and an answer's (NULL without one).
+_PROMPT_COLUMNS = list(PromptRecord.__dataclass_fields__)
+_ROUND_COLUMNS = list(RoundRecord.__dataclass_fields__)
+_COHORT_COLUMNS = list(CohortRecord.__dataclass_fields__)
+_COHORT_AT = len(_ROUND_COLUMNS)  # from the round's first column
+_AGREEMENTS_AT = _COHORT_AT + len(_COHORT_COLUMNS)
+_ANSWER_AT = _AGREEMENTS_AT + 1
+_PROMPT_AT = _ANSWER_AT + len(ANSWER_COLUMNS)  # a tap's
+
+
+def _read(joined: Any, member_id: Any) -> Any:
+    """The select list of both reads over `joined` (the round and what leads to it)."""
+    rounds, cohorts, answers = _ROUNDS, _COHORTS, _ANSWERS
+    follow_ups = exists().where(to_follow_up(member_id, rounds.c.week, rounds.c.id))
+    return select(
+        *(rounds.c[name] for name in _ROUND_COLUMNS),
+        *(cohorts.c[name] for name in _COHORT_COLUMNS),
+        follow_ups.label("agreements"),
+        *(answers.c[name].label(f"a_{name}") for name in ANSWER_COLUMNS),
+    ).select_from(
+        joined.join(cohorts, cohorts.c.id == rounds.c.cohort_id).outerjoin(
+            answers,
+            and_(answers.c.round_id == rounds.c.id, answers.c.member_id == member_id),
+        )
+    )
+
+
 @functools.cache
 def _for_tap() -> Any:
-    """`PromptRepo.for_tap`'s statement (bound: `token`)."""
-    table = Answer.__table__
-    follow_ups = exists().where(to_follow_up(Prompt.member_id, Round.week, Round.id))
+    """`PromptRepo.for_tap`'s statement (bound: `token`); the prompt's columns last."""
+    prompts, rounds = _PROMPTS, _ROUNDS
+    joined = prompts.join(rounds, rounds.c.id == prompts.c.round_id)
     return (
-        select(
-            Prompt,
-            Round,
-            Cohort,
-            follow_ups.label("agreements"),
-            *(table.c[name].label(f"a_{name}") for name in ANSWER_COLUMNS),  # type: ignore[attr-defined]
-        )
-        .join(Round, Round.id == Prompt.round_id)
-        .join(Cohort, Cohort.id == Round.cohort_id)
-        .outerjoin(
-            Answer,
-            and_(Answer.round_id == Prompt.round_id, Answer.member_id == Prompt.member_id),
-        )
-        .where(Prompt.token == bindparam("token"))
+        _read(joined, prompts.c.member_id)
+        .add_columns(*(prompts.c[name] for name in _PROMPT_COLUMNS))
+        .where(prompts.c.token == bindparam("token"))
     )
+
+
+@functools.cache
+def _for_typed() -> Any:
+    """`PromptRepo.for_typed`'s statement (bound: `cohort`, `member`): the cohort's open
+    reflection round of the highest week, as `RoundRepo.latest` finds it."""
+    rounds = _ROUNDS
+    latest = (
+        select(rounds.c.id)
+        .where(
+            rounds.c.cohort_id == bindparam("cohort"),
+            rounds.c.kind == "reflection",
+            rounds.c.status == "open",
+        )
+        .order_by(rounds.c.week.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    member = bindparam("member", type_=Integer)
+    return _read(rounds, member).where(rounds.c.id == latest)
+
+
+def _opened(rows: Sequence[Any]) -> Opened:
+    first = rows[0]
+    cohort = dict(zip(_COHORT_COLUMNS, first[_COHORT_AT:_AGREEMENTS_AT], strict=True))
+    cohort["gap_settings"] = dict(cohort["gap_settings"] or {})  # as CohortRepo gives it
+    answers = {
+        row.a_question_key: AnswerRecord(*row[_ANSWER_AT:_PROMPT_AT])
+        for row in rows
+        if row.a_question_key is not None
+    }
+    round_ = RoundRecord(*first[:_COHORT_AT])
+    return Opened(round_, CohortRecord(**cohort), answers, bool(first[_AGREEMENTS_AT]))
 
 
 class PromptRepo:
@@ -85,16 +160,11 @@ class PromptRepo:
             "question_key": question_key,
             "created_at": utcnow(),
         }
-        new = await self.session.scalar(_new_prompt(dialect_name(self.session)), values)
+        statement = _new_prompt(dialect_name(self.session))
+        new = (await execute(self.session, statement, values)).scalar()
         if new is not None:  # the usual case: one statement
             return new, True
-        token = await self.session.scalar(
-            select(Prompt.token).where(
-                Prompt.round_id == round_id,
-                Prompt.member_id == member_id,
-                Prompt.question_key == question_key,
-            )
-        )
+        token = (await execute(self.session, _FIND, values)).scalar()
         assert token is not None
         return token, False
 
@@ -122,34 +192,28 @@ class PromptRepo:
         read, one statement (a row per answer) where there were three."""
         if not 0 < len(token) <= 24:
             return None
-        rows = (await self.session.execute(_for_tap(), {"token": token})).all()
+        rows = (await execute(self.session, _for_tap(), {"token": token})).all()
         if not rows:
             return None
-        first = rows[0]
-        answers = {
-            row.a_question_key: AnswerRecord(*(row[4 + i] for i in range(len(ANSWER_COLUMNS))))
-            for row in rows
-            if row.a_question_key is not None
-        }
-        return Tap(
-            prompt_record(first[0]), round_record(first[1]), cohort_record(first[2]), answers,
-            bool(first.agreements),
-        )  # fmt: skip
+        opened = _opened(rows)
+        prompt = PromptRecord(*rows[0][_PROMPT_AT:])
+        return Tap(opened.round, opened.cohort, opened.answers, opened.agreements, prompt)
+
+    async def for_typed(self, cohort_id: int, member_id: int) -> Opened | None:
+        """A typed answer's first read, one statement where there were four: the cohort's
+        open reflection round (None without one), its cohort, whether it asks about any of
+        the student's agreements, and the student's answers in it."""
+        values = {"cohort": cohort_id, "member": member_id}
+        rows = (await execute(self.session, _for_typed(), values)).all()
+        return _opened(rows) if rows else None
 
     async def find(self, round_id: int, member_id: int, question_key: str) -> PromptRecord | None:
-        row = await self.session.scalar(
-            select(Prompt).where(
-                Prompt.round_id == round_id,
-                Prompt.member_id == member_id,
-                Prompt.question_key == question_key,
-            )
-        )
+        values = {"round_id": round_id, "member_id": member_id, "question_key": question_key}
+        row = (await execute(self.session, _FIND, values)).first()
         return None if row is None else prompt_record(row)
 
     async def set_message(self, token: str, message_id: int) -> None:
-        await self.session.execute(
-            update(Prompt).where(Prompt.token == token).values(message_id=message_id)
-        )
+        await execute(self.session, _SET_MESSAGE, {"prompt": token, "message": message_id})
 
     async def by_message(self, member_id: int, message_id: int) -> PromptRecord | None:
         row = await self.session.scalar(

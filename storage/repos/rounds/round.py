@@ -4,13 +4,32 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert_ignore
 from storage.models import Answer, Member, Participation, Round
 from storage.records import RoundRecord, WeekStatus
+from storage.repos.core import execute
 from storage.repos.opening import OpeningRepo
+
+# A student's first and last answer mark the participation: statements of the tap, built
+# once (bound: `round`, `member`, `now`; an UPDATE keeps its columns' names for itself).
+_TAKING: Table = Participation.__table__  # type: ignore[assignment]
+_THIS_TAKING = (
+    _TAKING.c.round_id == bindparam("round"),
+    _TAKING.c.member_id == bindparam("member"),
+)
+_MARK_STARTED = (
+    update(_TAKING)
+    .where(*_THIS_TAKING, _TAKING.c.started_at.is_(None))
+    .values(started_at=bindparam("now"))
+)
+_MARK_COMPLETED = (
+    update(_TAKING)
+    .where(*_THIS_TAKING, _TAKING.c.completed_at.is_(None))
+    .values(completed_at=bindparam("now"))
+)
 
 
 def round_record(row: Round) -> RoundRecord:
@@ -117,28 +136,13 @@ class RoundRepo:
         await OpeningRepo(self.session).participations([(round_id, m) for m in member_ids])
 
     async def mark_started(self, round_id: int, member_id: int, now: datetime) -> None:
-        await self.session.execute(
-            update(Participation)
-            .where(
-                Participation.round_id == round_id,
-                Participation.member_id == member_id,
-                Participation.started_at.is_(None),
-            )
-            .values(started_at=now)
-        )
+        values = {"round": round_id, "member": member_id, "now": now}
+        await execute(self.session, _MARK_STARTED, values)
 
     async def mark_completed(self, round_id: int, member_id: int, now: datetime) -> bool:
         """True only the first time: the closing message and alert check happen once."""
-        result = await self.session.execute(
-            update(Participation)
-            .where(
-                Participation.round_id == round_id,
-                Participation.member_id == member_id,
-                Participation.completed_at.is_(None),
-            )
-            .values(completed_at=now)
-        )
-        return bool(getattr(result, "rowcount", 0))
+        values = {"round": round_id, "member": member_id, "now": now}
+        return bool((await execute(self.session, _MARK_COMPLETED, values)).rowcount)
 
     async def is_completed(self, round_id: int, member_id: int) -> bool:
         done = await self.session.scalar(
