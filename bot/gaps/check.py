@@ -4,7 +4,6 @@ only for the students and skills an answer changed (same findings as a full eval
 from __future__ import annotations
 
 import heapq
-import logging
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -42,9 +41,6 @@ from storage.repos.answers_query import AnswersQuery
 from storage.repos.gap_query import GapQuery, GapState
 from storage.repos.observations import ObservationRepo
 from storage.repos.rounds import RoundRepo
-
-log = logging.getLogger(__name__)
-
 
 # ----------------------------------------------------------------------------- gap check
 
