@@ -47,7 +47,11 @@ class Decision:
     check: GapCheck
     actions: list[Action]
     stored: dict[str, OpenAlert]
-    pending_outcomes: bool  # agreements with an outcome not applied yet (bot.loop.followup)
+
+    @property
+    def pending_outcomes(self) -> bool:
+        """An agreement's outcome waits to be applied (bot.loop.followup)."""
+        return self.check.state.pending_outcomes
 
     @property
     def quiet(self) -> bool:
@@ -87,7 +91,7 @@ async def decide(
     states = [_state(a, weeks, now) for a in stored.values()]
     ok = check.ok_streaks(list(stored))
     actions = list(decide_actions(states, findings, len(data.rounds) - 1, ok))
-    return Decision(cohort_id, check, actions, stored, check.state.pending_outcomes)
+    return Decision(cohort_id, check, actions, stored)
 
 
 async def apply(session: Session, decision: Decision, now: datetime) -> list[int]:

@@ -15,7 +15,7 @@ from bot.outbox.team import team_language
 from bot.texts import t
 from storage.db import Session
 from storage.records import AlertRecord
-from storage.repos.alerts import AlertRepo
+from storage.repos.alerts import AFTER_AGREEMENT, AlertRepo
 
 MAX_LINES = 25
 TEXT_LIMIT = 4000
@@ -120,7 +120,7 @@ def _describe(alert: AlertRecord, data: CohortData, lang: str) -> str:
 
 def _how(alert: AlertRecord, lang: str) -> str:
     """How a resolved gap closed, when a learning agreement did it (bot.loop)."""
-    if alert.resolution == "after_agreement":
+    if alert.resolution == AFTER_AGREEMENT:
         return " " + t("digest.after_agreement", lang)
     return ""
 

@@ -17,7 +17,7 @@ from bot.outbox.queue import Outgoing
 from bot.outbox.team import team_language
 from bot.texts import t
 from storage.db import Session
-from storage.repos.alerts import AlertRepo
+from storage.repos.alerts import AFTER_AGREEMENT, AlertRepo
 from storage.repos.loop import AgreementRepo
 
 ASKS = 4
@@ -85,7 +85,7 @@ async def improvements(session: Session, data: CohortData, lang: str) -> list[Im
     for alert in await AlertRepo(session).resolved_unreported(data.cohort.id):
         if alert.member_id is not None and alert.member_id in data.students:
             what = skill_title(data.plan, alert.skill) or t(f"alert.kind.{alert.kind}", lang)
-            after = alert.resolution == "after_agreement"
+            after = alert.resolution == AFTER_AGREEMENT
             key = "loop.digest.resolved_after_agreement" if after else "loop.digest.resolved"
             line = t(key, lang, name=data.name(alert.member_id), what=what)
             found.append(Improvement(alert.member_id, line, alert.id))

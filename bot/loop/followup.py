@@ -32,12 +32,11 @@ from bot.plans.model import LOW_RATING
 from bot.texts import t
 from storage.db import Database, Session
 from storage.records import AgreementRecord, AlertRecord
-from storage.repos.alerts import AlertRepo
+from storage.repos.alerts import AFTER_AGREEMENT, AlertRepo
 from storage.repos.loop import AgreementRepo
 from storage.repos.rounds import RoundRepo
 
 log = logging.getLogger(__name__)
-AFTER_AGREEMENT = "after_agreement"
 NOT_YET = "nog_niet"
 
 

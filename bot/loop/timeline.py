@@ -10,7 +10,7 @@ from bot.gaps.cohort_data import CohortData, local_time, shorten, skill_title
 from bot.texts import t
 from storage.db import Session
 from storage.records import MemberRecord
-from storage.repos.alerts import AlertRepo
+from storage.repos.alerts import AFTER_AGREEMENT, AlertRepo
 from storage.repos.loop import AgreementRepo, ComplimentRepo, NoteRepo
 
 MAX_LINES = 30
@@ -27,7 +27,7 @@ async def timeline_lines(
         events.append((alert.raised_at, t("loop.timeline.alert", lang, what=what,
                                           week=alert.raised_week)))  # fmt: skip
         if alert.resolved_at is not None:
-            after = alert.resolution == "after_agreement"
+            after = alert.resolution == AFTER_AGREEMENT
             key = "loop.timeline.resolved_after_agreement" if after else "loop.timeline.resolved"
             events.append((alert.resolved_at, t(key, lang, what=what)))
     for ag in await AgreementRepo(session).of_member(student.id):

@@ -16,6 +16,9 @@ from storage.dialect import insert_statement
 from storage.models import Alert, AuditEntry, Member
 from storage.records import AlertRecord, ClassGapRecord, RaisedAlert
 
+# `alerts.resolution` of a gap resolved after a learning agreement (bot.loop.followup)
+AFTER_AGREEMENT = "after_agreement"
+
 _ALERTS: Table = Alert.__table__  # type: ignore[assignment]  # Core: no ORM statement handling
 
 

@@ -4,8 +4,9 @@ Each statement costs SQLAlchemy (and aiosqlite a thread hop) more than its few r
 check's reads are one `UNION ALL` of tagged rows with the same columns (`GapState`): the
 cohort row with its change counter (`cohorts.data_version`, bumped by the database whenever
 what the check keeps of the cohort changes: migration 0008), the open reflection rounds, their
-participations and answers, the open observation rounds' evidence, the unresolved alerts and
-whether an agreement's outcome waits to be applied.
+participations and answers, the open observation rounds' evidence, the unresolved alerts,
+whether an agreement's outcome waits to be applied, and what an alert raised now needs (the
+team's contacts, the gaps resolved after an agreement).
 The closed rounds and the students are the check's to keep while the counter holds. Plain
 columns, no ORM objects."""
 
@@ -47,14 +48,14 @@ from storage.models import (
 )
 from storage.models.base import UTCDateTime
 from storage.records import AnswerRecord, CohortRecord, RoundRecord
-from storage.repos.team import TeamContacts, TeamMember
+from storage.repos.alerts import AFTER_AGREEMENT
+from storage.repos.team import ACTIVE_MENTOR, TeamContacts, TeamMember
 
 NOTE_SKILL = "__note__"  # as storage.repos.observations.NOTE_SKILL (not evidence)
 OBSERVATION = "observation"
 _ROUND, _TAKING, _ANSWER, _OBSERVED, _ALERT, _COHORT, _COHORT_TOO, _PENDING, _MENTOR, _AGREED = (
     range(10)
 )
-AFTER_AGREEMENT = "after_agreement"  # as bot.loop.followup.AFTER_AGREEMENT
 
 
 @dataclass(frozen=True)
@@ -162,8 +163,7 @@ def _statement() -> Select[Any]:
         select(*_row(_MENTOR, Member.id, Member.telegram_user_id, Member.chat_id, None, None,
                      UserSetting.language, Member.name))
         .outerjoin(UserSetting, UserSetting.telegram_user_id == Member.telegram_user_id)
-        .where(Member.cohort_id == cohort_id, Member.role == _const("mentor"),
-               Member.status == _const("active")),
+        .where(Member.cohort_id == cohort_id, ACTIVE_MENTOR),
         select(*_row(_AGREED, Alert.resolved_week, None, None, None, None, Alert.fingerprint))
         .where(Alert.cohort_id == cohort_id, Alert.resolution == _const(AFTER_AGREEMENT)),
     ]  # fmt: skip

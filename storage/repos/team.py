@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Cohort, Member, UserSetting
@@ -26,6 +26,12 @@ class TeamContacts:
     mentors: list[TeamMember]  # active, ordered by name then id
 
 
+# A cohort's active mentors; constants written into the SQL (the gap check's statement reads
+# them too, with the cohort's id its only parameter: storage.repos.gap_query).
+ACTIVE_MENTOR = and_(
+    Member.role == literal_column("'mentor'"), Member.status == literal_column("'active'")
+)
+
 # built once: building a statement (and its cache key) costs about as much as running it.
 # Cohort outer-joined to its mentors: a cohort without active mentors is still one row.
 _CONTACTS = (
@@ -39,11 +45,7 @@ _CONTACTS = (
     .select_from(Cohort)
     .outerjoin(
         Member,
-        and_(
-            Member.cohort_id == Cohort.id,
-            Member.role == "mentor",
-            Member.status == "active",
-        ),
+        and_(Member.cohort_id == Cohort.id, ACTIVE_MENTOR),
     )
     .outerjoin(UserSetting, UserSetting.telegram_user_id == Member.telegram_user_id)
     .where(Cohort.id == bindparam("cohort"))
