@@ -76,7 +76,6 @@ class CohortCache:
     closed: SnapshotPart
     closed_by_student: dict[int, Mine]
     closed_by_skill: dict[str, Mine]
-    closed_words: dict[tuple[int, int], list[Words]]
     students: dict[int, Memo] = field(default_factory=dict)
     skills: dict[str, Memo] = field(default_factory=dict)
     # the class figures of the closed rounds per skill: they cannot change while the key holds
@@ -120,13 +119,8 @@ def cache_entry(
     """The cached part of a cohort: its closed rounds' snapshot and the closed observation
     rounds' levels (`observed`, by week), grouped once per student and per skill (pure: the
     property test builds one from random answers)."""
-    words: dict[tuple[int, int], list[Words]] = {}
-    for w in closed.words:
-        words.setdefault((w.student_id, w.week), []).append(w)
     no_fold = settings.model_copy(update={"fold_into_class": False})
-    entry = CohortCache(
-        key, data, settings, no_fold, closed, by_student(closed), by_skill(closed), words
-    )
+    entry = CohortCache(key, data, settings, no_fold, closed, by_student(closed), by_skill(closed))
     for o in observed:
         entry.observed_by_student.setdefault(o.student_id, []).append(o)
         entry.observed_by_skill.setdefault(o.skill, []).append(o)

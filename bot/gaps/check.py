@@ -60,10 +60,6 @@ from storage.repos.rounds import RoundRepo
 _STUDENT_KINDS = ("student_gap", "blind_spot", "decline", "silence")
 
 
-def _asked(ratings: list[RatingAnswer], helps: list[HelpRequest]) -> set[tuple[int, int]]:
-    return {(r.student_id, r.week) for r in ratings} | {(h.student_id, h.week) for h in helps}
-
-
 class GapCheck:
     """The gap findings of one cohort now, as `gaps.evaluate` would give them on
     `CohortData.cohort_answers()`, and `ok_streak` for stored fingerprints."""
@@ -171,40 +167,21 @@ class GapCheck:
         open_views = [
             self._open.rounds[i] for i in self._open_ids if skill in self._open.rounds[i].skills
         ]
-        asked_now = _asked(ratings, helps)
-        open_words = tuple(w for w in self._open.words if (w.student_id, w.week) in asked_now)
-        open_observed = tuple(self._observed_skill.get(skill, ()))
-        signature = (tuple(open_views), tuple(ratings), tuple(helps), open_words, open_observed)
+        signature = (tuple(open_views), tuple(ratings), tuple(helps))
         memo = self.entry.skills.get(skill)
         if memo is not None and memo.signature == signature:
             return memo
         closed = self.entry.closed_by_skill.get(skill, Mine())
-        all_ratings, all_helps = closed.ratings + ratings, closed.helps + helps
-        # a class gap looks only at the rounds that asked its skill
-        asking = tuple(v for v in self._views if skill in v.skills)
         asks = self._class_asks(skill, open_views, ratings, helps)
         if asks is None:  # an open round shares its week with a closed one: all afresh
-            whole = CohortAnswers(asking, tuple(all_ratings), tuple(all_helps))
+            # a class gap looks only at the rounds that asked its skill
+            asking = tuple(v for v in self._views if skill in v.skills)
+            whole = CohortAnswers(asking, tuple(closed.ratings + ratings),
+                                  tuple(closed.helps + helps))  # fmt: skip
             asks = gaps.class_asks(index_answers(whole), skill, self.settings)
         finding = class_finding(skill, asks, self.settings)
+        # unfolded: `findings` folds the students' own gaps in from their memos
         findings = [] if finding is None else [finding]
-        if findings and self.settings.fold_into_class:
-            # the whole skill (both views) only now: most checks find no class gap
-            observed = _by_week(self.entry.observed_by_skill.get(skill, ()), open_observed)
-            # the class finding names the students with their own gap on the skill, with
-            # their words: the student rule on this skill's answers (the rounds that asked
-            # it, the words of those asks) gives them, folded in as `gaps.evaluate` folds
-            asked = _asked(all_ratings, all_helps)
-            closed_words = self.entry.closed_words
-            words = [w for pair in sorted(asked) for w in closed_words.get(pair, ())]
-            words += [w for w in self._open.words if (w.student_id, w.week) in asked]
-            # the folded student gaps weigh both views, as in the full evaluation
-            with_words = CohortAnswers(
-                asking, tuple(all_ratings), tuple(all_helps), tuple(words), observed
-            )
-            theirs = [f for f in gaps.find_student_gaps(with_words, self.settings)
-                      if f.skill == skill]  # fmt: skip
-            findings = [gaps.fold_students(findings[0], theirs)]
         # no snapshot: a class gap's ok streak is counted from the asks
         memo = self.entry.skills[skill] = Memo(signature, findings, {}, None, asks)
         return memo
@@ -260,14 +237,18 @@ class GapCheck:
     def findings(self) -> list[Finding]:
         """`gaps.evaluate` of the cohort's snapshot."""
         classes = [f for skill in self.skills() for f in self._skill(skill).findings]
-        folded = {c.skill for c in classes} if self.settings.fold_into_class else set()
-        per_student = [
-            f
-            for sid in self.students()
-            for f in self._student(sid).findings
-            if not (f.kind == "student_gap" and f.skill in folded)
-        ]
-        return sorted(classes + per_student, key=gaps.finding_order)
+        students = [f for sid in self.students() for f in self._student(sid).findings]
+        if self.settings.fold_into_class and classes:
+            # each class gap names the students with their own gap on its skill, as
+            # `gaps.evaluate` folds them: from the students' memos (kept per student, so a
+            # check recomputes only the student who answered, not the whole skill's year)
+            gaps_of = [f for f in students if f.kind == "student_gap"]
+            classes = [
+                gaps.fold_students(c, [f for f in gaps_of if f.skill == c.skill]) for c in classes
+            ]
+            folded = {c.skill for c in classes}
+            students = [f for f in students if not (f.kind == "student_gap" and f.skill in folded)]
+        return sorted(classes + students, key=gaps.finding_order)
 
     def ok_streaks(self, fingerprints: Iterable[str]) -> dict[str, int]:
         """`gaps.ok_streaks` of the cohort's snapshot for these fingerprints."""
