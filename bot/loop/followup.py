@@ -53,7 +53,7 @@ async def check_alerts(
         decision = await alerts.decide(session, cohort_id, now, cache)
     if decision is None or decision.quiet:
         return []
-    async with db.transaction() as session:
+    async with db.transaction(derived=True) as session:  # the next check writes it again
         raised = await alerts.apply(session, decision, now)
         if decision.pending_outcomes:
             await apply_outcomes(session, cohort_id, now)
