@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, event, text
+from sqlalchemy import ColumnElement, Connection, event, literal_column, text, true
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import (
@@ -40,6 +40,17 @@ def is_sqlite(url: str) -> bool:
 PING_AFTER = 5.0  # seconds
 READING = "mentorbot_reading"  # SQLite: the execution option of `Database.reading`'s sessions
 _NOT_DURABLE = text("SET LOCAL synchronous_commit TO OFF")
+# constants in the SQL, not parameters: a parameter's type is known only when bound
+_SYNC_OFF = literal_column("set_config('synchronous_commit', 'off', true)").is_not(None)
+
+
+def not_durable(dialect: str) -> ColumnElement[bool]:
+    """A condition (always true) for the WHERE of a derived write: on PostgreSQL it turns
+    `synchronous_commit` off for the statement's transaction (set_config, local), so a write
+    running on its own (`Database.one_statement`) commits without waiting for the disk, as
+    `transaction(derived=True)` does. Evaluated for each row it writes, so before the first;
+    a statement that writes nothing commits nothing to wait for."""
+    return true() if dialect == "sqlite" else _SYNC_OFF
 
 
 def make_engine(
@@ -142,6 +153,19 @@ class Database:
         Writes belong in `transaction()`: here each would commit on its own."""
         async with self._readers() as session:
             yield session
+
+    @asynccontextmanager
+    async def one_statement(self) -> AsyncIterator[AsyncSession]:
+        """A session for ONE guarded write statement that needs no transaction around it
+        (its own is enough): PostgreSQL runs it in autocommit, with no BEGIN and COMMIT round
+        trips (three of a resolving alert check's four); SQLite in a transaction, as every
+        write there (the engine's write turn)."""
+        if self.is_sqlite:
+            async with self.transaction() as session:
+                yield session
+        else:
+            async with self._readers() as session:
+                yield session
 
     async def ping(self) -> None:
         """Raise unless the database answers `SELECT 1`."""

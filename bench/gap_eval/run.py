@@ -59,14 +59,16 @@ async def run_backend(
     db = None
     try:
         db = Database(url)
-        # transactions committed per check: a quiet check reads (one statement, no
-        # transaction: `check_alerts`), one that acts on an alert writes in a transaction
+        # writes per check: a quiet check reads (one statement on the driver's connection, no
+        # transaction: `check_alerts`); one that acts on an alert commits a transaction, or
+        # (resolving only, on PostgreSQL) runs one statement in autocommit
         commits = [0]
 
         def count(*_args: object) -> None:
             commits[0] += 1
 
         event.listen(db.engine.sync_engine, "commit", count)
+        event.listen(db.engine.sync_engine, "after_cursor_execute", count)
         rng = random.Random(11)
         pending = {c: list(v) for c, v in gen.pending.items()}
         candidates = [c for c in gen.cohort_ids if len(pending[c]) >= answers]

@@ -54,6 +54,11 @@ class Decision:
         return self.check.state.pending_outcomes
 
     @property
+    def resolves_only(self) -> bool:
+        """Only gaps to resolve (`resolve_all`: one statement)."""
+        return not self.pending_outcomes and all(isinstance(a, Resolve) for a in self.actions)
+
+    @property
     def quiet(self) -> bool:
         """Nothing to write: most checks after an answer."""
         return not self.actions and not self.pending_outcomes
@@ -144,6 +149,14 @@ async def apply(session: Session, decision: Decision, now: datetime) -> list[int
         raised.append(alert_id)
         log.info("alert raised cohort=%s alert=%s count=%s", cohort_id, alert_id, count)
     return raised
+
+
+async def resolve_all(session: Session, decision: Decision, now: datetime) -> None:
+    """`apply` of a decision that only resolves (`Decision.resolves_only`), in one guarded
+    statement: another instance's resolve of the same alerts first changes nothing."""
+    ids = [decision.stored[a.fingerprint].id for a in decision.actions if isinstance(a, Resolve)]
+    for alert_id in await AlertRepo(session).resolve_rules(ids, now):
+        log.info("alert resolved cohort=%s alert=%s", decision.cohort_id, alert_id)
 
 
 def _state(alert: OpenAlert, weeks: list[int], now: datetime) -> AlertState:

@@ -53,6 +53,10 @@ async def check_alerts(
         decision = await alerts.decide(session, cohort_id, now, cache)
     if decision is None or decision.quiet:
         return []
+    if decision.resolves_only:  # most acting checks: one guarded statement, no transaction
+        async with db.one_statement() as session:
+            await alerts.resolve_all(session, decision, now)
+        return []
     async with db.transaction(derived=True) as session:  # the next check writes it again
         raised = await alerts.apply(session, decision, now)
         if decision.pending_outcomes:

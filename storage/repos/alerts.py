@@ -7,19 +7,42 @@ evaluate the same cohort at the same moment."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, or_, select, update
+from sqlalchemy import Table, Update, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import not_durable
 from storage.dialect import insert_statement
 from storage.models import Alert, AuditEntry, Member
 from storage.records import AlertRecord, ClassGapRecord, RaisedAlert
+from storage.repos.core import execute
 
 # `alerts.resolution` of a gap resolved after a learning agreement (bot.loop.followup)
 AFTER_AGREEMENT = "after_agreement"
 
 _ALERTS: Table = Alert.__table__  # type: ignore[assignment]  # Core: no ORM statement handling
+
+
+@cache
+def _resolve_rules_for(dialect: str) -> Update:
+    """`AlertRepo.resolve_rules`' statement, built once per dialect (building and keying it
+    cost more than PostgreSQL takes to run it)."""
+    return (
+        update(_ALERTS)
+        .where(
+            _ALERTS.c.id.in_(bindparam("ids", expanding=True)),
+            _ALERTS.c.open_key.is_not(None),
+            not_durable(dialect),
+        )
+        .values(status="resolved", open_key=None, resolved_at=bindparam("now"))
+        .returning(_ALERTS.c.id)
+    )
+
+
+def _resolve_rules(session: AsyncSession) -> Update:
+    return _resolve_rules_for(session.get_bind().dialect.name)
 
 
 def _record(row: Alert) -> AlertRecord:
@@ -148,6 +171,18 @@ class AlertRepo:
         )
         self._forget(alert_id)
         return bool(result.rowcount)
+
+    async def resolve_rules(self, alert_ids: list[int], now: datetime) -> list[int]:
+        """Resolved by the rules, several in ONE guarded statement (so it may run on its own,
+        `Database.one_statement`); its commit does not wait for the disk (`not_durable`: the
+        next check resolves them again). Returns the ids resolved now."""
+        result = await execute(
+            self.session, _resolve_rules(self.session), {"ids": alert_ids, "now": now}
+        )
+        resolved = list(result.scalars())
+        for alert_id in resolved:
+            self._forget(alert_id)
+        return resolved
 
     def _forget(self, alert_id: int) -> None:
         """Expire this session's copy of the alert (if any) after a Core write to its row."""
