@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from bot.gaps.cohort_data import CohortData, SnapshotPart
 from bot.gaps.evidence import ClassAsk
+from bot.gaps.model import AnswerIndex
 from bot.gaps.rules import (
     CohortAnswers,
     Finding,
@@ -85,6 +86,9 @@ class CohortCache:
     observed_by_student: dict[int, list[WorkplaceObservation]] = field(default_factory=dict)
     observed_by_skill: dict[str, list[WorkplaceObservation]] = field(default_factory=dict)
     active: set[int] = field(default_factory=set)  # the students with status "active"
+    # per student: the index of her closed rounds' answers and observations, and their last
+    # week (`GapCheck._closed_index`: her open round's are indexed after them on each check)
+    closed_index: dict[int, tuple[AnswerIndex, int | None]] = field(default_factory=dict)
 
 
 class GapCache:

@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Annotated, Literal, NamedTuple
+from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,8 +29,7 @@ KIND_ORDER: dict[str, int] = {
 OBSERVATION_LEVELS = ("nooit", "oefenen", "voldoende", "goed")  # level 0..3
 
 
-@dataclass(frozen=True)
-class RatingAnswer:
+class RatingAnswer(NamedTuple):
     """A 1–5 self-rating of one student on one skill in the reflection of ``week``."""
 
     student_id: int
@@ -39,8 +38,7 @@ class RatingAnswer:
     rating: int
 
 
-@dataclass(frozen=True)
-class HelpRequest:
+class HelpRequest(NamedTuple):
     """The student named ``skill`` under "where do you want help" in ``week``."""
 
     student_id: int
@@ -48,8 +46,7 @@ class HelpRequest:
     skill: str
 
 
-@dataclass(frozen=True)
-class StudentWords:
+class StudentWords(NamedTuple):
     """Free-text answers of one reflection: shown as evidence, never scored."""
 
     student_id: int
@@ -57,8 +54,7 @@ class StudentWords:
     text: str
 
 
-@dataclass(frozen=True)
-class WorkplaceObservation:
+class WorkplaceObservation(NamedTuple):
     """A werkbegeleider's observation of one student on one skill in the week ``week``.
 
     ``level``: 0 nooit, 1 oefenen, 2 voldoende, 3 goed. "Niet gezien" is no evidence either way
@@ -215,6 +211,29 @@ class AnswerIndex:
         self.ask_at = {k: Ask(k[2], v, k in helps) for k, v in rated.items()}
         self.ask_at.update({k: Ask(k[2], None, True) for k in helps if k not in rated})
 
+    @classmethod
+    def extending(cls, base: AnswerIndex, data: CohortAnswers, later: CohortAnswers) -> AnswerIndex:
+        """The index of `data`: `base`'s answers, then `later`'s, every week of `later` after
+        every week of base's (`first_week`; the caller checks). Base's groupings (built once,
+        kept by the caller: a student's closed rounds) with later's after them, instead of all
+        of them regrouped on every check (tests/gaps/test_check_properties.py)."""
+        part = cls(later)
+        idx = cls.__new__(cls)
+        idx._data = data
+        idx.rounds = sorted(data.rounds, key=lambda r: r.week)
+        idx.ask_at = {**base.ask_at, **part.ask_at}
+        nested: dict[int, dict[int, list[tuple[str, int]]]] = defaultdict(lambda: defaultdict(list))
+        for grouped in (base.by_student_week, part.by_student_week):
+            for sid, weeks in grouped.items():
+                nested[sid].update(weeks)  # no week in both
+        vars(idx).update(  # what the cached properties would build, built already
+            asks=_after({}, base.asks, part.asks),
+            both=_after({}, base.both, part.both),
+            words=_after(defaultdict(list), base.words, part.words),
+            by_student_week=nested,
+        )
+        return idx
+
     @cached_property
     def asks(self) -> dict[tuple[int, str], list[Ask]]:
         """Per student and skill, one ask a week: by week."""
@@ -248,6 +267,28 @@ class AnswerIndex:
         return words
 
 
+def _after(out: dict[Any, list[Any]], earlier: dict[Any, list[Any]], later: dict[Any, list[Any]]
+           ) -> dict[Any, list[Any]]:  # fmt: skip
+    """`out` with each key's list of `earlier` followed by its list of `later` (copies)."""
+    for key, items in earlier.items():
+        out[key] = list(items)
+    for key, items in later.items():
+        out[key] = out[key] + items if key in out else list(items)
+    return out
+
+
+def first_week(data: CohortAnswers) -> int | None:
+    """The first week of any answer or observation in `data` (None: none)."""
+    parts = (data.ratings, data.helps, data.words, data.observations)
+    return min((x.week for part in parts for x in part), default=None)
+
+
+def last_week(data: CohortAnswers) -> int | None:
+    """The last week of any answer or observation in `data` (None: none)."""
+    parts = (data.ratings, data.helps, data.words, data.observations)
+    return max((x.week for part in parts for x in part), default=None)
+
+
 def _with_observations(
     ask_at: dict[tuple[int, str, int], Ask], observations: Iterable[WorkplaceObservation]
 ) -> dict[tuple[int, str], list[Ask]]:
@@ -263,9 +304,8 @@ def _with_observations(
     merged = dict(ask_at)
     for key, level in seen.items():
         ask = merged.get(key)
-        merged[key] = (
-            Ask(key[2], None, False, level) if ask is None else ask._replace(observed=level)
-        )
+        # (a NamedTuple's _replace costs four times the constructor)
+        merged[key] = Ask(key[2], None, False, level) if ask is None else Ask(*ask[:3], level)
     grouped: dict[tuple[int, str], list[Ask]] = defaultdict(list)
     for (sid, skill, _week), ask in merged.items():
         grouped[(sid, skill)].append(ask)
@@ -273,6 +313,13 @@ def _with_observations(
 
 
 _last: tuple[CohortAnswers, AnswerIndex] | None = None
+
+
+def remember_index(data: CohortAnswers, idx: AnswerIndex) -> None:
+    """Make `idx` the index `index_answers` gives for this very snapshot object (one built
+    by `AnswerIndex.extending`)."""
+    global _last
+    _last = (data, idx)
 
 
 def index_answers(data: CohortAnswers) -> AnswerIndex:
