@@ -39,18 +39,27 @@ def is_sqlite(url: str) -> bool:
 # sender, the scheduler's next tick) gets fresh ones.
 PING_AFTER = 5.0  # seconds
 READING = "mentorbot_reading"  # SQLite: the execution option of `Database.reading`'s sessions
-_NOT_DURABLE = text("SET LOCAL synchronous_commit TO OFF")
 # constants in the SQL, not parameters: a parameter's type is known only when bound
 _SYNC_OFF = literal_column("set_config('synchronous_commit', 'off', true)").is_not(None)
 
 
 def not_durable(dialect: str) -> ColumnElement[bool]:
-    """A condition (always true) for the WHERE of a derived write: on PostgreSQL it turns
-    `synchronous_commit` off for the statement's transaction (set_config, local), so a write
-    running on its own (`Database.one_statement`) commits without waiting for the disk, as
-    `transaction(derived=True)` does. Evaluated for each row it writes, so before the first;
-    a statement that writes nothing commits nothing to wait for."""
+    """A condition (always true) for the WHERE of a derived write, one that the next alert
+    check writes again if it is lost: on PostgreSQL it turns `synchronous_commit` off for the
+    statement's transaction (set_config, local), so that its commit does not wait for the
+    disk (0.3-1.4 ms, docs/benchmarks.md §3). Evaluated for each row the statement writes, so
+    before the first (a statement that writes nothing has no commit to wait for). Only a
+    server crash within a moment can lose such a commit, never an instance's crash; and any
+    later durable commit, such as the sender's claim of an outbox row written with it,
+    flushes it first (the log is one sequence). SQLite in WAL mode commits without a flush
+    already (synchronous=NORMAL)."""
     return true() if dialect == "sqlite" else _SYNC_OFF
+
+
+def not_durable_returning(dialect: str) -> tuple[ColumnElement[Any], ...]:
+    """`not_durable` for an INSERT (which has no WHERE): a RETURNING column, evaluated for
+    each row inserted (none on SQLite)."""
+    return () if dialect == "sqlite" else (_SYNC_OFF,)
 
 
 def make_engine(
@@ -129,19 +138,9 @@ class Database:
         return is_sqlite(self.url)
 
     @asynccontextmanager
-    async def transaction(self, *, derived: bool = False) -> AsyncIterator[AsyncSession]:
-        """A session inside one transaction: committed on success, rolled back on error.
-
-        `derived`: what it writes is derived from stored rows and is written again by the next
-        check if lost (the alert check's writes). On PostgreSQL its commit then does not wait
-        for the disk (`synchronous_commit` off for this transaction only: a round trip, where
-        the flush took 0.5-1.4 ms, docs/benchmarks.md §3). Only a server crash within a moment
-        can lose it, never an instance's; and any later durable commit, such as the sender's
-        claim of an outbox row written here, flushes it first (the log is one sequence). SQLite
-        commits in WAL mode without a flush already (synchronous=NORMAL)."""
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session inside one transaction: committed on success, rolled back on error."""
         async with self.sessions() as session, session.begin():
-            if derived and not self.is_sqlite:
-                await session.execute(_NOT_DURABLE)
             yield session
 
     @asynccontextmanager

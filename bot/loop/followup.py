@@ -57,7 +57,7 @@ async def check_alerts(
         async with db.one_statement() as session:
             await alerts.resolve_all(session, decision, now)
         return []
-    async with db.transaction(derived=True) as session:  # the next check writes it again
+    async with db.transaction() as session:
         raised = await alerts.apply(session, decision, now)
         if decision.pending_outcomes:
             await apply_outcomes(session, cohort_id, now)

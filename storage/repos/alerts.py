@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Table, Update, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import not_durable
+from storage.db import not_durable, not_durable_returning
 from storage.dialect import insert_statement
 from storage.models import Alert, AuditEntry, Member
 from storage.records import AlertRecord, ClassGapRecord, RaisedAlert
@@ -42,7 +42,11 @@ def _resolve_rules_for(dialect: str) -> Update:
 
 
 def _resolve_rules(session: AsyncSession) -> Update:
-    return _resolve_rules_for(session.get_bind().dialect.name)
+    return _resolve_rules_for(_dialect(session))
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
 
 
 def _record(row: Alert) -> AlertRecord:
@@ -120,7 +124,8 @@ class AlertRepo:
             insert_statement(self.session, _ALERTS)
             .values(**values)
             .on_conflict_do_nothing(index_elements=["cohort_id", "open_key"])
-            .returning(_ALERTS.c.id)
+            # derived from stored answers (the alert check): a commit that need not wait
+            .returning(_ALERTS.c.id, *not_durable_returning(_dialect(self.session)))
         )
         connection = await self.session.connection()
         return (await connection.execute(statement)).scalar()
@@ -135,6 +140,7 @@ class AlertRepo:
                 Alert.id == alert_id,
                 Alert.raise_count == raise_count,
                 Alert.open_key.is_not(None),
+                not_durable(_dialect(self.session)),  # derived, as `raise_new`
             )
             .values(
                 status="open",
