@@ -293,6 +293,9 @@ async def main() -> None:
                     run["commits"] = (after[1] - before[1]) / run["updates"]
                 runs["mentorbot"].append(run)
                 report("mentorbot", repeat, run)
+                # the alert checks queued by the last completions run on after the turn: not
+                # into the next bare turn, which would pay for mentorbot's work
+                await services.alert_checks_done()
         violations = list(api.violations)
     tmp.cleanup()
     for name, profiler in profilers.items():
