@@ -82,7 +82,11 @@ def make_engine(
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     timeout = sqlite_inloop.BUSY_TIMEOUT if busy_timeout is None else busy_timeout
     connect = sqlite_inloop.connector(database, sqlite_inloop.WriteTurn(), timeout)
-    engine = create_async_engine(url, async_creator=connect, **kwargs)
+
+    def creator() -> Any:  # in the pool's greenlet, as `async_creator`'s wrapper would be
+        return sqlite_inloop.adapt(engine.sync_engine.dialect.dbapi, await_(connect()))
+
+    engine = create_async_engine(url, creator=creator, **kwargs)
     event.listen(engine.sync_engine, "begin", _begin_immediate)
     return engine
 

@@ -21,17 +21,29 @@ Hence no statement here ever waits inside SQLite (busy_timeout 0):
 
 The price: a process's transactions, reads included, run one at a time. None stays open
 across a network call (handlers reply after the commit), so a turn lasts a few statements.
+
+Since nothing but `begin()` ever waits, SQLAlchemy's adapter is given cursors that call
+`sqlite3` straight from its greenlet (`adapt`): the stock adapter awaits every cursor step
+(open, execute and fetch, close; and each commit) through a greenlet switch to the loop and
+back and an asyncio lock, for calls that return at once (docs/benchmarks.md §2, ingest8).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import sqlite3
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from functools import partial
-from typing import Any
+from typing import Any, cast
+
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+)
+from sqlalchemy.util.concurrency import await_
 
 BUSY_TIMEOUT = 30.0  # seconds a transaction may wait for the write lock, as before
 _FIRST_BACKOFF = 0.001  # seconds; doubled after each refused BEGIN, up to _MAX_BACKOFF
@@ -115,6 +127,10 @@ class Cursor:
     def __init__(self, cursor: sqlite3.Cursor) -> None:
         self._cursor = cursor
 
+    @property
+    def raw(self) -> sqlite3.Cursor:
+        return self._cursor
+
     async def __aenter__(self) -> Cursor:
         return self
 
@@ -183,6 +199,10 @@ class Connection:
         return Cursor(self._connection.cursor())
 
     async def commit(self) -> None:
+        self.commit_now()
+
+    def commit_now(self) -> None:
+        """Commit (never waits: the transaction holds the write lock) and give up the turn."""
         try:
             self._connection.commit()
         finally:
@@ -190,6 +210,9 @@ class Connection:
                 self._release()
 
     async def rollback(self) -> None:
+        self.rollback_now()
+
+    def rollback_now(self) -> None:
         try:
             self._connection.rollback()
         finally:
@@ -236,3 +259,71 @@ def connector(
         return Connection(raw, turn, timeout)
 
     return connect
+
+
+class _DirectCursor(AsyncAdapt_aiosqlite_cursor):
+    """SQLAlchemy's aiosqlite cursor adapter, opening and closing the `sqlite3` cursor
+    directly and running a statement with its fetch in one await: no statement here waits
+    (see the module). The one await stays because `AsyncConnection.execute` requires one. The
+    adapter's lock per connection is not needed: a step runs to its end before another task
+    runs."""
+
+    __slots__ = ()
+
+    def _aenter_cursor(self, cursor: Any) -> Any:
+        return cursor
+
+    def _raw(self) -> sqlite3.Cursor:
+        return cast(Cursor, self._cursor).raw
+
+    def execute(self, operation: Any, parameters: Any = None) -> Any:
+        try:
+            return await_(self._run(operation, () if parameters is None else parameters))
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+
+    async def _run(self, operation: Any, parameters: Any) -> Any:
+        raw = self._raw()
+        raw.execute(operation, parameters)
+        if raw.description:
+            self._rows = collections.deque(raw.fetchall())
+        return self._cursor
+
+    def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
+        try:
+            return await_(self._run_many(operation, seq_of_parameters))
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+
+    async def _run_many(self, operation: Any, seq_of_parameters: Any) -> Any:
+        self._raw().executemany(operation, seq_of_parameters)
+        return self._cursor
+
+    def close(self) -> None:
+        self._rows.clear()
+        self._raw().close()
+
+
+class _DirectConnection(AsyncAdapt_aiosqlite_connection):
+    """SQLAlchemy's aiosqlite connection adapter with `_DirectCursor`s and a direct commit
+    and rollback (BEGIN stays awaited: it may wait for the turn or the write lock)."""
+
+    __slots__ = ()
+    _cursor_cls = _DirectCursor
+
+    def commit(self) -> None:
+        try:
+            self._connection.commit_now()
+        except Exception as error:
+            self._handle_exception(error)
+
+    def rollback(self) -> None:
+        try:
+            self._connection.rollback_now()
+        except Exception as error:
+            self._handle_exception(error)
+
+
+def adapt(dbapi: Any, connection: Connection) -> AsyncAdapt_aiosqlite_connection:
+    """`connection` as the dialect's DBAPI connection (what its `connect` would return)."""
+    return _DirectConnection(dbapi, cast(Any, connection))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from telegram import Bot
@@ -31,6 +32,10 @@ from storage.records import OutboxItem, Reaped
 from storage.repos import MemberRepo
 
 log = logging.getLogger(__name__)
+
+# Seconds a queued alert check waits before it takes its cohort's turn: a class answering
+# together completes within moments, and every completion meanwhile joins this one check.
+ALERT_CHECK_GATHER = 0.1
 
 
 class Services:
@@ -69,6 +74,8 @@ class Services:
         self._housekeeping: asyncio.Task[None] | None = None
         self._evaluating: dict[int, asyncio.Lock] = {}
         self._alert_checks: set[asyncio.Task[None]] = set()  # queued by `check_alerts_later`
+        # per cohort, the queued check that has not begun to read yet
+        self._alerts_queued: dict[int, asyncio.Task[None]] = {}
         self.gap_cache = GapCache()  # closed rounds of recent cohorts, for the per-answer check
         self.scheduler = RoundScheduler(
             self.db, settings, clock=self.clock, on_round_opened=self.round_opened
@@ -158,25 +165,55 @@ class Services:
 
     def check_alerts_later(self, cohort_id: int) -> None:
         """Queue `evaluate_alerts` in the background: a student's reply must not wait for
-        the cohort's alert check (its errors are logged there; `stop_work` waits for it)."""
-        task = asyncio.create_task(self.evaluate_alerts(cohort_id), name=f"alerts-{cohort_id}")
+        the cohort's alert check (its errors are logged there; `stop_work` waits for it).
+
+        Coalesced per cohort: while a check of the cohort is queued and has not begun to read,
+        a new request adds nothing, because that check reads everything committed before it
+        starts (the caller's answer is committed already). A class finishing together costs a
+        check or two, not one per student; an answer committed once a check has begun to read
+        queues the next one."""
+        if cohort_id in self._alerts_queued:
+            return
+        task = asyncio.create_task(self._queued_check(cohort_id), name=f"alerts-{cohort_id}")
+        self._alerts_queued[cohort_id] = task
         self._alert_checks.add(task)
         task.add_done_callback(self._alert_checks.discard)
+        task.add_done_callback(lambda done: self._unqueue(cohort_id, done))
+
+    def _unqueue(self, cohort_id: int, task: asyncio.Task[None]) -> None:
+        """`task` no longer stands for the cohort's next check: it has begun to read, or it
+        ended without reading (cancelled before its turn)."""
+        if self._alerts_queued.get(cohort_id) is task:
+            del self._alerts_queued[cohort_id]
+
+    async def _queued_check(self, cohort_id: int) -> None:
+        """The queued check: a moment for more of the class's answers, then, once it holds
+        the cohort's turn, out of the queue (what is committed after that needs a new check)
+        and the check."""
+        task = asyncio.current_task()
+        assert task is not None
+        await asyncio.sleep(ALERT_CHECK_GATHER)
+        await self.evaluate_alerts(cohort_id, before_read=lambda: self._unqueue(cohort_id, task))
 
     async def alert_checks_done(self) -> None:
         """Wait for the alert checks queued so far (their errors are logged, not raised)."""
         while self._alert_checks:
             await asyncio.gather(*self._alert_checks, return_exceptions=True)
 
-    async def evaluate_alerts(self, cohort_id: int) -> None:
+    async def evaluate_alerts(
+        self, cohort_id: int, before_read: Callable[[], None] | None = None
+    ) -> None:
         """Decide alerts from stored answers, after the answer's transaction
         (`bot.loop.followup.check_alerts`: one read, a transaction only to write). One
         evaluation per cohort at a time in this process: students finishing together would
         otherwise decide from each other's half-seen state (other instances are kept apart by
-        the unique open alert per fingerprint)."""
+        the unique open alert per fingerprint). `before_read` runs once the cohort's turn has
+        come, just before the check reads."""
         lock = self._evaluating.setdefault(cohort_id, asyncio.Lock())
         try:
             async with lock:
+                if before_read is not None:
+                    before_read()
                 raised = await check_alerts(self.db, cohort_id, self.clock.now(), self.gap_cache)
         except Exception:  # an alert can be decided again later; never lose the answer flow
             log.exception("alert evaluation failed cohort=%s", cohort_id)
