@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from bot.gaps.cohort_data import CohortData, SnapshotPart
 from bot.gaps.evidence import ClassAsk
-from bot.gaps.model import AnswerIndex
+from bot.gaps.model import AnswerIndex, last_week
 from bot.gaps.rules import (
     CohortAnswers,
     Finding,
@@ -129,3 +129,17 @@ def cache_entry(
         entry.observed_by_student.setdefault(o.student_id, []).append(o)
         entry.observed_by_skill.setdefault(o.skill, []).append(o)
     return entry
+
+
+def closed_index(entry: CohortCache, sid: int) -> tuple[AnswerIndex, int | None]:
+    """The index of a student's closed rounds' answers and observations, and their last week:
+    built once while the entry holds (they cannot change meanwhile); the check indexes her
+    open round's after it (`AnswerIndex.extending`)."""
+    got = entry.closed_index.get(sid)
+    if got is None:
+        closed = entry.closed_by_student.get(sid, Mine())
+        observed = tuple(entry.observed_by_student.get(sid, ()))
+        data = CohortAnswers((), tuple(closed.ratings), tuple(closed.helps), tuple(closed.words),
+                             observed)  # fmt: skip
+        got = entry.closed_index[sid] = (AnswerIndex(data), last_week(data))
+    return got

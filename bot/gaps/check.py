@@ -8,14 +8,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from bot.gaps import rules as gaps
-from bot.gaps.cache import (
-    CohortCache,
-    GapCache,
-    Memo,
-    Mine,
-    by_student,
-    cache_entry,
-)
+from bot.gaps.cache import CohortCache, GapCache, Memo, Mine, by_student, cache_entry, closed_index
 from bot.gaps.cohort_data import (
     COUNTED_STATUSES,
     CohortData,
@@ -24,14 +17,7 @@ from bot.gaps.cohort_data import (
     snapshot_part,
 )
 from bot.gaps.evidence import ClassAsk, class_finding
-from bot.gaps.model import (
-    AnswerIndex,
-    first_week,
-    index_answers,
-    last_week,
-    remember_index,
-    trailing_run,
-)
+from bot.gaps.model import AnswerIndex, first_week, index_answers, remember_index, trailing_run
 from bot.gaps.rules import (
     CohortAnswers,
     Finding,
@@ -149,7 +135,7 @@ class GapCheck:
         )
         later = CohortAnswers((), tuple(mine.ratings), tuple(mine.helps), tuple(mine.words),
                               open_observed)  # fmt: skip
-        kept, last = self._closed_index(sid)
+        kept, last = closed_index(self.entry, sid)
         first = first_week(later)
         if first is None or last is None or first > last:  # the usual case: see `extending`
             remember_index(snapshot, AnswerIndex.extending(kept, snapshot, later))
@@ -165,18 +151,6 @@ class GapCheck:
         ok = gaps.ok_streaks(sorted(wanted), snapshot, self.settings)
         memo = self.entry.students[sid] = Memo(signature, findings, ok, snapshot)
         return memo
-
-    def _closed_index(self, sid: int) -> tuple[AnswerIndex, int | None]:
-        """The index of her closed rounds' answers and observations, and their last week:
-        built once while the cache entry holds (they cannot change meanwhile)."""
-        got = self.entry.closed_index.get(sid)
-        if got is None:
-            closed = self.entry.closed_by_student.get(sid, Mine())
-            observed = tuple(self.entry.observed_by_student.get(sid, ()))
-            data = CohortAnswers((), tuple(closed.ratings), tuple(closed.helps),
-                                 tuple(closed.words), observed)  # fmt: skip
-            got = self.entry.closed_index[sid] = (AnswerIndex(data), last_week(data))
-        return got
 
     # -- per skill -------------------------------------------------------------------------
 
