@@ -14,7 +14,7 @@ from sqlalchemy import Table, Update, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import not_durable, not_durable_returning
-from storage.dialect import insert_statement
+from storage.dialect import insert_for
 from storage.models import Alert, AuditEntry, Member
 from storage.records import AlertRecord, ClassGapRecord, RaisedAlert
 from storage.repos.core import execute
@@ -38,6 +38,24 @@ def _resolve_rules_for(dialect: str) -> Update:
         )
         .values(status="resolved", open_key=None, resolved_at=bindparam("now"))
         .returning(_ALERTS.c.id)
+    )
+
+
+_RAISED = ("cohort_id", "fingerprint", "open_key", "kind", "member_id", "skill", "status",
+           "evidence", "raised_week", "raise_count", "raised_at", "discuss",
+           "resolution_reported")  # fmt: skip
+
+
+@cache
+def _raise_new(dialect: str) -> Any:
+    """`AlertRepo.raise_new`'s statement, built once per dialect: an open alert unless one is
+    open for the fingerprint already; derived from stored answers (the alert check), so its
+    commit need not wait for the disk (`not_durable_returning`)."""
+    return (
+        insert_for(dialect, _ALERTS)
+        .values({name: bindparam(name) for name in _RAISED})
+        .on_conflict_do_nothing(index_elements=["cohort_id", "open_key"])
+        .returning(_ALERTS.c.id, *not_durable_returning(dialect))
     )
 
 
@@ -118,17 +136,10 @@ class AlertRepo:
             "discuss": False,
             "resolution_reported": False,
         }
-        # one statement on the session's connection: the id comes back only when this
-        # call created the row (the gap check's raise path, docs/benchmarks.md §3)
-        statement = (
-            insert_statement(self.session, _ALERTS)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["cohort_id", "open_key"])
-            # derived from stored answers (the alert check): a commit that need not wait
-            .returning(_ALERTS.c.id, *not_durable_returning(_dialect(self.session)))
-        )
-        connection = await self.session.connection()
-        return (await connection.execute(statement)).scalar()
+        # one statement, built once, on the session's connection: the id comes back only when
+        # this call created the row (the gap check's raise path, docs/benchmarks.md §3)
+        result = await execute(self.session, _raise_new(_dialect(self.session)), values)
+        return result.scalar()
 
     async def reraise(
         self, alert_id: int, raise_count: int, evidence: dict[str, Any], week: int, now: datetime

@@ -1,7 +1,7 @@
-"""A resolving alert check's one statement (`AlertRepo.resolve_rules` in
-`Database.one_statement`), on a SQLite file and PostgreSQL: the gaps that got better are
-resolved, each once, and an alert resolved meanwhile (another instance, an agreement) keeps
-its resolution."""
+"""The alert check's writes, each one statement built once (`storage.repos.alerts`), on a SQLite
+file and PostgreSQL: a resolving check's `resolve_rules` in `Database.one_statement` resolves
+the gaps that got better, each once, and an alert resolved meanwhile (another instance, an
+agreement) keeps its resolution; `raise_new` opens a gap once and reads back as raised."""
 
 from __future__ import annotations
 
@@ -45,3 +45,24 @@ async def test_resolving_in_one_statement_resolves_each_open_alert_once(db: Data
     }
     # a fingerprint resolved can be raised again later: the open key was freed
     assert await _raise(db, cohort, "silence:1:-") not in (first, second)
+
+
+async def test_an_alert_raised_reads_back_as_raised_and_is_open_once(db: Database) -> None:
+    cohort = await make_cohort(db)
+    evidence = {"weeks": [3, 4], "ratings": {"3": 2}, "note": "Vandaag lukte het niet"}
+    async with db.transaction() as s:
+        repo = AlertRepo(s)
+        first = await repo.raise_new(cohort, "student_gap:7:samenwerken", kind="student_gap",
+                                     member_id=None, skill="samenwerken", evidence=evidence,
+                                     week=4, now=NOW)  # fmt: skip
+        again = await repo.raise_new(cohort, "student_gap:7:samenwerken", kind="student_gap",
+                                     member_id=None, skill="samenwerken", evidence={},
+                                     week=5, now=NOW)  # fmt: skip
+    assert first is not None and again is None  # one open alert per gap
+    async with db.reading() as s:
+        alert = await AlertRepo(s).get(first)
+    assert alert is not None
+    assert (alert.status, alert.kind, alert.skill, alert.raised_week, alert.raise_count) == (
+        "open", "student_gap", "samenwerken", 4, 1,
+    )  # fmt: skip
+    assert alert.evidence == evidence and alert.raised_at == NOW
