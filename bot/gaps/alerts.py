@@ -112,11 +112,10 @@ async def apply(session: Session, decision: Decision, now: datetime) -> list[int
     agreed = decision.check.state.agreed
     team = team_of(decision.check.state.team)
     raised: list[int] = []
+    if any(isinstance(a, Resolve) for a in decision.actions):  # first, in one statement
+        await resolve_all(session, decision, now)
     for action in decision.actions:
         if isinstance(action, Resolve):
-            alert = stored[action.fingerprint]
-            if await repo.resolve(alert.id, now):
-                log.info("alert resolved cohort=%s alert=%s", cohort_id, alert.id)
             continue
         finding = action.finding
         evidence = evidence_of(finding)
@@ -152,8 +151,9 @@ async def apply(session: Session, decision: Decision, now: datetime) -> list[int
 
 
 async def resolve_all(session: Session, decision: Decision, now: datetime) -> None:
-    """`apply` of a decision that only resolves (`Decision.resolves_only`), in one guarded
-    statement: another instance's resolve of the same alerts first changes nothing."""
+    """The decision's resolves in one guarded statement (all of `apply` for a decision that
+    only resolves, `Decision.resolves_only`): another instance's resolve of the same alerts
+    first changes nothing."""
     ids = [decision.stored[a.fingerprint].id for a in decision.actions if isinstance(a, Resolve)]
     for alert_id in await AlertRepo(session).resolve_rules(ids, now):
         log.info("alert resolved cohort=%s alert=%s", decision.cohort_id, alert_id)
