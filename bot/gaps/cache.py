@@ -87,7 +87,7 @@ class CohortCache:
     observed_by_skill: dict[str, list[WorkplaceObservation]] = field(default_factory=dict)
     active: set[int] = field(default_factory=set)  # the students with status "active"
     # per student: the index of her closed rounds' answers and observations, and their last
-    # week (`GapCheck._closed_index`: her open round's are indexed after them on each check)
+    # week (`closed_index`: her open round's are indexed after them on each check)
     closed_index: dict[int, tuple[AnswerIndex, int | None]] = field(default_factory=dict)
 
 

@@ -11,7 +11,7 @@ themselves live in ``bot.gaps.evidence`` (student and class gaps), ``bot.gaps.tw
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Annotated, Any, Literal, NamedTuple
@@ -277,16 +277,19 @@ def _after(out: dict[Any, list[Any]], earlier: dict[Any, list[Any]], later: dict
     return out
 
 
+def _weeks(data: CohortAnswers) -> Iterator[int]:
+    for part in (data.ratings, data.helps, data.words, data.observations):
+        yield from (x.week for x in part)
+
+
 def first_week(data: CohortAnswers) -> int | None:
     """The first week of any answer or observation in `data` (None: none)."""
-    parts = (data.ratings, data.helps, data.words, data.observations)
-    return min((x.week for part in parts for x in part), default=None)
+    return min(_weeks(data), default=None)
 
 
 def last_week(data: CohortAnswers) -> int | None:
     """The last week of any answer or observation in `data` (None: none)."""
-    parts = (data.ratings, data.helps, data.words, data.observations)
-    return max((x.week for part in parts for x in part), default=None)
+    return max(_weeks(data), default=None)
 
 
 def _with_observations(

@@ -14,7 +14,7 @@ from sqlalchemy import Table, Update, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import not_durable, not_durable_returning
-from storage.dialect import insert_for
+from storage.dialect import dialect_name, insert_for
 from storage.models import Alert, AuditEntry, Member
 from storage.records import AlertRecord, ClassGapRecord, RaisedAlert
 from storage.repos.core import execute
@@ -26,7 +26,7 @@ _ALERTS: Table = Alert.__table__  # type: ignore[assignment]  # Core: no ORM sta
 
 
 @cache
-def _resolve_rules_for(dialect: str) -> Update:
+def _resolve_rules(dialect: str) -> Update:
     """`AlertRepo.resolve_rules`' statement, built once per dialect (building and keying it
     cost more than PostgreSQL takes to run it)."""
     return (
@@ -57,14 +57,6 @@ def _raise_new(dialect: str) -> Any:
         .on_conflict_do_nothing(index_elements=["cohort_id", "open_key"])
         .returning(_ALERTS.c.id, *not_durable_returning(dialect))
     )
-
-
-def _resolve_rules(session: AsyncSession) -> Update:
-    return _resolve_rules_for(_dialect(session))
-
-
-def _dialect(session: AsyncSession) -> str:
-    return session.get_bind().dialect.name
 
 
 def _record(row: Alert) -> AlertRecord:
@@ -138,7 +130,7 @@ class AlertRepo:
         }
         # one statement, built once, on the session's connection: the id comes back only when
         # this call created the row (the gap check's raise path, docs/benchmarks.md §3)
-        result = await execute(self.session, _raise_new(_dialect(self.session)), values)
+        result = await execute(self.session, _raise_new(dialect_name(self.session)), values)
         return result.scalar()
 
     async def reraise(
@@ -151,7 +143,7 @@ class AlertRepo:
                 Alert.id == alert_id,
                 Alert.raise_count == raise_count,
                 Alert.open_key.is_not(None),
-                not_durable(_dialect(self.session)),  # derived, as `raise_new`
+                not_durable(dialect_name(self.session)),  # derived, as `raise_new`
             )
             .values(
                 status="open",
@@ -194,7 +186,7 @@ class AlertRepo:
         `Database.one_statement`); its commit does not wait for the disk (`not_durable`: the
         next check resolves them again). Returns the ids resolved now."""
         result = await execute(
-            self.session, _resolve_rules(self.session), {"ids": alert_ids, "now": now}
+            self.session, _resolve_rules(dialect_name(self.session)), {"ids": alert_ids, "now": now}
         )
         resolved = list(result.scalars())
         for alert_id in resolved:

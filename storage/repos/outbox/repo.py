@@ -150,7 +150,7 @@ class OutboxRepo:
         # each time. RETURNING lists only the rows really inserted; rowcount is not reliable
         # for multi-row ON CONFLICT inserts on every driver.
         # on the session's connection (`core.execute`): a Core insert needs none of the ORM's
-        # statement handling (a fifth of an alert check's raise, docs/benchmarks.md §3)
+        # statement handling
         result = await execute(self.session, statement.returning(_TABLE.c.dedupe_key), rows)
         return list(result.scalars().all())
 
