@@ -158,11 +158,12 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def one_statement(self) -> AsyncIterator[AsyncSession]:
-        """A session for ONE guarded write statement that needs no transaction around it
-        (its own is enough): PostgreSQL runs it in autocommit, with no BEGIN and COMMIT round
-        trips (three of a resolving alert check's four); SQLite in a transaction, as every
-        write there (the engine's write turn)."""
+    async def autocommit(self) -> AsyncIterator[AsyncSession]:
+        """A session for guarded writes each whole on its own (an alert with its message is
+        one statement, `storage.repos.outbox.queue_after`), needing no transaction around
+        them: PostgreSQL commits each statement by itself (autocommit: no BEGIN and COMMIT
+        round trips, three of a resolving alert check's four); SQLite runs them in one
+        transaction, as every write there (the engine's write turn)."""
         if self.is_sqlite:
             async with self.transaction() as session:
                 yield session

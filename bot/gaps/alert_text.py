@@ -76,7 +76,7 @@ def summary_line(alert: Any, data: CohortData, lang: str = TEAM_LANGUAGE) -> str
 
 
 def render_alert(
-    alert_id: int,
+    alert_id: int | str,
     kind: str,
     member_id: int | None,
     skill: str | None,
@@ -86,7 +86,8 @@ def render_alert(
     again: bool = False,
     lang: str = TEAM_LANGUAGE,
 ) -> Outgoing:
-    """The alert message: header, evidence, next step, and the three buttons."""
+    """The alert message: header, evidence, next step, and the three buttons (`alert_id`: a
+    mark for it when it is not written yet, `storage.repos.outbox.NEW_ID`)."""
     items: list[dict[str, Any]] = list(evidence.get("items", []))
     asks = [e for e in items if e.get("skill") and not e.get("text") and e.get("student_id")]
     if kind == "decline":

@@ -21,13 +21,15 @@ from bot.gaps.cohort_data import local_time
 from bot.gaps.lifecycle import Action, AlertState, Raise, Reraise, Resolve
 from bot.gaps.lifecycle import decide as decide_actions
 from bot.gaps.rules import Finding
-from bot.outbox.team import notify_team, team_language, team_of
+from bot.outbox.queue import drafts_of
+from bot.outbox.team import Team, team_language, team_of, to_team
 from bot.texts import t
 from storage.db import Session
 from storage.records import MemberRecord
 from storage.repos import CohortRepo
 from storage.repos.alerts import AlertRepo, AuditRepo
 from storage.repos.gap_query import OpenAlert
+from storage.repos.outbox import NEW_ID
 from storage.repos.rounds import RoundRepo
 
 log = logging.getLogger(__name__)
@@ -52,11 +54,6 @@ class Decision:
     def pending_outcomes(self) -> bool:
         """An agreement's outcome waits to be applied (bot.loop.followup)."""
         return self.check.state.pending_outcomes
-
-    @property
-    def resolves_only(self) -> bool:
-        """Only gaps to resolve (`resolve_all`: one statement)."""
-        return not self.pending_outcomes and all(isinstance(a, Resolve) for a in self.actions)
 
     @property
     def quiet(self) -> bool:
@@ -100,12 +97,11 @@ async def decide(
 
 
 async def apply(session: Session, decision: Decision, now: datetime) -> list[int]:
-    """The writing half of `evaluate_cohort`: store, resolve and queue what `decide` found
-    (every write is guarded, so a decision another instance applied first changes nothing).
-    Returns the ids of the alerts whose message was queued."""
-    cohort_id, data, stored = decision.cohort_id, decision.check.data, decision.stored
-    repo = AlertRepo(session)
-    week = data.rounds[-1].week
+    """The writing half of `evaluate_cohort`: store, resolve and queue what `decide` found.
+    Every write is guarded, so a decision another instance applied first changes nothing, and
+    whole on its own (an alert with its message), so it needs no transaction around the others
+    (`Database.each_whole`). Returns the ids of the alerts whose message was queued."""
+    stored, repo = decision.stored, AlertRepo(session)
     # read with the check's statement (each statement counts on the per-answer path,
     # docs/benchmarks.md §3): the alerts resolved after a learning agreement (bot.loop), raised
     # again only on later evidence, and the team's chats and language
@@ -118,42 +114,60 @@ async def apply(session: Session, decision: Decision, now: datetime) -> list[int
         if isinstance(action, Resolve):
             continue
         finding = action.finding
-        evidence = evidence_of(finding)
-        if isinstance(action, Reraise):
-            alert = stored[finding.fingerprint]
-            if not await repo.reraise(alert.id, alert.raise_count, evidence, week, now):
-                continue
-            alert_id, count = alert.id, alert.raise_count + 1
-        else:
-            assert isinstance(action, Raise)
-            if max(finding.weeks, default=0) <= agreed.get(finding.fingerprint, -1):
-                continue
-            new_id = await repo.raise_new(
-                cohort_id,
-                finding.fingerprint,
-                kind=finding.kind,
-                member_id=finding.student_id,
-                skill=finding.skill,
-                evidence=evidence,
-                week=week,
-                now=now,
-            )
-            if new_id is None:  # another instance raised it a moment ago
-                continue
-            alert_id, count = new_id, 1
-        message = render_alert(alert_id, finding.kind, finding.student_id, finding.skill,
-                               evidence, data, again=count > 1, lang=team.language)  # fmt: skip
-        key = f"alert:{alert_id}:{count}"
-        await notify_team(session, cohort_id, key, message, now, kind="alert", team=team)
-        raised.append(alert_id)
-        log.info("alert raised cohort=%s alert=%s count=%s", cohort_id, alert_id, count)
+        if isinstance(action, Raise) and max(finding.weeks, default=0) <= agreed.get(
+            finding.fingerprint, -1
+        ):
+            continue
+        again = stored[finding.fingerprint] if isinstance(action, Reraise) else None
+        alert_id = await _raise(repo, decision, finding, again, team, now)
+        if alert_id is not None:
+            raised.append(alert_id)
     return raised
 
 
+async def _raise(
+    repo: AlertRepo,
+    decision: Decision,
+    finding: Finding,
+    again: OpenAlert | None,
+    team: Team,
+    now: datetime,
+) -> int | None:
+    """Raise `finding` (again: its stored alert, when it stayed after it was seen) with its
+    message to the team. The alert's id, or None when another instance did so a moment ago."""
+    data, evidence = decision.check.data, evidence_of(finding)
+    count = 1 if again is None else again.raise_count + 1
+    # a new alert's message is rendered before the alert is written, with a mark for its id:
+    # the alert and its message are one statement on PostgreSQL (`queue_after`)
+    named: int | str = NEW_ID if again is None else again.id
+    message = render_alert(named, finding.kind, finding.student_id, finding.skill, evidence,
+                           data, again=again is not None, lang=team.language)  # fmt: skip
+    key = f"alert:{named}:{count}"
+    drafts = drafts_of(to_team(decision.cohort_id, key, message, team, kind="alert"))
+    week = data.rounds[-1].week
+    if again is not None:
+        done = await repo.reraise(again.id, again.raise_count, evidence, week, now, drafts)
+        alert_id = again.id if done else None
+    else:
+        alert_id = await repo.raise_new(
+            decision.cohort_id,
+            finding.fingerprint,
+            kind=finding.kind,
+            member_id=finding.student_id,
+            skill=finding.skill,
+            evidence=evidence,
+            week=week,
+            now=now,
+            message=drafts,
+        )
+    if alert_id is not None:
+        log.info("alert raised cohort=%s alert=%s count=%s", decision.cohort_id, alert_id, count)
+    return alert_id
+
+
 async def resolve_all(session: Session, decision: Decision, now: datetime) -> None:
-    """The decision's resolves in one guarded statement (all of `apply` for a decision that
-    only resolves, `Decision.resolves_only`): another instance's resolve of the same alerts
-    first changes nothing."""
+    """The decision's resolves in one guarded statement: another instance's resolve of the
+    same alerts first changes nothing."""
     ids = [decision.stored[a.fingerprint].id for a in decision.actions if isinstance(a, Resolve)]
     for alert_id in await AlertRepo(session).resolve_rules(ids, now):
         log.info("alert resolved cohort=%s alert=%s", decision.cohort_id, alert_id)

@@ -46,21 +46,20 @@ async def check_alerts(
     """The alert check after a completed reflection or a closed round: the gap rules
     (`bot.gaps.alerts`), then the agreements' outcomes, which may resolve what the rules
     left open. Decided from one read outside any transaction (`Database.reading`); a
-    transaction only when there is something to write, which most checks do not have (every
-    write is guarded, so a decision applied first by another instance changes nothing).
+    transaction only for an agreement's outcome: the rules' writes are each guarded (a
+    decision applied first by another instance changes nothing) and whole on their own, and
+    most checks have none.
     Returns the ids of the alerts whose message was queued."""
     async with db.reading() as session:
         decision = await alerts.decide(session, cohort_id, now, cache)
     if decision is None or decision.quiet:
         return []
-    if decision.resolves_only:  # most acting checks: one guarded statement, no transaction
-        async with db.one_statement() as session:
-            await alerts.resolve_all(session, decision, now)
-        return []
+    if not decision.pending_outcomes:  # each write whole on its own: no transaction
+        async with db.autocommit() as session:
+            return await alerts.apply(session, decision, now)
     async with db.transaction() as session:
         raised = await alerts.apply(session, decision, now)
-        if decision.pending_outcomes:
-            await apply_outcomes(session, cohort_id, now)
+        await apply_outcomes(session, cohort_id, now)
     return raised
 
 

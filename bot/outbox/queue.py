@@ -59,7 +59,12 @@ async def queue(session: Session, items: list[Queued], now: datetime) -> int:
 async def queue_new(session: Session, items: list[Queued], now: datetime) -> list[str]:
     """`queue`, returning the dedupe keys of the rows added (rounds opened together count
     their own)."""
-    drafts = [
+    return await OutboxRepo(session).enqueue_many(drafts_of(items), now)
+
+
+def drafts_of(items: list[Queued]) -> list[OutboxDraft]:
+    """The items rendered as the outbox stores them."""
+    return [
         OutboxDraft(
             dedupe_key=item.dedupe_key,
             chat_id=item.chat_id,
@@ -73,4 +78,3 @@ async def queue_new(session: Session, items: list[Queued], now: datetime) -> lis
         )
         for item in items
     ]
-    return await OutboxRepo(session).enqueue_many(drafts, now)

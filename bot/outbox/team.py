@@ -61,8 +61,19 @@ async def notify_team(
     """Queue `message` to the team once per chat (the dedupe key makes repeats harmless).
     `team`: the caller's, read already in this transaction (else read now)."""
     team = await read_team(session, cohort_id) if team is None else team
-    items = [
+    return await queue(session, to_team(cohort_id, dedupe_key, message, team, kind, priority), now)
+
+
+def to_team(
+    cohort_id: int,
+    dedupe_key: str,
+    message: Outgoing,
+    team: Team,
+    kind: str = "notice",
+    priority: int = 5,
+) -> list[Queued]:
+    """`message` to each of the team's chats, keyed `dedupe_key:chat`."""
+    return [
         Queued(f"{dedupe_key}:{chat_id}", chat_id, kind, message, cohort_id, priority=priority)
         for chat_id in team.chats
     ]
-    return await queue(session, items, now)

@@ -6,6 +6,7 @@ evaluate the same cohort at the same moment."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -16,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.db import not_durable, not_durable_returning
 from storage.dialect import dialect_name, insert_for
 from storage.models import Alert, AuditEntry, Member
-from storage.records import AlertRecord, ClassGapRecord, RaisedAlert
+from storage.records import AlertRecord, ClassGapRecord, OutboxDraft, RaisedAlert
 from storage.repos.core import execute
+from storage.repos.outbox import queue_after
 
 # `alerts.resolution` of a gap resolved after a learning agreement (bot.loop.followup)
 AFTER_AGREEMENT = "after_agreement"
@@ -37,6 +39,30 @@ def _resolve_rules(dialect: str) -> Update:
             not_durable(dialect),
         )
         .values(status="resolved", open_key=None, resolved_at=bindparam("now"))
+        .returning(_ALERTS.c.id)
+    )
+
+
+@cache
+def _reraise(dialect: str) -> Update:
+    """`AlertRepo.reraise`'s statement, built once per dialect, guarded by the count read
+    (two instances raise it again once); derived, as `_raise_new`."""
+    return (
+        update(_ALERTS)
+        .where(
+            _ALERTS.c.id == bindparam("alert_id"),
+            _ALERTS.c.raise_count == bindparam("count"),
+            _ALERTS.c.open_key.is_not(None),
+            not_durable(dialect),
+        )
+        .values(
+            status="open",
+            raise_count=_ALERTS.c.raise_count + 1,
+            evidence=bindparam("evidence"),
+            raised_week=bindparam("week"),
+            raised_at=bindparam("now"),
+            muted_until=None,
+        )
         .returning(_ALERTS.c.id)
     )
 
@@ -111,8 +137,11 @@ class AlertRepo:
         evidence: dict[str, Any],
         week: int,
         now: datetime,
+        message: Sequence[OutboxDraft] = (),
     ) -> int | None:
-        """Insert an open alert; the id when this call created it, None when it was open."""
+        """Insert an open alert and queue its `message` (`NEW_ID` for its id: one statement
+        on PostgreSQL, `queue_after`); the id when this call created it, None when it was
+        open already (and nothing queued)."""
         values = {
             "cohort_id": cohort_id,
             "fingerprint": fingerprint,
@@ -128,33 +157,28 @@ class AlertRepo:
             "discuss": False,
             "resolution_reported": False,
         }
-        # one statement, built once, on the session's connection: the id comes back only when
-        # this call created the row (the gap check's raise path, docs/benchmarks.md §3)
-        result = await execute(self.session, _raise_new(dialect_name(self.session)), values)
-        return result.scalar()
+        # one statement, built once, with its message: the id comes back only when this call
+        # created the row (the gap check's raise path, docs/benchmarks.md §3)
+        return await queue_after(self.session, _raise_new(dialect_name(self.session)), values,
+                                 message, now)  # fmt: skip
 
     async def reraise(
-        self, alert_id: int, raise_count: int, evidence: dict[str, Any], week: int, now: datetime
+        self,
+        alert_id: int,
+        raise_count: int,
+        evidence: dict[str, Any],
+        week: int,
+        now: datetime,
+        message: Sequence[OutboxDraft] = (),
     ) -> bool:
-        """Open it again (count + 1); False when another instance did so already."""
-        result = await self.session.execute(
-            update(Alert)
-            .where(
-                Alert.id == alert_id,
-                Alert.raise_count == raise_count,
-                Alert.open_key.is_not(None),
-                not_durable(dialect_name(self.session)),  # derived, as `raise_new`
-            )
-            .values(
-                status="open",
-                raise_count=raise_count + 1,
-                evidence=evidence,
-                raised_week=week,
-                raised_at=now,
-                muted_until=None,
-            )
-        )
-        return bool(getattr(result, "rowcount", 0))
+        """Open it again (count + 1) and queue its `message`; False when another instance did
+        so already (and nothing queued)."""
+        values = {"alert_id": alert_id, "count": raise_count, "evidence": evidence, "week": week,
+                  "now": now}  # fmt: skip
+        written = await queue_after(self.session, _reraise(dialect_name(self.session)), values,
+                                    message, now)  # fmt: skip
+        self._forget(alert_id)
+        return written is not None
 
     async def resolve(
         self,
@@ -183,7 +207,7 @@ class AlertRepo:
 
     async def resolve_rules(self, alert_ids: list[int], now: datetime) -> list[int]:
         """Resolved by the rules, several in ONE guarded statement (so it may run on its own,
-        `Database.one_statement`); its commit does not wait for the disk (`not_durable`: the
+        `Database.autocommit`); its commit does not wait for the disk (`not_durable`: the
         next check resolves them again). Returns the ids resolved now."""
         result = await execute(
             self.session, _resolve_rules(dialect_name(self.session)), {"ids": alert_ids, "now": now}

@@ -1,14 +1,20 @@
 """The alert check's writes, each one statement built once (`storage.repos.alerts`), on a SQLite
-file and PostgreSQL: a resolving check's `resolve_rules` in `Database.one_statement` resolves
+file and PostgreSQL: a resolving check's `resolve_rules` in `Database.autocommit` resolves
 the gaps that got better, each once, and an alert resolved meanwhile (another instance, an
-agreement) keeps its resolution; `raise_new` opens a gap once and reads back as raised."""
+agreement) keeps its resolution; `raise_new` opens a gap once and reads back as raised; with
+its message it is one statement on PostgreSQL (`queue_after`) in `Database.autocommit`, and
+the message names the alert's own id."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import event
+
 from storage.db import Database
+from storage.records import OutboxDraft, OutboxItem
 from storage.repos.alerts import AFTER_AGREEMENT, AlertRepo
+from storage.repos.outbox import NEW_ID, OutboxRepo
 from tests.factories import make_cohort
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -29,10 +35,10 @@ async def test_resolving_in_one_statement_resolves_each_open_alert_once(db: Data
     first, second, agreed = [await _raise(db, cohort, f"silence:{n}:-") for n in (1, 2, 3)]
     async with db.transaction() as s:  # resolved after an agreement, a moment before
         assert await AlertRepo(s).resolve(agreed, NOW, AFTER_AGREEMENT, 3)
-    async with db.one_statement() as s:
+    async with db.autocommit() as s:
         resolved = await AlertRepo(s).resolve_rules([first, second, agreed], NOW)
     assert sorted(resolved) == [first, second]
-    async with db.one_statement() as s:  # the same decision applied again changes nothing
+    async with db.autocommit() as s:  # the same decision applied again changes nothing
         assert await AlertRepo(s).resolve_rules([first, second], NOW) == []
     async with db.reading() as s:
         repo = AlertRepo(s)
@@ -66,3 +72,65 @@ async def test_an_alert_raised_reads_back_as_raised_and_is_open_once(db: Databas
         "open", "student_gap", "samenwerken", 4, 1,
     )  # fmt: skip
     assert alert.evidence == evidence and alert.raised_at == NOW
+
+
+def _message(key: str, chats: tuple[int, ...] = (501, 502)) -> list[OutboxDraft]:
+    payload = {
+        "text": "Ayla: samenwerken",
+        "buttons": [[{"text": "Gezien", "data": f"al:{key}:ack"}]],
+    }
+    return [OutboxDraft(f"alert:{key}:1:{chat}", chat, "alert", payload, 5, cohort_id=None)
+            for chat in chats]  # fmt: skip
+
+
+async def _queued(db: Database) -> list[OutboxItem]:
+    async with db.reading() as s:
+        return await OutboxRepo(s).all()
+
+
+async def test_a_new_alert_and_its_message_are_written_together_naming_its_id(
+    db: Database,
+) -> None:
+    cohort = await make_cohort(db)
+    statements: list[str] = []
+    event.listen(db.engine.sync_engine, "before_cursor_execute",
+                 lambda *args: statements.append(args[2]))  # fmt: skip
+    async with db.autocommit() as s:
+        alert_id = await AlertRepo(s).raise_new(
+            cohort, "silence:7:-", kind="silence", member_id=None, skill=None, evidence={},
+            week=3, now=NOW, message=_message(NEW_ID),
+        )  # fmt: skip
+    assert alert_id is not None
+    writes = [q for q in statements if "outbox" in q or "alerts" in q]
+    assert len(writes) == (1 if db.engine.dialect.name == "postgresql" else 2)
+    rows = await _queued(db)
+    assert sorted((r.dedupe_key, r.chat_id) for r in rows) == [
+        (f"alert:{alert_id}:1:501", 501),
+        (f"alert:{alert_id}:1:502", 502),
+    ]
+    assert {r.payload["buttons"][0][0]["data"] for r in rows} == {f"al:{alert_id}:ack"}
+    assert {(r.kind, r.priority, r.status, r.payload["text"]) for r in rows} == {
+        ("alert", 5, "pending", "Ayla: samenwerken")
+    }
+    async with db.autocommit() as s:  # open already: no second alert, no second message
+        again = await AlertRepo(s).raise_new(
+            cohort, "silence:7:-", kind="silence", member_id=None, skill=None, evidence={},
+            week=4, now=NOW, message=_message(NEW_ID, (503,)),
+        )  # fmt: skip
+    assert again is None
+    assert len(await _queued(db)) == 2
+
+
+async def test_raising_again_queues_its_message_once_for_two_instances(db: Database) -> None:
+    cohort = await make_cohort(db)
+    alert_id = await _raise(db, cohort, "silence:8:-")
+    key = f"{alert_id}:2"
+    for _instance in range(2):  # both read raise count 1
+        async with db.autocommit() as s:
+            done = await AlertRepo(s).reraise(alert_id, 1, {"weeks": [5]}, 5, NOW,
+                                              _message(key, (601,)))  # fmt: skip
+        assert done is (_instance == 0)
+    async with db.reading() as s:
+        alert = await AlertRepo(s).get(alert_id)
+    assert alert is not None and (alert.raise_count, alert.raised_week) == (2, 5)
+    assert [r.dedupe_key for r in await _queued(db)] == [f"alert:{key}:1:601"]

@@ -1,5 +1,7 @@
-"""The outbox table's repository (`repo`) and its hot statements, built once (`statements`)."""
+"""The outbox table's repository (`repo`), its hot statements, built once (`statements`),
+and messages queued with the row they name (`after`)."""
 
+from storage.repos.outbox.after import NEW_ID, queue_after
 from storage.repos.outbox.repo import OutboxRepo
 from storage.repos.outbox.statements import (
     FAILED,
@@ -14,10 +16,12 @@ from storage.repos.outbox.statements import (
 __all__ = [
     "FAILED",
     "KINDS",
+    "NEW_ID",
     "PENDING",
     "SENDING",
     "SENT",
     "STATUSES",
     "UNREACHABLE",
     "OutboxRepo",
+    "queue_after",
 ]

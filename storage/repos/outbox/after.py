@@ -1,0 +1,138 @@
+"""Messages that name a row written in the same unit: an alert's message carries the alert's
+id in its buttons and dedupe key, which exists only once the alert's INSERT has run.
+
+The caller gives the write (a statement built once, `RETURNING id`, returning nothing when it
+wrote nothing: a guarded insert or update) and the drafts, with `NEW_ID` where the id goes.
+On PostgreSQL both are ONE statement (data-modifying CTEs): the write, and the outbox rows
+selected from what it returned, so a check that raises an alert makes one round trip and, in
+autocommit, no BEGIN and COMMIT (docs/benchmarks.md §3, ninth step); the rows go in only when
+the write wrote. On SQLite the two run one after the other, in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Integer,
+    Text,
+    bindparam,
+    cast,
+    column,
+    func,
+    literal_column,
+    select,
+    true,
+)
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.dialect import dialect_name
+from storage.records import OutboxDraft
+from storage.repos.core import execute
+from storage.repos.outbox.repo import OutboxRepo
+from storage.repos.outbox.statements import KINDS, PENDING, TABLE
+
+# where the id goes in a draft's dedupe key and payload (JSON text: no character here is
+# escaped by json.dumps, so the mark reads the same in the serialised payload)
+NEW_ID = "{new-id}"
+
+_TEXTS = postgresql.ARRAY(Text)
+_IDS = postgresql.ARRAY(BigInteger)
+_INTS = postgresql.ARRAY(Integer)
+_TIMES = postgresql.ARRAY(TABLE.c.not_before.type)
+# the outbox columns each draft fills, in the order of `after_rows`' arrays
+DRAFTED = (
+    ("dedupe_key", _TEXTS, Text),
+    ("chat_id", _IDS, BigInteger),
+    ("kind", _TEXTS, Text),
+    ("payload", _TEXTS, Text),  # serialised; cast to JSON with the id in it
+    ("priority", _INTS, Integer),
+    ("not_before", _TIMES, TABLE.c.not_before.type),
+    ("cohort_id", _IDS, BigInteger),
+    ("round_id", _IDS, BigInteger),
+    ("member_id", _IDS, BigInteger),
+)
+# the columns `queued_after_statement`'s rows fill, in its SELECT's order
+_FILLED = ["dedupe_key", "chat_id", "kind", "payload", "priority", "status", "attempts",
+           "repeats", "not_before", "cohort_id", "round_id", "member_id", "created_at"]  # fmt: skip
+
+
+@functools.cache
+def queued_after_statement(write: Any) -> Any:
+    """PostgreSQL: `write` (built once: the cache keys on it) and the outbox rows after it, as
+    one SELECT of two data-modifying CTEs. Parameters: the write's own, `q_<column>` arrays
+    (one element per draft, `DRAFTED`) and `q_now`. Returns the written row's id and the count
+    of rows queued, or no row when the write wrote nothing."""
+    written = write.cte("written")
+    new_id = cast(written.c.id, Text)
+    drafts = (
+        func.unnest(*(bindparam(f"q_{name}", type_=array) for name, array, _ in DRAFTED))
+        .table_valued(*(column(name, type_) for name, _, type_ in DRAFTED))
+        .render_derived(name="draft")
+    )
+    rows = select(
+        func.replace(drafts.c.dedupe_key, NEW_ID, new_id),
+        drafts.c.chat_id,
+        drafts.c.kind,
+        cast(func.replace(drafts.c.payload, NEW_ID, new_id), JSON),
+        drafts.c.priority,
+        literal_column(f"'{PENDING}'"),
+        literal_column("0"),
+        literal_column("0"),
+        func.coalesce(drafts.c.not_before, bindparam("q_now", type_=TABLE.c.created_at.type)),
+        drafts.c.cohort_id,
+        drafts.c.round_id,
+        drafts.c.member_id,
+        bindparam("q_now", type_=TABLE.c.created_at.type),
+    ).select_from(written.join(drafts, true()))
+    queued = (
+        postgresql.insert(TABLE)
+        .from_select(_FILLED, rows)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(TABLE.c.id)
+        .cte("queued")
+    )
+    return select(written.c.id, select(func.count()).select_from(queued).scalar_subquery())
+
+
+async def queue_after(
+    session: AsyncSession,
+    write: Any,
+    params: dict[str, Any],
+    drafts: Sequence[OutboxDraft],
+    now: datetime,
+) -> int | None:
+    """Run `write` (built once; `RETURNING id`) with `params` and, when it wrote, queue the
+    drafts with its id for `NEW_ID` (a dedupe key already present is left alone, as in
+    `OutboxRepo.enqueue_many`). Returns the id, or None when the write wrote nothing."""
+    if {d.kind for d in drafts} - set(KINDS) or any(d.attachment for d in drafts):
+        raise ValueError("queue_after: a known kind and no attachment")
+    if dialect_name(session) != "postgresql":
+        new_id = (await execute(session, write, params)).scalar()
+        if new_id is not None and drafts:
+            await OutboxRepo(session).enqueue_many([_named(d, new_id) for d in drafts], now)
+        return new_id
+    arrays = {f"q_{name}": [_drafted(d, name) for d in drafts] for name, _, _ in DRAFTED}
+    result = await execute(
+        session, queued_after_statement(write), {**params, **arrays, "q_now": now}
+    )
+    return result.scalar()
+
+
+def _drafted(draft: OutboxDraft, name: str) -> Any:
+    value = getattr(draft, name)
+    return json.dumps(value) if name == "payload" else value
+
+
+def _named(draft: OutboxDraft, new_id: int) -> OutboxDraft:
+    """The draft with the written row's id where `NEW_ID` stands."""
+    payload = json.loads(json.dumps(draft.payload).replace(NEW_ID, str(new_id)))
+    return replace(draft, dedupe_key=draft.dedupe_key.replace(NEW_ID, str(new_id)), payload=payload)
