@@ -157,6 +157,12 @@ class Database:
         async with self._readers() as session:
             yield session
 
+    @property
+    def reads_autocommit(self) -> bool:
+        """`reading`'s sessions are `autocommit`'s (PostgreSQL): a read that decides guarded
+        writes may make them on its own connection instead of checking out another."""
+        return not self.is_sqlite
+
     @asynccontextmanager
     async def autocommit(self) -> AsyncIterator[AsyncSession]:
         """A session for guarded writes each whole on its own (an alert with its message is

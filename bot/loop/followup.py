@@ -52,8 +52,10 @@ async def check_alerts(
     Returns the ids of the alerts whose message was queued."""
     async with db.reading() as session:
         decision = await alerts.decide(session, cohort_id, now, cache)
-    if decision is None or decision.quiet:
-        return []
+        if decision is None or decision.quiet:
+            return []
+        if not decision.pending_outcomes and db.reads_autocommit:  # PostgreSQL: on the read's
+            return await alerts.apply(session, decision, now)  # connection, no second checkout
     if not decision.pending_outcomes:  # each write whole on its own: no transaction
         async with db.autocommit() as session:
             return await alerts.apply(session, decision, now)
