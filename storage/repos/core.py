@@ -17,26 +17,43 @@ from __future__ import annotations
 
 import sqlite3
 from collections import namedtuple
-from collections.abc import Callable
-from typing import Any, NamedTuple
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import CursorResult, Executable
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.compiler import SQLCompiler
 
 
 async def execute(
     session: AsyncSession, statement: Executable, params: Any = None
 ) -> CursorResult[Any]:
-    """Run `statement` on the session's connection, in its transaction. Pending ORM changes
-    are flushed first, as `session.execute` would (its autoflush): a row added and not yet
-    flushed must be there for a statement that reads or references it."""
+    """Run `statement` on the session's connection, in its transaction (pending ORM changes
+    flushed first)."""
+    connection = await _connection(session)
+    return await connection.execute(statement, params)
+
+
+_CONNECTION = "mentorbot_connection"  # session.info: (its transaction, that one's connection)
+
+
+async def _connection(session: AsyncSession) -> AsyncConnection:
+    """The session's connection in its transaction, after flushing pending ORM changes (as
+    `session.execute`'s autoflush would: a row added and not yet flushed must be there for a
+    statement that reads or references it). Kept with the transaction it belongs to:
+    `session.connection()` walks the ORM's transaction state and switches greenlets on
+    every call, a fifth of a hot statement's CPU."""
     if session.new or session.dirty or session.deleted:
         await session.flush()
+    transaction = session.sync_session.get_transaction()
+    kept = session.info.get(_CONNECTION)
+    if kept is not None and transaction is not None and kept[0] is transaction:
+        return cast(AsyncConnection, kept[1])
     connection = await session.connection()
-    return await connection.execute(statement, params)
+    session.info[_CONNECTION] = (session.sync_session.get_transaction(), connection)
+    return connection
 
 
 class _Plan(NamedTuple):
@@ -48,6 +65,7 @@ class _Plan(NamedTuple):
     binds: dict[str, Any]  # name -> the bind processor
     results: tuple[Callable[[Any], Any] | None, ...]
     row: Any  # a namedtuple class of the result's keys: rows read by index and by name
+    expanding: bool  # an IN of a list ("expanding" bindparam): SQL and names per execution
 
 
 # (id of the statement, parameter names) -> (the statement, kept so that its id stays its
@@ -64,7 +82,6 @@ def _plan(statement: Executable, keys: frozenset[str], dialect: Dialect) -> _Pla
         compiled.positiontup is None
         or compiled.insert_prefetch  # Python-side defaults: SQLAlchemy's context computes them
         or compiled.update_prefetch
-        or compiled.post_compile_params  # an expanding IN: its SQL depends on the values
         or compiled.literal_execute_params
     ):
         return None
@@ -73,15 +90,16 @@ def _plan(statement: Executable, keys: frozenset[str], dialect: Dialect) -> _Pla
     results = tuple(c.type._cached_result_processor(dialect, None) for c in columns)
     names = [c.keyname for c in columns]
     row = namedtuple("Row", names, rename=True)  # type: ignore[misc]
-    return _Plan(str(compiled), tuple(compiled.positiontup), compiled, binds, results, row)
+    expanding = bool(compiled.post_compile_params)
+    return _Plan(
+        str(compiled), tuple(compiled.positiontup), compiled, binds, results, row, expanding
+    )
 
 
 async def rows(session: AsyncSession, statement: Executable, params: dict[str, Any]) -> list[Any]:
     """The rows of a statement built once (see the module), in the session's transaction;
     each row a tuple with its columns also by name, as a `Row`."""
-    if session.new or session.dirty or session.deleted:
-        await session.flush()
-    connection = await session.connection()
+    connection = await _connection(session)
     dialect = connection.dialect
     if dialect.name != "sqlite":
         return list((await connection.execute(statement, params)).all())
@@ -94,16 +112,24 @@ async def rows(session: AsyncSession, statement: Executable, params: dict[str, A
     plan = entry[1]
     if plan is None:
         return list((await connection.execute(statement, params)).all())
-    values = plan.compiled.construct_params(params, _check=False)
-    binds = plan.binds
-    args = [binds[name](values[name]) if name in binds else values[name] for name in plan.names]
+    sql: str = plan.sql
+    names: Sequence[str] = plan.names
+    binds: Mapping[str, Any] = plan.binds
+    if plan.expanding:  # an IN of a list: the SQL and its parameters as SQLAlchemy expands them
+        state = plan.compiled.construct_expanded_state(params)
+        sql, names = state.statement, state.positiontup or ()
+        binds = {**binds, **state.processors}  # the expanded names' own, beside the rest
+        values = state.parameters
+    else:
+        values = plan.compiled.construct_params(params, _check=False)
+    args = [values[n] if (b := binds.get(n)) is None else b(values[n]) for n in names]
     # the sqlite3 connection of the session's transaction (storage.sqlite_inloop: BEGIN
     # IMMEDIATE ran when the session took it)
     driver = connection.sync_connection.connection.driver_connection  # type: ignore[union-attr]
     try:
-        fetched = driver.raw.execute(plan.sql, args).fetchall()  # type: ignore[union-attr]
+        fetched = driver.raw.execute(sql, args).fetchall()  # type: ignore[union-attr]
     except sqlite3.Error as error:  # as SQLAlchemy raises it (IntegrityError, ...)
-        raise DBAPIError.instance(plan.sql, args, error, sqlite3.Error) from error
+        raise DBAPIError.instance(sql, args, error, sqlite3.Error) from error
     results, row = plan.results, plan.row
     if not any(results):
         return [row._make(r) for r in fetched]

@@ -176,7 +176,7 @@ class InboxRepo:
         if not row_ids:
             return 0
         values = {"ids": list(row_ids), "instance": instance_id, "now": now}
-        return len((await execute(self.session, _MARK_HANDLED, values)).all())
+        return len(await rows(self.session, _MARK_HANDLED, values))
 
     async def mark_failed(
         self, row_id: int, instance_id: str, error: str, retry_at: datetime, max_attempts: int
