@@ -96,6 +96,13 @@ def _plan(statement: Executable, keys: frozenset[str], dialect: Dialect) -> _Pla
     )
 
 
+class Direct:
+    """Statements `rows` ran on SQLite's connection itself: SQLAlchemy's events do not see
+    them (`bench.ingest --count-sql` adds this count to the events')."""
+
+    statements = 0
+
+
 async def rows(session: AsyncSession, statement: Executable, params: dict[str, Any]) -> list[Any]:
     """The rows of a statement built once (see the module), in the session's transaction;
     each row a tuple with its columns also by name, as a `Row`."""
@@ -126,6 +133,7 @@ async def rows(session: AsyncSession, statement: Executable, params: dict[str, A
     # the sqlite3 connection of the session's transaction (storage.sqlite_inloop: BEGIN
     # IMMEDIATE ran when the session took it)
     driver = connection.sync_connection.connection.driver_connection  # type: ignore[union-attr]
+    Direct.statements += 1
     try:
         fetched = driver.raw.execute(sql, args).fetchall()  # type: ignore[union-attr]
     except sqlite3.Error as error:  # as SQLAlchemy raises it (IntegrityError, ...)
