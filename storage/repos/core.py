@@ -96,6 +96,11 @@ def _plan(statement: Executable, keys: frozenset[str], dialect: Dialect) -> _Pla
     )
 
 
+async def _all(connection: AsyncConnection, statement: Executable, params: Any) -> list[Any]:
+    result = await connection.execute(statement, params)
+    return list(result.all()) if result.returns_rows else []  # an UPDATE without RETURNING
+
+
 class Direct:
     """Statements `rows` ran on SQLite's connection itself: SQLAlchemy's events do not see
     them (`bench.ingest --count-sql` adds this count to the events')."""
@@ -105,11 +110,12 @@ class Direct:
 
 async def rows(session: AsyncSession, statement: Executable, params: dict[str, Any]) -> list[Any]:
     """The rows of a statement built once (see the module), in the session's transaction;
-    each row a tuple with its columns also by name, as a `Row`."""
+    each row a tuple with its columns also by name, as a `Row` (none for a statement that
+    returns none)."""
     connection = await _connection(session)
     dialect = connection.dialect
     if dialect.name != "sqlite":
-        return list((await connection.execute(statement, params)).all())
+        return await _all(connection, statement, params)
     key = (id(statement), frozenset(params))
     entry = _PLANS.get(key)
     if entry is None:
@@ -118,7 +124,7 @@ async def rows(session: AsyncSession, statement: Executable, params: dict[str, A
         entry = _PLANS[key] = (statement, _plan(statement, key[1], dialect))
     plan = entry[1]
     if plan is None:
-        return list((await connection.execute(statement, params)).all())
+        return await _all(connection, statement, params)
     sql: str = plan.sql
     names: Sequence[str] = plan.names
     binds: Mapping[str, Any] = plan.binds
@@ -128,7 +134,7 @@ async def rows(session: AsyncSession, statement: Executable, params: dict[str, A
         binds = {**binds, **state.processors}  # the expanded names' own, beside the rest
         values = state.parameters
     else:
-        values = plan.compiled.construct_params(params, _check=False)
+        values = plan.compiled.construct_params(params)
     args = [values[n] if (b := binds.get(n)) is None else b(values[n]) for n in names]
     # the sqlite3 connection of the session's transaction (storage.sqlite_inloop: BEGIN
     # IMMEDIATE ran when the session took it)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.dialect import dialect_name, insert_for
 from storage.models import Answer, Cohort, Prompt, Round, utcnow
 from storage.records import AnswerRecord, CohortRecord, PromptRecord, RoundRecord
-from storage.repos.core import execute, rows
+from storage.repos.core import rows
 from storage.repos.loop import to_follow_up
 from storage.repos.opening import OpeningRepo
 from storage.repos.rounds.answer import ANSWER_COLUMNS
@@ -164,9 +164,9 @@ class PromptRepo:
         new = await rows(self.session, statement, values)
         if new:  # the usual case: one statement
             return new[0][0], True
-        token = (await execute(self.session, _FIND, values)).scalar()
-        assert token is not None
-        return token, False
+        found = await rows(self.session, _FIND, values)
+        assert found
+        return found[0].token, False
 
     async def ensure_many(
         self, round_id: int, member_ids: list[int], question_key: str
@@ -209,11 +209,11 @@ class PromptRepo:
 
     async def find(self, round_id: int, member_id: int, question_key: str) -> PromptRecord | None:
         values = {"round_id": round_id, "member_id": member_id, "question_key": question_key}
-        row = (await execute(self.session, _FIND, values)).first()
-        return None if row is None else prompt_record(row)
+        found = await rows(self.session, _FIND, values)
+        return prompt_record(found[0]) if found else None
 
     async def set_message(self, token: str, message_id: int) -> None:
-        await execute(self.session, _SET_MESSAGE, {"prompt": token, "message": message_id})
+        await rows(self.session, _SET_MESSAGE, {"prompt": token, "message": message_id})
 
     async def by_message(self, member_id: int, message_id: int) -> PromptRecord | None:
         row = await self.session.scalar(
