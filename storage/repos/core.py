@@ -44,7 +44,7 @@ async def _connection(session: AsyncSession) -> AsyncConnection:
     `session.execute`'s autoflush would: a row added and not yet flushed must be there for a
     statement that reads or references it). Kept with the transaction it belongs to:
     `session.connection()` walks the ORM's transaction state and switches greenlets on
-    every call, a fifth of a hot statement's CPU."""
+    every call."""
     if session.new or session.dirty or session.deleted:
         await session.flush()
     transaction = session.sync_session.get_transaction()
