@@ -180,7 +180,10 @@ class SqlCounter:
         self.commits += 1
 
     def reading(self) -> tuple[int, int]:
-        return self.statements, self.commits
+        # with the statements run on SQLite's connection directly (storage.repos.core.rows)
+        from storage.repos.core import Direct
+
+        return self.statements + Direct.statements, self.commits
 
 
 def _profiler(path: str | None) -> Any:

@@ -190,6 +190,12 @@ class Connection:
             self._release()
             raise
 
+    @property
+    def raw(self) -> sqlite3.Connection:
+        """The `sqlite3` connection, for statements run without SQLAlchemy's execution
+        (`storage.repos.core.rows`): only inside a transaction begun here."""
+        return self._connection
+
     def _release(self) -> None:
         if self._holding is not None:
             self._holding.release()

@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Row, Table, bindparam, delete, exists, func, select, update
+from sqlalchemy import Integer, Table, bindparam, delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import InboxUpdate
 from storage.records import InboxRecord
-from storage.repos.core import execute
+from storage.repos.core import execute, rows
 
 PENDING = "pending"
 HANDLING = "handling"
@@ -100,7 +100,7 @@ class Incoming:
     payload: dict[str, Any]
 
 
-def _record(row: Row[Any]) -> InboxRecord:
+def _record(row: Any) -> InboxRecord:  # a Row, or a row of `rows`
     return InboxRecord(
         id=row.id,
         update_id=row.update_id,
@@ -159,10 +159,10 @@ class InboxRepo:
             ids = list((await execute(self.session, _CLAIMABLE_LOCKED, values)).scalars())
             if not ids:
                 return []
-            result = await execute(self.session, _CLAIM_IDS, {**values, "ids": ids})
+            claimed = (await execute(self.session, _CLAIM_IDS, {**values, "ids": ids})).all()
         else:
-            result = await execute(self.session, _CLAIM_DUE, values)
-        return sorted((_record(row) for row in result.all()), key=lambda r: r.update_id)
+            claimed = await rows(self.session, _CLAIM_DUE, values)
+        return sorted((_record(row) for row in claimed), key=lambda r: r.update_id)
 
     async def mark_handled(self, row_id: int, instance_id: str, now: datetime) -> bool:
         """The update was handled; False when this instance no longer held it."""
@@ -176,7 +176,7 @@ class InboxRepo:
         if not row_ids:
             return 0
         values = {"ids": list(row_ids), "instance": instance_id, "now": now}
-        return len((await execute(self.session, _MARK_HANDLED, values)).all())
+        return len(await rows(self.session, _MARK_HANDLED, values))
 
     async def mark_failed(
         self, row_id: int, instance_id: str, error: str, retry_at: datetime, max_attempts: int

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Member, UserSetting
 from storage.records import MemberRecord
-from storage.repos.core import execute
+from storage.repos.core import execute, rows
 
 _TABLE: Table = Member.__table__  # type: ignore[assignment]
 
@@ -71,10 +71,10 @@ class MemberRepo:
         statement, read on every update: columns, not ORM objects (half the cost). A user
         with no membership (rare on the hot path) costs a second read for the language."""
         user = {"user": telegram_user_id}
-        rows = (await execute(self.session, _MEMBERSHIPS_AND_LANGUAGE, user)).all()
-        if not rows:
+        found = await rows(self.session, _MEMBERSHIPS_AND_LANGUAGE, user)
+        if not found:
             return [], (await execute(self.session, _LANGUAGE, user)).scalar()
-        return [to_record(row) for row in rows], rows[0].chosen_language
+        return [to_record(row) for row in found], found[0].chosen_language
 
     async def in_cohort(
         self, cohort_id: int, role: str | None = None, statuses: Sequence[str] | None = None

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.dialect import dialect_name, insert_for
 from storage.models import Answer
 from storage.records import AnswerRecord
-from storage.repos.core import execute
+from storage.repos.core import rows
 
 ANSWER_COLUMNS = list(AnswerRecord.__dataclass_fields__)
 
@@ -80,7 +80,7 @@ class AnswerRepo:
             "rating": rating, "choice": choice, "text": text, "skipped": skipped,
         }  # fmt: skip
         statement = _answer_upsert(dialect_name(self.session))
-        return (await execute(self.session, statement, values)).first() is not None
+        return bool(await rows(self.session, statement, values))
 
     async def of(self, round_id: int, member_id: int) -> dict[str, AnswerRecord]:
         # Columns, not ORM objects: `save` writes with a Core statement, and objects kept in

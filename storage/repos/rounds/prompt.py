@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.dialect import dialect_name, insert_for
 from storage.models import Answer, Cohort, Prompt, Round, utcnow
 from storage.records import AnswerRecord, CohortRecord, PromptRecord, RoundRecord
-from storage.repos.core import execute
+from storage.repos.core import rows
 from storage.repos.loop import to_follow_up
 from storage.repos.opening import OpeningRepo
 from storage.repos.rounds.answer import ANSWER_COLUMNS
@@ -161,12 +161,12 @@ class PromptRepo:
             "created_at": utcnow(),
         }
         statement = _new_prompt(dialect_name(self.session))
-        new = (await execute(self.session, statement, values)).scalar()
-        if new is not None:  # the usual case: one statement
-            return new, True
-        token = (await execute(self.session, _FIND, values)).scalar()
-        assert token is not None
-        return token, False
+        new = await rows(self.session, statement, values)
+        if new:  # the usual case: one statement
+            return new[0][0], True
+        found = await rows(self.session, _FIND, values)
+        assert found
+        return found[0].token, False
 
     async def ensure_many(
         self, round_id: int, member_ids: list[int], question_key: str
@@ -192,11 +192,11 @@ class PromptRepo:
         read, one statement (a row per answer) where there were three."""
         if not 0 < len(token) <= 24:
             return None
-        rows = (await execute(self.session, _for_tap(), {"token": token})).all()
-        if not rows:
+        found = await rows(self.session, _for_tap(), {"token": token})
+        if not found:
             return None
-        opened = _opened(rows)
-        prompt = PromptRecord(*rows[0][_PROMPT_AT:])
+        opened = _opened(found)
+        prompt = PromptRecord(*found[0][_PROMPT_AT:])
         return Tap(opened.round, opened.cohort, opened.answers, opened.agreements, prompt)
 
     async def for_typed(self, cohort_id: int, member_id: int) -> Opened | None:
@@ -204,16 +204,16 @@ class PromptRepo:
         open reflection round (None without one), its cohort, whether it asks about any of
         the student's agreements, and the student's answers in it."""
         values = {"cohort": cohort_id, "member": member_id}
-        rows = (await execute(self.session, _for_typed(), values)).all()
-        return _opened(rows) if rows else None
+        found = await rows(self.session, _for_typed(), values)
+        return _opened(found) if found else None
 
     async def find(self, round_id: int, member_id: int, question_key: str) -> PromptRecord | None:
         values = {"round_id": round_id, "member_id": member_id, "question_key": question_key}
-        row = (await execute(self.session, _FIND, values)).first()
-        return None if row is None else prompt_record(row)
+        found = await rows(self.session, _FIND, values)
+        return prompt_record(found[0]) if found else None
 
     async def set_message(self, token: str, message_id: int) -> None:
-        await execute(self.session, _SET_MESSAGE, {"prompt": token, "message": message_id})
+        await rows(self.session, _SET_MESSAGE, {"prompt": token, "message": message_id})
 
     async def by_message(self, member_id: int, message_id: int) -> PromptRecord | None:
         row = await self.session.scalar(

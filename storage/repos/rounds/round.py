@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.dialect import insert_ignore
 from storage.models import Answer, Member, Participation, Round
 from storage.records import RoundRecord, WeekStatus
-from storage.repos.core import execute
+from storage.repos.core import rows
 from storage.repos.opening import OpeningRepo
 
 # A student's first and last answer mark the participation: statements of the tap, built
@@ -29,6 +29,7 @@ _MARK_COMPLETED = (
     update(_TAKING)
     .where(*_THIS_TAKING, _TAKING.c.completed_at.is_(None))
     .values(completed_at=bindparam("now"))
+    .returning(_TAKING.c.round_id)  # a row back: this statement completed it
 )
 
 
@@ -137,12 +138,12 @@ class RoundRepo:
 
     async def mark_started(self, round_id: int, member_id: int, now: datetime) -> None:
         values = {"round": round_id, "member": member_id, "now": now}
-        await execute(self.session, _MARK_STARTED, values)
+        await rows(self.session, _MARK_STARTED, values)
 
     async def mark_completed(self, round_id: int, member_id: int, now: datetime) -> bool:
         """True only the first time: the closing message and alert check happen once."""
         values = {"round": round_id, "member": member_id, "now": now}
-        return bool((await execute(self.session, _MARK_COMPLETED, values)).rowcount)
+        return bool(await rows(self.session, _MARK_COMPLETED, values))
 
     async def is_completed(self, round_id: int, member_id: int) -> bool:
         done = await self.session.scalar(
