@@ -293,7 +293,11 @@ class OutboxSender(FailureHandling):
         if not busy and (depth == 0 if mode == "empty" else mode == "due" and not due_now):
             return True
         waits = [self.poll_interval]
-        if next_due is not None:
+        # Rows due already were not claimable just now (their chats busy or paced): wait for
+        # a chat to free up or a delivery's wake, not zero seconds. Waiting zero made the
+        # sender claim and survey ~800 times a second while a round's second message waited
+        # for its chats (docs/benchmarks.md §2, ingest9).
+        if next_due is not None and next_due > now:
             waits.append((next_due - now).total_seconds())
         if (free_in := self.pacer.next_chat_free_in()) is not None:
             waits.append(free_in)

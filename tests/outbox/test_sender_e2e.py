@@ -87,6 +87,23 @@ async def test_paced_at_the_configured_limits_without_a_single_429(
         assert len(times) == 3 and min(b - a for a, b in pairwise(times)) >= 1.0
 
 
+async def test_rows_waiting_for_their_chat_do_not_keep_the_sender_claiming(
+    db: Database, api: SandboxServer, tg: Bot
+) -> None:
+    """Three messages to one chat at one a second: for two seconds rows are due that no claim
+    may take. The sender waits for the chat, instead of claiming and surveying in a loop."""
+    (user,) = users(api, 1)
+    await enqueue(db, [draft(n, chat_id=user.id) for n in range(3)])
+    result = await sender(db, tg, per_chat_rate=1).drain()
+
+    assert result.sent == 3 and len(api.messages(user.id)) == 3
+    times = api.stats.send_times[user.id]
+    assert min(b - a for a, b in pairwise(times)) >= 1.0  # the chat's pace held
+    # about two seconds at the helper's poll of 0.2 s: ~20 claims; it was ~2,000 (a claim and
+    # a survey per loop turn, none of them waiting)
+    assert 3 <= result.claims <= 40, result.claims
+
+
 async def test_retry_after_is_honoured_and_the_row_goes_out_once(
     db: Database, api: SandboxServer, tg: Bot
 ) -> None:
