@@ -100,7 +100,7 @@ async def apply(session: Session, decision: Decision, now: datetime) -> list[int
     """The writing half of `evaluate_cohort`: store, resolve and queue what `decide` found.
     Every write is guarded, so a decision another instance applied first changes nothing, and
     whole on its own (an alert with its message), so it needs no transaction around the others
-    (`Database.each_whole`). Returns the ids of the alerts whose message was queued."""
+    (`Database.autocommit`). Returns the ids of the alerts whose message was queued."""
     stored, repo = decision.stored, AlertRepo(session)
     # read with the check's statement (each statement counts on the per-answer path,
     # docs/benchmarks.md §3): the alerts resolved after a learning agreement (bot.loop), raised
