@@ -7,14 +7,15 @@ import asyncio
 import sqlite3
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Connection, event, literal_column, text, true
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -40,6 +41,7 @@ def is_sqlite(url: str) -> bool:
 # fails as a disconnect, the pool drops its connections and the caller's retry (the inbox, the
 # sender, the scheduler's next tick) gets fresh ones.
 PING_AFTER = 5.0  # seconds
+WRITER = "mentorbot_writer"  # session.info: SQLite's writer connection (`Database._writing`)
 READING = "mentorbot_reading"  # SQLite: the execution option of `Database.reading`'s sessions
 # constants in the SQL, not parameters: a parameter's type is known only when bound
 _SYNC_OFF = literal_column("set_config('synchronous_commit', 'off', true)").is_not(None)
@@ -123,12 +125,34 @@ def _commit_and_close(session: SyncSession) -> None:
         session.close()  # after a failed commit: rolls back and gives the connection back
 
 
+async def _end_writing(
+    session: AsyncSession, driver: sqlite_inloop.Connection, commit: bool
+) -> None:
+    """Commit (or roll back) a `_writing` transaction and give up the turn. The ORM and
+    SQLAlchemy's connection end their part first, if a statement began one: the session's
+    commit flushes what it holds and then commits the connection's transaction itself.
+    Nothing here waits, so no other task's transaction can begin before the turn is free."""
+    sync = session.sync_session
+    writer = session.info[WRITER]
+    try:
+        if sync.in_transaction():
+            await greenlet_spawn(_commit_and_close if commit else SyncSession.close, sync)
+        if writer.in_transaction():  # a Core statement began SQLAlchemy's own
+            await (writer.commit() if commit else writer.rollback())
+        if commit and driver.in_transaction:  # only `rows` ran
+            driver.commit_now()
+    finally:
+        driver.rollback_now()  # what is left open after a failure, and the turn (if held)
+
+
 def _begin_immediate(connection: Connection) -> None:
     # SQLAlchemy's documented recipe for SQLite (the driver begins nothing itself), run
     # through the driver so that waiting for the write lock sleeps in the loop.
     if connection.get_execution_options().get(READING):
         return  # `Database.reading`: each statement its own (autocommit) read
     driver = connection.connection.driver_connection
+    if driver.in_transaction:  # type: ignore[union-attr]
+        return  # the writer's transaction, begun by `Database.transaction` (its turn is held)
     try:
         await_(driver.begin())  # type: ignore[union-attr]
     except sqlite3.OperationalError as error:  # wrapped as a failed statement's would be
@@ -146,20 +170,69 @@ class Database:
         # sessions for reads outside any transaction (`reading`)
         outside = {READING: True} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"}
         self._readers = async_sessionmaker(self.engine.execution_options(**outside))
+        self._writer: AsyncConnection | None = None  # SQLite: see `_writing`
 
     @property
     def is_sqlite(self) -> bool:
         return self._sqlite
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
+    def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
         """A session inside one transaction: committed on success, rolled back on error.
+        One transaction per update: its frame is a tap's largest cost after its statements
+        (docs/benchmarks.md §2, ingest9 and ingest10)."""
+        return self._writing() if self._sqlite else self._transaction()
 
-        What `async with sessions() as s, s.begin()` does, in one greenlet switch where that
-        took three and a task: begin has no I/O (the first statement takes the connection),
-        commit and close run together; an error closes as AsyncSession's exit does, shielded,
-        which rolls back. One transaction per update: its frame cost a tap as much as two of
-        its statements (docs/benchmarks.md §2, ingest9)."""
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncSession]:
+        """SQLite: the transaction on the engine's one writer connection, begun at once.
+
+        The engine's transactions run one at a time anyway (its write turn, see
+        `storage.sqlite_inloop`), so one connection serves them all: no pool checkout and
+        return, no SQLAlchemy transaction unless a statement needs one. `BEGIN IMMEDIATE`
+        runs here, with the turn (waiting for it as before), and the turn is held until the
+        end, so no other task's session ever touches the writer meanwhile. A transaction
+        whose statements all run through `storage.repos.core.rows` costs a fifth of the
+        pooled one's CPU (~50 µs against ~250, docs/benchmarks.md §2 ingest10)."""
+        writer = self._writer
+        if writer is None or writer.invalidated:  # (invalidated: SQLAlchemy saw it die)
+            writer = await self._open_writer()
+        fairy = writer.sync_connection.connection  # type: ignore[union-attr]
+        driver = cast(sqlite_inloop.Connection, fairy.driver_connection)
+        try:
+            await driver.begin()  # the turn, then the write lock
+        except sqlite3.OperationalError as error:  # as `_begin_immediate` raises it
+            raise OperationalError("BEGIN IMMEDIATE", None, error) from error
+        session = self._writer_session(writer)
+        try:
+            yield session
+        except BaseException:
+            await asyncio.shield(asyncio.ensure_future(_end_writing(session, driver, False)))
+            raise
+        await _end_writing(session, driver, True)
+
+    def _writer_session(self, writer: AsyncConnection) -> AsyncSession:
+        session = AsyncSession(bind=writer, expire_on_commit=False)
+        session.info[WRITER] = writer  # `storage.repos.core`: statements on it, not via the ORM
+        return session
+
+    async def _open_writer(self) -> AsyncConnection:
+        old = self._writer
+        connection = await self.engine.connect()  # kept until `dispose`
+        if self._writer is old:
+            self._writer = connection
+            if old is not None:
+                await old.close()
+        else:  # another task opened one meanwhile
+            await connection.close()
+        assert self._writer is not None
+        return self._writer
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncSession]:
+        """PostgreSQL: what `async with sessions() as s, s.begin()` does, in one greenlet
+        switch where that took three and a task: begin has no I/O (the first statement takes
+        the connection), commit and close run together; an error closes as AsyncSession's
+        exit does, shielded, which rolls back."""
         session = self.sessions()
         session.sync_session.begin()
         try:
@@ -205,4 +278,7 @@ class Database:
             await connection.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            await writer.close()
         await self.engine.dispose()

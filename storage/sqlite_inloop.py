@@ -191,6 +191,11 @@ class Connection:
             raise
 
     @property
+    def in_transaction(self) -> bool:
+        """A transaction begun here is open (`begin()` ran; no commit or rollback since)."""
+        return self._connection.in_transaction
+
+    @property
     def raw(self) -> sqlite3.Connection:
         """The `sqlite3` connection, for statements run without SQLAlchemy's execution
         (`storage.repos.core.rows`): only inside a transaction begun here."""

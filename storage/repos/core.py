@@ -26,6 +26,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from storage.db import WRITER
+
 
 async def execute(
     session: AsyncSession, statement: Executable, params: Any = None
@@ -47,6 +49,9 @@ async def _connection(session: AsyncSession) -> AsyncConnection:
     every call."""
     if session.new or session.dirty or session.deleted:
         await session.flush()
+    writer = session.info.get(WRITER)
+    if writer is not None:  # SQLite's writer, in the transaction `Database.transaction` began
+        return cast(AsyncConnection, writer)
     transaction = session.sync_session.get_transaction()
     kept = session.info.get(_CONNECTION)
     if kept is not None and transaction is not None and kept[0] is transaction:
