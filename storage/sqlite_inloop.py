@@ -10,9 +10,10 @@ The danger of one thread: a connection waiting on SQLite's busy timeout would bl
 so the connection holding the write lock (which needs the loop to finish) could never commit.
 Hence no statement here ever waits inside SQLite (busy_timeout 0):
 
-- every transaction begins with `BEGIN IMMEDIATE` (`begin()`, called from the engine's "begin"
-  event), so it holds the write lock from its first statement and nothing in or out of the
-  process can make its later statements busy (WAL readers never block a writer);
+- every transaction begins with `BEGIN IMMEDIATE` (`begin()`, called when `Database.transaction`
+  opens one, or from the engine's "begin" event for other connections), so it holds the write
+  lock from its first statement and nothing in or out of the process can make its later
+  statements busy (WAL readers never block a writer);
 - the engine's transactions take turns through an asyncio lock (`WriteTurn`) before BEGIN: a
   waiting transaction sleeps in the loop, it does not spin;
 - a BEGIN refused because another process writes is retried after an asynchronous sleep,

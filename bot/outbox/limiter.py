@@ -72,6 +72,7 @@ class PriorityLimiter(BaseRateLimiter[SendClass]):
         # broadcast.
         self._replies_out = 0
         self._bulk_out = 0
+        self._bulk_waiting = 0  # bulk requests waiting in `_bulk_turn`
         self._turns = asyncio.Condition()
 
     async def initialize(self) -> None:
@@ -113,17 +114,24 @@ class PriorityLimiter(BaseRateLimiter[SendClass]):
             await self._count_replies(-1)
 
     async def _count_replies(self, change: int) -> None:
-        async with self._turns:
-            self._replies_out += change
-            self._turns.notify_all()
+        self._replies_out += change
+        # Only the last reply's end can let a waiting bulk request go (`_bulk_turn`): the
+        # condition's lock is taken for that alone, not twice per request of every reply.
+        if not self._replies_out and self._bulk_waiting:
+            async with self._turns:
+                self._turns.notify_all()
 
     @contextlib.asynccontextmanager
     async def _bulk_turn(self) -> AsyncIterator[None]:
         """A bulk request's turn: at most `_BULK_BESIDE_REPLIES` out while replies are made."""
         async with self._turns:
-            await self._turns.wait_for(
-                lambda: not self._replies_out or self._bulk_out < _BULK_BESIDE_REPLIES
-            )
+            self._bulk_waiting += 1
+            try:
+                await self._turns.wait_for(
+                    lambda: not self._replies_out or self._bulk_out < _BULK_BESIDE_REPLIES
+                )
+            finally:
+                self._bulk_waiting -= 1
             self._bulk_out += 1
         try:
             yield

@@ -47,7 +47,9 @@ async def _connection(session: AsyncSession) -> AsyncConnection:
     statement that reads or references it). Kept with the transaction it belongs to:
     `session.connection()` walks the ORM's transaction state and switches greenlets on
     every call."""
-    if session.new or session.dirty or session.deleted:
+    # (a session that began nothing holds nothing: `add` begins; SQLite's writer sessions
+    # that only run `rows` never begin)
+    if session.sync_session.in_transaction() and (session.new or session.dirty or session.deleted):
         await session.flush()
     writer = session.info.get(WRITER)
     if writer is not None:  # SQLite's writer, in the transaction `Database.transaction` began
