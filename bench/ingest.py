@@ -9,12 +9,15 @@ runs. The bare Application (second token via `api.add_bot`, same sandbox, pollin
 time) makes the same Bot API requests per tap and nothing else: it answers the callback, sends
 the next question with buttons and edits the tapped question (a typed answer gets one message
 back, as mentorbot folds its confirmation into the next question), handling 16 updates at once
-as mentorbot's inbox does. Both get the same number of updates: students × 6, driven by 50
-concurrent users. The two are measured in turns (bare, mentorbot, bare, mentorbot), so both see
-the same machine. Figure: mentorbot updates/s ÷ bare updates/s (target ≥ 0.8), with
+as mentorbot's inbox does; it sends mentorbot's own texts and keyboards, captured from the
+turn before (`bench._ingest_bare`; `--bare-content short`: the smaller messages of the
+baseline before 7 Dec 2026). Both get the same number of updates: students × 6, driven by 50
+concurrent users. The two are measured in turns (mentorbot, bare, mentorbot, bare), so both
+see the same machine. Figure: mentorbot updates/s ÷ bare updates/s (target ≥ 0.8), with
 MENTORBOT_SEND_RATE=1000 (the send limit lifted, as the target says).
 
-    .venv/bin/python -m bench.ingest [--students 50] [--repeats 2] [--profile PREFIX] [--count-sql]
+    .venv/bin/python -m bench.ingest [--students 50] [--repeats 2] [--bare-transport aiohttp]
+        [--bare-content mirror|short] [--profile PREFIX] [--count-sql]
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._common import emit, load_average
+from bench._ingest_bare import Script, bare_application
 
 TARGET = 0.8
 BARE_TOKEN = "7000000002:SANDBOX-bare-ptb-token"
@@ -43,19 +47,27 @@ def is_question(message: Any) -> bool:
     return "Vraag " in (message.text or "") and " van " in (message.text or "")
 
 
-async def answer_one(api: Any, user: Any, question: Any, index: int) -> Any:
+def is_step(text: str) -> bool:
+    """A question or the closing message: what a student answers, or the end."""
+    return ("Vraag " in text and " van " in text) or DONE in text
+
+
+async def answer_one(
+    api: Any, user: Any, question: Any, index: int, token: str | None = None
+) -> Any:
     """As tests/e2e/test_checkin.py: a rating, the first choice, or a typed answer."""
-    mark = api.mark(user)
+    mark = api.mark(user, token=token)
     labels = [b["text"] for b in question.buttons()]
     if "1" in labels:
-        await api.press(user, question, str(2 + (user.id + index) % 3))
+        await api.press(user, question, str(2 + (user.id + index) % 3), token=token)
     elif labels and labels != ["Overslaan"]:
-        await api.press(user, question, labels[0])
+        await api.press(user, question, labels[0], token=token)
     else:
-        await api.send_text(user, f"Ik las voor aan een groepje peuters ({user.first_name}).")
-    return await api.wait_for_message(
-        user, lambda m: is_question(m) or DONE in (m.text or ""), since=mark, timeout=60
-    )
+        text = f"Ik las voor aan een groepje peuters ({user.first_name})."
+        await api.send_text(user, text, token=token)
+    # the bare app's next message is always the next step (mentorbot may send others)
+    wanted = None if token else (lambda m: is_step(m.text or ""))
+    return await api.wait_for_message(user, wanted, since=mark, timeout=60, token=token)
 
 
 async def mentor_student(api: Any, user: Any, first: Any) -> int:
@@ -66,63 +78,10 @@ async def mentor_student(api: Any, user: Any, first: Any) -> int:
     return answered
 
 
-def bare_application(api: Any, transport: str = "httpx") -> Any:
-    from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-    from telegram.ext import (
-        Application,
-        CallbackQueryHandler,
-        ContextTypes,
-        MessageHandler,
-        filters,
-    )
-
-    keyboard = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(str(i), callback_data=f"r:{i}") for i in range(1, 6)]]
-    )
-
-    async def tapped(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        query = update.callback_query
-        assert query is not None and update.effective_chat is not None
-        await query.answer("Opgeslagen")
-        await update.effective_chat.send_message("Volgende vraag", reply_markup=keyboard)
-        # the same three requests as mentorbot's tap: answer, next question, edit the tapped one
-        await query.edit_message_text(f"Vraag\n\n➡️ {query.data}", reply_markup=keyboard)
-
-    async def typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        assert update.effective_chat is not None
-        await update.effective_chat.send_message("Volgende vraag", reply_markup=keyboard)
-
-    builder = Application.builder()
-    if transport == "aiohttp":
-        # the same HTTP client as mentorbot's requests: the ratio is then what the product
-        # adds to the library alone, without the client mentorbot chose over PTB's default
-        from bot.outbox.transport import AiohttpRequest
-
-        builder = builder.request(AiohttpRequest(256))
-    app = (
-        builder.token(BARE_TOKEN)
-        .base_url(f"{api.base_url}/bot")
-        .base_file_url(f"{api.base_url}/file/bot")
-        # as many updates at once as mentorbot's inbox worker takes (16): PTB's default of one
-        # at a time would make the baseline wait on every round trip, and flatter mentorbot
-        # the more, the busier the machine
-        .concurrent_updates(BARE_CONCURRENCY)
-        .build()
-    )
-    app.add_handler(CallbackQueryHandler(tapped))
-    app.add_handler(MessageHandler(filters.TEXT, typed))
-    return app, keyboard
-
-
 async def bare_student(api: Any, user: Any, first: Any) -> int:
     message = first
     for index in range(ANSWERS):
-        mark = api.mark(user, token=BARE_TOKEN)
-        if index == 3:  # one typed answer, like mentorbot's text question
-            await api.send_text(user, "Ik las voor aan een groepje peuters.", token=BARE_TOKEN)
-        else:
-            await api.press_button(user, message, f"r:{1 + index % 5}", token=BARE_TOKEN)
-        message = await api.wait_for_message(user, since=mark, token=BARE_TOKEN, timeout=60)
+        message = await answer_one(api, user, message, index, token=BARE_TOKEN)
     return ANSWERS
 
 
@@ -222,6 +181,13 @@ async def main() -> None:
         help="the bare app's HTTP client: PTB's default (httpx) or mentorbot's (aiohttp)",
     )
     parser.add_argument(
+        "--bare-content",
+        choices=("mirror", "short"),
+        default="mirror",
+        help="the bare app's messages: mentorbot's own texts and keyboards (mirror), or a "
+        "short text with five one-character buttons (short, the baseline before 7 Dec 2026)",
+    )
+    parser.add_argument(
         "--count-sql", action="store_true", help="count mentorbot's statements and commits"
     )
     args = parser.parse_args()
@@ -252,26 +218,17 @@ async def main() -> None:
         # the default 30/s it, not the handling, would set the pace.
         settings = make_settings(url, api.base_url, MENTORBOT_SEND_RATE=1000)
         app = build_application(settings, migrate_on_start=False, scheduler=False)
-        bare, keyboard = bare_application(api, args.bare_transport)
+        bare, script, send_first = bare_application(
+            api, BARE_TOKEN, BARE_CONCURRENCY, args.bare_transport
+        )
+        if args.bare_content == "short":
+            script.steps = Script.short(ANSWERS).steps
         async with running(app), polling(bare):
             services = app.bot_data.live()
             counter = SqlCounter(services.db.engine) if args.count_sql else None
             for repeat in range(1, args.repeats + 1):
-                # bare: first message straight from the bot, then the users answer
-                firsts = []
-                for user in bare_users:
-                    mark = api.mark(user, token=BARE_TOKEN)
-                    await bare.bot.send_message(user.id, "Vraag", reply_markup=keyboard)
-                    firsts.append(await api.wait_for_message(user, since=mark, token=BARE_TOKEN))
-                run = await measure(
-                    lambda firsts=firsts: asyncio.gather(
-                        *(bare_student(api, u, f) for u, f in zip(bare_users, firsts, strict=True))
-                    ),
-                    profilers["bare"],
-                )
-                runs["bare"].append(run)
-                report("bare", repeat, run)
-                # mentorbot: the week's reflection through the outbox, then the answers
+                # mentorbot first (the bare app then sends what it sent): the week's
+                # reflection through the outbox, then the answers
                 marks = {u.id: api.mark(u) for u in mentor_users}
                 due = datetime.now(UTC)
                 opened = await open_round(
@@ -304,8 +261,27 @@ async def main() -> None:
                 runs["mentorbot"].append(run)
                 report("mentorbot", repeat, run)
                 # the alert checks queued by the last completions run on after the turn: not
-                # into the next bare turn, which would pay for mentorbot's work
+                # into the bare turn, which would pay for mentorbot's work
                 await services.alert_checks_done()
+                if args.bare_content == "mirror":
+                    sent = api.messages(mentor_users[0])[marks[mentor_users[0].id] :]
+                    script.steps = Script.capture(sent, is_step).steps
+                if repeat == 1:
+                    print(f"  the bare app's messages ({args.bare_content}): {script.describe()}")
+                # bare: the first question straight from the bot, then the users answer
+                firsts = []
+                for user in bare_users:
+                    mark = api.mark(user, token=BARE_TOKEN)
+                    await send_first(user)
+                    firsts.append(await api.wait_for_message(user, since=mark, token=BARE_TOKEN))
+                run = await measure(
+                    lambda firsts=firsts: asyncio.gather(
+                        *(bare_student(api, u, f) for u, f in zip(bare_users, firsts, strict=True))
+                    ),
+                    profilers["bare"],
+                )
+                runs["bare"].append(run)
+                report("bare", repeat, run)
         violations = list(api.violations)
     tmp.cleanup()
     for name, profiler in profilers.items():
