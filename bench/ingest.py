@@ -128,15 +128,22 @@ class SqlCounter:
     def __init__(self, engine: Any) -> None:
         from sqlalchemy import event
 
+        from storage import sqlite_inloop
+
         self.statements = self.commits = 0
         event.listen(engine.sync_engine, "before_cursor_execute", self._statement)
-        event.listen(engine.sync_engine, "commit", self._commit)
+        # every commit reaches SQLite through the driver's commit_now, also those of the
+        # writer connection that SQLAlchemy never sees (`Database._writing`)
+        commit_now = sqlite_inloop.Connection.commit_now
+
+        def counted(connection: Any) -> None:
+            self.commits += 1
+            commit_now(connection)
+
+        sqlite_inloop.Connection.commit_now = counted  # type: ignore[method-assign]
 
     def _statement(self, *_args: Any) -> None:
         self.statements += 1
-
-    def _commit(self, *_args: Any) -> None:
-        self.commits += 1
 
     def reading(self) -> tuple[int, int]:
         # with the statements run on SQLite's connection directly (storage.repos.core.rows)

@@ -191,8 +191,8 @@ class Database:
         return, no SQLAlchemy transaction unless a statement needs one. `BEGIN IMMEDIATE`
         runs here, with the turn (waiting for it as before), and the turn is held until the
         end, so no other task's session ever touches the writer meanwhile. A transaction
-        whose statements all run through `storage.repos.core.rows` costs a fifth of the
-        pooled one's CPU (~50 µs against ~250, docs/benchmarks.md §2 ingest10)."""
+        whose statements all run through `storage.repos.core.rows` costs a quarter of the
+        pooled one's CPU (~60 µs against ~250, docs/benchmarks.md §2 ingest10)."""
         writer = self._writer
         if writer is None or writer.invalidated:  # (invalidated: SQLAlchemy saw it die)
             writer = await self._open_writer()
