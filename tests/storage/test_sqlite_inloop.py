@@ -11,11 +11,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import bindparam, column, insert, table, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from storage.db import Database
+from storage.repos.core import execute, rows
 
 WRITER = """
 import sqlite3, sys
@@ -145,3 +146,40 @@ async def test_a_transaction_inside_another_of_the_same_task_fails_at_once(
                 await inner.execute(text("SELECT 1"))
     async with notes.transaction() as s:
         assert await s.scalar(text("SELECT count(*) FROM notes")) == 1
+
+
+_NOTES = table("notes", column("who"), column("n"))
+_ADD = insert(_NOTES).values(who=bindparam("who"), n=bindparam("n"))  # built once, for `rows`
+
+
+class _Stop(Exception):
+    pass
+
+
+async def test_rows_core_and_orm_statements_of_a_transaction_land_together_or_not_at_all(
+    notes: Database,
+) -> None:
+    """The writer connection (`Database._writing`): the three ways a repository writes share
+    one transaction, a failure stores none of them, and two tasks' transactions take turns."""
+    async with notes.transaction() as s:
+        await rows(s, _ADD, {"who": "rows", "n": 1})
+        await execute(s, _ADD, {"who": "core", "n": 2})
+        await s.execute(text("INSERT INTO notes VALUES ('orm', 3)"))
+    with pytest.raises(_Stop):
+        async with notes.transaction() as s:
+            await s.execute(text("INSERT INTO notes VALUES ('orm', 4)"))
+            await rows(s, _ADD, {"who": "rows", "n": 5})
+            raise _Stop
+
+    async def two(who: str) -> None:
+        async with notes.transaction() as s:
+            await rows(s, _ADD, {"who": who, "n": 6})
+            await asyncio.sleep(0)  # the other task runs meanwhile: its transaction waits
+            await rows(s, _ADD, {"who": who, "n": 7})
+
+    await asyncio.gather(two("a"), two("b"))
+    async with notes.reading() as s:
+        stored = [
+            tuple(r) for r in await s.execute(text("SELECT who, n FROM notes ORDER BY rowid"))
+        ]
+    assert stored == [("rows", 1), ("core", 2), ("orm", 3), ("a", 6), ("a", 7), ("b", 6), ("b", 7)]
