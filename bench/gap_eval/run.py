@@ -41,7 +41,7 @@ async def run_backend(
     from bot.gaps.cache import GapCache
     from storage.db import Database
 
-    cache = GapCache()  # the one a running bot's Services holds
+    cache = GapCache(freeze=True)  # the one a running bot's Services holds
     tmp = tempfile.TemporaryDirectory(prefix="bench-gap-")
     with Timer() as copy_t:
         if backend == "sqlite":
