@@ -132,7 +132,8 @@ def _statement() -> Select[Any]:
         select(*_row(_ANSWER, Answer.round_id, Answer.member_id, Answer.id, Answer.rating,
                      None, Answer.question_key, Answer.kind, Answer.skill, Answer.choice,
                      Answer.text, Answer.skipped, Answer.answered_at))
-        .join(Member, Member.id == Answer.member_id)
+        # no join with members: answers.member_id is a foreign key (NOT NULL, both backends
+        # enforce it), so the join only probed members once per answer row
         .where(Answer.round_id.in_(open_reflection)),
         select(*_row(_OBSERVED, Observation.student_id, Round.week, Observation.id,
                      Observation.level, Observation.werkbegeleider_id, None, None,
