@@ -127,20 +127,21 @@ class GapCache:
         """After a check that built an entry, once its read is over (`Services`): a full
         collection of what is not frozen, then `gc.freeze()`. True when it froze.
 
-        Why: an entry is ~16,000-25,000 small objects (answer tuples, lists, memos) that
+        Why: an entry is ~17,000 small objects (answer tuples, lists, memos, indexes) that
         live as long as it is cached, and CPython's full collection walks every one of them
-        each time the objects that survived grew by a quarter: with 32 entries 250-600 ms
-        per collection, about every eighth new entry, stalling every reply of the bot
+        each time the objects that survived grew by a quarter: with 32 entries 300-530 ms
+        per collection, about every sixth new entry, stalling every reply of the bot
         meanwhile (docs/benchmarks.md §3, tenth step). Frozen objects are never walked, so
-        a full collection then costs what was allocated since the last freeze (~10 ms).
+        a full collection then costs what was allocated since the last freeze (5-20 ms).
 
         Why it is safe: a frozen object is still freed by its reference count when the last
         reference goes; an evicted entry holds no reference cycle, so its memory comes back
-        at once, frozen or not (tests/gaps/test_cache_freeze.py). What a freeze can keep
-        for good is a reference cycle alive at that moment that dies later (a task, a
-        session of a check running meanwhile): the collection before the freeze frees what
+        at once, frozen or not (tests/gaps/test_cache_freeze.py; 160 cohorts through the
+        cache: RSS flat). What a freeze hides from the collector is a reference cycle alive
+        at that moment that dies later (a task, a session of a check running meanwhile; a
+        few dozen objects per freeze, measured): the collection before the freeze frees what
         is garbage already, and every `UNFREEZE_EVERY` freezes everything is unfrozen and
-        collected once (one full pause per 256 new entries instead of one per ~8), so what
+        collected once (one full pause per 256 new entries instead of one per ~6), so what
         such cycles hold stays bounded. Process-wide (the collector is): only the running
         bot's cache (and the benchmark's, which stands for it) freezes."""
         if not (self._freeze and self._unsettled):
