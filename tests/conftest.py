@@ -178,3 +178,15 @@ def _root_logging_restored() -> Iterator[None]:
         if handler not in before and not type(handler).__module__.startswith("_pytest"):
             root.removeHandler(handler)
     root.setLevel(level)
+
+
+@pytest.fixture(autouse=True)
+def _nothing_left_frozen() -> Iterator[None]:
+    """A running bot's gap cache freezes its entries (`GapCache.settle`), and with them
+    whatever else lived then: in a test, the whole app and sandbox, cycles that die when the
+    test ends. Unfrozen after each test, the collector frees them as before (the bot's own
+    bound, every 256 freezes of one cache, is never reached by a test's fresh Services)."""
+    import gc
+
+    yield
+    gc.unfreeze()

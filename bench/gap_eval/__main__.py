@@ -60,6 +60,12 @@ async def main() -> None:
                   f"{x['max_ms']:9.2f}")  # fmt: skip
         print(f"{backend:10} cross-checked {r['cross_checked']} against the full evaluation: "
               f"{r['mismatches']} mismatches")  # fmt: skip
+        g: dict[str, float] = r["gc"]  # type: ignore[assignment]
+        print(f"{backend:10} garbage collector: {g['full_n']} full collections, "
+              f"{g['full_total_ms']:.0f} ms in all, p50 {g['full_p50_ms']:.1f}, longest "
+              f"{g['full_max_ms']:.1f} ms; in the warm checks: {g['warm_checks_with_gc']} "
+              f"of them, p99 {g['warm_gc_p99_ms']:.2f}, longest "
+              f"{g['warm_gc_max_ms']:.1f} ms")  # fmt: skip
     ok = all(r["per_answer"]["p99_ms"] < TARGET_P99_MS and r["mismatches"] == 0  # type: ignore[index]
              for r in results.values())  # fmt: skip
     ratios = {

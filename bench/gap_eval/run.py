@@ -24,6 +24,7 @@ from bench._common import (
     summary_ms,
 )
 from bench.gap_eval.data import pg_admin
+from bench.gap_eval.gcstats import GcPauses
 from bench.gap_eval.steps import complete_one, evaluate, fast_view, full_reload
 
 TARGET_P99_MS = 5.0
@@ -41,7 +42,7 @@ async def run_backend(
     from bot.gaps.cache import GapCache
     from storage.db import Database
 
-    cache = GapCache()  # the one a running bot's Services holds
+    cache = GapCache(freeze=True)  # the one a running bot's Services holds
     tmp = tempfile.TemporaryDirectory(prefix="bench-gap-")
     with Timer() as copy_t:
         if backend == "sqlite":
@@ -57,6 +58,7 @@ async def run_backend(
     await migrate.upgrade(url)
     print(f"[{backend}] copy of the data ready in {copy_t.seconds:.1f}s", flush=True)
     db = None
+    pauses = GcPauses()  # the collector's pauses during the samples
     try:
         db = Database(url)
         # writes per check: a quiet check reads (one statement on the driver's connection, no
@@ -81,6 +83,7 @@ async def run_backend(
         by_kind: dict[str, list[float]] = {"quiet": [], "acting": []}  # CPU, as cpu_warm
         wall_by_kind: dict[str, list[float]] = {"quiet": [], "acting": []}
         checked = mismatches = 0
+        pauses.install()
         for c in picked:
             # the first check of a cohort in this process (it also raises the cohort's
             # standing gaps, as the first check after the data was written would)
@@ -90,7 +93,9 @@ async def run_backend(
                 observed = (gen.open_observation[c], gen.supervisor[student])
                 await complete_one(db, gen.open_round[c], student, shape.weeks, observed)
                 cpu, ran = time.process_time(), commits[0]
+                pauses.begin_warm()
                 warm.append(await evaluate(db, c, now, cache))
+                pauses.end_warm()
                 cpu_warm.append(time.process_time() - cpu)
                 kind = "quiet" if commits[0] == ran else "acting"
                 by_kind[kind].append(cpu_warm[-1])
@@ -103,6 +108,7 @@ async def run_backend(
                     if fast_findings != findings or fast_ok != ok:
                         mismatches += 1
                         print(f"[{backend}] MISMATCH cohort {c}", flush=True)
+        pauses.close()
         alerts = await _count_alerts(db)
         return {
             "rows": gen.counts,
@@ -115,8 +121,10 @@ async def run_backend(
             "cross_checked": checked,
             "mismatches": mismatches,
             "alerts": alerts,
+            "gc": pauses.summary(),
         }
     finally:
+        pauses.close()
         if db is not None:
             await db.dispose()
         if backend == "postgres":

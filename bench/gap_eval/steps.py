@@ -45,11 +45,15 @@ async def complete_one(db, round_id: int, member_id: int, week: int, observed=No
 
 async def evaluate(db, cohort_id: int, now, cache) -> float:  # type: ignore[no-untyped-def]
     """One alert check as `Services.evaluate_alerts` runs it (with the process's gap cache):
-    `check_alerts`, the rules and the agreements' outcomes; returns the seconds taken."""
+    `check_alerts`, the rules and the agreements' outcomes, then the cache's `settle` (a
+    new entry frozen: only the cold checks pay for it); returns the seconds taken."""
     from bot.loop.followup import check_alerts
 
     start = time.perf_counter()
-    await check_alerts(db, cohort_id, now, cache)
+    try:
+        await check_alerts(db, cohort_id, now, cache)
+    finally:
+        cache.settle()
     return time.perf_counter() - start
 
 

@@ -5,6 +5,7 @@ per skill (`CohortCache`), for recent cohorts (`GapCache`, owned by the running 
 
 from __future__ import annotations
 
+import gc
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ from bot.gaps.rules import (
 from bot.gaps.rules import StudentWords as Words
 
 _GAP_CACHE_SIZE = 32  # cohorts kept (about 1 MB each with 40 weeks of answers)
+# `GapCache.settle`: after this many freezes, one full collection of everything (see there)
+UNFREEZE_EVERY = 256
 
 
 @dataclass
@@ -94,16 +97,24 @@ class CohortCache:
 class GapCache:
     """The closed rounds' part of recent cohorts' snapshots, least recently used first.
     Owned by the running bot's `Services` (one per process and database); a caller without
-    one gets a fresh, empty cache and so reads everything."""
+    one gets a fresh, empty cache and so reads everything.
 
-    def __init__(self, size: int = _GAP_CACHE_SIZE) -> None:
+    `freeze` (the running bot's): new entries are kept out of CPython's full collections
+    (`settle`)."""
+
+    def __init__(self, size: int = _GAP_CACHE_SIZE, *, freeze: bool = False) -> None:
         self._size = size
         self._entries: OrderedDict[tuple[str, int], CohortCache] = OrderedDict()
+        self._freeze = freeze
+        self._unsettled = False  # an entry was built since the last `settle`
+        self._frozen = 0  # freezes since the last full collection of everything
 
     def get(self, key: tuple[str, int]) -> CohortCache | None:
         return self._entries.get(key)
 
     def put(self, key: tuple[str, int], entry: CohortCache) -> None:
+        if self._entries.get(key) is not entry:
+            self._unsettled = True
         self._entries[key] = entry
         self._entries.move_to_end(key)
         while len(self._entries) > self._size:
@@ -111,6 +122,38 @@ class GapCache:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    def settle(self) -> bool:
+        """After a check that built an entry, once its read is over (`Services`): a full
+        collection of what is not frozen, then `gc.freeze()`. True when it froze.
+
+        Why: an entry is ~17,000 small objects (answer tuples, lists, memos, indexes) that
+        live as long as it is cached, and CPython's full collection walks every one of them
+        each time the objects that survived grew by a quarter: with 32 entries 300-530 ms
+        per collection, about every sixth new entry, stalling every reply of the bot
+        meanwhile (docs/benchmarks.md §3, tenth step). Frozen objects are never walked, so
+        a full collection then costs what was allocated since the last freeze (5-20 ms).
+
+        Why it is safe: a frozen object is still freed by its reference count when the last
+        reference goes; an evicted entry holds no reference cycle, so its memory comes back
+        at once, frozen or not (tests/gaps/test_cache_freeze.py; 160 cohorts through the
+        cache: RSS flat). What a freeze hides from the collector is a reference cycle alive
+        at that moment that dies later (a task, a session of a check running meanwhile; a
+        few dozen objects per freeze, measured): the collection before the freeze frees what
+        is garbage already, and every `UNFREEZE_EVERY` freezes everything is unfrozen and
+        collected once (one full pause per 256 new entries instead of one per ~6), so what
+        such cycles hold stays bounded. Process-wide (the collector is): only the running
+        bot's cache (and the benchmark's, which stands for it) freezes."""
+        if not (self._freeze and self._unsettled):
+            return False
+        self._unsettled = False
+        self._frozen += 1
+        if self._frozen >= UNFREEZE_EVERY:
+            self._frozen = 0
+            gc.unfreeze()  # back to the oldest generation: what died in a cycle is freed now
+        gc.collect()
+        gc.freeze()
+        return True
 
 
 def cache_entry(

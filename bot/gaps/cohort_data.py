@@ -27,6 +27,7 @@ from bot.plans.store import plan_for
 from storage.db import Session
 from storage.records import (
     AnswerRecord,
+    AnswerRow,
     CohortRecord,
     MemberRecord,
     ObservationRecord,
@@ -143,7 +144,7 @@ class SnapshotPart:
 def snapshot_part(
     plan: Plan,
     rounds: Sequence[RoundRecord],
-    answers: Iterable[AnswerRecord],
+    answers: Iterable[AnswerRecord | AnswerRow],
     completed: dict[int, set[int]],
     enrolled: dict[int, set[int]],
     active: set[int],

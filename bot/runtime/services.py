@@ -76,7 +76,9 @@ class Services:
         self._alert_checks: set[asyncio.Task[None]] = set()  # queued by `check_alerts_later`
         # per cohort, the queued check that has not begun to read yet
         self._alerts_queued: dict[int, asyncio.Task[None]] = {}
-        self.gap_cache = GapCache()  # closed rounds of recent cohorts, for the per-answer check
+        # closed rounds of recent cohorts, for the per-answer check; its entries frozen out of
+        # the full garbage collections (`GapCache.settle`)
+        self.gap_cache = GapCache(freeze=True)
         self.scheduler = RoundScheduler(
             self.db, settings, clock=self.clock, on_round_opened=self.round_opened
         )
@@ -218,6 +220,8 @@ class Services:
         except Exception:  # an alert can be decided again later; never lose the answer flow
             log.exception("alert evaluation failed cohort=%s", cohort_id)
             return
+        finally:
+            self.gap_cache.settle()  # a new entry: frozen once its read is over
         if raised:
             ALERTS_RAISED.inc(len(raised))
             self.sender.wake()

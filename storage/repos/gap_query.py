@@ -47,7 +47,7 @@ from storage.models import (
     UserSetting,
 )
 from storage.models.base import UTCDateTime
-from storage.records import AnswerRecord, CohortRecord, RoundRecord
+from storage.records import AnswerRow, CohortRecord, RoundRecord
 from storage.repos.alerts import AFTER_AGREEMENT
 from storage.repos.team import ACTIVE_MENTOR, TeamContacts, TeamMember
 
@@ -76,7 +76,7 @@ class GapState:
     version: int = 0  # cohorts.data_version: what the check keeps is valid while it holds
     open_reflections: list[RoundRecord] = field(default_factory=list)  # by week
     taking: list[tuple[int, int, bool]] = field(default_factory=list)  # open: round, member, done
-    answers: list[AnswerRecord] = field(default_factory=list)  # open reflection rounds
+    answers: list[AnswerRow] = field(default_factory=list)  # open reflection rounds
     # open observation rounds' evidence: (week, observation id, student, skill, level, wb)
     observed: list[tuple[int, int, int, str, int, int]] = field(default_factory=list)
     alerts: list[OpenAlert] = field(default_factory=list)  # unresolved, by id
@@ -129,10 +129,12 @@ def _statement() -> Select[Any]:
         select(*_row(_TAKING, Participation.round_id, Participation.member_id, Participation.id,
                      case((Participation.completed_at.is_not(None), _const(1)), else_=_const(0))))
         .where(Participation.round_id.in_(open_reflection)),
+        # no answered_at: the rules do not look at it (`AnswerRow`)
         select(*_row(_ANSWER, Answer.round_id, Answer.member_id, Answer.id, Answer.rating,
                      None, Answer.question_key, Answer.kind, Answer.skill, Answer.choice,
-                     Answer.text, Answer.skipped, Answer.answered_at))
-        .join(Member, Member.id == Answer.member_id)
+                     Answer.text, Answer.skipped))
+        # no join with members: answers.member_id is a foreign key (NOT NULL, both backends
+        # enforce it), so the join only probed members once per answer row
         .where(Answer.round_id.in_(open_reflection)),
         select(*_row(_OBSERVED, Observation.student_id, Round.week, Observation.id,
                      Observation.level, Observation.werkbegeleider_id, None, None,
@@ -238,17 +240,19 @@ def _state(cohort_id: int, rows: Any, utc: Callable[[Any], datetime | None] = _u
     first: tuple[Any, ...] = ()
     mentors: list[tuple[str, int, TeamMember]] = []  # by name and id, as TeamRepo orders
     for tag, a, b, n, m, k, s1, s2, s3, s4, text, flag, raw_time in rows:
-        t1: Any = utc(raw_time)  # NULL for most tags
-        if tag == _ROUND:  # open: not closed yet
-            out.open_reflections.append(RoundRecord(a, cohort_id, b, s1, s2, t1, None))
+        # the time is NULL for most tags: converted only where it is read (rounds, alerts)
+        if tag == _ANSWER:  # most rows: first
+            if not s1.startswith("__"):
+                out.answers.append(AnswerRow(a, b, s1, s2, s3, m, s4, text, bool(flag)))
+        elif tag == _ROUND:  # open: not closed yet
+            due: Any = utc(raw_time)  # never NULL for a round
+            out.open_reflections.append(RoundRecord(a, cohort_id, b, s1, s2, due, None))
         elif tag == _TAKING:
             out.taking.append((a, b, bool(m)))
-        elif tag == _ANSWER and not s1.startswith("__"):
-            out.answers.append(AnswerRecord(a, b, s1, s2, s3, m, s4, text, bool(flag), t1))
         elif tag == _OBSERVED and m is not None:
             out.observed.append((b, n, a, s3, m, k))
         elif tag == _ALERT:
-            out.alerts.append(OpenAlert(a, s1, s2, b, n, m, t1))
+            out.alerts.append(OpenAlert(a, s1, s2, b, n, m, utc(raw_time)))
         elif tag == _COHORT:
             first = (a, b, n, m, s1, s2, s3, s4, text)
             out.version = k

@@ -5,6 +5,7 @@ nothing; an answer committed once a check has begun to read queues the next chec
 from __future__ import annotations
 
 import asyncio
+import gc
 from datetime import datetime
 from typing import Any
 
@@ -89,3 +90,27 @@ async def test_a_cancelled_queued_check_does_not_block_the_next(
     services.check_alerts_later(7)
     await services.alert_checks_done()
     assert check.seen == [(7, [1])]
+
+
+@pytest.mark.parametrize("fails", [False, True])
+async def test_an_entry_a_check_built_is_frozen_once_the_check_is_over(
+    services: Services, monkeypatch: pytest.MonkeyPatch, fails: bool
+) -> None:
+    """The running bot's gap cache (`GapCache.settle`): frozen after the check's read, not
+    during it, and also when the check failed after building the entry."""
+    gc.unfreeze()
+    during: list[int] = []
+
+    async def check(_db: Any, cohort_id: int, _now: datetime, cache: Any) -> list[int]:
+        cache.put(("db", cohort_id), object())  # what gap_check does with a new entry
+        during.append(gc.get_freeze_count())
+        if fails:
+            raise RuntimeError("the check failed after building its entry")
+        return []
+
+    monkeypatch.setattr(services_module, "check_alerts", check)
+    services.check_alerts_later(7)
+    await services.alert_checks_done()
+    assert during == [0]
+    assert gc.get_freeze_count() > 0
+    assert services.gap_cache.settle() is False  # nothing new since

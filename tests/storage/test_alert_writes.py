@@ -112,6 +112,8 @@ async def test_a_new_alert_and_its_message_are_written_together_naming_its_id(
     assert {(r.kind, r.priority, r.status, r.payload["text"]) for r in rows} == {
         ("alert", 5, "pending", "Ayla: samenwerken")
     }
+    # a new row's defaults, as `outbox.repo.new_row` gives them on both backends
+    assert {(r.attempts, r.repeats, r.not_before, r.created_at) for r in rows} == {(0, 0, NOW, NOW)}
     async with db.autocommit() as s:  # open already: no second alert, no second message
         again = await AlertRepo(s).raise_new(
             cohort, "silence:7:-", kind="silence", member_id=None, skill=None, evidence={},

@@ -27,7 +27,6 @@ from sqlalchemy import (
     cast,
     column,
     func,
-    literal_column,
     select,
     true,
 )
@@ -37,8 +36,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.dialect import dialect_name
 from storage.records import OutboxDraft
 from storage.repos.core import execute
-from storage.repos.outbox.repo import OutboxRepo
-from storage.repos.outbox.statements import KINDS, PENDING, TABLE
+from storage.repos.outbox.repo import OutboxRepo, new_row
+from storage.repos.outbox.statements import KINDS, TABLE
 
 # where the id goes in a draft's dedupe key and payload (JSON text: no character here is
 # escaped by json.dumps, so the mark reads the same in the serialised payload)
@@ -48,21 +47,26 @@ _TEXTS = postgresql.ARRAY(Text)
 _IDS = postgresql.ARRAY(BigInteger)
 _INTS = postgresql.ARRAY(Integer)
 _TIMES = postgresql.ARRAY(TABLE.c.not_before.type)
-# the outbox columns each draft fills, in the order of `after_rows`' arrays
-DRAFTED = (
+# the outbox columns of a new row, in the order of the statement's arrays: each draft's row
+# is `OutboxRepo`'s (`new_row`: the defaults of a new row live there, for both backends),
+# one array element per draft; the payload goes serialised and is cast to JSON with the id
+# in it (an attachment is refused: `queue_after`)
+FILLED = (
     ("dedupe_key", _TEXTS, Text),
     ("chat_id", _IDS, BigInteger),
     ("kind", _TEXTS, Text),
-    ("payload", _TEXTS, Text),  # serialised; cast to JSON with the id in it
+    ("payload", _TEXTS, Text),
     ("priority", _INTS, Integer),
+    ("status", _TEXTS, Text),
+    ("attempts", _INTS, Integer),
+    ("repeats", _INTS, Integer),
     ("not_before", _TIMES, TABLE.c.not_before.type),
     ("cohort_id", _IDS, BigInteger),
     ("round_id", _IDS, BigInteger),
     ("member_id", _IDS, BigInteger),
+    ("created_at", _TIMES, TABLE.c.created_at.type),
 )
-# the columns `queued_after_statement`'s rows fill, in its SELECT's order
-_FILLED = ["dedupe_key", "chat_id", "kind", "payload", "priority", "status", "attempts",
-           "repeats", "not_before", "cohort_id", "round_id", "member_id", "created_at"]  # fmt: skip
+_REPLACED = ("dedupe_key", "payload")  # where `NEW_ID` may stand
 
 
 @functools.cache
@@ -74,28 +78,20 @@ def queued_after_statement(write: Any) -> Any:
     written = write.cte("written")
     new_id = cast(written.c.id, Text)
     drafts = (
-        func.unnest(*(bindparam(f"q_{name}", type_=array) for name, array, _ in DRAFTED))
-        .table_valued(*(column(name, type_) for name, _, type_ in DRAFTED))
+        func.unnest(*(bindparam(f"q_{name}", type_=array) for name, array, _ in FILLED))
+        .table_valued(*(column(name, type_) for name, _, type_ in FILLED))
         .render_derived(name="draft")
     )
-    rows = select(
-        func.replace(drafts.c.dedupe_key, NEW_ID, new_id),
-        drafts.c.chat_id,
-        drafts.c.kind,
-        cast(func.replace(drafts.c.payload, NEW_ID, new_id), JSON),
-        drafts.c.priority,
-        literal_column(f"'{PENDING}'"),
-        literal_column("0"),
-        literal_column("0"),
-        func.coalesce(drafts.c.not_before, bindparam("q_now", type_=TABLE.c.created_at.type)),
-        drafts.c.cohort_id,
-        drafts.c.round_id,
-        drafts.c.member_id,
-        bindparam("q_now", type_=TABLE.c.created_at.type),
-    ).select_from(written.join(drafts, true()))
+    columns: list[Any] = [drafts.c[name] for name, _, _ in FILLED]
+    for i, (name, _, _) in enumerate(FILLED):
+        if name in _REPLACED:
+            columns[i] = func.replace(columns[i], NEW_ID, new_id)
+            if name == "payload":
+                columns[i] = cast(columns[i], JSON)
+    rows = select(*columns).select_from(written.join(drafts, true()))
     queued = (
         postgresql.insert(TABLE)
-        .from_select(_FILLED, rows)
+        .from_select([name for name, _, _ in FILLED], rows)
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
         .returning(TABLE.c.id)
         .cte("queued")
@@ -120,16 +116,12 @@ async def queue_after(
         if new_id is not None and drafts:
             await OutboxRepo(session).enqueue_many([_named(d, new_id) for d in drafts], now)
         return new_id
-    arrays = {f"q_{name}": [_drafted(d, name) for d in drafts] for name, _, _ in DRAFTED}
-    result = await execute(
-        session, queued_after_statement(write), {**params, **arrays, "q_now": now}
-    )
+    rows = [new_row(d, now) for d in drafts]
+    for row in rows:
+        row["payload"] = json.dumps(row["payload"])
+    arrays = {f"q_{name}": [row[name] for row in rows] for name, _, _ in FILLED}
+    result = await execute(session, queued_after_statement(write), {**params, **arrays})
     return result.scalar()
-
-
-def _drafted(draft: OutboxDraft, name: str) -> Any:
-    value = getattr(draft, name)
-    return json.dumps(value) if name == "payload" else value
 
 
 def _named(draft: OutboxDraft, new_id: int) -> OutboxDraft:

@@ -66,7 +66,10 @@ def _item(row: Row[Any] | OutboxMessage) -> OutboxItem:
     )
 
 
-def _values(draft: OutboxDraft, now: datetime) -> dict[str, Any]:
+def new_row(draft: OutboxDraft, now: datetime) -> dict[str, Any]:
+    """A new outbox row's values: the draft's, and the defaults of a new row (pending, no
+    attempts, due now unless later). The one place for them: `enqueue_many` and, on
+    PostgreSQL, `after.queue_after`'s arrays are built from it."""
     # Every key on every row: a multi-row INSERT needs the same columns throughout.
     return {
         "dedupe_key": draft.dedupe_key,
@@ -137,7 +140,7 @@ class OutboxRepo:
 
         The one way rows enter the outbox: one multi-row `INSERT … ON CONFLICT (dedupe_key) DO
         NOTHING RETURNING` per chunk (SQLite ≥ 3.35 and PostgreSQL)."""
-        rows = [_values(draft, now) for draft in drafts]
+        rows = [new_row(draft, now) for draft in drafts]
         unknown = {row["kind"] for row in rows} - set(KINDS)
         if unknown:
             raise ValueError(f"unknown outbox kind(s): {sorted(unknown)}")
