@@ -6,8 +6,9 @@ texts and keyboards mentorbot sent in its turn just before (`Script.capture`), s
 pay the library's per-byte costs alike (JSON, `de_json` of every button, the sandbox's
 validation). The earlier baseline (`content="short"`) sent a 14-character text with five
 one-character buttons where mentorbot sends a question of 100-300 characters with up to six
-buttons carrying 25-character callback data: part of "what the product adds" was then the
-size of its messages, which the library's own cost grows with.
+buttons carrying 25-character callback data: "what the product adds" then included the size
+of its messages, which the library's own cost grows with (a small part, as it turned out:
+docs/benchmarks.md §2 ingest10).
 """
 
 from __future__ import annotations
