@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session as SyncSession
 from sqlalchemy.util.concurrency import await_, greenlet_spawn
 
 from storage import sqlite_inloop
+from storage.held_reader import READER, HeldReader
 
 # The one session type the rest of the code names, so bot/ and handlers/ never import SQLAlchemy.
 Session = AsyncSession
@@ -168,8 +169,12 @@ class Database:
         self.engine = make_engine(url, **engine_kwargs)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # sessions for reads outside any transaction (`reading`)
-        outside = {READING: True} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"}
+        outside: dict[str, Any] = (
+            {READING: True} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"}
+        )
         self._readers = async_sessionmaker(self.engine.execution_options(**outside))
+        ping = None if self._sqlite else engine_kwargs.get("ping_after", PING_AFTER)
+        self._held = HeldReader(self.engine, outside, ping)  # `reading`'s kept connection
         self._writer: AsyncConnection | None = None  # SQLite: see `_writing`
 
     @property
@@ -248,9 +253,22 @@ class Database:
         commits, as each does in a READ COMMITTED transaction. PostgreSQL: no BEGIN and COMMIT
         round trips (autocommit). SQLite: no BEGIN IMMEDIATE, so the read neither waits for
         the engine's write turn nor holds it (WAL: a reader never waits for a writer).
-        Writes belong in `transaction()`: here each would commit on its own."""
+        Writes belong in `transaction()`: here each would commit on its own.
+
+        The session carries a kept connection's driver for the alert check's one statement
+        (`storage.held_reader`), unless another read holds it."""
         async with self._readers() as session:
-            yield session
+            driver = await self._held.take()
+            if driver is None:
+                yield session
+                return
+            session.info[READER] = driver
+            failed = True
+            try:
+                yield session
+                failed = False
+            finally:
+                await self._held.give_back(failed)
 
     @property
     def reads_autocommit(self) -> bool:
@@ -278,6 +296,7 @@ class Database:
             await connection.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
+        await self._held.close()
         writer, self._writer = self._writer, None
         if writer is not None:
             await writer.close()

@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.held_reader import READER
 from storage.models import (
     Agreement,
     Alert,
@@ -201,11 +202,14 @@ class GapQuery:
         takes to run it (0.45 ms against 0.26 ms a check, docs/benchmarks.md §3). So the one
         column type with a result processor (UTCDateTime) is applied here, by `_utc`, and
         the statement passes no SQLAlchemy events (`--count-sql` does not count it)."""
-        connection = await self.session.connection()
-        driver = (await connection.get_raw_connection()).driver_connection
-        sql, names, params = _compiled(connection.dialect)
+        driver = self.session.info.get(READER)  # `Database.reading`'s kept connection
+        if driver is None:
+            connection = await self.session.connection()
+            driver = (await connection.get_raw_connection()).driver_connection
+        dialect = self.session.get_bind().dialect
+        sql, names, params = _compiled(dialect)
         args = [cohort_id if name == "cohort_id" else params[name] for name in names]
-        if connection.dialect.name == "sqlite":  # storage.sqlite_inloop's connection
+        if dialect.name == "sqlite":  # storage.sqlite_inloop's connection
             cursor = driver.cursor()  # type: ignore[union-attr]
             await cursor.execute(sql, args)
             rows = await cursor.fetchall()

@@ -1,0 +1,122 @@
+"""The alert check's kept connection (`storage.held_reader`), on a SQLite file and PostgreSQL:
+a check reads the latest commits through it, two checks at once both read, and on PostgreSQL
+a connection that died costs at most one check and leaves nothing open behind it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from storage import migrate
+from storage.db import Database
+from storage.held_reader import READER
+from storage.repos import CohortRepo
+from storage.repos.gap_query import GapQuery
+from tests.conftest import (
+    POSTGRES_ADMIN_URL,
+    create_pg_database,
+    drop_pg_database,
+    require_postgres,
+)
+from tests.factories import make_cohort
+
+
+async def _class_name(db: Database, cohort_id: int) -> str:
+    """What the alert check reads first: the cohort, with its one statement."""
+    async with db.reading() as s:
+        state = await GapQuery(s).state(cohort_id)
+    assert state.cohort is not None
+    return state.cohort.name
+
+
+async def _team_chat(db: Database, cohort_id: int) -> int | None:
+    async with db.reading() as s:
+        state = await GapQuery(s).state(cohort_id)
+    return state.team.group_chat_id
+
+
+async def test_a_check_reads_what_was_committed_since_the_last_one(db: Database) -> None:
+    cohort_id = await make_cohort(db, name="PW2A")
+    assert await _team_chat(db, cohort_id) is None
+    async with db.transaction() as s:
+        await CohortRepo(s).link_group(cohort_id, -100)
+    # the kept connection holds no snapshot of the last read (SQLite: no open read)
+    assert await _team_chat(db, cohort_id) == -100
+
+
+async def test_two_checks_at_once_both_read(db: Database) -> None:
+    first = await make_cohort(db, name="PW2A")
+    second = await make_cohort(db, name="PW3B")
+    async with db.reading() as one:
+        assert READER in one.info  # the first read has the kept connection
+        async with db.reading() as two:
+            assert READER not in two.info  # the second at the same moment: the pool's
+            state_two = await GapQuery(two).state(second)
+        state_one = await GapQuery(one).state(first)
+    assert state_one.cohort is not None and state_one.cohort.name == "PW2A"
+    assert state_two.cohort is not None and state_two.cohort.name == "PW3B"
+
+
+# ----------------------------------------------------------------------------- PostgreSQL
+
+
+@pytest.fixture
+async def pg_url() -> AsyncIterator[str]:
+    await require_postgres()
+    url = await create_pg_database()
+    try:
+        await migrate.upgrade(url)
+        yield url
+    finally:
+        await drop_pg_database(url)
+
+
+async def _server_connections(url: str, kill: bool = False) -> int:
+    """The server's connections to the test database (terminated, with `kill`, as a restart
+    would)."""
+    admin = await asyncpg.connect(
+        POSTGRES_ADMIN_URL.replace("postgresql+asyncpg://", "postgresql://")
+    )
+    try:
+        what = "pg_terminate_backend(pid)" if kill else "pid"
+        query = f"SELECT {what} FROM pg_stat_activity WHERE datname = $1"
+        return len(await admin.fetch(query, url.rsplit("/", 1)[1]))
+    finally:
+        await admin.close()
+
+
+@pytest.mark.postgres
+async def test_a_kept_connection_killed_while_idle_is_replaced_unseen(pg_url: str) -> None:
+    db = Database(pg_url, ping_after=0.0)  # every read counts as after an idle spell
+    try:
+        cohort_id = await make_cohort(db, name="PW2A")
+        assert await _class_name(db, cohort_id) == "PW2A"
+        assert await _server_connections(pg_url, kill=True) >= 1
+        assert await _class_name(db, cohort_id) == "PW2A"  # pinged, found dead, replaced
+    finally:
+        await db.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_kept_connection_killed_right_after_use_fails_one_check(pg_url: str) -> None:
+    db = Database(pg_url, ping_after=3600.0)  # never idle long enough to be pinged here
+    try:
+        cohort_id = await make_cohort(db, name="PW2A")
+        assert await _class_name(db, cohort_id) == "PW2A"
+        assert await _server_connections(pg_url, kill=True) >= 1
+        with pytest.raises((asyncpg.PostgresConnectionError, asyncpg.InterfaceError)):
+            await _class_name(db, cohort_id)
+        assert await _class_name(db, cohort_id) == "PW2A"  # the dead one was let go
+    finally:
+        await db.dispose()
+
+
+@pytest.mark.postgres
+async def test_nothing_stays_open_after_dispose(pg_url: str) -> None:
+    db = Database(pg_url)
+    cohort_id = await make_cohort(db, name="PW2A")
+    assert await _class_name(db, cohort_id) == "PW2A"
+    await db.dispose()
+    assert await _server_connections(pg_url) == 0
