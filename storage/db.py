@@ -255,20 +255,22 @@ class Database:
         the engine's write turn nor holds it (WAL: a reader never waits for a writer).
         Writes belong in `transaction()`: here each would commit on its own.
 
-        The session carries a kept connection's driver for the alert check's one statement
-        (`storage.held_reader`), unless another read holds it."""
-        async with self._readers() as session:
-            driver = await self._held.take()
-            if driver is None:
+        The session runs on a connection kept for these reads (`storage.held_reader`: no
+        pool checkout and return), unless another read holds it; it carries the driver for
+        the alert check's one statement (`READER`)."""
+        connection = await self._held.take()
+        if connection is None:
+            async with self._readers() as session:
                 yield session
-                return
-            session.info[READER] = driver
-            failed = True
-            try:
+            return
+        failed = True
+        try:
+            async with AsyncSession(bind=connection) as session:
+                session.info[READER] = connection.sync_connection.connection.driver_connection  # type: ignore[union-attr]
                 yield session
-                failed = False
-            finally:
-                await self._held.give_back(failed)
+            failed = False
+        finally:
+            await self._held.give_back(failed)
 
     @property
     def reads_autocommit(self) -> bool:

@@ -1,13 +1,13 @@
-"""One connection kept open for the alert check's one statement (`GapQuery.state`).
+"""One connection kept open for `Database.reading`, the alert check's reads.
 
 The check after a completed reflection reads everything in one statement on the driver's
-connection (`storage.repos.gap_query`). Taking that connection through a session costs more
-than the statement's own Python side: the pool's checkout and checkin with their events, the
-session's begin and close (0.25-0.3 ms of a 3 ms check, docs/benchmarks.md §3 eleventh step).
-So `Database.reading` lends its session this connection's driver (`READER` in
-`session.info`) when no other read holds it; a second read at the same moment goes through
-the pool as before. What else the session reads (a cohort's first check) takes a pooled
-connection as usual.
+connection (`storage.repos.gap_query`). Taking a pooled connection for it cost more than the
+statement's own Python side: the pool's checkout and checkin with their events, the session's
+begin and close (~0.2 ms of a ~2.5 ms check, docs/benchmarks.md §3 eleventh step). So
+`Database.reading` runs its session on this connection when no other read holds it, and puts
+the driver in `session.info` (`READER`) for that one statement; a second read at the same
+moment goes through the pool as before. On PostgreSQL the check's guarded writes (resolving,
+raising: each whole on its own) run on it too, in autocommit.
 
 The connection reads outside any transaction, as `Database.reading` does: AUTOCOMMIT on
 PostgreSQL, no BEGIN on SQLite (WAL: it never waits for the writer). PostgreSQL: one idle for
@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-READER = "mentorbot_reader"  # session.info: the held connection's driver, for this read only
+READER = "mentorbot_reader"  # session.info: the kept connection's driver (`GapQuery.state`)
 
 
 class HeldReader:
@@ -40,17 +40,16 @@ class HeldReader:
         self._busy = False
         self._used_at = 0.0
 
-    async def take(self) -> Any | None:
-        """The driver connection, or None while another read holds it."""
+    async def take(self) -> AsyncConnection | None:
+        """The kept connection, or None while another read holds it."""
         if self._busy:
             return None
         self._busy = True
         try:
-            connection = await self._ready()
+            return await self._ready()
         except BaseException:
             self._busy = False
             raise
-        return connection.sync_connection.connection.driver_connection  # type: ignore[union-attr]
 
     async def give_back(self, failed: bool) -> None:
         """End the loan; after a failed read the connection is thrown away (it may have died
