@@ -299,8 +299,10 @@ async def gap_check(
     state = await query.state(cohort_id)
     if state.cohort is None:
         return None
-    bind = session.bind
-    cache_key = (str(getattr(bind, "url", id(bind))), cohort_id)
+    # keyed by the database, whichever connection the session runs on (a pooled one, the
+    # kept reader of `Database.reading`, SQLite's writer): one entry per cohort
+    engine = getattr(session.bind, "engine", session.bind)
+    cache_key = (str(getattr(engine, "url", id(engine))), cohort_id)
     entry = cache.get(cache_key)
     if entry is None or entry.key != _key(state):
         entry, state = await _load_consistent(session, query, state)

@@ -120,3 +120,24 @@ async def test_nothing_stays_open_after_dispose(pg_url: str) -> None:
     assert await _class_name(db, cohort_id) == "PW2A"
     await db.dispose()
     assert await _server_connections(pg_url) == 0
+
+
+async def test_checks_on_the_kept_connection_and_through_the_pool_share_the_cache(
+    db: Database,
+) -> None:
+    """A check that found the kept connection busy keeps its cohort under the same key: one
+    entry per class, not a second first check (~0.1 s) for a class already kept."""
+    from bot.gaps.cache import GapCache
+    from bot.gaps.check import gap_check
+
+    cohort_id = await make_cohort(db, name="PW2A")
+    cache = GapCache()
+    async with db.reading() as one:
+        assert READER in one.info
+        await gap_check(one, cohort_id, cache)
+        async with db.reading() as two:
+            assert READER not in two.info
+            await gap_check(two, cohort_id, cache)
+    async with db.transaction() as three:  # SQLite: the writer connection
+        await gap_check(three, cohort_id, cache)
+    assert len(cache) == 1
