@@ -8,9 +8,11 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     ForeignKey,
+    Index,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -21,7 +23,17 @@ class Round(Base):
     """One scheduled round of a cohort; unique per (cohort, week, kind) so it exists once."""
 
     __tablename__ = "rounds"
-    __table_args__ = (UniqueConstraint("cohort_id", "week", "kind"),)
+    __table_args__ = (
+        UniqueConstraint("cohort_id", "week", "kind"),
+        # the open rounds only: the alert check finds them four times per check (migration 0009)
+        Index(
+            "ix_rounds_open",
+            "cohort_id",
+            "kind",
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
     week: Mapped[int] = mapped_column()

@@ -31,11 +31,16 @@ async def test_head_schema_matches_the_models(empty_database_url: str) -> None:
             columns = await conn.run_sync(
                 lambda c: {t: {col["name"] for col in inspect(c).get_columns(t)} for t in tables}
             )
+            indexes = await conn.run_sync(
+                lambda c: {t: {i["name"] for i in inspect(c).get_indexes(t)} for t in tables}
+            )
     finally:
         await engine.dispose()
     for table in Base.metadata.sorted_tables:
         assert table.name in tables
         assert columns[table.name] == {c.name for c in table.columns}, table.name
+        # the models' indexes (the hot queries' own, such as the open rounds' of 0009) exist
+        assert {i.name for i in table.indexes} <= indexes[table.name], table.name
 
 
 async def test_upgrade_twice_is_harmless(empty_database_url: str) -> None:
