@@ -8,7 +8,8 @@ participations and answers, the open observation rounds' evidence, the unresolve
 whether an agreement's outcome waits to be applied, and what an alert raised now needs (the
 team's contacts, the gaps resolved after an agreement).
 The closed rounds and the students are the check's to keep while the counter holds. Plain
-columns, no ORM objects."""
+columns, no ORM objects. The open rounds are found through `ix_rounds_open` (migration 0009),
+not among the cohort's year of rounds."""
 
 from __future__ import annotations
 
