@@ -79,6 +79,34 @@ async def drop_pg_database(url: str) -> None:
         await conn.close()
 
 
+async def pg_server_connections(url: str, *, kill: bool = False) -> int:
+    """The server's connections to the database at `url`; with `kill`, terminated as a
+    server restart would."""
+    import asyncpg
+
+    dsn = POSTGRES_ADMIN_URL.replace("postgresql+asyncpg://", "postgresql://")
+    admin = await asyncpg.connect(dsn)
+    try:
+        what = "pg_terminate_backend(pid)" if kill else "pid"
+        query = f"SELECT {what} FROM pg_stat_activity WHERE datname = $1"
+        return len(await admin.fetch(query, url.rsplit("/", 1)[1]))
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def pg_url() -> AsyncIterator[str]:
+    """A migrated PostgreSQL database of its own, for tests about its connections (SQLite
+    has none to lose: it runs in the process)."""
+    await require_postgres()
+    url = await create_pg_database()
+    try:
+        await migrate.upgrade(url)
+        yield url
+    finally:
+        await drop_pg_database(url)
+
+
 @pytest.fixture(
     params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
 )

@@ -4,22 +4,14 @@ a connection that died costs at most one check and leaves nothing open behind it
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import asyncpg
 import pytest
 
-from storage import migrate
 from storage.db import Database
 from storage.held_reader import READER
 from storage.repos import CohortRepo
 from storage.repos.gap_query import GapQuery
-from tests.conftest import (
-    POSTGRES_ADMIN_URL,
-    create_pg_database,
-    drop_pg_database,
-    require_postgres,
-)
+from tests.conftest import pg_server_connections
 from tests.factories import make_cohort
 
 
@@ -59,69 +51,6 @@ async def test_two_checks_at_once_both_read(db: Database) -> None:
     assert state_two.cohort is not None and state_two.cohort.name == "PW3B"
 
 
-# ----------------------------------------------------------------------------- PostgreSQL
-
-
-@pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    await require_postgres()
-    url = await create_pg_database()
-    try:
-        await migrate.upgrade(url)
-        yield url
-    finally:
-        await drop_pg_database(url)
-
-
-async def _server_connections(url: str, kill: bool = False) -> int:
-    """The server's connections to the test database (terminated, with `kill`, as a restart
-    would)."""
-    admin = await asyncpg.connect(
-        POSTGRES_ADMIN_URL.replace("postgresql+asyncpg://", "postgresql://")
-    )
-    try:
-        what = "pg_terminate_backend(pid)" if kill else "pid"
-        query = f"SELECT {what} FROM pg_stat_activity WHERE datname = $1"
-        return len(await admin.fetch(query, url.rsplit("/", 1)[1]))
-    finally:
-        await admin.close()
-
-
-@pytest.mark.postgres
-async def test_a_kept_connection_killed_while_idle_is_replaced_unseen(pg_url: str) -> None:
-    db = Database(pg_url, ping_after=0.0)  # every read counts as after an idle spell
-    try:
-        cohort_id = await make_cohort(db, name="PW2A")
-        assert await _class_name(db, cohort_id) == "PW2A"
-        assert await _server_connections(pg_url, kill=True) >= 1
-        assert await _class_name(db, cohort_id) == "PW2A"  # pinged, found dead, replaced
-    finally:
-        await db.dispose()
-
-
-@pytest.mark.postgres
-async def test_a_kept_connection_killed_right_after_use_fails_one_check(pg_url: str) -> None:
-    db = Database(pg_url, ping_after=3600.0)  # never idle long enough to be pinged here
-    try:
-        cohort_id = await make_cohort(db, name="PW2A")
-        assert await _class_name(db, cohort_id) == "PW2A"
-        assert await _server_connections(pg_url, kill=True) >= 1
-        with pytest.raises((asyncpg.PostgresConnectionError, asyncpg.InterfaceError)):
-            await _class_name(db, cohort_id)
-        assert await _class_name(db, cohort_id) == "PW2A"  # the dead one was let go
-    finally:
-        await db.dispose()
-
-
-@pytest.mark.postgres
-async def test_nothing_stays_open_after_dispose(pg_url: str) -> None:
-    db = Database(pg_url)
-    cohort_id = await make_cohort(db, name="PW2A")
-    assert await _class_name(db, cohort_id) == "PW2A"
-    await db.dispose()
-    assert await _server_connections(pg_url) == 0
-
-
 async def test_checks_on_the_kept_connection_and_through_the_pool_share_the_cache(
     db: Database,
 ) -> None:
@@ -141,3 +70,41 @@ async def test_checks_on_the_kept_connection_and_through_the_pool_share_the_cach
     async with db.transaction() as three:  # SQLite: the writer connection
         await gap_check(three, cohort_id, cache)
     assert len(cache) == 1
+
+
+# ----------------------------------------------------------------------------- PostgreSQL
+
+
+@pytest.mark.postgres
+async def test_a_kept_connection_killed_while_idle_is_replaced_unseen(pg_url: str) -> None:
+    db = Database(pg_url, ping_after=0.0)  # every read counts as after an idle spell
+    try:
+        cohort_id = await make_cohort(db, name="PW2A")
+        assert await _class_name(db, cohort_id) == "PW2A"
+        assert await pg_server_connections(pg_url, kill=True) >= 1
+        assert await _class_name(db, cohort_id) == "PW2A"  # pinged, found dead, replaced
+    finally:
+        await db.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_kept_connection_killed_right_after_use_fails_one_check(pg_url: str) -> None:
+    db = Database(pg_url, ping_after=3600.0)  # never idle long enough to be pinged here
+    try:
+        cohort_id = await make_cohort(db, name="PW2A")
+        assert await _class_name(db, cohort_id) == "PW2A"
+        assert await pg_server_connections(pg_url, kill=True) >= 1
+        with pytest.raises((asyncpg.PostgresConnectionError, asyncpg.InterfaceError)):
+            await _class_name(db, cohort_id)
+        assert await _class_name(db, cohort_id) == "PW2A"  # the dead one was let go
+    finally:
+        await db.dispose()
+
+
+@pytest.mark.postgres
+async def test_nothing_stays_open_after_dispose(pg_url: str) -> None:
+    db = Database(pg_url)
+    cohort_id = await make_cohort(db, name="PW2A")
+    assert await _class_name(db, cohort_id) == "PW2A"
+    await db.dispose()
+    assert await pg_server_connections(pg_url) == 0

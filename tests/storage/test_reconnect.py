@@ -4,38 +4,15 @@ one transaction, and the next gets a fresh connection (the inbox and the sender 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import asyncpg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from storage import migrate
 from storage.db import Database
-from tests.conftest import (
-    POSTGRES_ADMIN_URL,
-    create_pg_database,
-    drop_pg_database,
-    require_postgres,
-)
+from tests.conftest import pg_server_connections
 from tests.factories import make_cohort
 
 pytestmark = pytest.mark.postgres
-
-
-async def _kill_connections(url: str) -> int:
-    """Terminate every server connection to the test database (as a restart would)."""
-    dsn = POSTGRES_ADMIN_URL.replace("postgresql+asyncpg://", "postgresql://")
-    admin = await asyncpg.connect(dsn)
-    try:
-        name = url.rsplit("/", 1)[1]
-        rows = await admin.fetch(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
-        )
-    finally:
-        await admin.close()
-    return len(rows)
 
 
 async def _count_cohorts(db: Database) -> int:
@@ -43,24 +20,11 @@ async def _count_cohorts(db: Database) -> int:
         return int((await s.execute(text("SELECT count(*) FROM cohorts"))).scalar_one())
 
 
-@pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    """A migrated PostgreSQL database (SQLite has no connections to lose: it runs in the
-    process)."""
-    await require_postgres()
-    url = await create_pg_database()
-    try:
-        await migrate.upgrade(url)
-        yield url
-    finally:
-        await drop_pg_database(url)
-
-
 async def test_a_connection_killed_while_idle_is_replaced_unseen(pg_url: str) -> None:
     db = Database(pg_url, ping_after=0.0)  # every connection back in the pool counts as idle
     try:
         await make_cohort(db)
-        assert await _kill_connections(pg_url) >= 1
+        assert await pg_server_connections(pg_url, kill=True) >= 1
         assert await _count_cohorts(db) == 1  # pinged, found dead, replaced: no error
     finally:
         await db.dispose()
@@ -72,7 +36,7 @@ async def test_a_connection_killed_right_after_use_fails_once_then_is_replaced(
     db = Database(pg_url, ping_after=3600.0)  # never idle long enough to be pinged here
     try:
         await make_cohort(db)
-        assert await _kill_connections(pg_url) >= 1
+        assert await pg_server_connections(pg_url, kill=True) >= 1
         with pytest.raises(DBAPIError) as failed:
             await _count_cohorts(db)
         assert failed.value.connection_invalidated  # seen as a disconnect, not a bad query
