@@ -56,7 +56,10 @@ class HeldReader:
         or been left mid-statement by a cancelled task)."""
         try:
             if failed:
-                await asyncio.shield(asyncio.ensure_future(self._drop()))
+                # let go of it at once, so no later read takes it while it is thrown away
+                connection, self._connection = self._connection, None
+                if connection is not None:
+                    await asyncio.shield(asyncio.ensure_future(_throw_away(connection)))
         finally:
             self._used_at = time.monotonic()
             self._busy = False
@@ -68,11 +71,12 @@ class HeldReader:
 
     async def _ready(self) -> AsyncConnection:
         connection = self._connection
-        if connection is not None and (connection.invalidated or connection.closed):
-            await self._drop()
-            connection = None
-        if connection is not None and self._idle_too_long() and not await _answers(connection):
-            await self._drop()
+        if connection is not None and (
+            connection.invalidated or connection.closed
+            or (self._idle_too_long() and not await _answers(connection))
+        ):  # fmt: skip
+            self._connection = None
+            await _throw_away(connection)
             connection = None
         if connection is None:
             # a pooled connection: the pool pings it first if it was idle (`storage.db`)
@@ -85,13 +89,11 @@ class HeldReader:
         after = self._ping_after
         return after is not None and time.monotonic() - self._used_at >= after
 
-    async def _drop(self) -> None:
-        connection, self._connection = self._connection, None
-        if connection is None:
-            return
-        if not connection.closed:
-            await connection.invalidate()  # the pool forgets it and closes the driver's
-            await connection.close()
+
+async def _throw_away(connection: AsyncConnection) -> None:
+    if not connection.closed:
+        await connection.invalidate()  # the pool forgets it and closes the driver's
+        await connection.close()
 
 
 async def _answers(connection: AsyncConnection) -> bool:

@@ -4,6 +4,8 @@ a connection that died costs at most one check and leaves nothing open behind it
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 import pytest
 
@@ -70,6 +72,26 @@ async def test_checks_on_the_kept_connection_and_through_the_pool_share_the_cach
     async with db.transaction() as three:  # SQLite: the writer connection
         await gap_check(three, cohort_id, cache)
     assert len(cache) == 1
+
+
+async def test_a_check_cancelled_midway_leaves_the_next_one_a_connection(db: Database) -> None:
+    """A check cancelled while it holds the kept connection (the bot stopping) gives it up:
+    the next check reads as before."""
+    cohort_id = await make_cohort(db, name="PW2A")
+    holding = asyncio.Event()
+
+    async def check_that_hangs() -> None:
+        async with db.reading() as s:
+            await GapQuery(s).state(cohort_id)
+            holding.set()
+            await asyncio.Event().wait()  # until cancelled
+
+    task = asyncio.create_task(check_that_hangs())
+    await holding.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await _class_name(db, cohort_id) == "PW2A"
 
 
 # ----------------------------------------------------------------------------- PostgreSQL
