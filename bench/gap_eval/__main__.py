@@ -25,6 +25,9 @@ async def main() -> None:
     parser.add_argument("--check-every", type=int, default=4, help="full reload + compare")
     parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--fresh", action="store_true", help="write the data again")
+    parser.add_argument("--no-autoanalyze", action="store_true",
+                        help="PostgreSQL: leave the statistics as the template's (autovacuum "
+                             "off), as the bench ran before 7 Dec 2026")  # fmt: skip
     args = parser.parse_args()
     shape = Shape(cohorts=args.cohorts, students=args.students, weeks=args.weeks)
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
@@ -37,7 +40,14 @@ async def main() -> None:
     results: dict[str, dict[str, object]] = {}
     for backend in backends:
         results[backend] = await run_backend(
-            backend, shape, gen, templates[backend], args.sampled, args.answers, args.check_every
+            backend,
+            shape,
+            gen,
+            templates[backend],
+            args.sampled,
+            args.answers,
+            args.check_every,
+            autoanalyze=not args.no_autoanalyze,
         )
     print()
     print(f"{'backend':10} {'path':34} {'n':>5} {'p50 ms':>9} {'p99 ms':>9} {'max ms':>9}")
@@ -60,6 +70,9 @@ async def main() -> None:
                   f"{x['max_ms']:9.2f}")  # fmt: skip
         print(f"{backend:10} cross-checked {r['cross_checked']} against the full evaluation: "
               f"{r['mismatches']} mismatches")  # fmt: skip
+        if r.get("analyzed") is not None:
+            print(f"{backend:10} ANALYZE as autovacuum would (autoanalyze.py): "
+                  f"{r['analyzed'] or 'none due'}")  # fmt: skip
         g: dict[str, float] = r["gc"]  # type: ignore[assignment]
         print(f"{backend:10} garbage collector: {g['full_n']} full collections, "
               f"{g['full_total_ms']:.0f} ms in all, p50 {g['full_p50_ms']:.1f}, longest "

@@ -7,10 +7,12 @@ import asyncio
 import gc
 import json
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 from bench._common import (
     POSTGRES_ADMIN_URL,
+    START,
     Generated,
     Shape,
     Timer,
@@ -24,8 +26,9 @@ CACHE_DIR = Path(tempfile.gettempdir()) / "mentorbot-bench"
 
 
 def _cache_name(shape: Shape) -> str:
-    # "_wp": with the workplace's observations (bench/gap_workplace.py)
-    return f"gap_{shape.cohorts}x{shape.students}x{shape.weeks}_s{shape.seed}_wp"
+    # "_wp": with the workplace's observations (bench/gap_workplace.py); "_al": with the
+    # standing alerts raised and the statistics taken after them (`_raise_standing`)
+    return f"gap_{shape.cohorts}x{shape.students}x{shape.weeks}_s{shape.seed}_wp_al"
 
 
 def _meta_path(shape: Shape) -> Path:
@@ -55,6 +58,30 @@ def _load_meta(shape: Shape) -> Generated | None:
     gen.open_observation = {int(k): v for k, v in meta["open_observation"].items()}
     gen.supervisor = {int(k): v for k, v in meta["supervisor"].items()}
     return gen
+
+
+async def _raise_standing(url: str, gen: Generated, shape: Shape) -> None:
+    """The alerts the year's answers stand for, raised as the running bot's checks would have
+    raised them week by week (with their messages in the outbox), then the statistics taken.
+    A school year in, `alerts` and `outbox` hold rows and the server's autovacuum has analyzed
+    them; written without them, PostgreSQL's plans for the check's statement read all of
+    `alerts` while the run filled it, and re-planned after each analysis of a table that
+    grew from nothing (docs/benchmarks.md §3, twelfth step)."""
+    from sqlalchemy import text
+
+    from bot.loop.followup import check_alerts
+    from storage.db import Database
+
+    db = Database(url)
+    try:
+        now = START + timedelta(weeks=shape.weeks - 1, hours=3)  # as the run's checks
+        for cohort_id in gen.cohort_ids:
+            await check_alerts(db, cohort_id, now)
+        async with db.engine.connect() as connection:
+            await connection.execute(text("ANALYZE"))
+            await connection.commit()
+    finally:
+        await db.dispose()
 
 
 async def _pg_exists(name: str) -> bool:
@@ -107,6 +134,7 @@ async def prepare(
             await migrate.upgrade(f"sqlite+aiosqlite:///{sqlite_path}")
             with Timer() as t:
                 await asyncio.to_thread(write_sqlite, str(sqlite_path), tables)
+                await _raise_standing(f"sqlite+aiosqlite:///{sqlite_path}", gen, shape)
             print(f"[sqlite] written in {t.seconds:.1f}s (kept as {sqlite_path})", flush=True)
         if need_pg:
             await pg_admin(f'DROP DATABASE IF EXISTS "{pg_template}" WITH (FORCE)')
@@ -114,6 +142,7 @@ async def prepare(
             await migrate.upgrade(pg_url)
             with Timer() as t:
                 await write_postgres(pg_url, tables)
+                await _raise_standing(pg_url, gen, shape)
             print(f"[postgres] written in {t.seconds:.1f}s (kept as database {pg_template})",
                   flush=True)  # fmt: skip
         _save_meta(shape, gen)
