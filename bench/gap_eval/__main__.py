@@ -26,8 +26,8 @@ async def main() -> None:
     parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--fresh", action="store_true", help="write the data again")
     parser.add_argument("--no-autoanalyze", action="store_true",
-                        help="PostgreSQL: leave the statistics as the template's (autovacuum "
-                             "off), as the bench ran before 7 Dec 2026")  # fmt: skip
+                        help="PostgreSQL: no analyses during the run (this server's autovacuum "
+                             "is off), as the bench ran before 7 Dec 2026")  # fmt: skip
     args = parser.parse_args()
     shape = Shape(cohorts=args.cohorts, students=args.students, weeks=args.weeks)
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
