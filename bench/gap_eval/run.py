@@ -99,9 +99,7 @@ async def run_backend(
             if analyze is not None:  # untimed, as autovacuum runs beside the bot
                 await analyze.run()
             for _ in range(answers):
-                student = pending[c].pop()
-                observed = (gen.open_observation[c], gen.supervisor[student])
-                await complete_one(db, gen.open_round[c], student, shape.weeks, observed)
+                await _complete_next(db, gen, shape, pending, c)
                 cpu, ran = time.process_time(), commits[0]
                 pauses.begin_warm()
                 warm.append(await evaluate(db, c, now, cache))
@@ -145,6 +143,13 @@ async def run_backend(
         tmp.cleanup()
 
 
+async def _complete_next(db, gen, shape, pending, cohort_id: int) -> None:  # type: ignore[no-untyped-def]
+    """One more student completes the open week, her werkbegeleider taps it (untimed)."""
+    student = pending[cohort_id].pop()
+    observed = (gen.open_observation[cohort_id], gen.supervisor[student])
+    await complete_one(db, gen.open_round[cohort_id], student, shape.weeks, observed)
+
+
 async def _warm_up(db, cohorts, gen, shape, pending, answers, now, cache, commits) -> int:  # type: ignore[no-untyped-def]
     """The sampled steps, untimed, on other cohorts: a running bot's process compiled its
     statements long before (SQLAlchemy's cache, the server's prepared plans), where a first
@@ -153,9 +158,7 @@ async def _warm_up(db, cohorts, gen, shape, pending, answers, now, cache, commit
     for c in cohorts:
         await evaluate(db, c, now, cache)
         for _ in range(answers):
-            student = pending[c].pop()
-            observed = (gen.open_observation[c], gen.supervisor[student])
-            await complete_one(db, gen.open_round[c], student, shape.weeks, observed)
+            await _complete_next(db, gen, shape, pending, c)
             ran = commits[0]
             await evaluate(db, c, now, cache)
             acted += commits[0] != ran
