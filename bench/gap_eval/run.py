@@ -44,6 +44,7 @@ async def run_backend(
 ):  # type: ignore[no-untyped-def]
     from bot.gaps.cache import GapCache
     from storage.db import Database
+    from storage.repos.core import Direct
 
     cache = GapCache(freeze=True)  # the one a running bot's Services holds
     tmp = tempfile.TemporaryDirectory(prefix="bench-gap-")
@@ -67,12 +68,16 @@ async def run_backend(
     try:
         db = Database(url)
         # writes per check: a quiet check reads (one statement on the driver's connection, no
-        # transaction: `check_alerts`); one that acts on an alert commits a transaction, or
-        # (resolving only, on PostgreSQL) runs one statement in autocommit
+        # transaction: `check_alerts`); one that acts on an alert commits a transaction
+        # (SQLite), or runs its writes in autocommit on the read's connection (PostgreSQL: on
+        # the kept reader's driver, `storage.repos.core.rows`, which no event sees)
         commits = [0]
 
         def count(*_args: object) -> None:
             commits[0] += 1
+
+        def writes() -> int:
+            return commits[0] + Direct.statements
 
         event.listen(db.engine.sync_engine, "commit", count)
         event.listen(db.engine.sync_engine, "after_cursor_execute", count)
@@ -82,7 +87,7 @@ async def run_backend(
         picked = rng.sample(candidates, min(cohorts, len(candidates)))
         now = START + timedelta(weeks=shape.weeks - 1, hours=3)
         others = [c for c in candidates if c not in picked][:WARM_UP_COHORTS]
-        acted = await _warm_up(db, others, gen, shape, pending, answers, now, cache, commits)
+        acted = await _warm_up(db, others, gen, shape, pending, answers, now, cache, writes)
         print(f"[{backend}] warm-up: {len(others)} cohorts, {acted} checks acted", flush=True)
         cold: list[float] = []
         warm: list[float] = []
@@ -100,12 +105,12 @@ async def run_backend(
                 await analyze.run()
             for _ in range(answers):
                 await _complete_next(db, gen, shape, pending, c)
-                cpu, ran = time.process_time(), commits[0]
+                cpu, ran = time.process_time(), writes()
                 pauses.begin_warm()
                 warm.append(await evaluate(db, c, now, cache))
                 pauses.end_warm()
                 cpu_warm.append(time.process_time() - cpu)
-                kind = "quiet" if commits[0] == ran else "acting"
+                kind = "quiet" if writes() == ran else "acting"
                 by_kind[kind].append(cpu_warm[-1])
                 wall_by_kind[kind].append(warm[-1])
                 if len(warm) % check_every == 0:
@@ -150,7 +155,7 @@ async def _complete_next(db, gen, shape, pending, cohort_id: int) -> None:  # ty
     await complete_one(db, gen.open_round[cohort_id], student, shape.weeks, observed)
 
 
-async def _warm_up(db, cohorts, gen, shape, pending, answers, now, cache, commits) -> int:  # type: ignore[no-untyped-def]
+async def _warm_up(db, cohorts, gen, shape, pending, answers, now, cache, writes) -> int:  # type: ignore[no-untyped-def]
     """The sampled steps, untimed, on other cohorts: a running bot's process compiled its
     statements long before (SQLAlchemy's cache, the server's prepared plans), where a first
     raise or resolve in a process compiles for ~5-15 ms. Returns the checks that acted."""
@@ -159,9 +164,9 @@ async def _warm_up(db, cohorts, gen, shape, pending, answers, now, cache, commit
         await evaluate(db, c, now, cache)
         for _ in range(answers):
             await _complete_next(db, gen, shape, pending, c)
-            ran = commits[0]
+            ran = writes()
             await evaluate(db, c, now, cache)
-            acted += commits[0] != ran
+            acted += writes() != ran
     return acted
 
 

@@ -18,7 +18,7 @@ from storage.db import not_durable, not_durable_returning
 from storage.dialect import dialect_name, insert_for
 from storage.models import Alert, AuditEntry, Member
 from storage.records import AlertRecord, ClassGapRecord, OutboxDraft, RaisedAlert
-from storage.repos.core import execute
+from storage.repos.core import rows
 from storage.repos.outbox import queue_after
 
 # `alerts.resolution` of a gap resolved after a learning agreement (bot.loop.followup)
@@ -209,10 +209,10 @@ class AlertRepo:
         """Resolved by the rules, several in ONE guarded statement (so it may run on its own,
         `Database.autocommit`); its commit does not wait for the disk (`not_durable`: the
         next check resolves them again). Returns the ids resolved now."""
-        result = await execute(
-            self.session, _resolve_rules(dialect_name(self.session)), {"ids": alert_ids, "now": now}
-        )
-        resolved = list(result.scalars())
+        statement = _resolve_rules(dialect_name(self.session))
+        resolved = [
+            row[0] for row in await rows(self.session, statement, {"ids": alert_ids, "now": now})
+        ]
         for alert_id in resolved:
             self._forget(alert_id)
         return resolved

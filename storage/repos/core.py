@@ -11,7 +11,12 @@ the session's transaction, with the bind and result processors SQLAlchemy would 
 none of its execution machinery (execution context, cursor result, events, greenlet switch):
 that machinery cost more than SQLite takes to run the statement (docs/benchmarks.md §2,
 ingest9). Same SQL, same connection, same transaction: nothing about what is stored, or
-when, changes. PostgreSQL runs the statement as `execute` does."""
+when, changes. On PostgreSQL it does the same on the kept reader's asyncpg connection
+(`Database.reading`, `storage.held_reader.READER`: autocommit, no transaction to keep), where
+the alert check's guarded writes run (resolving, raising: 0.5-0.6 ms of CPU each through
+SQLAlchemy against ~0.15 ms here, docs/benchmarks.md §3 thirteenth step); elsewhere it runs
+the statement as `execute` does (a transaction's connection: the driver's adapter begins it).
+"""
 
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from storage.db import WRITER
+from storage.held_reader import READER
 
 
 async def execute(
@@ -119,19 +125,60 @@ async def rows(session: AsyncSession, statement: Executable, params: dict[str, A
     """The rows of a statement built once (see the module), in the session's transaction;
     each row a tuple with its columns also by name, as a `Row` (none for a statement that
     returns none)."""
+    reader = session.info.get(READER)
+    if reader is not None and not _pending(session):
+        dialect = session.get_bind().dialect
+        # the kept reader, in autocommit (see the module)
+        if dialect.name == "postgresql" and (plan := _plan_of(statement, params, dialect)):
+            return await _on_reader(reader, plan, params)
     connection = await _connection(session)
     dialect = connection.dialect
     if dialect.name != "sqlite":
         return await _all(connection, statement, params)
+    plan = _plan_of(statement, params, dialect)
+    if plan is None:
+        return await _all(connection, statement, params)
+    sql, args = _sql_and_args(plan, params)
+    # the sqlite3 connection of the session's transaction (storage.sqlite_inloop: BEGIN
+    # IMMEDIATE ran when the session took it)
+    driver = connection.sync_connection.connection.driver_connection  # type: ignore[union-attr]
+    Direct.statements += 1
+    try:
+        fetched = driver.raw.execute(sql, args).fetchall()  # type: ignore[union-attr]
+    except sqlite3.Error as error:  # as SQLAlchemy raises it (IntegrityError, ...)
+        raise DBAPIError.instance(sql, args, error, sqlite3.Error) from error
+    return _made(plan, fetched)
+
+
+async def _on_reader(driver: Any, plan: _Plan, params: dict[str, Any]) -> list[Any]:
+    """`rows` on the kept reader's asyncpg connection (autocommit: each statement commits on
+    its own, as it would through SQLAlchemy there)."""
+    sql, args = _sql_and_args(plan, params)
+    Direct.statements += 1
+    try:
+        fetched = await driver.fetch(sql, *args)
+    except Exception as error:  # asyncpg's, wrapped as SQLAlchemy wraps a driver's error
+        raise DBAPIError.instance(sql, args, error, Exception) from error
+    return _made(plan, fetched)
+
+
+def _pending(session: AsyncSession) -> bool:
+    """ORM changes not flushed yet (`_connection` flushes them first)."""
+    return bool(session.new or session.dirty or session.deleted)
+
+
+def _plan_of(statement: Executable, params: dict[str, Any], dialect: Dialect) -> _Plan | None:
     key = (id(statement), frozenset(params))
     entry = _PLANS.get(key)
     if entry is None:
         if len(_PLANS) >= _MAX_PLANS:
             _PLANS.clear()
         entry = _PLANS[key] = (statement, _plan(statement, key[1], dialect))
-    plan = entry[1]
-    if plan is None:
-        return await _all(connection, statement, params)
+    return entry[1]
+
+
+def _sql_and_args(plan: _Plan, params: dict[str, Any]) -> tuple[str, list[Any]]:
+    """The SQL and its positional arguments, bound as SQLAlchemy binds them."""
     sql: str = plan.sql
     names: Sequence[str] = plan.names
     binds: Mapping[str, Any] = plan.binds
@@ -142,15 +189,11 @@ async def rows(session: AsyncSession, statement: Executable, params: dict[str, A
         values = state.parameters
     else:
         values = plan.compiled.construct_params(params)
-    args = [values[n] if (b := binds.get(n)) is None else b(values[n]) for n in names]
-    # the sqlite3 connection of the session's transaction (storage.sqlite_inloop: BEGIN
-    # IMMEDIATE ran when the session took it)
-    driver = connection.sync_connection.connection.driver_connection  # type: ignore[union-attr]
-    Direct.statements += 1
-    try:
-        fetched = driver.raw.execute(sql, args).fetchall()  # type: ignore[union-attr]
-    except sqlite3.Error as error:  # as SQLAlchemy raises it (IntegrityError, ...)
-        raise DBAPIError.instance(sql, args, error, sqlite3.Error) from error
+    return sql, [values[n] if (b := binds.get(n)) is None else b(values[n]) for n in names]
+
+
+def _made(plan: _Plan, fetched: Sequence[Any]) -> list[Any]:
+    """The driver's rows as `Row`s, with the result processors SQLAlchemy would apply."""
     results, row = plan.results, plan.row
     if not any(results):
         return [row._make(r) for r in fetched]

@@ -2,22 +2,46 @@
 file and PostgreSQL: a resolving check's `resolve_rules` in `Database.autocommit` resolves
 the gaps that got better, each once, and an alert resolved meanwhile (another instance, an
 agreement) keeps its resolution; `raise_new` opens a gap once and reads back as raised; with
-its message it is one statement on PostgreSQL (`queue_after`) in `Database.autocommit`, and
-the message names the alert's own id."""
+its message it is one statement on PostgreSQL (`queue_after`), and the message names the
+alert's own id. Each write runs in the session the alert check applies its decision in
+(`deciding`): on PostgreSQL its read's, on the kept reader's connection (`rows` on the driver)
+or, while another read holds that one, on a pooled connection; on SQLite `Database.autocommit`."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
 from storage.records import OutboxDraft, OutboxItem
 from storage.repos.alerts import AFTER_AGREEMENT, AlertRepo
+from storage.repos.core import Direct
 from storage.repos.outbox import NEW_ID, OutboxRepo
 from tests.factories import make_cohort
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+HOW = pytest.mark.parametrize("how", ["kept", "pooled"])
+
+
+@asynccontextmanager
+async def deciding(db: Database, how: str) -> AsyncIterator[AsyncSession]:
+    """The session `check_alerts` applies a decision in (bot.loop.followup): PostgreSQL its
+    read's, on the kept reader (`how` "kept") or, while another read holds that, a pooled
+    connection ("pooled"); SQLite `Database.autocommit` (both the same there)."""
+    if not db.reads_autocommit:
+        async with db.autocommit() as session:
+            yield session
+    elif how == "kept":
+        async with db.reading() as session:
+            yield session
+    else:
+        async with db.reading(), db.reading() as session:
+            yield session
 
 
 async def _raise(db: Database, cohort_id: int, fingerprint: str) -> int:
@@ -30,15 +54,18 @@ async def _raise(db: Database, cohort_id: int, fingerprint: str) -> int:
     return alert_id
 
 
-async def test_resolving_in_one_statement_resolves_each_open_alert_once(db: Database) -> None:
+@HOW
+async def test_resolving_in_one_statement_resolves_each_open_alert_once(
+    db: Database, how: str
+) -> None:
     cohort = await make_cohort(db)
     first, second, agreed = [await _raise(db, cohort, f"silence:{n}:-") for n in (1, 2, 3)]
     async with db.transaction() as s:  # resolved after an agreement, a moment before
         assert await AlertRepo(s).resolve(agreed, NOW, AFTER_AGREEMENT, 3)
-    async with db.autocommit() as s:
+    async with deciding(db, how) as s:
         resolved = await AlertRepo(s).resolve_rules([first, second, agreed], NOW)
     assert sorted(resolved) == [first, second]
-    async with db.autocommit() as s:  # the same decision applied again changes nothing
+    async with deciding(db, how) as s:  # the same decision applied again changes nothing
         assert await AlertRepo(s).resolve_rules([first, second], NOW) == []
     async with db.reading() as s:
         repo = AlertRepo(s)
@@ -88,21 +115,24 @@ async def _queued(db: Database) -> list[OutboxItem]:
         return await OutboxRepo(s).all()
 
 
+@HOW
 async def test_a_new_alert_and_its_message_are_written_together_naming_its_id(
-    db: Database,
+    db: Database, how: str
 ) -> None:
     cohort = await make_cohort(db)
     statements: list[str] = []
     event.listen(db.engine.sync_engine, "before_cursor_execute",
                  lambda *args: statements.append(args[2]))  # fmt: skip
-    async with db.autocommit() as s:
+    direct = Direct.statements  # those `rows` ran on the driver: no event sees them
+    async with deciding(db, how) as s:
         alert_id = await AlertRepo(s).raise_new(
             cohort, "silence:7:-", kind="silence", member_id=None, skill=None, evidence={},
             week=3, now=NOW, message=_message(NEW_ID),
         )  # fmt: skip
     assert alert_id is not None
-    writes = [q for q in statements if "outbox" in q or "alerts" in q]
-    assert len(writes) == (1 if db.engine.dialect.name == "postgresql" else 2)
+    writes = len([q for q in statements if "outbox" in q or "alerts" in q])
+    writes += Direct.statements - direct
+    assert writes == (1 if db.engine.dialect.name == "postgresql" else 2)
     rows = await _queued(db)
     assert sorted((r.dedupe_key, r.chat_id) for r in rows) == [
         (f"alert:{alert_id}:1:501", 501),
@@ -114,7 +144,7 @@ async def test_a_new_alert_and_its_message_are_written_together_naming_its_id(
     }
     # a new row's defaults, as `outbox.repo.new_row` gives them on both backends
     assert {(r.attempts, r.repeats, r.not_before, r.created_at) for r in rows} == {(0, 0, NOW, NOW)}
-    async with db.autocommit() as s:  # open already: no second alert, no second message
+    async with deciding(db, how) as s:  # open already: no second alert, no second message
         again = await AlertRepo(s).raise_new(
             cohort, "silence:7:-", kind="silence", member_id=None, skill=None, evidence={},
             week=4, now=NOW, message=_message(NEW_ID, (503,)),
@@ -123,12 +153,15 @@ async def test_a_new_alert_and_its_message_are_written_together_naming_its_id(
     assert len(await _queued(db)) == 2
 
 
-async def test_raising_again_queues_its_message_once_for_two_instances(db: Database) -> None:
+@HOW
+async def test_raising_again_queues_its_message_once_for_two_instances(
+    db: Database, how: str
+) -> None:
     cohort = await make_cohort(db)
     alert_id = await _raise(db, cohort, "silence:8:-")
     key = f"{alert_id}:2"
     for _instance in range(2):  # both read raise count 1
-        async with db.autocommit() as s:
+        async with deciding(db, how) as s:
             done = await AlertRepo(s).reraise(alert_id, 1, {"weeks": [5]}, 5, NOW,
                                               _message(key, (601,)))  # fmt: skip
         assert done is (_instance == 0)

@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import dialect_name
 from storage.records import OutboxDraft
+from storage.repos import core
 from storage.repos.core import execute
 from storage.repos.outbox.repo import OutboxRepo, new_row
 from storage.repos.outbox.statements import KINDS, TABLE
@@ -120,8 +121,8 @@ async def queue_after(
     for row in rows:
         row["payload"] = json.dumps(row["payload"])
     arrays = {f"q_{name}": [row[name] for row in rows] for name, _, _ in FILLED}
-    result = await execute(session, queued_after_statement(write), {**params, **arrays})
-    return result.scalar()
+    got = await core.rows(session, queued_after_statement(write), {**params, **arrays})
+    return got[0][0] if got else None
 
 
 def _named(draft: OutboxDraft, new_id: int) -> OutboxDraft:
