@@ -36,7 +36,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.dialect import dialect_name
 from storage.records import OutboxDraft
 from storage.repos import core
-from storage.repos.core import execute
 from storage.repos.outbox.repo import OutboxRepo, new_row
 from storage.repos.outbox.statements import KINDS, TABLE
 
@@ -113,7 +112,8 @@ async def queue_after(
     if {d.kind for d in drafts} - set(KINDS) or any(d.attachment for d in drafts):
         raise ValueError("queue_after: a known kind and no attachment")
     if dialect_name(session) != "postgresql":
-        new_id = (await execute(session, write, params)).scalar()
+        written = await core.rows(session, write, params)
+        new_id = written[0][0] if written else None
         if new_id is not None and drafts:
             await OutboxRepo(session).enqueue_many([_named(d, new_id) for d in drafts], now)
         return new_id
