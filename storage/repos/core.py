@@ -13,8 +13,8 @@ that machinery cost more than SQLite takes to run the statement (docs/benchmarks
 ingest9). Same SQL, same connection, same transaction: nothing about what is stored, or
 when, changes. On PostgreSQL it does the same on the kept reader's asyncpg connection
 (`Database.reading`, `storage.held_reader.READER`: autocommit, no transaction to keep), where
-the alert check's guarded writes run (resolving, raising: 0.5-0.6 ms of CPU each through
-SQLAlchemy against ~0.15 ms here, docs/benchmarks.md §3 thirteenth step); elsewhere it runs
+the alert check's guarded writes run (resolving, raising: 0.5-0.9 ms of CPU each through
+SQLAlchemy, 0.2-0.4 ms this way, docs/benchmarks.md §3 thirteenth step); elsewhere it runs
 the statement as `execute` does (a transaction's connection: the driver's adapter begins it).
 """
 
