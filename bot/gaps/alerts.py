@@ -89,6 +89,7 @@ async def decide(
     # read with the check's one statement: they change through any instance's lifecycle
     # (a mentor's tap on another instance too), so they are not kept between checks
     stored = {a.fingerprint: a for a in check.alerts}
+    findings = _decided(check, findings, stored)
     weeks = [r.week for r in data.rounds]  # by week: an alert's round index is a bisection
     states = [_state(a, weeks, now) for a in stored.values()]
     ok = check.ok_streaks(list(stored))
@@ -171,6 +172,27 @@ async def resolve_all(session: Session, decision: Decision, now: datetime) -> No
     ids = [decision.stored[a.fingerprint].id for a in decision.actions if isinstance(a, Resolve)]
     for alert_id in await AlertRepo(session).resolve_rules(ids, now):
         log.info("alert resolved cohort=%s alert=%s", decision.cohort_id, alert_id)
+
+
+def _decided(
+    check: GapCheck, findings: list[Finding], stored: dict[str, OpenAlert]
+) -> list[Finding]:
+    """`findings` less the class gaps, and the student gaps a class gap would fold, whose
+    skill the students not heard yet could still tip either way (`class_undecided`): they
+    wait, so the team hears the same in any order of answering. An open alert's finding needs
+    no such look: the lifecycle does nothing with it but resolve, which it does not decide."""
+    waits: dict[str, bool] = {}
+    out = []
+    for f in findings:
+        a = stored.get(f.fingerprint)
+        folds = f.kind == "student_gap" and check.settings.fold_into_class
+        if (folds or f.kind == "class_gap") and f.skill and (a is None or a.status != "open"):
+            if f.skill not in waits:
+                waits[f.skill] = check.class_undecided(f.skill)
+            if waits[f.skill]:
+                continue
+        out.append(f)
+    return out
 
 
 def _state(alert: OpenAlert, weeks: list[int], now: datetime) -> AlertState:

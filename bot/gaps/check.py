@@ -185,6 +185,35 @@ class GapCheck:
         memo = self.entry.skills[skill] = Memo(signature, findings, {}, None, asks)
         return memo
 
+    def class_undecided(self, skill: str) -> bool:
+        """Whether the students not heard yet in an open round asking `skill` could still tip
+        its class gap either way: one if they all rated it 1, none if they all rated it 5.
+        The class gap and the student gaps it would fold wait for them then
+        (`bot.gaps.alerts.decide`): told once the class's answers settle it (at the latest
+        when the round closes), they reach the team the same way in any order of answering."""
+        unheard: dict[int, set[int]] = {}
+        for round_id, member_id, done in self.state.taking:
+            if not done and member_id in self.entry.active:
+                unheard.setdefault(round_id, set()).add(member_id)
+        asking = [i for i in self._open_ids if skill in self._open.rounds[i].skills]
+        if not any(unheard.get(i) for i in asking):
+            return False  # everyone asked has answered: the class figure is what it is
+        return len({self._class_gap_if(skill, asking, unheard, r) for r in (1, 5)}) == 2
+
+    def _class_gap_if(
+        self, skill: str, asking: list[int], unheard: dict[int, set[int]], rating: int
+    ) -> bool:
+        """Whether `skill` is a class gap if each student not heard yet rated it `rating`."""
+        views, ratings = [], [r for r in self._open.ratings if r.skill == skill]
+        for i in asking:
+            v, late = self._open.rounds[i], frozenset(unheard.get(i, ()))
+            views.append(replace(v, enrolled=v.enrolled | late, respondents=v.respondents | late))
+            ratings += [RatingAnswer(sid, v.week, skill, rating) for sid in sorted(late)]
+        helps = [h for h in self._open.helps if h.skill == skill]
+        asks = self._class_asks(skill, views, ratings, helps)
+        # an open round sharing a week with a closed one (None): as if settled, not waiting
+        return asks is not None and class_finding(skill, asks, self.settings) is not None
+
     def _class_asks(
         self,
         skill: str,
