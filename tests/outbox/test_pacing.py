@@ -107,6 +107,18 @@ async def test_concurrent_acquirers_are_spaced_without_polling() -> None:
     assert slept == pytest.approx([n / 10 for n in range(1, 10)])  # one sleep each, no polling
 
 
+async def test_replies_leave_at_once_within_the_rate_and_bulk_keeps_its_distance() -> None:
+    """Sixteen handlers replying in the same instant (the inbox's concurrency) wait for
+    nothing while the window has room; the window still holds no more than the rate, and a
+    bulk send after them waits for the schedule the replies moved on."""
+    clock = FakeClock()
+    pacer = limiter(clock, rate=10, headroom=0.0)
+    waits = [pacer.reserve(chat_id=n + 1, reply=True) for n in range(16)]
+    assert waits[:10] == [0.0] * 10  # the first ten at once: nobody waits a spacing
+    assert waits[10:] == pytest.approx([1.0] * 6)  # then a window after the first ten
+    assert pacer.reserve(chat_id=99) == pytest.approx(1.6)  # bulk: after 16 slots at 0.1 s
+
+
 async def test_pause_delays_everyone_or_one_chat() -> None:
     clock = FakeClock()
     pacer = limiter(clock, rate=30)

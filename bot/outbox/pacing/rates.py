@@ -7,9 +7,10 @@ polls. A sender that fell a little behind (a busy event loop) may catch up at up
 rate, but no window ever holds more slots than the rate.
 
 Replies first, no idle budget: replies (through `bot.outbox.limiter.PriorityLimiter`) book
-their slot the moment they are sent; the outbox books only the slots of the next fraction of
-a second, so a reply never waits behind more than that, and bulk sends take every slot that
-replies leave. Paid broadcasts have a budget of their own.
+their slot the moment they are sent, without waiting for the even spacing (only the window,
+a pause and the slots booked before them hold a reply back); the outbox books only the slots
+of the next fraction of a second, so a reply never waits behind more than that, and bulk
+sends take every slot that replies leave. Paid broadcasts have a budget of their own.
 
 Times are seconds of a monotonic clock; the clock and the sleep are injectable for tests.
 """
@@ -107,15 +108,20 @@ class _Lane:
         self._departed.append(entry)
         return entry
 
-    def slot(self, now: float, paused_until: float) -> tuple[float, float]:
+    def slot(self, now: float, paused_until: float, *, reply: bool = False) -> tuple[float, float]:
         """(where the schedule stands, the earliest slot this budget allows).
 
         Slots follow an evenly spaced schedule. A sender that fell behind it by at most
         `catch_up` seconds (a busy event loop, a slow database) may catch up, at no more than
-        twice the rate; later than that counts as idle, and the schedule starts afresh. In no
-        window are there more slots than the rate."""
+        twice the rate; later than that counts as idle, and the schedule starts afresh. A
+        `reply` does not wait for the schedule: it takes the earliest slot not before the
+        last one booked (a handler's message waiting a millisecond for an even spacing that
+        no limit asks for costs the tap more than the message: docs/benchmarks.md §2
+        ingest11), and still moves the schedule on, so bulk keeps its distance. In no window
+        are there more slots than the rate."""
         base = self._schedule if now - self._schedule <= self._catch_up else now
-        free = max(now, base, self._last + self._interval / 2)
+        spaced = self._last if reply else max(base, self._last + self._interval / 2)
+        free = max(now, spaced)
         slot = max(free, paused_until)
         if len(self._recent) == self._recent.maxlen:
             slot = max(slot, self._recent[0] + self._window)
@@ -251,7 +257,7 @@ class RateLimiter:
         sends keep their distance."""
         now = self._clock()
         lane = self._lane(paid)
-        base, slot = lane.slot(now, self._paused_until)
+        base, slot = lane.slot(now, self._paused_until, reply=reply)
         chat_slot = self._next_chat.get(chat_id, float("-inf"))
         if chat_slot > slot and not reply:
             base = slot = chat_slot
