@@ -250,11 +250,11 @@ class RateLimiter:
     def reserve(self, chat_id: int, paid: bool = False, *, reply: bool = False) -> float:
         """Book the earliest slot for a message to `chat_id`; returns the seconds to wait.
 
-        A `reply` takes the next global slot even when its chat had a message less than its
-        interval ago: Telegram allows a chat short bursts, and a handler's second message
-        (or a student's quick tap) should not wait a second for it; should Telegram answer
-        429, the limiter waits that chat out. The chat's next slot moves all the same, so bulk
-        sends keep their distance."""
+        A `reply` takes the earliest global slot (`_Lane.slot`), even when its chat had a
+        message less than its interval ago: Telegram allows a chat short bursts, and a
+        handler's second message (or a student's quick tap) should not wait a second for it;
+        should Telegram answer 429, the limiter waits that chat out. The chat's next slot
+        moves all the same, so bulk sends keep their distance."""
         now = self._clock()
         lane = self._lane(paid)
         base, slot = lane.slot(now, self._paused_until, reply=reply)
