@@ -177,18 +177,17 @@ async def resolve_all(session: Session, decision: Decision, now: datetime) -> No
 def _decided(
     check: GapCheck, findings: list[Finding], stored: dict[str, OpenAlert]
 ) -> list[Finding]:
-    """`findings` less the class gaps, and the student gaps a class gap would fold, whose
-    skill the students not heard yet could still tip either way (`class_undecided`): they
-    wait, so the team hears the same in any order of answering. An open alert's finding needs
-    no such look: the lifecycle does nothing with it but resolve, which it does not decide."""
+    """`findings` less the student gaps whose class gap may still show and fold them
+    (`class_may_fold`): they wait, so the team hears the same in any order of answering. An
+    open alert's finding needs no such look: the lifecycle does nothing with it but resolve,
+    which the finding does not decide."""
     waits: dict[str, bool] = {}
     out = []
     for f in findings:
         a = stored.get(f.fingerprint)
-        folds = f.kind == "student_gap" and check.settings.fold_into_class
-        if (folds or f.kind == "class_gap") and f.skill and (a is None or a.status != "open"):
+        if f.kind == "student_gap" and f.skill and (a is None or a.status != "open"):
             if f.skill not in waits:
-                waits[f.skill] = check.class_undecided(f.skill)
+                waits[f.skill] = check.class_may_fold(f.skill)
             if waits[f.skill]:
                 continue
         out.append(f)

@@ -185,12 +185,14 @@ class GapCheck:
         memo = self.entry.skills[skill] = Memo(signature, findings, {}, None, asks)
         return memo
 
-    def class_undecided(self, skill: str) -> bool:
-        """Whether the students not heard yet in an open round asking `skill` could still tip
-        its class gap either way: one if they all rated it 1, none if they all rated it 5.
-        The class gap and the student gaps it would fold wait for them then
-        (`bot.gaps.alerts.decide`): told once the class's answers settle it (at the latest
-        when the round closes), they reach the team the same way in any order of answering."""
+    def class_may_fold(self, skill: str) -> bool:
+        """Whether a student gap on `skill` waits for its class: no class gap now, but one
+        if every student not heard yet in an open round asking it rated it 1. Folded into
+        the class gap once that shows, or told once it no longer can (at the latest when the
+        round closes), a student gap then reaches the team the same way in any order of
+        answering (`bot.gaps.alerts.decide`)."""
+        if not self.settings.fold_into_class or self._skill(skill).findings:
+            return False
         unheard: dict[int, set[int]] = {}
         for round_id, member_id, done in self.state.taking:
             if not done and member_id in self.entry.active:
@@ -198,7 +200,7 @@ class GapCheck:
         asking = [i for i in self._open_ids if skill in self._open.rounds[i].skills]
         if not any(unheard.get(i) for i in asking):
             return False  # everyone asked has answered: the class figure is what it is
-        return len({self._class_gap_if(skill, asking, unheard, r) for r in (1, 5)}) == 2
+        return self._class_gap_if(skill, asking, unheard, 1)
 
     def _class_gap_if(
         self, skill: str, asking: list[int], unheard: dict[int, set[int]], rating: int
