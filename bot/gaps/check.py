@@ -200,17 +200,17 @@ class GapCheck:
         asking = [i for i in self._open_ids if skill in self._open.rounds[i].skills]
         if not any(unheard.get(i) for i in asking):
             return False  # everyone asked has answered: the class figure is what it is
-        return self._class_gap_if(skill, asking, unheard, 1)
+        return self._class_gap_at_worst(skill, asking, unheard)
 
-    def _class_gap_if(
-        self, skill: str, asking: list[int], unheard: dict[int, set[int]], rating: int
+    def _class_gap_at_worst(
+        self, skill: str, asking: list[int], unheard: dict[int, set[int]]
     ) -> bool:
-        """Whether `skill` is a class gap if each student not heard yet rated it `rating`."""
+        """Whether `skill` is a class gap if each student not heard yet rated it 1."""
         views, ratings = [], [r for r in self._open.ratings if r.skill == skill]
         for i in asking:
             v, late = self._open.rounds[i], frozenset(unheard.get(i, ()))
             views.append(replace(v, enrolled=v.enrolled | late, respondents=v.respondents | late))
-            ratings += [RatingAnswer(sid, v.week, skill, rating) for sid in sorted(late)]
+            ratings += [RatingAnswer(sid, v.week, skill, 1) for sid in sorted(late)]
         helps = [h for h in self._open.helps if h.skill == skill]
         asks = self._class_asks(skill, views, ratings, helps)
         # an open round sharing a week with a closed one (None): as if settled, not waiting
