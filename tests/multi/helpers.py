@@ -12,13 +12,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
-from sqlalchemy import select
+import psutil
+from sqlalchemy import make_url, select, text
 
 from storage.db import Database
 from storage.models import OutboxMessage
 from storage.repos import MemberRepo
 from tests.conftest import create_pg_database, drop_pg_database, require_postgres
-from tests.processes import BotProcess, World, free_port
+from tests.processes import BotProcess, World, eventually, free_port
 from tgsandbox import SandboxServer, SandboxUser
 
 
@@ -97,6 +98,26 @@ class Instances(World):
                 now=datetime.now(UTC),
             )
         return user
+
+    def database_ports(self, pid: int) -> list[int]:
+        """The local ports of a live instance's connections to PostgreSQL."""
+        server = make_url(self.database_url).port or 5432
+        return [
+            c.laddr.port
+            for c in psutil.Process(pid).net_connections("tcp")
+            if c.raddr and c.raddr.port == server
+        ]
+
+    async def sessions_over(self, ports: list[int]) -> None:
+        """Wait until PostgreSQL has finished with a killed instance's sessions (its
+        `database_ports`, read before the kill): a statement it sent just before it died
+        still runs and commits, e.g. a row it was sending marked sent."""
+        query = text("SELECT count(*) FROM pg_stat_activity WHERE client_port = ANY(:ports)")
+
+        async def over() -> bool:
+            return await self.scalar(query.bindparams(ports=ports)) == 0
+
+        await eventually(over, 10, "the killed instance's database sessions ended")
 
     async def claims_of(self, pid: int) -> list[int]:
         """The outbox rows an instance (by pid) holds `sending`: in doubt if it died."""

@@ -272,10 +272,12 @@ async def scenario(world: Instances) -> None:
     try:
         await api.wait_until(lambda: len(confirmed) >= KILL_AFTER and round_out(), timeout=60)
         victim = bots[1]
+        db_ports = world.database_ports(victim.pid)
         victim.signal(SIGKILL)
         killed_at, killed_wall = time.monotonic(), datetime.now(UTC)
         kill.at = killed_at
         assert await victim.exit_code(5) == -SIGKILL
+        await world.sessions_over(db_ports)
         assert len(round_out()) < ROUND, "the kill came too late to land mid-round"
         in_doubt = await world.claims_of(victim.pid)
         held = await updates_held_by(world, victim.pid)

@@ -152,9 +152,11 @@ async def scenario(world: Instances) -> dict[str, object]:
     # -- one instance dies in the middle of the delivery ---------------------------------
     await api.wait_until(lambda: sum(delivered().values()) >= KILL_AT, timeout=60)
     victim, survivors = bots[1], [bots[0], bots[2]]
+    db_ports = world.database_ports(victim.pid)
     victim.signal(SIGKILL)
     killed_at = time.monotonic()
     assert await victim.exit_code(5) == -SIGKILL
+    await world.sessions_over(db_ports)
     figures["delivered_at_kill"] = at_kill = sum(delivered().values())
     assert at_kill < STUDENTS, "the kill came too late to land mid-delivery"
     # Its rows left `sending` are taken back by a survivor once its lease lapsed.
