@@ -1,5 +1,5 @@
-"""The per-answer gap check: the cohort's closed rounds cached in process, the rules re-run
-only for the students and skills an answer changed (same findings as a full evaluation)."""
+"""`GapCheck`: the findings of one cohort now, from the closed rounds kept in its cache
+entry and the open rounds read for this check (see `bot.gaps.check`)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,8 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from bot.gaps import rules as gaps
-from bot.gaps.cache import CohortCache, GapCache, Memo, Mine, by_student, cache_entry, closed_index
-from bot.gaps.cohort_data import (
-    COUNTED_STATUSES,
-    CohortData,
-    SnapshotPart,
-    gap_settings_of,
-    snapshot_part,
-)
+from bot.gaps.cache import CohortCache, Memo, Mine, by_student, closed_index
+from bot.gaps.cohort_data import SnapshotPart
 from bot.gaps.evidence import ClassAsk, class_finding
 from bot.gaps.model import AnswerIndex, first_week, index_answers, remember_index, trailing_run
 from bot.gaps.rules import (
@@ -26,29 +20,8 @@ from bot.gaps.rules import (
     ReflectionRound,
     WorkplaceObservation,
 )
-from bot.plans.store import plan_for
-from storage.db import Session
-from storage.records import CohortRecord, RoundRecord
-from storage.repos import MemberRepo
-from storage.repos.answers_query import AnswersQuery
-from storage.repos.gap_query import GapQuery, GapState
-from storage.repos.observations import ObservationRepo
-from storage.repos.rounds import RoundRepo
-
-# ----------------------------------------------------------------------------- gap check
-
-# The check after each completed reflection (`bot.gaps.alerts.evaluate_cohort`) must stay fast for
-# a cohort with a year of answers. Answers change only in open rounds (`checkin.save_choice`
-# refuses closed ones), so the closed rounds' part of the snapshot — and the werkbegeleiders'
-# taps of closed observation rounds, and the students — is kept per cohort and reused while
-# the cohort row and its change counter (`cohorts.data_version`, bumped by database triggers
-# on whatever can change the kept part: retention, erasure, a round closing, a member leaving;
-# migration 0008) are unchanged; only the open rounds are read each time. Counter, open rows
-# and the unresolved alerts come in one statement (`storage.repos.gap_query`): statements, not
-# rows, cost. The rules are then run per student (student gaps, declines, silences look at
-# one student's answers only) and per skill (class gaps look at one skill's answers only),
-# each again only when its part of the snapshot changed. The findings are those of
-# `gaps.evaluate` on the whole snapshot (bench/gap_eval/ checks that on 400 cohorts).
+from storage.records import RoundRecord
+from storage.repos.gap_query import GapState
 
 _STUDENT_KINDS = ("student_gap", "blind_spot", "decline", "silence")
 
@@ -318,93 +291,3 @@ def _by_week(
     if not open_ or not closed or closed[-1].week < open_[0].week:
         return closed + open_  # the usual case: the open round is the latest
     return tuple(heapq.merge(closed, open_, key=lambda o: o.week))
-
-
-async def gap_check(
-    session: Session, cohort_id: int, cache: GapCache | None = None
-) -> GapCheck | None:
-    """The cohort's gap check, reading only what changed since the last one (see above): the
-    one statement (`GapQuery.state`) when the closed rounds are cached."""
-    cache = GapCache() if cache is None else cache
-    query = GapQuery(session)
-    state = await query.state(cohort_id)
-    if state.cohort is None:
-        return None
-    # keyed by the database, whichever connection the session runs on (a pooled one, the
-    # kept reader of `Database.reading`, SQLite's writer): one entry per cohort
-    engine = getattr(session.bind, "engine", session.bind)
-    cache_key = (str(getattr(engine, "url", id(engine))), cohort_id)
-    entry = cache.get(cache_key)
-    if entry is None or entry.key != _key(state):
-        entry, state = await _load_consistent(session, query, state)
-        if state.cohort is None:  # deleted meanwhile
-            return None
-    cache.put(cache_key, entry)
-    rounds = sorted(entry.data.rounds + state.open_reflections, key=lambda r: (r.week, r.id))
-    completed: dict[int, set[int]] = {}
-    for round_id, member_id, done in state.taking:
-        if done:
-            completed.setdefault(round_id, set()).add(member_id)
-    plan = entry.data.plan
-    open_part = snapshot_part(plan, state.open_reflections, state.answers, completed, {},
-                              entry.active)  # fmt: skip
-    observed = tuple(WorkplaceObservation(sid, week, skill, level, wb)
-                     for week, _id, sid, skill, level, wb in state.observed)  # fmt: skip
-    return GapCheck(entry, open_part, rounds, observed, state)
-
-
-def _key(state: GapState) -> tuple[object, ...]:
-    """What the kept part depends on: the cohort row (plan, settings) and its change counter
-    (closed rounds, their rows, the members: bumped by the database, migration 0008)."""
-    return (state.cohort, state.version)
-
-
-async def _load_consistent(
-    session: Session, query: GapQuery, state: GapState
-) -> tuple[CohortCache, GapState]:
-    """The closed part read afresh, with a state read after it under the same counter: on
-    PostgreSQL each statement sees the latest commits, so a round closed between the reads
-    would be both kept and open; the counter read again tells (SQLite's snapshot holds)."""
-    for _attempt in range(3):
-        assert state.cohort is not None
-        open_ids = {r.id for r in state.open_reflections}
-        entry = await _load_closed(session, state.cohort, open_ids, _key(state))
-        again = await query.state(state.cohort.id)
-        if again.cohort is None or _key(again) == _key(state):
-            return entry, again
-        state = again
-    entry.key = ()  # still changing under us: this check uses it, the next one reads again
-    return entry, state
-
-
-async def _load_closed(
-    session: Session,
-    cohort: CohortRecord,
-    open_ids: set[int],
-    key: tuple[object, ...],
-) -> CohortCache:
-    plan = await plan_for(session, cohort)
-    students = {m.id: m for m in await MemberRepo(session).in_cohort(cohort.id, "student")}
-    active = {sid for sid, m in students.items() if m.status == "active"}
-    query = AnswersQuery(session)
-    reflections = await RoundRepo(session).of_cohort(cohort.id, "reflection")
-    # the counted rounds not open (`open_ids`: those the check reads each time)
-    closed_rounds = [
-        r for r in reflections if r.status in COUNTED_STATUSES and not r.is_open
-        and r.id not in open_ids
-    ]  # fmt: skip
-    ids = [r.id for r in closed_rounds]
-    completed: dict[int, set[int]] = {}
-    enrolled: dict[int, set[int]] = {}
-    for round_id, member_id, done in await query.participation_rows(ids):
-        enrolled.setdefault(round_id, set()).add(member_id)
-        if done:
-            completed.setdefault(round_id, set()).add(member_id)
-    part = snapshot_part(plan, closed_rounds, await query.answer_rows(ids), completed,
-                         enrolled, active)  # fmt: skip
-    levels = await ObservationRepo(session).closed_levels(cohort.id)
-    data = CohortData(cohort, plan, closed_rounds, [], {}, {}, students)
-    observed = (WorkplaceObservation(*row) for row in levels)
-    entry = cache_entry(key, data, gap_settings_of(cohort), part, observed)
-    entry.active = active
-    return entry
