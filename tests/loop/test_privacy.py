@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from bot.outbox.queue import Outgoing, Queued, queue
 from bot.people.privacy import delete_student_data
 from bot.people.retention import purge_in
 from storage.db import Database
-from storage.models import Agreement, Compliment, LoopNote
+from storage.models import Agreement, Compliment, LoopNote, OutboxMessage
 from storage.repos import MemberRepo
 from storage.repos.loop import AgreementRepo, ComplimentRepo, NoteRepo
+from storage.repos.outbox import OutboxRepo
 from tests.factories import add_student, make_cohort
 from tests.mentor.helpers import PLAN, START
 
@@ -64,3 +66,25 @@ async def test_stop_with_deletion_and_retention_remove_the_loop_rows(db: Databas
         counts = await purge_in(s, START + timedelta(days=1))
     assert (counts["agreements"], counts["loop_notes"], counts["compliments"]) == (1, 1, 1)
     assert await _rows_about(db, bram) == 0
+
+
+async def test_deletion_takes_a_message_being_sent_and_its_outcome_changes_nothing(
+    db: Database,
+) -> None:
+    """A message about the student in flight at the moment of erasure goes too: left to the
+    sender, it would be marked sent and keep her words."""
+    async with db.transaction() as s:
+        cohort = await make_cohort(s, plan=PLAN)
+        anna = await add_student(s, cohort, "Anna de Vries", 8001)
+        item = Queued(f"test:{anna}", 8001, "notice", Outgoing("Mag ik een andere stageplek?"),
+                      cohort, member_id=anna)  # fmt: skip
+        await queue(s, [item], START)
+        await s.execute(update(OutboxMessage).values(status="sending"))
+        [row_id] = list(await s.scalars(select(OutboxMessage.id)))
+    async with db.transaction() as s:
+        member = await MemberRepo(s).get(anna)
+        assert member is not None
+        await delete_student_data(s, member)
+    async with db.transaction() as s:
+        await OutboxRepo(s).mark_sent(row_id, 77, START)  # the sender's outcome, afterwards
+        assert await s.scalar(select(func.count()).select_from(OutboxMessage)) == 0
