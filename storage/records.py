@@ -204,6 +204,19 @@ class WeekStatus:
 
 
 @dataclass(frozen=True)
+class NewAlert:
+    """An alert to open (`AlertRepo.raise_all`) with its message to the team, whose drafts
+    have `storage.repos.outbox.NEW_ID` where the alert's id goes."""
+
+    fingerprint: str
+    kind: str
+    member_id: int | None
+    skill: str | None
+    evidence: dict[str, Any]
+    message: tuple[OutboxDraft, ...] = ()
+
+
+@dataclass(frozen=True)
 class AlertRecord:
     id: int
     cohort_id: int

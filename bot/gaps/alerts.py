@@ -18,14 +18,14 @@ from bot.gaps.alert_text import PREFIX, render_alert
 from bot.gaps.cache import GapCache
 from bot.gaps.check import GapCheck, gap_check
 from bot.gaps.cohort_data import local_time
-from bot.gaps.lifecycle import Action, AlertState, Raise, Reraise, Resolve
+from bot.gaps.lifecycle import Action, AlertState, Raise, Resolve
 from bot.gaps.lifecycle import decide as decide_actions
 from bot.gaps.rules import Finding
 from bot.outbox.queue import drafts_of
 from bot.outbox.team import Team, team_language, team_of, to_team
 from bot.texts import t
 from storage.db import Session
-from storage.records import MemberRecord
+from storage.records import MemberRecord, NewAlert
 from storage.repos import CohortRepo
 from storage.repos.alerts import AlertRepo, AuditRepo
 from storage.repos.gap_query import OpenAlert
@@ -111,59 +111,62 @@ async def apply(session: Session, decision: Decision, now: datetime) -> list[int
     raised: list[int] = []
     if any(isinstance(a, Resolve) for a in decision.actions):  # first, in one statement
         await resolve_all(session, decision, now)
+    opening: list[NewAlert] = []  # opened together after the loop: one statement (PostgreSQL)
     for action in decision.actions:
         if isinstance(action, Resolve):
             continue
         finding = action.finding
-        if isinstance(action, Raise) and max(finding.weeks, default=0) <= agreed.get(
-            finding.fingerprint, -1
-        ):
+        if isinstance(action, Raise):
+            if max(finding.weeks, default=0) > agreed.get(finding.fingerprint, -1):
+                opening.append(_new_alert(decision, finding, team))
             continue
-        again = stored[finding.fingerprint] if isinstance(action, Reraise) else None
-        alert_id = await _raise(repo, decision, finding, again, team, now)
+        alert_id = await _raise_again(repo, decision, finding, stored[finding.fingerprint], team,
+                                      now)  # fmt: skip
         if alert_id is not None:
+            raised.append(alert_id)
+    if opening:
+        week = decision.check.data.rounds[-1].week
+        opened = await repo.raise_all(decision.cohort_id, opening, week, now)
+        for alert_id in opened.values():
+            log.info("alert raised cohort=%s alert=%s count=1", decision.cohort_id, alert_id)
             raised.append(alert_id)
     return raised
 
 
-async def _raise(
+def _new_alert(decision: Decision, finding: Finding, team: Team) -> NewAlert:
+    """`finding` as a new alert, with its message rendered before the alert is written: a
+    mark stands for its id (`NEW_ID`), so the alerts and their messages are one statement on
+    PostgreSQL (`AlertRepo.raise_all`)."""
+    evidence = evidence_of(finding)
+    message = render_alert(NEW_ID, finding.kind, finding.student_id, finding.skill, evidence,
+                           decision.check.data, lang=team.language)  # fmt: skip
+    key = f"alert:{NEW_ID}:1"
+    drafts = drafts_of(to_team(decision.cohort_id, key, message, team, kind="alert"))
+    return NewAlert(finding.fingerprint, finding.kind, finding.student_id, finding.skill,
+                    evidence, tuple(drafts))  # fmt: skip
+
+
+async def _raise_again(
     repo: AlertRepo,
     decision: Decision,
     finding: Finding,
-    again: OpenAlert | None,
+    again: OpenAlert,
     team: Team,
     now: datetime,
 ) -> int | None:
-    """Raise `finding` (again: its stored alert, when it stayed after it was seen) with its
-    message to the team. The alert's id, or None when another instance did so a moment ago."""
+    """Raise `finding` again (its stored alert stayed after it was seen) with its message to
+    the team. The alert's id, or None when another instance did so a moment ago."""
     data, evidence = decision.check.data, evidence_of(finding)
-    count = 1 if again is None else again.raise_count + 1
-    # a new alert's message is rendered before the alert is written, with a mark for its id:
-    # the alert and its message are one statement on PostgreSQL (`queue_after`)
-    named: int | str = NEW_ID if again is None else again.id
-    message = render_alert(named, finding.kind, finding.student_id, finding.skill, evidence,
-                           data, again=again is not None, lang=team.language)  # fmt: skip
-    key = f"alert:{named}:{count}"
-    drafts = drafts_of(to_team(decision.cohort_id, key, message, team, kind="alert"))
+    count = again.raise_count + 1
+    message = render_alert(again.id, finding.kind, finding.student_id, finding.skill, evidence,
+                           data, again=True, lang=team.language)  # fmt: skip
+    drafts = drafts_of(to_team(decision.cohort_id, f"alert:{again.id}:{count}", message, team,
+                               kind="alert"))  # fmt: skip
     week = data.rounds[-1].week
-    if again is not None:
-        done = await repo.reraise(again.id, again.raise_count, evidence, week, now, drafts)
-        alert_id = again.id if done else None
-    else:
-        alert_id = await repo.raise_new(
-            decision.cohort_id,
-            finding.fingerprint,
-            kind=finding.kind,
-            member_id=finding.student_id,
-            skill=finding.skill,
-            evidence=evidence,
-            week=week,
-            now=now,
-            message=drafts,
-        )
-    if alert_id is not None:
-        log.info("alert raised cohort=%s alert=%s count=%s", decision.cohort_id, alert_id, count)
-    return alert_id
+    if not await repo.reraise(again.id, again.raise_count, evidence, week, now, drafts):
+        return None
+    log.info("alert raised cohort=%s alert=%s count=%s", decision.cohort_id, again.id, count)
+    return again.id
 
 
 async def resolve_all(session: Session, decision: Decision, now: datetime) -> None:

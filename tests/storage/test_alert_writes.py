@@ -18,7 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
-from storage.records import OutboxDraft, OutboxItem
+from storage.records import NewAlert, OutboxDraft, OutboxItem
 from storage.repos.alerts import AFTER_AGREEMENT, AlertRepo
 from storage.repos.core import Direct
 from storage.repos.outbox import NEW_ID, OutboxRepo
@@ -171,3 +171,49 @@ async def test_raising_again_queues_its_message_once_for_two_instances(
         alert = await AlertRepo(s).get(alert_id)
     assert alert is not None and (alert.raise_count, alert.raised_week) == (2, 5)
     assert [r.dedupe_key for r in await _queued(db)] == [f"alert:{key}:1:601"]
+
+
+@HOW
+async def test_a_check_raising_several_alerts_writes_them_with_their_messages_at_once(
+    db: Database, how: str
+) -> None:
+    """A check that finds three gaps, one of them open already: two alerts open, each of the
+    team's messages names its own alert, and nothing is queued for the open one; on
+    PostgreSQL all in one round trip."""
+    cohort = await make_cohort(db)
+    open_already = await _raise(db, cohort, "silence:9:-")
+    gaps = [("student_gap:7:samenwerken", 7, "samenwerken"), ("silence:9:-", None, None),
+            ("class_gap:spelen", None, "spelen")]  # fmt: skip
+    alerts = [
+        NewAlert(fp, fp.split(":")[0], None, skill, {"weeks": [4], "student": student},
+                 tuple(_message(f"{NEW_ID}:{fp}")))
+        for fp, student, skill in gaps
+    ]  # fmt: skip
+    statements: list[str] = []
+    event.listen(db.engine.sync_engine, "before_cursor_execute",
+                 lambda *args: statements.append(args[2]))  # fmt: skip
+    direct = Direct.statements
+    async with deciding(db, how) as s:
+        opened = await AlertRepo(s).raise_all(cohort, alerts, 4, NOW)
+    writes = len([q for q in statements if "outbox" in q or "alerts" in q])
+    writes += Direct.statements - direct
+    assert sorted(opened) == ["class_gap:spelen", "student_gap:7:samenwerken"]
+    assert open_already not in opened.values()
+    # PostgreSQL: one round trip; SQLite (in process): each alert's insert, then the two
+    # messages of each opened one
+    assert writes == (1 if db.engine.dialect.name == "postgresql" else 3 + 4)
+    rows = await _queued(db)
+    assert sorted(r.dedupe_key for r in rows) == sorted(
+        f"alert:{alert_id}:{fp}:1:{chat}" for fp, alert_id in opened.items() for chat in (501, 502)
+    )
+    for r in rows:  # the button names the alert its message is about: "al:<id>:<gap>:ack"
+        about = r.dedupe_key.removeprefix("alert:").rsplit(":", 2)[0]
+        assert r.payload["buttons"][0][0]["data"] == f"al:{about}:ack"
+    async with db.reading() as s:
+        repo = AlertRepo(s)
+        stored = {fp: await repo.get(alert_id) for fp, alert_id in opened.items()}
+    assert {fp: (a.kind, a.skill, a.raised_week, a.evidence["student"]) for fp, a in stored.items()
+            if a} == {
+        "student_gap:7:samenwerken": ("student_gap", "samenwerken", 4, 7),
+        "class_gap:spelen": ("class_gap", "spelen", 4, None),
+    }  # fmt: skip

@@ -1,7 +1,7 @@
 """The outbox table's repository (`repo`), its hot statements, built once (`statements`),
 and messages queued with the row they name (`after`)."""
 
-from storage.repos.outbox.after import NEW_ID, queue_after
+from storage.repos.outbox.after import NEW_ID, queue_after, queue_after_each
 from storage.repos.outbox.repo import OutboxRepo
 from storage.repos.outbox.statements import (
     FAILED,
@@ -24,4 +24,5 @@ __all__ = [
     "UNREACHABLE",
     "OutboxRepo",
     "queue_after",
+    "queue_after_each",
 ]

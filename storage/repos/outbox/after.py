@@ -7,13 +7,17 @@ On PostgreSQL both are ONE statement (data-modifying CTEs): the write, and the o
 selected from what it returned, so a check that raises an alert makes one round trip and, in
 autocommit, no BEGIN and COMMIT (docs/benchmarks.md §3, ninth step); the rows go in only when
 the write wrote. On SQLite the two run one after the other, in the caller's transaction.
+
+`queue_after_each` is the same for a write of several rows (PostgreSQL): each draft names the
+row it belongs to by a key the write returns (an alert's fingerprint), so a check that raises
+several alerts makes one round trip for all of them and their messages.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -70,16 +74,21 @@ _REPLACED = ("dedupe_key", "payload")  # where `NEW_ID` may stand
 
 
 @functools.cache
-def queued_after_statement(write: Any) -> Any:
+def queued_after_statement(write: Any, by: str | None = None) -> Any:
     """PostgreSQL: `write` (built once: the cache keys on it) and the outbox rows after it, as
     one SELECT of two data-modifying CTEs. Parameters: the write's own, `q_<column>` arrays
     (one element per draft, `DRAFTED`) and `q_now`. Returns the written row's id and the count
-    of rows queued, or no row when the write wrote nothing."""
+    of rows queued, or no row when the write wrote nothing.
+
+    `by`: a column the write returns beside the id, naming the row (it may write several):
+    then each draft has its row's value in the `q_owner` array, it is queued only if that row
+    was written, and each written row comes back as (id, `by`, count)."""
     written = write.cte("written")
     new_id = cast(written.c.id, Text)
+    filled = FILLED if by is None else (*FILLED, ("owner", _TEXTS, Text))
     drafts = (
-        func.unnest(*(bindparam(f"q_{name}", type_=array) for name, array, _ in FILLED))
-        .table_valued(*(column(name, type_) for name, _, type_ in FILLED))
+        func.unnest(*(bindparam(f"q_{name}", type_=array) for name, array, _ in filled))
+        .table_valued(*(column(name, type_) for name, _, type_ in filled))
         .render_derived(name="draft")
     )
     columns: list[Any] = [drafts.c[name] for name, _, _ in FILLED]
@@ -88,7 +97,8 @@ def queued_after_statement(write: Any) -> Any:
             columns[i] = func.replace(columns[i], NEW_ID, new_id)
             if name == "payload":
                 columns[i] = cast(columns[i], JSON)
-    rows = select(*columns).select_from(written.join(drafts, true()))
+    on = true() if by is None else written.c[by] == drafts.c.owner
+    rows = select(*columns).select_from(written.join(drafts, on))
     queued = (
         postgresql.insert(TABLE)
         .from_select([name for name, _, _ in FILLED], rows)
@@ -96,7 +106,8 @@ def queued_after_statement(write: Any) -> Any:
         .returning(TABLE.c.id)
         .cte("queued")
     )
-    return select(written.c.id, select(func.count()).select_from(queued).scalar_subquery())
+    heads = [written.c.id] if by is None else [written.c.id, written.c[by]]
+    return select(*heads, select(func.count()).select_from(queued).scalar_subquery())
 
 
 async def queue_after(
@@ -109,20 +120,49 @@ async def queue_after(
     """Run `write` (built once; `RETURNING id`) with `params` and, when it wrote, queue the
     drafts with its id for `NEW_ID` (a dedupe key already present is left alone, as in
     `OutboxRepo.enqueue_many`). Returns the id, or None when the write wrote nothing."""
-    if {d.kind for d in drafts} - set(KINDS) or any(d.attachment for d in drafts):
-        raise ValueError("queue_after: a known kind and no attachment")
+    _check(drafts)
     if dialect_name(session) != "postgresql":
         written = await core.rows(session, write, params)
         new_id = written[0][0] if written else None
         if new_id is not None and drafts:
             await OutboxRepo(session).enqueue_many([_named(d, new_id) for d in drafts], now)
         return new_id
+    arrays = _arrays(drafts, now)
+    got = await core.rows(session, queued_after_statement(write), {**params, **arrays})
+    return got[0][0] if got else None
+
+
+async def queue_after_each(
+    session: AsyncSession,
+    write: Any,
+    params: dict[str, Any],
+    by: str,
+    drafts: Mapping[str, Sequence[OutboxDraft]],
+    now: datetime,
+) -> dict[str, int]:
+    """PostgreSQL: run `write` (built once; it may write several rows, `RETURNING id` and the
+    column `by` that names each) and queue, for each row it wrote, the drafts under that row's
+    `by` value with its id for `NEW_ID`, all in one statement. Returns `by` → id of each row
+    written."""
+    owned = [(key, draft) for key, some in drafts.items() for draft in some]
+    _check([draft for _, draft in owned])
+    arrays = _arrays([draft for _, draft in owned], now)
+    arrays["q_owner"] = [key for key, _ in owned]
+    got = await core.rows(session, queued_after_statement(write, by), {**params, **arrays})
+    return {row[1]: row[0] for row in got}
+
+
+def _check(drafts: Sequence[OutboxDraft]) -> None:
+    if {d.kind for d in drafts} - set(KINDS) or any(d.attachment for d in drafts):
+        raise ValueError("queue_after: a known kind and no attachment")
+
+
+def _arrays(drafts: Sequence[OutboxDraft], now: datetime) -> dict[str, list[Any]]:
+    """The drafts' new rows (`new_row`) as the statement's `q_<column>` arrays."""
     rows = [new_row(d, now) for d in drafts]
     for row in rows:
         row["payload"] = json.dumps(row["payload"])
-    arrays = {f"q_{name}": [row[name] for row in rows] for name, _, _ in FILLED}
-    got = await core.rows(session, queued_after_statement(write), {**params, **arrays})
-    return got[0][0] if got else None
+    return {f"q_{name}": [row[name] for row in rows] for name, _, _ in FILLED}
 
 
 def _named(draft: OutboxDraft, new_id: int) -> OutboxDraft:

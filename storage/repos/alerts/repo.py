@@ -1,88 +1,29 @@
-"""Alerts told to the mentor team, and the audit log of what mentors did with them.
-
-`open_key` holds the fingerprint while an alert is not resolved: the unique constraint
-(cohort_id, open_key) lets one gap be open at most once per cohort, also when two instances
-evaluate the same cohort at the same moment."""
+"""The alerts' repository (`AlertRepo`) and the audit log of what mentors did with them
+(`AuditRepo`)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
-from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, Update, bindparam, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.db import not_durable, not_durable_returning
-from storage.dialect import dialect_name, insert_for
+from storage.dialect import dialect_name
 from storage.models import Alert, AuditEntry, Member
-from storage.records import AlertRecord, ClassGapRecord, OutboxDraft, RaisedAlert
+from storage.records import AlertRecord, ClassGapRecord, NewAlert, OutboxDraft, RaisedAlert
+from storage.repos.alerts.statements import (
+    EACH,
+    TABLE,
+    raise_all_statement,
+    raise_one_statement,
+    reraise_statement,
+    resolve_rules_statement,
+)
 from storage.repos.core import rows
-from storage.repos.outbox import queue_after
-
-# `alerts.resolution` of a gap resolved after a learning agreement (bot.loop.followup)
-AFTER_AGREEMENT = "after_agreement"
-
-_ALERTS: Table = Alert.__table__  # type: ignore[assignment]  # Core: no ORM statement handling
-
-
-@cache
-def _resolve_rules(dialect: str) -> Update:
-    """`AlertRepo.resolve_rules`' statement, built once per dialect (building and keying it
-    cost more than PostgreSQL takes to run it)."""
-    return (
-        update(_ALERTS)
-        .where(
-            _ALERTS.c.id.in_(bindparam("ids", expanding=True)),
-            _ALERTS.c.open_key.is_not(None),
-            not_durable(dialect),
-        )
-        .values(status="resolved", open_key=None, resolved_at=bindparam("now"))
-        .returning(_ALERTS.c.id)
-    )
-
-
-@cache
-def _reraise(dialect: str) -> Update:
-    """`AlertRepo.reraise`'s statement, built once per dialect, guarded by the count read
-    (two instances raise it again once); derived, as `_raise_new`."""
-    return (
-        update(_ALERTS)
-        .where(
-            _ALERTS.c.id == bindparam("alert_id"),
-            _ALERTS.c.raise_count == bindparam("count"),
-            _ALERTS.c.open_key.is_not(None),
-            not_durable(dialect),
-        )
-        .values(
-            status="open",
-            raise_count=_ALERTS.c.raise_count + 1,
-            evidence=bindparam("evidence"),
-            raised_week=bindparam("week"),
-            raised_at=bindparam("now"),
-            muted_until=None,
-        )
-        .returning(_ALERTS.c.id)
-    )
-
-
-_RAISED = ("cohort_id", "fingerprint", "open_key", "kind", "member_id", "skill", "status",
-           "evidence", "raised_week", "raise_count", "raised_at", "discuss",
-           "resolution_reported")  # fmt: skip
-
-
-@cache
-def _raise_new(dialect: str) -> Any:
-    """`AlertRepo.raise_new`'s statement, built once per dialect: an open alert unless one is
-    open for the fingerprint already; derived from stored answers (the alert check), so its
-    commit need not wait for the disk (`not_durable_returning`)."""
-    return (
-        insert_for(dialect, _ALERTS)
-        .values({name: bindparam(name) for name in _RAISED})
-        .on_conflict_do_nothing(index_elements=["cohort_id", "open_key"])
-        .returning(_ALERTS.c.id, *not_durable_returning(dialect))
-    )
+from storage.repos.outbox import queue_after, queue_after_each
 
 
 def _record(row: Alert) -> AlertRecord:
@@ -139,28 +80,43 @@ class AlertRepo:
         now: datetime,
         message: Sequence[OutboxDraft] = (),
     ) -> int | None:
-        """Insert an open alert and queue its `message` (`NEW_ID` for its id: one statement
-        on PostgreSQL, `queue_after`); the id when this call created it, None when it was
-        open already (and nothing queued)."""
-        values = {
-            "cohort_id": cohort_id,
-            "fingerprint": fingerprint,
-            "open_key": fingerprint,
-            "kind": kind,
-            "member_id": member_id,
-            "skill": skill,
-            "status": "open",
-            "evidence": evidence,
-            "raised_week": week,
-            "raise_count": 1,
-            "raised_at": now,
-            "discuss": False,
-            "resolution_reported": False,
-        }
-        # one statement, built once, with its message: the id comes back only when this call
-        # created the row (the gap check's raise path, docs/benchmarks.md §3)
-        return await queue_after(self.session, _raise_new(dialect_name(self.session)), values,
-                                 message, now)  # fmt: skip
+        """One alert (`raise_all`): the id when this call opened it, None when it was open
+        already (and nothing queued)."""
+        alert = NewAlert(fingerprint, kind, member_id, skill, evidence, tuple(message))
+        return (await self.raise_all(cohort_id, [alert], week, now)).get(fingerprint)
+
+    async def raise_all(
+        self, cohort_id: int, alerts: Sequence[NewAlert], week: int, now: datetime
+    ) -> dict[str, int]:
+        """Open the cohort's `alerts`, each unless one is open for its fingerprint already,
+        and queue each one's message (`NEW_ID` for its id). Returns fingerprint → id of each
+        alert this call opened (for one open already nothing is queued). PostgreSQL: all of
+        them with their messages in one statement (`queue_after_each`: a check that raises
+        several makes one round trip, docs/benchmarks.md §3); SQLite: one after the other,
+        each with its message, in the caller's transaction."""
+        if dialect_name(self.session) == "postgresql":
+            params: dict[str, Any] = {"cohort_id": cohort_id, "week": week, "now": now}
+            for name, _ in EACH:
+                params[f"a_{name}"] = [getattr(a, name) for a in alerts]
+            params["a_evidence"] = [json.dumps(a.evidence) for a in alerts]
+            messages = {a.fingerprint: a.message for a in alerts}
+            statement = raise_all_statement()
+            return await queue_after_each(
+                self.session, statement, params, "fingerprint", messages, now
+            )
+        opened = {}
+        for a in alerts:
+            values = {"cohort_id": cohort_id, "fingerprint": a.fingerprint,
+                      "open_key": a.fingerprint, "kind": a.kind, "member_id": a.member_id,
+                      "skill": a.skill, "status": "open", "evidence": a.evidence,
+                      "raised_week": week, "raise_count": 1, "raised_at": now,
+                      "discuss": False, "resolution_reported": False}  # fmt: skip
+            alert_id = await queue_after(
+                self.session, raise_one_statement(), values, a.message, now
+            )
+            if alert_id is not None:
+                opened[a.fingerprint] = alert_id
+        return opened
 
     async def reraise(
         self,
@@ -175,8 +131,8 @@ class AlertRepo:
         so already (and nothing queued)."""
         values = {"alert_id": alert_id, "count": raise_count, "evidence": evidence, "week": week,
                   "now": now}  # fmt: skip
-        written = await queue_after(self.session, _reraise(dialect_name(self.session)), values,
-                                    message, now)  # fmt: skip
+        statement = reraise_statement(dialect_name(self.session))
+        written = await queue_after(self.session, statement, values, message, now)
         self._forget(alert_id)
         return written is not None
 
@@ -192,8 +148,8 @@ class AlertRepo:
         # without the ORM's synchronisation, so a copy this session holds is expired instead
         connection = await self.session.connection()
         result = await connection.execute(
-            update(_ALERTS)
-            .where(_ALERTS.c.id == alert_id, _ALERTS.c.open_key.is_not(None))
+            update(TABLE)
+            .where(TABLE.c.id == alert_id, TABLE.c.open_key.is_not(None))
             .values(
                 status="resolved",
                 open_key=None,
@@ -209,7 +165,7 @@ class AlertRepo:
         """Resolved by the rules, several in ONE guarded statement (so it may run on its own,
         `Database.autocommit`); its commit does not wait for the disk (`not_durable`: the
         next check resolves them again). Returns the ids resolved now."""
-        statement = _resolve_rules(dialect_name(self.session))
+        statement = resolve_rules_statement(dialect_name(self.session))
         resolved = [
             row[0] for row in await rows(self.session, statement, {"ids": alert_ids, "now": now})
         ]
